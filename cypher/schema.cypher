@@ -1,0 +1,8 @@
+// name: schema
+// Constraints and indexes of the graph model; every statement is idempotent (IF NOT EXISTS).
+CREATE CONSTRAINT person_email IF NOT EXISTS FOR (p:Person) REQUIRE p.email IS UNIQUE;
+CREATE CONSTRAINT source_name IF NOT EXISTS FOR (s:Source) REQUIRE s.name IS UNIQUE;
+CREATE CONSTRAINT account_key IF NOT EXISTS FOR (a:Account) REQUIRE (a.source, a.sourceKey) IS UNIQUE;
+CREATE CONSTRAINT opportunity_key IF NOT EXISTS FOR (o:Opportunity) REQUIRE (o.source, o.sourceKey) IS UNIQUE;
+CREATE CONSTRAINT web_visit_key IF NOT EXISTS FOR (v:WebVisit) REQUIRE (v.source, v.sourceKey) IS UNIQUE;
+CREATE INDEX web_visit_url_time IF NOT EXISTS FOR (v:WebVisit) ON (v.url, v.visitedAt);

@@ -1,0 +1,1 @@
+"""accountgraph: one graph of people, accounts and activity across every source system."""

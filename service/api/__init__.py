@@ -1,0 +1,1 @@
+"""The GraphQL API: one type per module, composed in schema.py."""

@@ -1,0 +1,71 @@
+"""Per-request context: the graph and DataLoaders that batch each lookup into one query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.dataloader import DataLoader
+
+from service.database import Graph
+
+AccountKey = tuple[str, str]  # (source, sourceKey)
+
+
+def _by_key(rows: list[dict[str, Any]], key: str, value: str) -> dict[Any, Any]:
+    return {_hashable(row[key]): row[value] for row in rows}
+
+
+def _hashable(key: Any) -> Any:
+    return (key["source"], key["sourceKey"]) if isinstance(key, dict) else key
+
+
+def _key_maps(keys: list[AccountKey]) -> list[dict[str, str]]:
+    return [{"source": source, "sourceKey": source_key} for source, source_key in keys]
+
+
+class Loaders:
+    """One instance per request, so nothing is cached across requests."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.person = DataLoader(self._people)
+        self.account = DataLoader(self._accounts)
+        self.accounts_of_person = DataLoader(self._accounts_of_people)
+        self.visits_of_person = DataLoader(self._visits_of_people)
+        self.company_of_account = DataLoader(self._companies)
+
+    async def _people(self, emails: list[str]) -> list[dict[str, Any] | None]:
+        found = _by_key(await self.graph.read("people_by_email", emails=emails), "email", "person")
+        return [found.get(email) for email in emails]
+
+    async def _accounts(self, keys: list[AccountKey]) -> list[dict[str, Any] | None]:
+        found = _by_key(await self.graph.read("accounts_by_key", keys=_key_maps(keys)), "key", "account")
+        return [found.get(key) for key in keys]
+
+    async def _accounts_of_people(self, emails: list[str]) -> list[list[dict[str, Any]]]:
+        found = _by_key(await self.graph.read("accounts_of_people", emails=emails), "email", "accounts")
+        return [found.get(email, []) for email in emails]
+
+    async def _visits_of_people(self, emails: list[str]) -> list[list[dict[str, Any]]]:
+        found = _by_key(await self.graph.read("visits_of_people", emails=emails), "email", "visits")
+        return [found.get(email, []) for email in emails]
+
+    async def _companies(self, keys: list[AccountKey]) -> list[dict[str, Any] | None]:
+        rows = await self.graph.read("companies_of_accounts", keys=_key_maps(keys))
+        found = {_hashable(row["key"]): row for row in rows}
+        return [found.get(key) for key in keys]
+
+
+@dataclass
+class Context:
+    request: Request | WebSocket
+    response: Response | WebSocket | None
+    graph: Graph
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.graph)

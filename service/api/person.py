@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from service.api.account import Account
+from service.api.company import Company
+from service.api.context import Context
+from service.api.visit import WebVisit
+
+
+@strawberry.type(description="The id one source system knows a person by.")
+class SourceRecord:
+    source: str
+    source_key: str
+
+
+@strawberry.type(description="A person, one node across every source, identified by normalised email.")
+class Person:
+    email: str
+    first_name: str | None
+    last_name: str | None
+    title: str | None
+    known_as: list[SourceRecord]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Person:
+        return cls(email=row["email"], first_name=row.get("firstName"), last_name=row.get("lastName"),
+                   title=row.get("title"),
+                   known_as=[SourceRecord(source=k["source"], source_key=k["sourceKey"]) for k in row["knownAs"]])
+
+    @strawberry.field(description="The person's accounts in every source.")
+    async def accounts(self, info: strawberry.Info[Context, None]) -> list[Account]:
+        rows = await info.context.loaders.accounts_of_person.load(self.email)
+        return [Account.from_row(row) for row in rows]
+
+    @strawberry.field(description="The companies of the person's accounts, each once.")
+    async def companies(self, info: strawberry.Info[Context, None]) -> list[Company]:
+        loaders = info.context.loaders
+        accounts = await loaders.accounts_of_person.load(self.email)
+        rows = await loaders.company_of_account.load_many([(a["source"], a["sourceKey"]) for a in accounts])
+        companies = {company.id: company for company in map(Company.from_row, rows)}
+        return sorted(companies.values(), key=lambda company: company.id)
+
+    @strawberry.field(description="The person's web visits, newest first.")
+    async def visits(self, info: strawberry.Info[Context, None]) -> list[WebVisit]:
+        return [WebVisit.from_row(row) for row in await info.context.loaders.visits_of_person.load(self.email)]

@@ -1,0 +1,7 @@
+"""The GraphQL schema, composed from one module per type."""
+
+import strawberry
+
+from service.api.query import Query
+
+schema = strawberry.Schema(query=Query)

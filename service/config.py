@@ -1,0 +1,35 @@
+"""Settings from the environment (and an optional .env file); secrets stay SecretStr."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # An external Neo4j; when unset, Docker or the local server is used (see service.neo4j_server).
+    neo4j_uri: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr = SecretStr("accountgraph")
+    neo4j_database: str = "neo4j"
+
+    # The local Neo4j server assembled from Maven Central.
+    neo4j_home: Path = PROJECT_ROOT / ".cache" / "neo4j"
+    neo4j_bolt_port: int = 7687
+    neo4j_http_port: int = 7474
+    neo4j_heap: str = "4g"
+    neo4j_pagecache: str = "4g"
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    seed_dir: Path = PROJECT_ROOT / "seed" / "townsend"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,65 @@
+"""The Neo4j driver: one async driver per process, every call names its database and routing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, RoutingControl
+from pydantic import SecretStr
+
+from service.queries import cypher, queries
+
+
+@dataclass(frozen=True)
+class Neo4jConnection:
+    uri: str
+    user: str
+    password: SecretStr
+    database: str
+
+
+class Graph:
+    """Runs the named queries of cypher/ against one database."""
+
+    def __init__(self, connection: Neo4jConnection) -> None:
+        self.connection = connection
+        self.database = connection.database
+        self.driver: AsyncDriver = AsyncGraphDatabase.driver(
+            connection.uri, auth=(connection.user, connection.password.get_secret_value())
+        )
+
+    async def close(self) -> None:
+        await self.driver.close()
+
+    async def read(self, query: str, **parameters: Any) -> list[dict[str, Any]]:
+        records, _, _ = await self.driver.execute_query(
+            cypher(query), parameters, database_=self.database, routing_=RoutingControl.READ
+        )
+        return [record.data() for record in records]
+
+    async def write(self, query: str, **parameters: Any) -> list[dict[str, Any]]:
+        records, _, _ = await self.driver.execute_query(
+            cypher(query), parameters, database_=self.database, routing_=RoutingControl.WRITE
+        )
+        return [record.data() for record in records]
+
+    async def write_transaction(self, steps: list[tuple[str, dict[str, Any]]]) -> None:
+        """Run several named queries in one managed transaction: all of them land, or none."""
+
+        async def work(tx: AsyncManagedTransaction) -> None:
+            for query, parameters in steps:
+                result = await tx.run(cypher(query), parameters)
+                await result.consume()
+
+        async with self.driver.session(database=self.database) as session:
+            await session.execute_write(work)
+
+    async def ping(self) -> None:
+        await self.driver.execute_query("RETURN 1", database_=self.database, routing_=RoutingControl.READ)
+
+    async def migrate(self) -> None:
+        """Apply the constraints and indexes of cypher/schema.cypher; each is IF NOT EXISTS."""
+        async with self.driver.session(database=self.database) as session:
+            for statement in queries()["schema"].statements():
+                await (await session.run(statement)).consume()

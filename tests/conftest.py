@@ -1,0 +1,102 @@
+"""Fixtures: a real Neo4j for the whole run, a known graph per test, and a real HTTP server.
+
+The test Neo4j is never the demo's: NEO4J_TEST_URI if set, else a testcontainers Neo4j where a
+Docker engine answers, else a throwaway local server on free loopback ports.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+import uvicorn
+from pydantic import SecretStr
+
+from service.app import create_app
+from service.config import get_settings
+from service.database import Graph, Neo4jConnection
+from service.neo4j_provider import docker_engine_available
+from service.neo4j_server import LocalNeo4j, free_port, install
+from service.seed import seed
+
+TEST_PASSWORD = "test-password"
+NEO4J_IMAGE = "neo4j:5.26-community"
+SEED_DIR = get_settings().seed_dir
+
+
+@pytest.fixture(scope="session")
+def neo4j_connection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jConnection]:
+    if uri := os.environ.get("NEO4J_TEST_URI"):
+        yield Neo4jConnection(uri, os.environ.get("NEO4J_TEST_USER", "neo4j"),
+                              SecretStr(os.environ.get("NEO4J_TEST_PASSWORD", "")), "neo4j")
+    elif docker_engine_available():
+        from testcontainers.community.neo4j import Neo4jContainer
+
+        with Neo4jContainer(NEO4J_IMAGE, password=TEST_PASSWORD) as container:
+            yield Neo4jConnection(container.get_connection_url(), "neo4j", SecretStr(TEST_PASSWORD), "neo4j")
+    else:
+        server = LocalNeo4j(
+            lib=install(get_settings().neo4j_home),
+            home=tmp_path_factory.mktemp("neo4j"),
+            bolt_port=free_port(), http_port=free_port(), password=TEST_PASSWORD,
+            heap="1g", pagecache="256m",
+        )
+        server.start()
+        try:
+            yield Neo4jConnection(server.uri, "neo4j", SecretStr(TEST_PASSWORD), "neo4j")
+        finally:
+            server.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def session_graph(neo4j_connection: Neo4jConnection) -> AsyncIterator[Graph]:
+    graph = Graph(neo4j_connection)
+    await graph.migrate()
+    yield graph
+    await graph.close()
+
+
+async def run_cypher(graph: Graph, statement: str, **parameters: object) -> list[dict[str, object]]:
+    """Ad-hoc Cypher for test set-up and assertions only; the product's queries live in cypher/."""
+    records, _, _ = await graph.driver.execute_query(statement, parameters, database_=graph.database)
+    return [record.data() for record in records]
+
+
+@pytest_asyncio.fixture
+async def graph(session_graph: Graph) -> Graph:
+    """An empty graph (schema applied)."""
+    await run_cypher(session_graph, "MATCH (n) DETACH DELETE n")
+    return session_graph
+
+
+@pytest_asyncio.fixture
+async def seeded_graph(graph: Graph) -> Graph:
+    """The Townsend seed, as `accountgraph seed` loads it."""
+    await seed(graph, SEED_DIR)
+    return graph
+
+
+@pytest.fixture(scope="session")
+def live_server(neo4j_connection: Neo4jConnection) -> Iterator[str]:
+    """The real application served by uvicorn in a thread, as a base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(neo4j_connection), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

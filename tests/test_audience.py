@@ -1,0 +1,178 @@
+"""The audience rule against a real Neo4j, through the GraphQL schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from service.api.context import Context
+from service.api.schema import schema
+from service.database import Graph
+from tests import graph_builder as build
+from tests.graph_builder import PAGE, days_ago
+
+pytestmark = pytest.mark.asyncio
+
+AUDIENCE = """
+query ($min: Float!, $page: String!, $days: Int!) {
+  audience(minCompanyWonAmount: $min, visitedPage: $page, withinDays: $days) {
+    count
+    people { email companyWonTotal accounts { source sourceKey name } visits { url visitedAt } }
+  }
+}"""
+
+
+async def execute(graph: Graph, query: str, **variables: Any) -> dict[str, Any]:
+    result = await schema.execute(query, variable_values=variables,
+                                  context_value=Context(request=None, response=None, graph=graph))  # type: ignore[arg-type]
+    assert result.errors is None, result.errors
+    assert result.data is not None
+    return result.data
+
+
+async def audience(graph: Graph, minimum: float = 1_000_000, page: str = PAGE, days: int = 30) -> dict[str, Any]:
+    return (await execute(graph, AUDIENCE, min=minimum, page=page, days=days))["audience"]
+
+
+def emails(result: dict[str, Any]) -> list[str]:
+    return [member["email"] for member in result["people"]]
+
+
+async def test_seed_answer_is_p2_with_the_company_total(seeded_graph: Graph) -> None:
+    result = await audience(seeded_graph)
+    assert result["count"] == 1
+    [member] = result["people"]
+    assert member["email"] == "p2@townsend.com"
+    assert member["companyWonTotal"] == 1_100_000
+    assert {(a["source"], a["sourceKey"]) for a in member["accounts"]} == {
+        ("Marketo 1", "0011A00001"), ("Marketo 2", "0012B00007")}
+    assert [v["url"] for v in member["visits"]] == [PAGE]
+
+
+async def test_without_the_mdm_link_no_one_qualifies(seeded_graph: Graph) -> None:
+    from tests.conftest import run_cypher
+
+    await run_cypher(seeded_graph, "MATCH ()-[l:SAME_COMPANY]->() DELETE l")
+    assert (await audience(seeded_graph))["count"] == 0
+
+
+async def test_a_chain_of_links_is_one_company(graph: Graph) -> None:
+    for key in ("A", "B", "C"):
+        await build.account(graph, key)
+        await build.opportunity(graph, f"opp-{key}", [key], 400_000)
+    await build.link(graph, "A", "B")
+    await build.link(graph, "C", "B")  # direction does not matter
+    await build.person(graph, "a@x.com", ["A"])
+    await build.visit(graph, "a@x.com", days_ago(1))
+    result = await audience(graph)
+    assert emails(result) == ["a@x.com"]
+    assert result["people"][0]["companyWonTotal"] == 1_200_000
+    # A and B alone (800k) do not pass: the third account of the chain is what lifts it.
+    assert (await audience(graph, minimum=1_200_000))["count"] == 0
+
+
+async def test_open_and_lost_opportunities_do_not_count(graph: Graph) -> None:
+    await build.account(graph, "A")
+    await build.opportunity(graph, "won", ["A"], 600_000)
+    await build.opportunity(graph, "open", ["A"], 900_000, stage="Negotiation/Review")
+    await build.opportunity(graph, "lost", ["A"], 900_000, stage="Closed Lost")
+    await build.person(graph, "a@x.com", ["A"])
+    await build.visit(graph, "a@x.com", days_ago(1))
+    assert (await audience(graph))["count"] == 0
+    assert (await audience(graph, minimum=500_000))["people"][0]["companyWonTotal"] == 600_000
+
+
+async def test_a_total_of_exactly_the_threshold_is_excluded(graph: Graph) -> None:
+    await build.account(graph, "A")
+    await build.opportunity(graph, "won", ["A"], 1_000_000)
+    await build.person(graph, "a@x.com", ["A"])
+    await build.visit(graph, "a@x.com", days_ago(1))
+    assert (await audience(graph, minimum=1_000_000))["count"] == 0
+    assert (await audience(graph, minimum=999_999.99))["count"] == 1
+
+
+async def test_visits_outside_the_window_or_to_other_pages_are_excluded(graph: Graph) -> None:
+    await build.account(graph, "A")
+    await build.opportunity(graph, "won", ["A"], 2_000_000)
+    await build.person(graph, "old@x.com", ["A"])
+    await build.visit(graph, "old@x.com", days_ago(31))
+    await build.person(graph, "other@x.com", ["A"])
+    await build.visit(graph, "other@x.com", days_ago(1), url="https://www.bodea.com/pricing")
+    await build.person(graph, "recent@x.com", ["A"])
+    await build.visit(graph, "recent@x.com", days_ago(29))
+    assert emails(await audience(graph, days=30)) == ["recent@x.com"]
+    assert emails(await audience(graph, days=32)) == ["old@x.com", "recent@x.com"]
+
+
+async def test_a_person_on_several_accounts_appears_once(graph: Graph) -> None:
+    for key in ("A", "B"):
+        await build.account(graph, key)
+        await build.opportunity(graph, f"opp-{key}", [key], 700_000)
+    await build.link(graph, "A", "B")
+    await build.person(graph, "both@x.com", ["A", "B"])
+    await build.visit(graph, "both@x.com", days_ago(2))
+    await build.visit(graph, "both@x.com", days_ago(3))
+    result = await audience(graph)
+    assert result["count"] == 1
+    assert emails(result) == ["both@x.com"]
+    assert len(result["people"][0]["accounts"]) == 2
+    assert len(result["people"][0]["visits"]) == 2
+
+
+async def test_an_opportunity_on_two_accounts_of_one_company_counts_once(graph: Graph) -> None:
+    for key in ("A", "B"):
+        await build.account(graph, key)
+    await build.link(graph, "A", "B")
+    await build.opportunity(graph, "shared", ["A", "B"], 600_000)
+    await build.person(graph, "a@x.com", ["A"])
+    await build.visit(graph, "a@x.com", days_ago(1))
+    assert (await audience(graph, minimum=1_000_000))["count"] == 0
+    assert (await audience(graph, minimum=500_000))["people"][0]["companyWonTotal"] == 600_000
+
+
+async def test_companies_are_kept_apart_without_a_link(graph: Graph) -> None:
+    await build.account(graph, "rich")
+    await build.opportunity(graph, "big", ["rich"], 5_000_000)
+    await build.account(graph, "poor")
+    await build.person(graph, "poor@x.com", ["poor"])
+    await build.visit(graph, "poor@x.com", days_ago(1))
+    assert (await audience(graph))["count"] == 0
+
+
+@pytest.mark.parametrize(("variables", "message"), [
+    ({"min": -1.0, "page": PAGE, "days": 30}, "minCompanyWonAmount"),
+    ({"min": 1.0, "page": PAGE, "days": 0}, "withinDays"),
+    ({"min": 1.0, "page": PAGE, "days": -5}, "withinDays"),
+    ({"min": 1.0, "page": "  ", "days": 30}, "visitedPage"),
+])
+async def test_bad_arguments_get_a_clear_error(graph: Graph, variables: dict[str, Any], message: str) -> None:
+    result = await schema.execute(AUDIENCE, variable_values=variables,
+                                  context_value=Context(request=None, response=None, graph=graph))  # type: ignore[arg-type]
+    assert result.errors is not None
+    assert message in result.errors[0].message
+
+
+async def test_person_and_account_lookups(seeded_graph: Graph) -> None:
+    data = await execute(seeded_graph, """{
+      person(email: " P2@townsend.COM ") {
+        email knownAs { source sourceKey }
+        accounts { source sourceKey role }
+        companies { id wonTotal openPipeline accounts { sourceKey } }
+      }
+      account(source: "Marketo 1", sourceKey: "0011A00001") {
+        name company { wonTotal accounts { source sourceKey name } }
+      }
+      nobody: person(email: "nobody@example.com") { email }
+    }""")
+    person = data["person"]
+    assert person["email"] == "p2@townsend.com"
+    assert {(k["source"], k["sourceKey"]) for k in person["knownAs"]} == {("Marketo 1", "1002"), ("Marketo 2", "5507")}
+    assert len(person["accounts"]) == 2
+    [company] = person["companies"]
+    assert (company["wonTotal"], company["openPipeline"]) == (1_100_000, 300_000)
+    account = data["account"]
+    assert account["name"] == "Townsend"
+    assert account["company"]["wonTotal"] == 1_100_000
+    assert [a["sourceKey"] for a in account["company"]["accounts"]] == ["0011A00001", "0012B00007"]
+    assert data["nobody"] is None
