@@ -30,7 +30,7 @@ class AudienceMember:
         return cls(
             email=row["email"],
             company_won_total=row["companyWonTotal"],
-            accounts=[Account.from_row(a) for a in row["accounts"]],
+            accounts=sorted((Account.from_row(a) for a in row["accounts"]), key=lambda a: (a.source, a.source_key)),
             visits=sorted((WebVisit.from_row(v) for v in row["visits"]), key=lambda v: v.visited_at, reverse=True),
         )
 

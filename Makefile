@@ -1,0 +1,55 @@
+# The two commands: `make run` (set up, then run the demo) and `make test` (set up, then test).
+# Everything they need is installed here: nothing is expected to be installed by hand.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+APT_PACKAGES_FOR_JAVA := openjdk-17-jre-headless
+
+.PHONY: run test setup python-deps graphiql-assets neo4j-server system-deps browser apt-install clean
+
+run: setup
+	$(BIN)/accountgraph run
+
+test: setup browser
+	$(BIN)/pytest
+
+setup: system-deps python-deps graphiql-assets neo4j-server
+
+python-deps: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+graphiql-assets: graphiql/node_modules/.installed
+
+graphiql/node_modules/.installed: graphiql/package.json graphiql/package-lock.json
+	npm ci --prefix graphiql --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The local Neo4j server's jars, unless NEO4J_URI names a server or Docker runs one.
+neo4j-server: python-deps
+	@if [ -z "$$NEO4J_URI" ] && ! docker info >/dev/null 2>&1; then $(BIN)/accountgraph db install; fi
+
+# Java 17 and Maven for the local Neo4j, Node.js for the GraphiQL assets: from Debian's packages if missing.
+system-deps:
+	@missing=""; \
+	command -v java >/dev/null || missing="$$missing $(APT_PACKAGES_FOR_JAVA)"; \
+	command -v mvn >/dev/null || missing="$$missing maven"; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then $(MAKE) --no-print-directory apt-install PACKAGES="$$missing"; fi
+
+# Headless Chromium for the GraphiQL browser test.
+browser:
+	@[ -x /usr/bin/chromium ] || $(MAKE) --no-print-directory apt-install PACKAGES="chromium chromium-driver"
+
+apt-install:
+	@if [ "$$(id -u)" != 0 ]; then echo "Please install with your package manager: $(PACKAGES)"; exit 1; fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(PACKAGES)
+
+clean:
+	-$(BIN)/accountgraph db stop
+	rm -rf $(VENV) graphiql/node_modules .cache test-artifacts
