@@ -2,7 +2,12 @@
 // Constraints and indexes of the graph model; every statement is idempotent (IF NOT EXISTS).
 CREATE CONSTRAINT person_email IF NOT EXISTS FOR (p:Person) REQUIRE p.email IS UNIQUE;
 CREATE CONSTRAINT source_name IF NOT EXISTS FOR (s:Source) REQUIRE s.name IS UNIQUE;
+CREATE CONSTRAINT company_id IF NOT EXISTS FOR (c:Company) REQUIRE c.id IS UNIQUE;
 CREATE CONSTRAINT account_key IF NOT EXISTS FOR (a:Account) REQUIRE (a.source, a.sourceKey) IS UNIQUE;
 CREATE CONSTRAINT opportunity_key IF NOT EXISTS FOR (o:Opportunity) REQUIRE (o.source, o.sourceKey) IS UNIQUE;
 CREATE CONSTRAINT web_visit_key IF NOT EXISTS FOR (v:WebVisit) REQUIRE (v.source, v.sourceKey) IS UNIQUE;
+CREATE CONSTRAINT campaign_key IF NOT EXISTS FOR (c:Campaign) REQUIRE (c.source, c.sourceKey) IS UNIQUE;
+CREATE CONSTRAINT list_key IF NOT EXISTS FOR (l:MarketingList) REQUIRE (l.source, l.sourceKey) IS UNIQUE;
 CREATE INDEX web_visit_url_time IF NOT EXISTS FOR (v:WebVisit) ON (v.url, v.visitedAt);
+CREATE INDEX known_in_key IF NOT EXISTS FOR ()-[k:KNOWN_IN]-() ON (k.sourceKey);
+CREATE INDEX same_company_mdm_id IF NOT EXISTS FOR ()-[l:SAME_COMPANY]-() ON (l.mdmId);

@@ -15,6 +15,8 @@ from service.database import Graph, Neo4jConnection
 from service.ingest.errors import ImportRejected
 from service.neo4j_provider import ProvidedNeo4j, docker_engine_available, local_server, provide_neo4j
 from service.neo4j_server import Neo4jServerError
+from service.ingest.pipeline import ingest_path
+from service.ingest.progress import ProgressBar
 from service.seed import seed
 
 
@@ -28,9 +30,15 @@ async def _with_graph(connection: Neo4jConnection, work: Callable[[Graph], Await
 
 async def _migrate_and_seed(graph: Graph, seed_dir: Path) -> None:
     await graph.migrate()
-    data = await seed(graph, seed_dir)
-    rows = sum(len(rows) for b in data.batches for rows in vars(b).values() if isinstance(rows, list))
-    print(f"Seeded {seed_dir.name}: {len(data.batches)} sources, {rows} rows, {len(data.links)} MDM links.")
+    for report in await seed(graph, seed_dir):
+        print(f"Seeded {report}")
+
+
+async def _migrate_and_ingest(graph: Graph, arguments: argparse.Namespace) -> None:
+    await graph.migrate()
+    with ProgressBar(f"Ingesting {arguments.path}") as bar:
+        report = await ingest_path(graph, arguments.path, arguments.source, mdm=arguments.mdm, progress=bar.advance)
+    print(f"Ingested {report}")
 
 
 def cmd_db(settings: Settings, arguments: argparse.Namespace) -> None:
@@ -59,6 +67,17 @@ def cmd_migrate(settings: Settings, arguments: argparse.Namespace) -> None:
     neo4j = provide_neo4j(settings)
     asyncio.run(_with_graph(neo4j.connection, lambda graph: graph.migrate()))
     print("Schema up to date.")
+
+
+def cmd_ingest(settings: Settings, arguments: argparse.Namespace) -> None:
+    neo4j = provide_neo4j(settings)
+    try:
+        asyncio.run(_with_graph(neo4j.connection, lambda graph: _migrate_and_ingest(graph, arguments)))
+    except ImportRejected as rejected:
+        if arguments.report:
+            rejected.write_report(arguments.report)
+            print(f"Errors written to {arguments.report}", file=sys.stderr)
+        raise
 
 
 def cmd_seed(settings: Settings, arguments: argparse.Namespace) -> None:
@@ -110,6 +129,13 @@ def parser() -> argparse.ArgumentParser:
     seed_command = commands.add_parser("seed", help="load a seed folder (idempotent)")
     seed_command.add_argument("--dir", type=Path, default=get_settings().seed_dir)
     seed_command.set_defaults(handler=cmd_seed)
+    ingest = commands.add_parser("ingest", help="import a source's export folder or file, or the MDM crosswalk")
+    which = ingest.add_mutually_exclusive_group(required=True)
+    which.add_argument("--source", help='the source instance, e.g. "Marketo 1"')
+    which.add_argument("--mdm", action="store_true", help="the path holds MDM same-company links")
+    ingest.add_argument("--report", type=Path, help="write the errors of a rejected import to this CSV file")
+    ingest.add_argument("path", type=Path)
+    ingest.set_defaults(handler=cmd_ingest)
     commands.add_parser("serve", help="serve the GraphQL API").set_defaults(handler=cmd_serve)
     commands.add_parser("run", help="start Neo4j, migrate, seed and serve").set_defaults(handler=cmd_run)
     return main

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, RoutingControl
+from neo4j import AsyncDriver, AsyncGraphDatabase, RoutingControl
 from pydantic import SecretStr
 
 from service.queries import cypher, queries
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -44,16 +47,10 @@ class Graph:
         )
         return [record.data() for record in records]
 
-    async def write_transaction(self, steps: list[tuple[str, dict[str, Any]]]) -> None:
-        """Run several named queries in one managed transaction: all of them land, or none."""
-
-        async def work(tx: AsyncManagedTransaction) -> None:
-            for query, parameters in steps:
-                result = await tx.run(cypher(query), parameters)
-                await result.consume()
-
+    async def write_work(self, work: Callable[..., Awaitable[T]], *arguments: Any) -> T:
+        """Run work(tx, *arguments) in one managed write transaction (retried on transient errors)."""
         async with self.driver.session(database=self.database) as session:
-            await session.execute_write(work)
+            return await session.execute_write(work, *arguments)
 
     async def ping(self) -> None:
         await self.driver.execute_query("RETURN 1", database_=self.database, routing_=RoutingControl.READ)

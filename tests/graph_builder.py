@@ -15,15 +15,17 @@ def days_ago(days: float) -> datetime:
 
 
 async def account(graph: Graph, key: str, source: str = "CRM 1") -> None:
-    await run_cypher(graph, "MERGE (:Account {source: $source, sourceKey: $key, name: $key})",
-                     source=source, key=key)
+    """An account written by the product's own upsert (so it has its Company)."""
+    await graph.write("upsert_accounts", source=source, seenAt=days_ago(0), rows=[{
+        "sourceKey": key, "name": key, "industry": None, "country": None, "employees": None, "website": None}])
 
 
-async def link(graph: Graph, key_a: str, key_b: str, mdm_id: str = "") -> None:
-    await run_cypher(graph, """
-        MATCH (a:Account {sourceKey: $a}), (b:Account {sourceKey: $b})
-        CREATE (a)-[:SAME_COMPANY {source: 'MDM', mdmId: $mdmId}]->(b)""",
-        a=key_a, b=key_b, mdmId=mdm_id or f"{key_a}~{key_b}")
+async def link(graph: Graph, key_a: str, key_b: str, source: str = "CRM 1") -> None:
+    """An MDM link written and regrouped by the product's own queries."""
+    await graph.write("upsert_same_company", source="MDM", seenAt=days_ago(0), rows=[{
+        "mdmId": f"{key_a}~{key_b}", "sourceA": source, "keyA": key_a, "sourceB": source, "keyB": key_b,
+        "updatedAt": None}])
+    await graph.write("regroup_companies", keys=[{"source": source, "sourceKey": k} for k in (key_a, key_b)])
 
 
 async def opportunity(graph: Graph, key: str, accounts: list[str], amount: float,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from service.api.context import Context
 from service.api.schema import schema
 from service.database import Graph
+from service.ingest.pipeline import ingest_path
 from tests import graph_builder as build
 from tests.graph_builder import PAGE, days_ago
 
@@ -50,10 +52,10 @@ async def test_seed_answer_is_p2_with_the_company_total(seeded_graph: Graph) -> 
     assert [v["url"] for v in member["visits"]] == [PAGE]
 
 
-async def test_without_the_mdm_link_no_one_qualifies(seeded_graph: Graph) -> None:
-    from tests.conftest import run_cypher
-
-    await run_cypher(seeded_graph, "MATCH ()-[l:SAME_COMPANY]->() DELETE l")
+async def test_without_the_mdm_link_no_one_qualifies(seeded_graph: Graph, tmp_path: Path) -> None:
+    removal = tmp_path / "same-company.csv"
+    removal.write_text("LinkId,IsDeleted\nMDM-TOWNSEND-0001,true\n")
+    await ingest_path(seeded_graph, removal, mdm=True)
     assert (await audience(seeded_graph))["count"] == 0
 
 

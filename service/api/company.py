@@ -1,15 +1,38 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import strawberry
 
 from service.api.account import Account
+from service.api.context import Context
+
+
+def _native(value: Any) -> datetime | None:
+    return value.to_native() if value is not None else None
+
+
+@strawberry.type(description="An MDM record saying two accounts are the same company: the lineage of a company.")
+class MdmLink:
+    mdm_id: str
+    source: str
+    from_account: Account
+    to_account: Account
+    updated_at: datetime | None = strawberry.field(description="When MDM last changed the record, if it says.")
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> MdmLink:
+        return cls(mdm_id=row["mdmId"], source=row["source"], from_account=Account.from_row(row["from"]),
+                   to_account=Account.from_row(row["to"]), updated_at=_native(row["updatedAt"]),
+                   first_seen_at=_native(row["firstSeenAt"]), last_seen_at=_native(row["lastSeenAt"]))
 
 
 @strawberry.type(description="One real-world company: accounts joined by MDM SAME_COMPANY links, transitively.")
 class Company:
-    id: strawberry.ID = strawberry.field(description="The first of its accounts, as 'source/sourceKey'.")
+    id: strawberry.ID = strawberry.field(description="The smallest 'source/sourceKey' of its accounts.")
     accounts: list[Account]
     won_total: float = strawberry.field(description="Sum of closed-won opportunity amounts, each counted once.")
     open_pipeline: float = strawberry.field(description="Sum of amounts of opportunities not yet closed.")
@@ -17,11 +40,14 @@ class Company:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Company:
-        accounts = sorted((Account.from_row(a) for a in row["accounts"]), key=lambda a: (a.source, a.source_key))
         return cls(
-            id=strawberry.ID(f"{accounts[0].source}/{accounts[0].source_key}"),
-            accounts=accounts,
+            id=strawberry.ID(row["id"]),
+            accounts=sorted((Account.from_row(a) for a in row["accounts"]), key=lambda a: (a.source, a.source_key)),
             won_total=row["wonTotal"],
             open_pipeline=row["openPipeline"],
             opportunity_count=row["opportunityCount"],
         )
+
+    @strawberry.field(description="The MDM links that join this company's accounts (its lineage).")
+    async def links(self, info: strawberry.Info[Context, None]) -> list[MdmLink]:
+        return [MdmLink.from_row(row) for row in await info.context.loaders.links_of_company.load(str(self.id))]

@@ -36,7 +36,8 @@ class Loaders:
         self.account = DataLoader(self._accounts)
         self.accounts_of_person = DataLoader(self._accounts_of_people)
         self.visits_of_person = DataLoader(self._visits_of_people)
-        self.company_of_account = DataLoader(self._companies)
+        self.company = DataLoader(self._companies)
+        self.links_of_company = DataLoader(self._links_of_companies)
 
     async def _people(self, emails: list[str]) -> list[dict[str, Any] | None]:
         found = _by_key(await self.graph.read("people_by_email", emails=emails), "email", "person")
@@ -54,10 +55,13 @@ class Loaders:
         found = _by_key(await self.graph.read("visits_of_people", emails=emails), "email", "visits")
         return [found.get(email, []) for email in emails]
 
-    async def _companies(self, keys: list[AccountKey]) -> list[dict[str, Any] | None]:
-        rows = await self.graph.read("companies_of_accounts", keys=_key_maps(keys))
-        found = {_hashable(row["key"]): row for row in rows}
-        return [found.get(key) for key in keys]
+    async def _companies(self, ids: list[str]) -> list[dict[str, Any] | None]:
+        found = {row["id"]: row for row in await self.graph.read("companies_by_id", ids=ids)}
+        return [found.get(id) for id in ids]
+
+    async def _links_of_companies(self, ids: list[str]) -> list[list[dict[str, Any]]]:
+        found = _by_key(await self.graph.read("links_of_companies", ids=ids), "id", "links")
+        return [found.get(id, []) for id in ids]
 
 
 @dataclass

@@ -39,9 +39,8 @@ class Person:
     async def companies(self, info: strawberry.Info[Context, None]) -> list[Company]:
         loaders = info.context.loaders
         accounts = await loaders.accounts_of_person.load(self.email)
-        rows = await loaders.company_of_account.load_many([(a["source"], a["sourceKey"]) for a in accounts])
-        companies = {company.id: company for company in map(Company.from_row, rows)}
-        return sorted(companies.values(), key=lambda company: company.id)
+        ids = sorted({a["companyId"] for a in accounts if a["companyId"]})
+        return [Company.from_row(row) for row in await loaders.company.load_many(ids) if row]
 
     @strawberry.field(description="The person's web visits, newest first.")
     async def visits(self, info: strawberry.Info[Context, None]) -> list[WebVisit]:

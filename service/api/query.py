@@ -3,6 +3,7 @@ from __future__ import annotations
 import strawberry
 
 from service.api.account import Account
+from service.api.company import Company
 from service.api.audience import Audience, AudienceMember, audience_parameters
 from service.api.context import Context
 from service.api.person import Person
@@ -36,3 +37,8 @@ class Query:
     async def account(self, info: strawberry.Info[Context, None], source: str, source_key: str) -> Account | None:
         row = await info.context.loaders.account.load((source, source_key))
         return Account.from_row(row) if row else None
+
+    @strawberry.field(description="A company by id (the smallest 'source/sourceKey' of its accounts).")
+    async def company(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> Company | None:
+        row = await info.context.loaders.company.load(str(id))
+        return Company.from_row(row) if row else None

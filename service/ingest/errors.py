@@ -1,8 +1,10 @@
-"""Import errors that name the file, the line, the column and the reason."""
+"""Import errors that name the file (or mutation), the line (or record), the column and the reason."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import csv
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -19,8 +21,16 @@ class RowError:
 class ImportRejected(Exception):
     """A batch with invalid rows; nothing of it was written."""
 
+    SHOWN = 50
+
     def __init__(self, errors: list[RowError]) -> None:
         self.errors = errors
-        shown = "\n".join(f"  {error}" for error in errors[:50])
-        more = f"\n  ... and {len(errors) - 50} more" if len(errors) > 50 else ""
-        super().__init__(f"import rejected, nothing written: {len(errors)} invalid value(s)\n{shown}{more}")
+        shown = "\n".join(f"  {error}" for error in errors[: self.SHOWN])
+        more = f"\n  ... and {len(errors) - self.SHOWN} more" if len(errors) > self.SHOWN else ""
+        super().__init__(f"import rejected, nothing written: {len(errors)} error(s)\n{shown}{more}")
+
+    def write_report(self, path: Path) -> None:
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=[f.name for f in fields(RowError)])
+            writer.writeheader()
+            writer.writerows(asdict(error) for error in self.errors)

@@ -1,13 +1,17 @@
-"""Parsers for one CSV cell each: they return the graph value or raise ValueError with the reason."""
+"""Parsers for one value each (a CSV cell or a JSON value): return the graph value or raise ValueError."""
 
 from __future__ import annotations
 
 import math
 import re
 from datetime import date, datetime, timezone
+from typing import Any
 
 # Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is the sources' job.
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+MAX_TEXT = 4096
+MAX_KEY = 255
 
 # Salesforce's standard opportunity stages.
 OPPORTUNITY_STAGES = frozenset({
@@ -16,61 +20,119 @@ OPPORTUNITY_STAGES = frozenset({
 })
 WON_STAGE = "Closed Won"
 CLOSED_STAGES = frozenset({"Closed Won", "Closed Lost"})
+TRUE_WORDS = frozenset({"true", "1", "yes", "y"})
+FALSE_WORDS = frozenset({"false", "0", "no", "n"})
 
 
-def text(value: str) -> str:
-    return value.strip()
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
-def key(value: str) -> str:
-    value = value.strip()
-    if len(value) > 255:
-        raise ValueError("an id may have at most 255 characters")
+def _string(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"{value!r} is not text")
+    if "\x00" in str(value):
+        raise ValueError("contains a NUL character")
+    return str(value).strip()
+
+
+def text(value: Any) -> str:
+    value = _string(value)
+    if len(value) > MAX_TEXT:
+        raise ValueError(f"text may have at most {MAX_TEXT} characters")
     return value
 
 
-def email(value: str) -> str:
-    normalised = value.strip().lower()
-    if not EMAIL.match(normalised):
+def key(value: Any) -> str:
+    value = _string(value)
+    if len(value) > MAX_KEY:
+        raise ValueError(f"an id may have at most {MAX_KEY} characters")
+    return value
+
+
+def email(value: Any) -> str:
+    normalised = _string(value).lower()
+    if len(normalised) > 320 or not EMAIL.match(normalised):
         raise ValueError(f"{value!r} is not an email address")
     return normalised
 
 
-def amount(value: str) -> float:
+def _number(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
     try:
-        number = float(value.strip())
-    except ValueError:
+        number = float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
         raise ValueError(f"{value!r} is not a number") from None
-    if not math.isfinite(number) or number < 0:
-        raise ValueError(f"{value!r} must be a finite amount >= 0")
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number")
     return number
 
 
-def stage(value: str) -> str:
-    value = value.strip()
+def amount(value: Any) -> float:
+    number = _number(value)
+    if number < 0:
+        raise ValueError(f"{value!r} is negative; amounts must be >= 0")
+    return number
+
+
+def count(value: Any) -> int:
+    number = _number(value)
+    if number < 0 or number != int(number):
+        raise ValueError(f"{value!r} is not a whole number >= 0")
+    return int(number)
+
+
+def boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = _string(value).lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError(f"{value!r} is not true or false")
+
+
+def currency(value: Any) -> str:
+    code = _string(value).upper()
+    if not CURRENCY.match(code):
+        raise ValueError(f"{value!r} is not an ISO 4217 currency code")
+    return code
+
+
+def stage(value: Any) -> str:
+    value = _string(value)
     if value not in OPPORTUNITY_STAGES:
         raise ValueError(f"{value!r} is not a known stage ({', '.join(sorted(OPPORTUNITY_STAGES))})")
     return value
 
 
-def iso_date(value: str) -> date:
+def iso_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
     try:
-        return date.fromisoformat(value.strip())
+        return date.fromisoformat(_string(value))
     except ValueError:
         raise ValueError(f"{value!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
-def iso_datetime(value: str) -> datetime:
+def iso_datetime(value: Any) -> datetime:
     """An ISO 8601 timestamp; one without a zone is taken as UTC."""
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError(f"{value!r} is not an ISO 8601 date-time") from None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(_string(value))
+        except ValueError:
+            raise ValueError(f"{value!r} is not an ISO 8601 date-time") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def url(value: str) -> str:
-    value = value.strip()
+def url(value: Any) -> str:
+    value = text(value)
     if not value.startswith(("http://", "https://", "/")):
         raise ValueError(f"{value!r} is not a URL (http://, https:// or a /path)")
     return value

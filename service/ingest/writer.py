@@ -1,35 +1,95 @@
-"""Turns validated batches into batched UNWIND writes (no round trip per row)."""
+"""Writes a checked batch with batched UNWIND queries: no round trip per row.
+
+A batch of up to CHUNK_ROWS rows is written in one transaction. A larger one is written in
+transactions of CHUNK_ROWS rows; every write is an idempotent MERGE or DELETE by key, so an
+import interrupted half-way is completed by running it again.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from neo4j import AsyncManagedTransaction
+
 from service.database import Graph
-from service.ingest.batches import Row, SourceBatch
+from service.ingest.batch import Batch, Row
+from service.ingest.specs import MDM_SPECS, SOURCE_SPECS, RecordSpec
+from service.queries import cypher
 
-Step = tuple[str, dict[str, Any]]
-
-
-def source_steps(batch: SourceBatch) -> list[Step]:
-    # People and accounts first: the relationship writes MATCH them.
-    return [
-        (query, {"source": batch.source, "rows": rows})
-        for query, rows in (
-            ("ingest_people", batch.people),
-            ("ingest_accounts", batch.accounts),
-            ("ingest_account_people", batch.account_people),
-            ("ingest_opportunities", batch.opportunities),
-            ("ingest_web_visits", batch.web_visits),
-        )
-        if rows
-    ]
+CHUNK_ROWS = 5000
+AccountKey = tuple[str, str]
+Progress = Callable[[int], None]
 
 
-def mdm_steps(links: list[Row]) -> list[Step]:
-    return [("ingest_same_company", {"rows": links})] if links else []
+@dataclass(frozen=True)
+class Step:
+    query: str
+    rows: list[Row]
 
 
-async def write_all(graph: Graph, batches: list[SourceBatch], links: list[Row]) -> None:
-    """Write every batch and the MDM links in one transaction: all of it lands, or none."""
-    steps = [step for batch in batches for step in source_steps(batch)] + mdm_steps(links)
-    await graph.write_transaction(steps)
+def _query_name(verb: str, spec: RecordSpec) -> str:
+    return f"{verb}_{spec.name.replace('-', '_')}"
+
+
+def plan(batch: Batch) -> list[Step]:
+    """Upserts in dependency order, then deletions in reverse (relationships before records)."""
+    specs = [spec for spec in (*SOURCE_SPECS, *MDM_SPECS) if spec.name in batch.tables]
+    upserts = [Step(_query_name("upsert", s), batch.tables[s.name].upserts) for s in specs]
+    deletions = [Step(_query_name("delete", s), batch.tables[s.name].deletions) for s in reversed(specs)]
+    return [step for step in upserts + deletions if step.rows]
+
+
+def _chunks(steps: list[Step], size: int) -> list[list[Step]]:
+    transactions: list[list[Step]] = [[]]
+    room = size
+    for step in steps:
+        rows = step.rows
+        while rows:
+            if room == 0:
+                transactions.append([])
+                room = size
+            part, rows = rows[:room], rows[room:]
+            transactions[-1].append(Step(step.query, part))
+            room -= len(part)
+    return [steps for steps in transactions if steps]
+
+
+def _strip(rows: list[Row]) -> list[Row]:
+    return [{k: v for k, v in row.items() if not k.startswith("_")} for row in rows]
+
+
+async def _run(tx: AsyncManagedTransaction, query: str, parameters: dict[str, Any]) -> list[Row]:
+    result = await tx.run(cypher(query), parameters)
+    return [record.data() async for record in result]
+
+
+async def write_batch(graph: Graph, batch: Batch, seen_at: datetime, progress: Progress | None = None) -> None:
+    transactions = _chunks(plan(batch), CHUNK_ROWS)
+    single = len(transactions) <= 1
+
+    async def write(tx: AsyncManagedTransaction, steps: list[Step], regroup_now: bool) -> set[AccountKey]:
+        regroup: set[AccountKey] = set()
+        for step in steps:
+            parameters = {"source": batch.source, "seenAt": seen_at, "rows": _strip(step.rows)}
+            for row in await _run(tx, step.query, parameters):
+                regroup.update((key["source"], key["sourceKey"]) for key in row.get("regroup", []))
+        if regroup_now and regroup:
+            await _regroup(tx, regroup)
+        return regroup
+
+    pending: set[AccountKey] = set()
+    for steps in transactions:
+        pending |= await graph.write_work(write, steps, single)
+        if progress:
+            progress(sum(len(step.rows) for step in steps))
+    if not single and pending:
+        keys = sorted(pending)
+        for start in range(0, len(keys), CHUNK_ROWS):
+            await graph.write_work(_regroup, set(keys[start:start + CHUNK_ROWS]))
+
+
+async def _regroup(tx: AsyncManagedTransaction, keys: set[AccountKey]) -> None:
+    await _run(tx, "regroup_companies", {"keys": [{"source": s, "sourceKey": k} for s, k in sorted(keys)]})

@@ -1,0 +1,20 @@
+// name: delete_accounts
+// Delete accounts with the opportunities only they hold; returns linked accounts whose company must be regrouped.
+UNWIND $rows AS row
+MATCH (a:Account {source: $source, sourceKey: row.sourceKey})
+OPTIONAL MATCH (a)-[:SAME_COMPANY]-(neighbour:Account)
+WITH a, collect(DISTINCT neighbour {.source, .sourceKey}) AS regroup
+CALL (a) {
+  MATCH (a)-[:HAS_OPPORTUNITY]->(o:Opportunity)
+  WHERE NOT EXISTS { (o)<-[:HAS_OPPORTUNITY]-(other:Account) WHERE other <> a }
+  DETACH DELETE o
+}
+OPTIONAL MATCH (a)-[:PART_OF]->(company:Company)
+DETACH DELETE a
+WITH regroup, company
+CALL (company) {
+  WITH company
+  WHERE company IS NOT NULL AND NOT (company)<-[:PART_OF]-()
+  DELETE company
+}
+RETURN regroup

@@ -1,0 +1,5 @@
+// name: delete_lists
+// Delete marketing lists (and their memberships) by (source, sourceKey).
+UNWIND $rows AS row
+MATCH (l:MarketingList {source: $source, sourceKey: row.sourceKey})
+DETACH DELETE l

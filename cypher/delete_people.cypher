@@ -1,0 +1,23 @@
+// name: delete_people
+// A source deletes its person records: drop what that source said about them; a person no source knows goes.
+MATCH (s:Source {name: $source})
+UNWIND $rows AS row
+MATCH (p:Person)-[known:KNOWN_IN {sourceKey: row.sourceKey}]->(s)
+DELETE known
+WITH p
+CALL (p) {
+  MATCH (p)-[said:ASSOCIATED_WITH|CONTACT_FOR|MEMBER_OF|ON_LIST]->()
+  WHERE said.source = $source
+  DELETE said
+}
+CALL (p) {
+  MATCH (p)-[:VISITED]->(v:WebVisit {source: $source})
+  DETACH DELETE v
+}
+WITH p
+WHERE NOT (p)-[:KNOWN_IN]->()
+CALL (p) {
+  OPTIONAL MATCH (p)-[:VISITED]->(v:WebVisit)
+  DETACH DELETE v
+}
+DETACH DELETE p

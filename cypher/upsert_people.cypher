@@ -1,0 +1,20 @@
+// name: upsert_people
+// Upsert people by normalised email; record the id and consent each source has for them.
+MERGE (s:Source {name: $source})
+WITH s
+UNWIND $rows AS row
+MERGE (p:Person {email: row.email})
+  ON CREATE SET p.firstSeenAt = $seenAt
+SET p.firstName = coalesce(row.firstName, p.firstName),
+    p.lastName = coalesce(row.lastName, p.lastName),
+    p.title = coalesce(row.title, p.title),
+    p.lastSeenAt = $seenAt
+MERGE (p)-[known:KNOWN_IN]->(s)
+  ON CREATE SET known.firstSeenAt = $seenAt
+SET known.sourceKey = row.sourceKey, known.unsubscribed = coalesce(row.unsubscribed, false),
+    known.lastSeenAt = $seenAt
+WITH p, s, row
+// The source's id now names this person: an older person under the same id loses it.
+OPTIONAL MATCH (other:Person)-[stale:KNOWN_IN {sourceKey: row.sourceKey}]->(s)
+WHERE other <> p
+DELETE stale

@@ -1,0 +1,16 @@
+// name: upsert_same_company
+// Link two accounts that MDM says are the same company, keyed by the MDM link id; returns accounts to regroup.
+UNWIND $rows AS row
+MATCH (a:Account {source: row.sourceA, sourceKey: row.keyA})
+MATCH (b:Account {source: row.sourceB, sourceKey: row.keyB})
+CALL (row, a, b) {
+  // The same link id now joining other accounts: the old link goes, and its ends are regrouped.
+  OPTIONAL MATCH (x:Account)-[moved:SAME_COMPANY {mdmId: row.mdmId}]->(y:Account)
+  WHERE x <> a OR y <> b
+  DELETE moved
+  RETURN collect(x {.source, .sourceKey}) + collect(y {.source, .sourceKey}) AS detached
+}
+MERGE (a)-[link:SAME_COMPANY {mdmId: row.mdmId}]->(b)
+  ON CREATE SET link.firstSeenAt = $seenAt
+SET link.source = $source, link.updatedAt = row.updatedAt, link.lastSeenAt = $seenAt
+RETURN [a {.source, .sourceKey}, b {.source, .sourceKey}] + detached AS regroup

@@ -1,0 +1,152 @@
+"""Parsing and checking one import: every value, every key, every reference, before anything is written."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from service.database import Graph
+from service.ingest import fields
+from service.ingest.errors import RowError
+from service.ingest.readers import RawTable
+from service.ingest.specs import PEOPLE, RecordSpec, Reference
+
+Row = dict[str, Any]
+KNOWN_QUERIES = {
+    "people": "known_people", "accounts": "known_accounts", "opportunities": "known_opportunities",
+    "campaigns": "known_campaigns", "lists": "known_lists",
+}
+
+
+@dataclass
+class Table:
+    spec: RecordSpec
+    origin: str
+    upserts: list[Row] = field(default_factory=list)
+    deletions: list[Row] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.upserts) + len(self.deletions)
+
+
+@dataclass
+class Batch:
+    """A checked import from one source (or from MDM), ready to write."""
+
+    source: str
+    tables: dict[str, Table] = field(default_factory=dict)
+
+    def rows(self) -> int:
+        return sum(len(table) for table in self.tables.values())
+
+    def upserts(self, name: str) -> list[Row]:
+        return self.tables[name].upserts if name in self.tables else []
+
+
+def parse_table(raw: RawTable, errors: list[RowError]) -> Table:
+    table = Table(raw.spec, raw.origin)
+    first_line: dict[tuple[Any, ...], int] = {}
+    for line, values in raw.records:
+        row = _parse_record(raw.spec, raw.origin, line, values, errors)
+        if row is None:
+            continue
+        identity = tuple(row[name] for name in raw.spec.key)
+        if identity in first_line:
+            errors.append(RowError(raw.origin, line, _header(raw.spec, raw.spec.key[0]),
+                                   f"duplicate key {', '.join(map(str, identity))}: first on line {first_line[identity]}"))
+            continue
+        first_line[identity] = line
+        (table.deletions if row["isDeleted"] else table.upserts).append(row)
+    if raw.spec is PEOPLE:
+        _check_one_id_per_email(table, errors)
+    return table
+
+
+def _header(spec: RecordSpec, field_name: str) -> str:
+    return next(column.header for column in spec.columns if column.field == field_name)
+
+
+def _parse_record(spec: RecordSpec, origin: str, line: int, values: dict[str, Any],
+                  errors: list[RowError]) -> Row | None:
+    row: Row = {"_line": line}
+    deleted_value = values.get("IsDeleted")
+    try:
+        row["isDeleted"] = False if fields.is_blank(deleted_value) else fields.boolean(deleted_value)
+    except ValueError as error:
+        errors.append(RowError(origin, line, "IsDeleted", str(error)))
+        return None
+    valid = True
+    for column in spec.columns:
+        if column.field == "isDeleted":
+            continue
+        raw = values.get(column.header)
+        if fields.is_blank(raw):
+            if column.required and (column.identity or not row["isDeleted"]):
+                errors.append(RowError(origin, line, column.header, "a value is required"))
+                valid = False
+            row[column.field] = None
+            continue
+        try:
+            row[column.field] = column.parse(raw)
+        except ValueError as error:
+            errors.append(RowError(origin, line, column.header, str(error)))
+            valid = False
+    if valid and spec.name == "opportunities" and not row["isDeleted"]:
+        row["isWon"] = row["stage"] == fields.WON_STAGE
+        row["isClosed"] = row["stage"] in fields.CLOSED_STAGES
+    if valid and spec.name == "same-company" and not row["isDeleted"]:
+        if (row["sourceA"], row["keyA"]) == (row["sourceB"], row["keyB"]):
+            errors.append(RowError(origin, line, "AccountIdB", "an account cannot be linked to itself"))
+            valid = False
+    return row if valid else None
+
+
+def _check_one_id_per_email(people: Table, errors: list[RowError]) -> None:
+    seen: dict[str, str] = {}
+    for row in people.upserts:
+        other = seen.setdefault(row["email"], row["sourceKey"])
+        if other != row["sourceKey"]:
+            errors.append(RowError(people.origin, row["_line"], "Email",
+                                   f"{row['email']} is already person Id {other!r} in this file"))
+
+
+async def check_references(graph: Graph, batch: Batch, errors: list[RowError]) -> None:
+    """Every referenced record must be in this import or already in the graph.
+
+    Person references are resolved to the person's email, which the writes need.
+    """
+    wanted: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    in_batch: dict[str, dict[tuple[str, str], Any]] = defaultdict(dict)
+    for name in KNOWN_QUERIES:
+        for row in batch.upserts(name):
+            in_batch[name][(batch.source, row["sourceKey"])] = row.get("email", True)
+    for table, reference, row in _referencing_rows(batch):
+        key = (row[reference.source_field] if reference.source_field else batch.source, row[reference.field])
+        if key not in in_batch[reference.target]:
+            wanted[reference.target].add(key)
+    found: dict[str, dict[tuple[str, str], Any]] = {}
+    for target, keys in wanted.items():
+        rows = await graph.read(KNOWN_QUERIES[target], keys=[{"source": s, "sourceKey": k} for s, k in keys])
+        found[target] = {(r["key"]["source"], r["key"]["sourceKey"]): r.get("email", True) for r in rows}
+    for table, reference, row in _referencing_rows(batch):
+        source = row[reference.source_field] if reference.source_field else batch.source
+        key = (source, row[reference.field])
+        value = in_batch[reference.target].get(key) or found.get(reference.target, {}).get(key)
+        if value is None:
+            where = "" if reference.source_field is None else f" of source {source!r}"
+            errors.append(RowError(table.origin, row["_line"], reference.header,
+                                   f"no {reference.target} record with Id {key[1]!r}{where} in this import or the graph"))
+        elif reference.target == "people":
+            row["email"] = value
+
+
+def _referencing_rows(batch: Batch) -> Iterator[tuple[Table, Reference, Row]]:
+    """Each (table, reference, row) to check: a deletion only through the columns that identify it."""
+    for table in batch.tables.values():
+        identity = {column.field for column in table.spec.columns if column.identity}
+        for reference in table.spec.references:
+            yield from ((table, reference, row) for row in table.upserts)
+            if reference.field in identity:
+                yield from ((table, reference, row) for row in table.deletions)

@@ -1,0 +1,161 @@
+"""The import format: one RecordSpec per kind of record, the single source of its columns and rules.
+
+docs/import-format.md describes the same format for people; keep the two in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from service.ingest import fields
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str  # the CSV header and JSON Lines key
+    field: str  # the name the row carries from here on
+    parse: Callable[[Any], Any]
+    required: bool = True
+    identity: bool = False  # part of what a deletion row must still give
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A column that names another record, which must be in the same import or in the graph."""
+
+    field: str
+    header: str
+    target: str  # the RecordSpec name it refers to
+    source_field: str | None = None  # MDM links name the source of the account too
+
+
+@dataclass(frozen=True)
+class RecordSpec:
+    name: str  # file stem: accounts.csv / accounts.jsonl
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]  # fields that identify a record; repeated in one file is an error
+    references: tuple[Reference, ...] = ()
+
+    @property
+    def headers(self) -> frozenset[str]:
+        return frozenset(column.header for column in self.columns)
+
+
+IS_DELETED = Column("IsDeleted", "isDeleted", fields.boolean, required=False)
+
+
+def _id(header: str = "Id", field: str = "sourceKey") -> Column:
+    return Column(header, field, fields.key, identity=True)
+
+
+def _person_ref() -> Column:
+    return _id("PersonId", "personKey")
+
+
+PEOPLE = RecordSpec("people", (
+    _id(),
+    Column("Email", "email", fields.email),
+    Column("FirstName", "firstName", fields.text, required=False),
+    Column("LastName", "lastName", fields.text, required=False),
+    Column("Title", "title", fields.text, required=False),
+    Column("Unsubscribed", "unsubscribed", fields.boolean, required=False),
+    IS_DELETED,
+), key=("sourceKey",))
+
+ACCOUNTS = RecordSpec("accounts", (
+    _id(),
+    Column("Name", "name", fields.text),
+    Column("Industry", "industry", fields.text, required=False),
+    Column("BillingCountry", "country", fields.text, required=False),
+    Column("NumberOfEmployees", "employees", fields.count, required=False),
+    Column("Website", "website", fields.text, required=False),
+    IS_DELETED,
+), key=("sourceKey",))
+
+OPPORTUNITIES = RecordSpec("opportunities", (
+    _id(),
+    Column("AccountId", "accountKey", fields.key),
+    Column("Name", "name", fields.text),
+    Column("Amount", "amount", fields.amount),
+    Column("CurrencyIsoCode", "currency", fields.currency, required=False),
+    Column("StageName", "stage", fields.stage),
+    Column("CloseDate", "closeDate", fields.iso_date),
+    IS_DELETED,
+), key=("sourceKey",), references=(Reference("accountKey", "AccountId", "accounts"),))
+
+CAMPAIGNS = RecordSpec("campaigns", (
+    _id(),
+    Column("Name", "name", fields.text),
+    Column("Type", "type", fields.text, required=False),
+    Column("Status", "status", fields.text, required=False),
+    Column("StartDate", "startDate", fields.iso_date, required=False),
+    IS_DELETED,
+), key=("sourceKey",))
+
+LISTS = RecordSpec("lists", (
+    _id(),
+    Column("Name", "name", fields.text),
+    IS_DELETED,
+), key=("sourceKey",))
+
+WEB_VISITS = RecordSpec("web-visits", (
+    _id(),
+    Column("PersonId", "personKey", fields.key),
+    Column("Url", "url", fields.url),
+    Column("VisitedAt", "visitedAt", fields.iso_datetime),
+    IS_DELETED,
+), key=("sourceKey",), references=(Reference("personKey", "PersonId", "people"),))
+
+ACCOUNT_PEOPLE = RecordSpec("account-people", (
+    _id("AccountId", "accountKey"),
+    _person_ref(),
+    Column("Role", "role", fields.text, required=False),
+    IS_DELETED,
+), key=("accountKey", "personKey"), references=(
+    Reference("accountKey", "AccountId", "accounts"), Reference("personKey", "PersonId", "people")))
+
+OPPORTUNITY_CONTACT_ROLES = RecordSpec("opportunity-contact-roles", (
+    _id("OpportunityId", "opportunityKey"),
+    _person_ref(),
+    Column("Role", "role", fields.text, required=False),
+    Column("IsPrimary", "isPrimary", fields.boolean, required=False),
+    IS_DELETED,
+), key=("opportunityKey", "personKey"), references=(
+    Reference("opportunityKey", "OpportunityId", "opportunities"), Reference("personKey", "PersonId", "people")))
+
+CAMPAIGN_MEMBERS = RecordSpec("campaign-members", (
+    _id("CampaignId", "campaignKey"),
+    _person_ref(),
+    Column("Status", "status", fields.text, required=False),
+    IS_DELETED,
+), key=("campaignKey", "personKey"), references=(
+    Reference("campaignKey", "CampaignId", "campaigns"), Reference("personKey", "PersonId", "people")))
+
+LIST_MEMBERS = RecordSpec("list-members", (
+    _id("ListId", "listKey"),
+    _person_ref(),
+    IS_DELETED,
+), key=("listKey", "personKey"), references=(
+    Reference("listKey", "ListId", "lists"), Reference("personKey", "PersonId", "people")))
+
+SAME_COMPANY = RecordSpec("same-company", (
+    _id("LinkId", "mdmId"),
+    Column("SourceA", "sourceA", fields.text),
+    Column("AccountIdA", "keyA", fields.key),
+    Column("SourceB", "sourceB", fields.text),
+    Column("AccountIdB", "keyB", fields.key),
+    Column("UpdatedAt", "updatedAt", fields.iso_datetime, required=False),
+    IS_DELETED,
+), key=("mdmId",), references=(
+    Reference("keyA", "AccountIdA", "accounts", source_field="sourceA"),
+    Reference("keyB", "AccountIdB", "accounts", source_field="sourceB")))
+
+# In write order: records before the relationships that MATCH them.
+SOURCE_SPECS: tuple[RecordSpec, ...] = (
+    PEOPLE, ACCOUNTS, OPPORTUNITIES, CAMPAIGNS, LISTS,
+    WEB_VISITS, ACCOUNT_PEOPLE, OPPORTUNITY_CONTACT_ROLES, CAMPAIGN_MEMBERS, LIST_MEMBERS,
+)
+MDM_SPECS: tuple[RecordSpec, ...] = (SAME_COMPANY,)
+MDM_SOURCE = "MDM"
