@@ -2,6 +2,7 @@
 
 import strawberry
 
+from service.api.mutation import Mutation
 from service.api.query import Query
 
-schema = strawberry.Schema(query=Query)
+schema = strawberry.Schema(query=Query, mutation=Mutation)
