@@ -193,7 +193,8 @@ class LocalNeo4j:
             return False
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self.running_pid() == pid and _alive(pid):
+        # Wait on the process, not the pid file: Neo4j removes that file before the JVM has exited.
+        while time.monotonic() < deadline and _alive(pid):
             time.sleep(0.2)
         if _alive(pid):
             os.kill(pid, signal.SIGKILL)
