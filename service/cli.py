@@ -6,12 +6,14 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
 
 import uvicorn
 
 from service.config import Settings, get_settings
 from service.database import Graph, Neo4jConnection
+from service.generate import DEFAULT_AS_OF, generate
 from service.ingest.errors import ImportRejected
 from service.neo4j_provider import ProvidedNeo4j, docker_engine_available, local_server, provide_neo4j
 from service.neo4j_server import Neo4jServerError
@@ -85,6 +87,10 @@ def cmd_seed(settings: Settings, arguments: argparse.Namespace) -> None:
     asyncio.run(_with_graph(neo4j.connection, lambda graph: _migrate_and_seed(graph, arguments.dir)))
 
 
+def cmd_generate(settings: Settings, arguments: argparse.Namespace) -> None:
+    print(generate(arguments.out, arguments.people, arguments.seed, arguments.as_of))
+
+
 def _banner(settings: Settings, neo4j: ProvidedNeo4j) -> str:
     base = f"http://{settings.host}:{settings.port}"
     lines = [
@@ -136,6 +142,13 @@ def parser() -> argparse.ArgumentParser:
     ingest.add_argument("--report", type=Path, help="write the errors of a rejected import to this CSV file")
     ingest.add_argument("path", type=Path)
     ingest.set_defaults(handler=cmd_ingest)
+    generate_command = commands.add_parser("generate", help="write a synthetic multi-source export (deterministic)")
+    generate_command.add_argument("--people", type=int, required=True, help="how many people (accounts: a tenth)")
+    generate_command.add_argument("--seed", type=int, default=42)
+    generate_command.add_argument("--as-of", type=date.fromisoformat, default=DEFAULT_AS_OF,
+                                  help="the day visits and close dates are relative to (YYYY-MM-DD)")
+    generate_command.add_argument("out", type=Path)
+    generate_command.set_defaults(handler=cmd_generate)
     commands.add_parser("serve", help="serve the GraphQL API").set_defaults(handler=cmd_serve)
     commands.add_parser("run", help="start Neo4j, migrate, seed and serve").set_defaults(handler=cmd_run)
     return main
@@ -151,3 +164,7 @@ def main(argv: list[str] | None = None) -> None:
     except Neo4jServerError as error:
         print(f"accountgraph: {error}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()
