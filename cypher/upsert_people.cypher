@@ -14,7 +14,12 @@ MERGE (p)-[known:KNOWN_IN]->(s)
 SET known.sourceKey = row.sourceKey, known.unsubscribed = coalesce(row.unsubscribed, false),
     known.lastSeenAt = $seenAt
 WITH p, s, row
-// The source's id now names this person: an older person under the same id loses it.
+// The source's id now names this person (their email changed there): the older person loses the
+// id, and goes if no source knows them any more.
 OPTIONAL MATCH (other:Person)-[stale:KNOWN_IN {sourceKey: row.sourceKey}]->(s)
 WHERE other <> p
 DELETE stale
+WITH other
+WHERE other IS NOT NULL AND NOT (other)-[:KNOWN_IN]->()
+OPTIONAL MATCH (other)-[:VISITED]->(visit:WebVisit)
+DETACH DELETE visit, other

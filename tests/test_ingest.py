@@ -213,3 +213,9 @@ async def test_grouping_matches_a_traversal_of_the_links(graph: Graph, tmp_path:
         WHERE size(reachable) <> size(grouped) OR any(x IN grouped WHERE NOT x IN reachable)
         RETURN count(a)""")
     assert mismatches == 0
+
+
+async def test_a_changed_email_moves_the_source_id_to_the_new_person(graph: Graph, tmp_path: Path) -> None:
+    await ingest_path(graph, export(tmp_path / "v1", {"people.csv": "Id,Email\n5,old@x.example\n"}), "Marketo 1")
+    await ingest_path(graph, export(tmp_path / "v2", {"people.csv": "Id,Email\n5,new@x.example\n"}), "Marketo 1")
+    assert await one(graph, "MATCH (p:Person) RETURN collect(p.email)") == ["new@x.example"]
