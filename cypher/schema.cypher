@@ -8,6 +8,8 @@ CREATE CONSTRAINT opportunity_key IF NOT EXISTS FOR (o:Opportunity) REQUIRE (o.s
 CREATE CONSTRAINT web_visit_key IF NOT EXISTS FOR (v:WebVisit) REQUIRE (v.source, v.sourceKey) IS UNIQUE;
 CREATE CONSTRAINT campaign_key IF NOT EXISTS FOR (c:Campaign) REQUIRE (c.source, c.sourceKey) IS UNIQUE;
 CREATE CONSTRAINT list_key IF NOT EXISTS FOR (l:MarketingList) REQUIRE (l.source, l.sourceKey) IS UNIQUE;
+CREATE CONSTRAINT segment_id IF NOT EXISTS FOR (s:Segment) REQUIRE s.id IS UNIQUE;
+CREATE CONSTRAINT segment_name IF NOT EXISTS FOR (s:Segment) REQUIRE s.name IS UNIQUE;
 CREATE INDEX web_visit_url_time IF NOT EXISTS FOR (v:WebVisit) ON (v.url, v.visitedAt);
 CREATE INDEX known_in_key IF NOT EXISTS FOR ()-[k:KNOWN_IN]-() ON (k.sourceKey);
 CREATE INDEX same_company_mdm_id IF NOT EXISTS FOR ()-[l:SAME_COMPANY]-() ON (l.mdmId);

@@ -36,14 +36,21 @@ class Graph:
         await self.driver.close()
 
     async def read(self, query: str, **parameters: Any) -> list[dict[str, Any]]:
+        return await self.read_text(cypher(query), parameters)
+
+    async def write(self, query: str, **parameters: Any) -> list[dict[str, Any]]:
+        return await self.write_text(cypher(query), parameters)
+
+    async def read_text(self, text: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:
+        """Run Cypher built from a named template (see service.segments.compiler); values as parameters."""
         records, _, _ = await self.driver.execute_query(
-            cypher(query), parameters, database_=self.database, routing_=RoutingControl.READ
+            text, parameters, database_=self.database, routing_=RoutingControl.READ
         )
         return [record.data() for record in records]
 
-    async def write(self, query: str, **parameters: Any) -> list[dict[str, Any]]:
+    async def write_text(self, text: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:
         records, _, _ = await self.driver.execute_query(
-            cypher(query), parameters, database_=self.database, routing_=RoutingControl.WRITE
+            text, parameters, database_=self.database, routing_=RoutingControl.WRITE
         )
         return [record.data() for record in records]
 

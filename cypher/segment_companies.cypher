@@ -1,0 +1,12 @@
+// name: segment_companies
+// The account audience of a compiled rule: companies with members, their member count and totals.
+CALL () {
+  /*ANCHOR*/
+}
+WITH p
+WHERE /*PREDICATE*/
+MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company)
+WITH c, count(DISTINCT p) AS members
+ORDER BY members DESC, c.id
+LIMIT $first
+RETURN c.id AS companyId, members

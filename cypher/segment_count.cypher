@@ -1,0 +1,8 @@
+// name: segment_count
+// How many people a compiled rule selects (the rule's anchor and predicate are filled in by the compiler).
+CALL () {
+  /*ANCHOR*/
+}
+WITH p
+WHERE /*PREDICATE*/
+RETURN count(p) AS count

@@ -1,0 +1,214 @@
+"""Compiles a rule to Cypher: a predicate on the person `p`, an anchor that finds candidates
+through an index where the rule allows, and one evidence expression per condition.
+
+Only fixed text is written into the Cypher: labels, relationship types and property names come
+from the allow-lists in rules.py, and every value the user gave travels as a parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from service.segments.rules import (
+    ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS, PERSON_FIELDS, AccountCondition, All, AnyOf, Leaf,
+    MembershipCondition, Not, NumberTest, OpportunityCondition, PersonCondition, Rule, RuleError,
+    SegmentCondition, TextTest, VisitCondition,
+)
+
+COMPARE = {"EQ": "=", "NEQ": "<>", "GT": ">", "GTE": ">=", "LT": "<", "LTE": "<="}
+ACCOUNT_MAP = "{.source, .sourceKey, .name, .industry, .country, companyId: COLLECT { MATCH (%s)-[:PART_OF]->(co:Company) RETURN co.id }[0]}"
+VISIT_MAP = "v {.source, .sourceKey, .url, .visitedAt}"
+NO_EVIDENCE = "companies: [], accounts: [], visits: [], memberships: []"
+SCAN_ANCHOR = "MATCH (p:Person) RETURN p"
+
+
+@dataclass
+class Compiled:
+    predicate: str
+    anchor: str
+    evidence: list[str]
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def render(self, template: str) -> str:
+        return (template.replace("/*ANCHOR*/", self.anchor)
+                .replace("/*PREDICATE*/", self.predicate)
+                .replace("/*EVIDENCE*/", ",\n  ".join(self.evidence) or ""))
+
+
+def glob_to_regex(pattern: str) -> str:
+    """A URL pattern with * wildcards, as an anchored regular expression matching nothing else."""
+    return "^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$"
+
+
+class _Compiler:
+    def __init__(self, saved_rules: Callable[[str], Rule]) -> None:
+        self.saved_rules = saved_rules
+        self.parameters: dict[str, Any] = {}
+        self.evidence: list[str] = []
+        self.segments: list[str] = []
+
+    def parameter(self, value: Any) -> str:
+        name = f"r{len(self.parameters)}"
+        self.parameters[name] = value
+        return "$" + name
+
+    def predicate(self, rule: Rule, path: str, explain: bool = True) -> str:
+        if isinstance(rule, All):
+            return "(" + " AND ".join(self.predicate(part, f"{path}and[{i}].", explain) for i, part in enumerate(rule.parts)) + ")"
+        if isinstance(rule, AnyOf):
+            return "(" + " OR ".join(self.predicate(part, f"{path}or[{i}].", explain) for i, part in enumerate(rule.parts)) + ")"
+        if isinstance(rule, Not):
+            return "(NOT " + self.predicate(rule.part, f"{path}not.", explain) + ")"
+        if isinstance(rule, SegmentCondition):
+            return self.segment(rule, path.rstrip("."), explain)
+        condition, evidence = self.leaf(rule)
+        if explain:
+            self.evidence.append(f"{{path: {self.parameter(path + _key(rule))}, kind: '{_key(rule)}', "
+                                 f"matched: {condition}, {evidence}}}")
+        return condition
+
+    def segment(self, rule: SegmentCondition, path: str, explain: bool) -> str:
+        if rule.segment_id in self.segments:
+            raise RuleError(path, "segments may not refer to themselves, directly or through others")
+        self.segments.append(rule.segment_id)
+        saved = self.saved_rules(rule.segment_id)
+        condition = self.predicate(saved, "", explain=False)
+        self.segments.pop()
+        if explain:
+            self.evidence.append(f"{{path: {self.parameter(path or 'segment')}, kind: 'segment', "
+                                 f"matched: {condition}, {NO_EVIDENCE}}}")
+        return condition
+
+    def leaf(self, rule: Leaf) -> tuple[str, str]:
+        if isinstance(rule, PersonCondition):
+            return self.text_test(_person_property(rule.field), rule.test), NO_EVIDENCE
+        if isinstance(rule, AccountCondition):
+            return self.account(rule)
+        if isinstance(rule, OpportunityCondition):
+            return self.opportunities(rule)
+        if isinstance(rule, VisitCondition):
+            return self.visits(rule)
+        if isinstance(rule, MembershipCondition):
+            return self.membership(rule)
+        raise TypeError(rule)
+
+    def text_test(self, expression: str, test: TextTest) -> str:
+        if test.op == "IN":
+            return f"toLower({expression}) IN {self.parameter([v.lower() for v in test.values])}"
+        value = self.parameter(test.values[0].lower())
+        if test.op == "NEQ":
+            return f"({expression} IS NULL OR toLower({expression}) <> {value})"
+        operator = {"EQ": "=", "CONTAINS": "CONTAINS", "STARTS_WITH": "STARTS WITH", "ENDS_WITH": "ENDS WITH"}[test.op]
+        return f"toLower({expression}) {operator} {value}"
+
+    def number_test(self, expression: str, test: NumberTest) -> str:
+        return f"{expression} {COMPARE[test.op]} {self.parameter(test.number)}"
+
+    def account(self, rule: AccountCondition) -> tuple[str, str]:
+        if rule.field in ACCOUNT_NUMBER_FIELDS:
+            test = self.number_test(f"a.{ACCOUNT_NUMBER_FIELDS[rule.field]}", rule.test)  # type: ignore[arg-type]
+        else:
+            test = self.text_test(f"a.{ACCOUNT_TEXT_FIELDS[rule.field]}", rule.test)  # type: ignore[arg-type]
+        path = ("(p)-[:ASSOCIATED_WITH]->(a:Account)" if rule.scope == "ACCOUNT" else
+                "(p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(:Company)<-[:PART_OF]-(a:Account)")
+        condition = f"EXISTS {{ MATCH {path} WHERE {test} }}"
+        evidence = (f"companies: [], accounts: COLLECT {{ MATCH {path} WHERE {test} "
+                    f"RETURN DISTINCT a {ACCOUNT_MAP % 'a'} }}, visits: [], memberships: []")
+        return condition, evidence
+
+    def opportunities(self, rule: OpportunityCondition) -> tuple[str, str]:
+        filters = {"WON": ["o.isWon"], "LOST": ["o.isClosed", "NOT o.isWon"], "OPEN": ["NOT o.isClosed"], "ANY": []}[rule.status]
+        if rule.stages:
+            filters.append(f"o.stage IN {self.parameter(list(rule.stages))}")
+        if rule.closed_after:
+            filters.append(f"o.closeDate >= {self.parameter(rule.closed_after)}")
+        if rule.closed_before:
+            filters.append(f"o.closeDate < {self.parameter(rule.closed_before)}")
+        if rule.closed_within_days:
+            filters.append(f"o.closeDate >= date() - duration({{days: {self.parameter(rule.closed_within_days)}}})")
+            filters.append("o.closeDate <= date()")
+        where = f" WHERE {' AND '.join(filters)}" if filters else ""
+        opportunities = f"COLLECT {{ MATCH (c)<-[:PART_OF]-(:Account)-[:HAS_OPPORTUNITY]->(o:Opportunity){where} RETURN DISTINCT o }}"
+        value = {
+            "SUM": f"reduce(total = 0.0, o IN {opportunities} | total + o.amount)",
+            "COUNT": f"size({opportunities})",
+            "MAX": f"reduce(top = null, o IN {opportunities} | CASE WHEN top IS NULL OR o.amount > top THEN o.amount ELSE top END)",
+        }[rule.aggregate]
+        test = self.number_test(value, rule.test)
+        condition = f"EXISTS {{ MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company) WHERE {test} }}"
+        evidence = (
+            "companies: COLLECT { MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company) "
+            f"WITH DISTINCT c WITH c, {value} AS value "
+            f"RETURN {{companyId: c.id, value: value, matched: {self.number_test('value', rule.test)}, "
+            f"accounts: COLLECT {{ MATCH (p)-[:ASSOCIATED_WITH]->(a:Account)-[:PART_OF]->(c) RETURN a {ACCOUNT_MAP % 'a'} }}}} }}, "
+            "accounts: [], visits: [], memberships: []"
+        )
+        return condition, evidence
+
+    def visits(self, rule: VisitCondition) -> tuple[str, str]:
+        url = {"EXACT": "v.url = {}", "PREFIX": "v.url STARTS WITH {}", "PATTERN": "v.url =~ {}"}[rule.match]
+        filters = [url.format(self.parameter(glob_to_regex(rule.url) if rule.match == "PATTERN" else rule.url))]
+        if rule.within_days:
+            filters.append(f"v.visitedAt >= datetime() - duration({{days: {self.parameter(rule.within_days)}}})")
+        if rule.after:
+            filters.append(f"v.visitedAt >= {self.parameter(rule.after)}")
+        if rule.before:
+            filters.append(f"v.visitedAt < {self.parameter(rule.before)}")
+        where = " AND ".join(filters)
+        condition = f"COUNT {{ MATCH (p)-[:VISITED]->(v:WebVisit) WHERE {where} }} >= {self.parameter(rule.min_count)}"
+        evidence = (f"companies: [], accounts: [], visits: COLLECT {{ MATCH (p)-[:VISITED]->(v:WebVisit) WHERE {where} "
+                    f"RETURN {VISIT_MAP} }}, memberships: []")
+        return condition, evidence
+
+    def membership(self, rule: MembershipCondition) -> tuple[str, str]:
+        relationship, label = ("MEMBER_OF", "Campaign") if rule.kind == "campaign" else ("ON_LIST", "MarketingList")
+        target = f"(x:{label} {{source: {self.parameter(rule.source)}, sourceKey: {self.parameter(rule.key)}}})"
+        where = f" WHERE toLower(m.status) = {self.parameter(rule.status.lower())}" if rule.status else ""
+        pattern = f"(p)-[m:{relationship}]->{target}"
+        condition = f"EXISTS {{ MATCH {pattern}{where} }}"
+        evidence = (f"companies: [], accounts: [], visits: [], memberships: COLLECT {{ MATCH {pattern}{where} "
+                    f"RETURN {{kind: '{rule.kind}', source: x.source, id: x.sourceKey, name: x.name, status: m.status}} }}")
+        return condition, evidence
+
+    def anchor(self, rule: Rule) -> str:
+        """Candidates through an index when a top-level condition allows; else every person."""
+        parts = rule.parts if isinstance(rule, All) else (rule,)
+        visits = [p for p in parts if isinstance(p, VisitCondition) and p.match in ("EXACT", "PREFIX")]
+        if visits:
+            v = visits[0]
+            url = "v.url = {}" if v.match == "EXACT" else "v.url STARTS WITH {}"
+            filters = [url.format(self.parameter(v.url))]
+            if v.within_days:
+                filters.append(f"v.visitedAt >= datetime() - duration({{days: {self.parameter(v.within_days)}}})")
+            return f"MATCH (v:WebVisit) WHERE {' AND '.join(filters)} MATCH (p:Person)-[:VISITED]->(v) RETURN DISTINCT p"
+        memberships = [p for p in parts if isinstance(p, MembershipCondition)]
+        if memberships:
+            m = memberships[0]
+            relationship, label = ("MEMBER_OF", "Campaign") if m.kind == "campaign" else ("ON_LIST", "MarketingList")
+            return (f"MATCH (p:Person)-[:{relationship}]->(:{label} {{source: {self.parameter(m.source)}, "
+                    f"sourceKey: {self.parameter(m.key)}}}) RETURN DISTINCT p")
+        return SCAN_ANCHOR
+
+
+def _person_property(field_name: str) -> str:
+    prop = PERSON_FIELDS[field_name]
+    return "split(p.email, '@')[1]" if field_name == "EMAIL_DOMAIN" else f"p.{prop}"
+
+
+def _key(rule: Leaf) -> str:
+    return {PersonCondition: "person", AccountCondition: "account", OpportunityCondition: "opportunities",
+            VisitCondition: "visits"}.get(type(rule)) or ("campaign" if getattr(rule, "kind", "") == "campaign" else "list")
+
+
+def compile_rule(rule: Rule, saved_rules: Callable[[str], Rule], own_id: str | None = None) -> Compiled:
+    """Compile a rule; `saved_rules(id)` returns a saved segment's rule (RuleError if unknown).
+
+    own_id: the segment this rule is (to be) saved as, which it may not build on.
+    """
+    compiler = _Compiler(saved_rules)
+    compiler.segments = [own_id] if own_id else []
+    predicate = compiler.predicate(rule, "")
+    return Compiled(predicate, compiler.anchor(rule), compiler.evidence, compiler.parameters)

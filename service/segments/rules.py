@@ -1,0 +1,319 @@
+"""The rule language: a tree of AND / OR / NOT over leaf conditions, parsed from JSON.
+
+The JSON is exactly the GraphQL `RuleInput` (camelCase keys, enum names as strings), so a rule
+can be written in GraphiQL, saved in a file, or passed to the CLI. Parsing checks every part and
+names the part that is wrong (`and[1].visits.withinDays`), before anything reaches Cypher.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any
+
+MAX_DEPTH = 12
+MAX_NODES = 200
+MAX_TEXT = 2048
+MAX_VALUES = 1000
+MAX_DAYS = 3660
+
+PERSON_FIELDS = {"EMAIL": "email", "EMAIL_DOMAIN": "email", "FIRST_NAME": "firstName", "LAST_NAME": "lastName",
+                 "TITLE": "title"}
+ACCOUNT_TEXT_FIELDS = {"NAME": "name", "INDUSTRY": "industry", "COUNTRY": "country", "SOURCE": "source",
+                       "WEBSITE": "website"}
+ACCOUNT_NUMBER_FIELDS = {"EMPLOYEES": "employees"}
+TEXT_OPS = frozenset({"EQ", "NEQ", "IN", "CONTAINS", "STARTS_WITH", "ENDS_WITH"})
+NUMBER_OPS = frozenset({"EQ", "NEQ", "GT", "GTE", "LT", "LTE"})
+AGGREGATES = frozenset({"SUM", "COUNT", "MAX"})
+OPPORTUNITY_STATUSES = frozenset({"WON", "LOST", "OPEN", "ANY"})
+SCOPES = frozenset({"ACCOUNT", "COMPANY"})
+URL_MATCHES = frozenset({"EXACT", "PREFIX", "PATTERN"})
+
+
+class RuleError(ValueError):
+    """An invalid rule; the message starts with the path of the wrong part."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        super().__init__(f"{path or 'rule'}: {message}")
+
+
+@dataclass(frozen=True)
+class TextTest:
+    op: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NumberTest:
+    op: str
+    number: float
+
+
+@dataclass(frozen=True)
+class PersonCondition:
+    field: str
+    test: TextTest
+
+
+@dataclass(frozen=True)
+class AccountCondition:
+    scope: str
+    field: str
+    test: TextTest | NumberTest
+
+
+@dataclass(frozen=True)
+class OpportunityCondition:
+    aggregate: str
+    status: str
+    stages: tuple[str, ...]
+    closed_after: date | None
+    closed_before: date | None
+    closed_within_days: int | None
+    test: NumberTest
+
+
+@dataclass(frozen=True)
+class VisitCondition:
+    url: str
+    match: str
+    min_count: int
+    within_days: int | None
+    after: datetime | None
+    before: datetime | None
+
+
+@dataclass(frozen=True)
+class MembershipCondition:
+    kind: str  # "campaign" or "list"
+    source: str
+    key: str
+    status: str | None
+
+
+@dataclass(frozen=True)
+class SegmentCondition:
+    segment_id: str
+
+
+@dataclass(frozen=True)
+class All:
+    parts: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    parts: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    part: Rule
+
+
+Leaf = PersonCondition | AccountCondition | OpportunityCondition | VisitCondition | MembershipCondition | SegmentCondition
+Rule = All | AnyOf | Not | Leaf
+
+COMBINATORS = ("and", "or", "not")
+LEAVES = ("person", "account", "opportunities", "visits", "campaign", "list", "segment")
+
+
+class _Parser:
+    def __init__(self) -> None:
+        self.nodes = 0
+
+    def rule(self, data: Any, path: str, depth: int) -> Rule:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise RuleError(path, f"a rule may have at most {MAX_NODES} parts")
+        if depth > MAX_DEPTH:
+            raise RuleError(path, f"a rule may nest at most {MAX_DEPTH} levels")
+        if not isinstance(data, dict):
+            raise RuleError(path, "must be an object with one of " + ", ".join(COMBINATORS + LEAVES))
+        given = [key for key, value in data.items() if value is not None]
+        unknown = [key for key in given if key not in COMBINATORS + LEAVES]
+        if unknown:
+            raise RuleError(path, f"unknown key {unknown[0]!r}; expected one of {', '.join(COMBINATORS + LEAVES)}")
+        if len(given) != 1:
+            raise RuleError(path, f"must have exactly one of {', '.join(COMBINATORS + LEAVES)} (has {len(given)})")
+        key = given[0]
+        value = data[key]
+        here = f"{path}.{key}" if path else key
+        if key in ("and", "or"):
+            if not isinstance(value, list) or not value:
+                raise RuleError(here, "must be a non-empty list of rules")
+            parts = tuple(self.rule(part, f"{here}[{index}]", depth + 1) for index, part in enumerate(value))
+            return All(parts) if key == "and" else AnyOf(parts)
+        if key == "not":
+            return Not(self.rule(value, here, depth + 1))
+        if not isinstance(value, dict):
+            raise RuleError(here, "must be an object")
+        return getattr(self, f"_{key}")(_Fields(value, here))
+
+    def _person(self, f: _Fields) -> PersonCondition:
+        field = f.choice("field", PERSON_FIELDS)
+        return PersonCondition(field, f.text_test())
+
+    def _account(self, f: _Fields) -> AccountCondition:
+        scope = f.choice("scope", SCOPES, default="COMPANY")
+        field = f.choice("field", {**ACCOUNT_TEXT_FIELDS, **ACCOUNT_NUMBER_FIELDS})
+        test = f.number_test() if field in ACCOUNT_NUMBER_FIELDS else f.text_test()
+        return AccountCondition(scope, field, test)
+
+    def _opportunities(self, f: _Fields) -> OpportunityCondition:
+        condition = OpportunityCondition(
+            aggregate=f.choice("aggregate", AGGREGATES, default="SUM"),
+            status=f.choice("status", OPPORTUNITY_STATUSES, default="WON"),
+            stages=f.texts("stages", required=False),
+            closed_after=f.date("closedAfter"),
+            closed_before=f.date("closedBefore"),
+            closed_within_days=f.days("closedWithinDays"),
+            test=f.number_test(key="value"),
+        )
+        f.done()
+        return condition
+
+    def _visits(self, f: _Fields) -> VisitCondition:
+        condition = VisitCondition(
+            url=f.text("url"),
+            match=f.choice("match", URL_MATCHES, default="EXACT"),
+            min_count=f.integer("minCount", default=1, low=1, high=1_000_000),
+            within_days=f.days("withinDays"),
+            after=f.moment("after"),
+            before=f.moment("before"),
+        )
+        f.done()
+        return condition
+
+    def _campaign(self, f: _Fields) -> MembershipCondition:
+        condition = MembershipCondition("campaign", f.text("source"), f.text("id"), f.optional_text("status"))
+        f.done()
+        return condition
+
+    def _list(self, f: _Fields) -> MembershipCondition:
+        condition = MembershipCondition("list", f.text("source"), f.text("id"), None)
+        f.done()
+        return condition
+
+    def _segment(self, f: _Fields) -> SegmentCondition:
+        condition = SegmentCondition(f.text("id"))
+        f.done()
+        return condition
+
+
+class _Fields:
+    """Typed access to one condition's keys; every key must be read, so a typo is an error."""
+
+    def __init__(self, data: dict[str, Any], path: str) -> None:
+        self.data = {k: v for k, v in data.items() if v is not None}
+        self.path = path
+        self.read: set[str] = set()
+
+    def _get(self, key: str) -> Any:
+        self.read.add(key)
+        return self.data.get(key)
+
+    def error(self, key: str, message: str) -> RuleError:
+        return RuleError(f"{self.path}.{key}", message)
+
+    def done(self) -> None:
+        unknown = sorted(set(self.data) - self.read)
+        if unknown:
+            raise self.error(unknown[0], "unknown key")
+
+    def choice(self, key: str, allowed: Any, default: str | None = None) -> str:
+        value = self._get(key)
+        if value is None and default is not None:
+            return default
+        if value not in allowed:
+            raise self.error(key, f"must be one of {', '.join(sorted(allowed))}")
+        return value
+
+    def text(self, key: str) -> str:
+        value = self._get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(key, "must be a non-empty string")
+        if len(value) > MAX_TEXT:
+            raise self.error(key, f"may have at most {MAX_TEXT} characters")
+        return value.strip()
+
+    def optional_text(self, key: str) -> str | None:
+        return self.text(key) if self.data.get(key) is not None else self._get(key)
+
+    def texts(self, key: str, required: bool = True) -> tuple[str, ...]:
+        values = self._get(key)
+        if values is None and not required:
+            return ()
+        if not isinstance(values, list) or not values or len(values) > MAX_VALUES:
+            raise self.error(key, f"must be a list of 1 to {MAX_VALUES} strings")
+        if not all(isinstance(v, str) and v.strip() and len(v) <= MAX_TEXT for v in values):
+            raise self.error(key, "must hold only non-empty strings")
+        return tuple(v.strip() for v in values)
+
+    def number(self, key: str) -> float:
+        value = self._get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise self.error(key, "must be a finite number")
+        return float(value)
+
+    def integer(self, key: str, default: int, low: int, high: int) -> int:
+        value = self._get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.error(key, f"must be a whole number from {low} to {high}")
+        return value
+
+    def days(self, key: str) -> int | None:
+        return None if self.data.get(key) is None else self.integer(key, 0, 1, MAX_DAYS)
+
+    def date(self, key: str) -> date | None:
+        value = self._get(key)
+        if value is None:
+            return None
+        try:
+            return value if isinstance(value, date) else date.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise self.error(key, "must be an ISO date (YYYY-MM-DD)") from None
+
+    def moment(self, key: str) -> datetime | None:
+        value = self._get(key)
+        if value is None:
+            return None
+        try:
+            moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise self.error(key, "must be an ISO 8601 date-time") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+    def text_test(self) -> TextTest:
+        op = self.choice("op", TEXT_OPS)
+        if op == "IN":
+            test = TextTest(op, self.texts("values"))
+        else:
+            test = TextTest(op, (self.text("value"),))
+        self.done()
+        return test
+
+    def number_test(self, key: str = "number") -> NumberTest:
+        op = self.choice("op", NUMBER_OPS)
+        test = NumberTest(op, self.number(key))
+        if key == "number":
+            self.done()
+        return test
+
+
+def parse_rule(data: Any) -> Rule:
+    """Parse and check a rule; raise RuleError naming the wrong part."""
+    return _Parser().rule(data, "", 0)
+
+
+def segment_references(rule: Rule) -> set[str]:
+    """The ids of the saved segments a rule builds on."""
+    if isinstance(rule, (All, AnyOf)):
+        return set().union(*(segment_references(part) for part in rule.parts))
+    if isinstance(rule, Not):
+        return segment_references(rule.part)
+    return {rule.segment_id} if isinstance(rule, SegmentCondition) else set()
