@@ -11,6 +11,7 @@ import pytest
 from service.database import Graph
 from service.ingest.errors import ImportRejected
 from service.ingest.pipeline import ingest_path
+from service.segments import presets
 from tests.conftest import SEED_DIR, run_cypher
 from tests.snapshot import snapshot
 
@@ -118,15 +119,15 @@ async def test_updates_change_the_record_and_the_audience_follows(graph: Graph, 
     from service.seed import seed
 
     await seed(graph, SEED_DIR)
-    audience = {"minWon": 1_200_000.0, "page": "https://www.bodea.com/products/new-product", "withinDays": 60}
-    assert await graph.read("audience", **audience) == []
+    rule = (1_200_000.0, "https://www.bodea.com/products/new-product", 60)
+    assert await presets.audience(graph, *rule) == []
     # The open $300k renewal closes as won, and the first win is revised down.
     await ingest_path(graph, export(tmp_path / "m2", {"opportunities.csv":
         "Id,AccountId,Name,Amount,StageName,CloseDate\n0062B00012,0012B00007,Printer service renewal,300000,Closed Won,2026-11-20\n"}), "Marketo 2")
     await ingest_path(graph, export(tmp_path / "m1", {"opportunities.csv":
         "Id,AccountId,Name,Amount,StageName,CloseDate\n0061A00001,0011A00001,Opportunity 1: fleet software,150000,Closed Won,2026-06-30\n"}), "Marketo 1")
-    rows = await graph.read("audience", **audience)
-    assert {r["email"]: r["companyWonTotal"] for r in rows} == {"p2@townsend.com": 1_350_000, "p3@townsend.com": 1_350_000}
+    rows = await presets.audience(graph, *rule)
+    assert {r.email: r.company_won_total for r in rows} == {"p2@townsend.com": 1_350_000, "p3@townsend.com": 1_350_000}
     assert await one(graph, "MATCH (o:Opportunity) RETURN count(o)") == 3
 
 

@@ -38,6 +38,7 @@ class Loaders:
         self.visits_of_person = DataLoader(self._visits_of_people)
         self.company = DataLoader(self._companies)
         self.links_of_company = DataLoader(self._links_of_companies)
+        self.segments_of_person = DataLoader(self._segments_of_people)
 
     async def _people(self, emails: list[str]) -> list[dict[str, Any] | None]:
         found = _by_key(await self.graph.read("people_by_email", emails=emails), "email", "person")
@@ -58,6 +59,10 @@ class Loaders:
     async def _companies(self, ids: list[str]) -> list[dict[str, Any] | None]:
         found = {row["id"]: row for row in await self.graph.read("companies_by_id", ids=ids)}
         return [found.get(id) for id in ids]
+
+    async def _segments_of_people(self, emails: list[str]) -> list[dict[str, Any]]:
+        found = {row["email"]: row for row in await self.graph.read("segments_of_people", emails=emails)}
+        return [found.get(email, {"current": [], "history": []}) for email in emails]
 
     async def _links_of_companies(self, ids: list[str]) -> list[list[dict[str, Any]]]:
         found = _by_key(await self.graph.read("links_of_companies", ids=ids), "id", "links")

@@ -135,7 +135,7 @@ async def _ingest(info: strawberry.Info[Context, None], source: str, spec: Recor
 
 
 @strawberry.type
-class Mutation:
+class IngestMutation:
     @strawberry.mutation(description="Upsert (or, with isDeleted, remove) people as one source knows them.")
     async def upsert_people(self, info: strawberry.Info[Context, None], source: str,
                             people: list[PersonInput]) -> IngestResult:

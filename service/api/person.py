@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -14,6 +15,15 @@ from service.api.visit import WebVisit
 class SourceRecord:
     source: str
     source_key: str
+
+
+@strawberry.type(description="A saved segment a person is in, or an entry or exit in their history.")
+class SegmentMembership:
+    segment_id: strawberry.ID
+    segment_name: str
+    since: datetime | None = None
+    change: str | None = strawberry.field(default=None, description="ENTERED or LEFT, in history.")
+    at: datetime | None = None
 
 
 @strawberry.type(description="A person, one node across every source, identified by normalised email.")
@@ -41,6 +51,18 @@ class Person:
         accounts = await loaders.accounts_of_person.load(self.email)
         ids = sorted({a["companyId"] for a in accounts if a["companyId"]})
         return [Company.from_row(row) for row in await loaders.company.load_many(ids) if row]
+
+    @strawberry.field(description="The saved segments the person is in now, since their last evaluation.")
+    async def segments(self, info: strawberry.Info[Context, None]) -> list[SegmentMembership]:
+        rows = (await info.context.loaders.segments_of_person.load(self.email))["current"]
+        return [SegmentMembership(segment_id=strawberry.ID(r["id"]), segment_name=r["name"], since=r["since"].to_native())
+                for r in rows]
+
+    @strawberry.field(description="When the person entered and left saved segments, newest first.")
+    async def segment_history(self, info: strawberry.Info[Context, None]) -> list[SegmentMembership]:
+        rows = (await info.context.loaders.segments_of_person.load(self.email))["history"]
+        return [SegmentMembership(segment_id=strawberry.ID(r["id"]), segment_name=r["name"], change=r["change"],
+                                  at=r["at"].to_native()) for r in rows]
 
     @strawberry.field(description="The person's web visits, newest first.")
     async def visits(self, info: strawberry.Info[Context, None]) -> list[WebVisit]:

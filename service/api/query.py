@@ -4,10 +4,14 @@ import strawberry
 
 from service.api.account import Account
 from service.api.company import Company
-from service.api.audience import Audience, AudienceMember, audience_parameters
+from service.api.audience import Audience, AudienceMember
 from service.api.context import Context
 from service.api.person import Person
+from service.api.rule import RuleInput, rule_data
+from service.api.segment import RulePreview, Segment
 from service.ingest.fields import email as normalise_email
+from service.segments import engine, presets
+from service.segments.rules import parse_rule
 
 
 @strawberry.type
@@ -20,8 +24,7 @@ class Query:
         self, info: strawberry.Info[Context, None],
         min_company_won_amount: float, visited_page: str, within_days: int,
     ) -> Audience:
-        parameters = audience_parameters(min_company_won_amount, visited_page, within_days)
-        rows = await info.context.graph.read("audience", **parameters)
+        rows = await presets.audience(info.context.graph, min_company_won_amount, visited_page, within_days)
         return Audience(count=len(rows), people=[AudienceMember.from_row(row) for row in rows])
 
     @strawberry.field(description="A person by email (case and surrounding spaces do not matter).")
@@ -42,3 +45,17 @@ class Query:
     async def company(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> Company | None:
         row = await info.context.loaders.company.load(str(id))
         return Company.from_row(row) if row else None
+
+    @strawberry.field(description="Evaluate a rule without saving it: count, members with explanations, companies.")
+    async def preview(self, info: strawberry.Info[Context, None], rule: RuleInput) -> RulePreview:
+        compiled = await engine.compile_for(info.context.graph, parse_rule(rule_data(rule)))
+        return RulePreview(compiled=compiled)
+
+    @strawberry.field(description="A saved segment by id.")
+    async def segment(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> Segment | None:
+        rows = await info.context.graph.read("segments_by_id", ids=[str(id)])
+        return Segment.from_row(rows[0]["segment"]) if rows else None
+
+    @strawberry.field(description="Every saved segment, by name.")
+    async def segments(self, info: strawberry.Info[Context, None]) -> list[Segment]:
+        return [Segment.from_row(row["segment"]) for row in await info.context.graph.read("segments_all")]

@@ -50,12 +50,21 @@ async def count(graph: Graph, compiled: Compiled) -> int:
     return rows[0]["count"]
 
 
-async def members(graph: Graph, compiled: Compiled, first: int, after: str | None,
-                  page_limit: int = MAX_PAGE) -> list[Row]:
-    """Members in email order after `after`, each with the evidence of every condition."""
-    parameters = {**compiled.parameters, "first": first if page_limit != MAX_PAGE else _page_size(first),
-                  "after": after}
+async def _members(graph: Graph, compiled: Compiled, limit: int, after: str | None) -> list[Row]:
+    parameters = {**compiled.parameters, "first": limit, "after": after}
     return await graph.read_text(compiled.render(cypher("segment_members")), parameters)
+
+
+async def members(graph: Graph, compiled: Compiled, first: int, after: str | None) -> tuple[list[Row], bool]:
+    """A page of members in email order after `after`, each with the evidence of every condition,
+    and whether more follow."""
+    rows = await _members(graph, compiled, _page_size(first) + 1, after)
+    return rows[:first], len(rows) > first
+
+
+async def all_members(graph: Graph, compiled: Compiled, limit: int) -> list[Row]:
+    """Every member up to `limit`, for presets that answer in one list."""
+    return await _members(graph, compiled, limit, None)
 
 
 async def companies(graph: Graph, compiled: Compiled, first: int) -> list[Row]:

@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from service.api.account import Account
+from service.api.company import Company
+from service.api.context import Context
+from service.api.person import Person
+from service.api.visit import WebVisit
+from service.segments import engine
+from service.segments.compiler import Compiled
+from service.segments.rules import parse_rule
+
+
+def encode_cursor(email: str) -> str:
+    return base64.urlsafe_b64encode(email.encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    try:
+        return base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("after: not a cursor returned by this API") from None
+
+
+@strawberry.type(description="A company's value for an opportunity condition, and whether it passed.")
+class CompanyValue:
+    company_id: strawberry.ID
+    value: float | None
+    matched: bool
+    accounts: list[Account] = strawberry.field(description="The member's accounts in this company.")
+
+    @strawberry.field
+    async def company(self, info: strawberry.Info[Context, None]) -> Company | None:
+        row = await info.context.loaders.company.load(str(self.company_id))
+        return Company.from_row(row) if row else None
+
+
+@strawberry.type(description="A campaign or marketing list membership that a condition looked at.")
+class Membership:
+    kind: str
+    source: str
+    id: str
+    name: str | None
+    status: str | None
+
+
+@strawberry.type(description="What one condition of the rule found for a member: why they are in (or what did not hold).")
+class Evidence:
+    path: str = strawberry.field(description="Where the condition is in the rule, e.g. and[1].visits.")
+    kind: str
+    matched: bool
+    companies: list[CompanyValue]
+    accounts: list[Account]
+    visits: list[WebVisit]
+    memberships: list[Membership]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Evidence:
+        return cls(
+            path=row["path"], kind=row["kind"], matched=bool(row["matched"]),
+            companies=[CompanyValue(company_id=strawberry.ID(c["companyId"]), value=c["value"], matched=bool(c["matched"]),
+                                    accounts=[Account.from_row(a) for a in c["accounts"]]) for c in row["companies"]],
+            accounts=[Account.from_row(a) for a in row["accounts"]],
+            visits=[WebVisit.from_row(v) for v in row["visits"]],
+            memberships=[Membership(**m) for m in row["memberships"]],
+        )
+
+
+@strawberry.type(description="A member of an audience, with the evidence of every condition.")
+class SegmentMember:
+    email: str
+    explanation: list[Evidence]
+
+    @strawberry.field
+    async def person(self, info: strawberry.Info[Context, None]) -> Person | None:
+        row = await info.context.loaders.person.load(self.email)
+        return Person.from_row(row) if row else None
+
+
+@strawberry.type(description="One page of members, in email order.")
+class MemberPage:
+    members: list[SegmentMember]
+    end_cursor: str | None
+    has_next_page: bool
+
+
+@strawberry.type(description="A company in an account audience: how many of its people qualify.")
+class AudienceCompany:
+    company_id: strawberry.ID
+    members: int
+
+    @strawberry.field
+    async def company(self, info: strawberry.Info[Context, None]) -> Company | None:
+        row = await info.context.loaders.company.load(str(self.company_id))
+        return Company.from_row(row) if row else None
+
+
+async def member_page(info: strawberry.Info[Context, None], compiled: Compiled, first: int, after: str | None) -> MemberPage:
+    rows, has_next = await engine.members(info.context.graph, compiled, first, decode_cursor(after))
+    return MemberPage(
+        members=[SegmentMember(email=r["email"], explanation=[Evidence.from_row(e) for e in r["evidence"]]) for r in rows],
+        end_cursor=encode_cursor(rows[-1]["email"]) if rows else None,
+        has_next_page=has_next,
+    )
+
+
+@strawberry.type(description="A rule evaluated now, without saving it.")
+class RulePreview:
+    compiled: strawberry.Private[Compiled]
+
+    @strawberry.field(description="How many people the rule selects.")
+    async def count(self, info: strawberry.Info[Context, None]) -> int:
+        return await engine.count(info.context.graph, self.compiled)
+
+    @strawberry.field(description="A page of members (at most 500), each with an explanation.")
+    async def members(self, info: strawberry.Info[Context, None], first: int = 50, after: str | None = None) -> MemberPage:
+        return await member_page(info, self.compiled, first, after)
+
+    @strawberry.field(description="The account audience: companies with qualifying people, most first.")
+    async def companies(self, info: strawberry.Info[Context, None], first: int = 50) -> list[AudienceCompany]:
+        rows = await engine.companies(info.context.graph, self.compiled, first)
+        return [AudienceCompany(company_id=strawberry.ID(r["companyId"]), members=r["members"]) for r in rows]
+
+
+@strawberry.type(description="One evaluation of a saved segment: its size, and who entered and left since the one before.")
+class SegmentEvaluation:
+    id: strawberry.ID
+    at: datetime
+    count: int
+    entered: int
+    left: int
+    entered_people: list[str]
+    left_people: list[str]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> SegmentEvaluation:
+        return cls(id=strawberry.ID(row["id"]), at=row["at"].to_native(), count=row["count"], entered=row["entered"],
+                   left=row["left"], entered_people=row.get("enteredPeople", []), left_people=row.get("leftPeople", []))
+
+
+@strawberry.type(description="A saved audience definition.")
+class Segment:
+    id: strawberry.ID
+    name: str
+    description: str
+    rule: JSON
+    created_at: datetime
+    updated_at: datetime
+    last_evaluated_at: datetime | None
+    member_count: int | None = strawberry.field(description="Members at the last evaluation.")
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Segment:
+        last = row.get("lastEvaluatedAt")
+        return cls(id=strawberry.ID(row["id"]), name=row["name"], description=row.get("description") or "",
+                   rule=json.loads(row["rule"]), created_at=row["createdAt"].to_native(),
+                   updated_at=row["updatedAt"].to_native(), last_evaluated_at=last.to_native() if last else None,
+                   member_count=row.get("memberCount"))
+
+    @strawberry.field(description="The rule evaluated now: count, members with explanations, companies.")
+    async def now(self, info: strawberry.Info[Context, None]) -> RulePreview:
+        compiled = await engine.compile_for(info.context.graph, parse_rule(self.rule), str(self.id))
+        return RulePreview(compiled=compiled)
+
+    @strawberry.field(description="The latest evaluations (snapshots), newest first.")
+    async def evaluations(self, info: strawberry.Info[Context, None], first: int = 20) -> list[SegmentEvaluation]:
+        rows = await info.context.graph.read("segment_evaluations", ids=[str(self.id)], first=max(1, min(first, 500)))
+        return [SegmentEvaluation.from_row(row["evaluation"]) for row in rows]
