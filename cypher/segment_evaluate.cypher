@@ -26,4 +26,6 @@ CALL (s, e, members) {
   RETURN count(p) AS left
 }
 SET s.lastEvaluatedAt = e.at, s.memberCount = e.count, e.entered = entered, e.left = left
-RETURN e {.id, .at, .count, .entered, .left} AS evaluation
+RETURN e {.id, .at, .count, .entered, .left,
+          enteredPeople: COLLECT { MATCH (p:Person)-[:ENTERED]->(e) RETURN p.email ORDER BY p.email },
+          leftPeople: COLLECT { MATCH (p:Person)-[:LEFT]->(e) RETURN p.email ORDER BY p.email }} AS evaluation

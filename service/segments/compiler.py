@@ -96,24 +96,28 @@ class _Compiler:
         raise TypeError(rule)
 
     def text_test(self, expression: str, test: TextTest) -> str:
-        if test.op == "IN":
-            return f"toLower({expression}) IN {self.parameter([v.lower() for v in test.values])}"
-        value = self.parameter(test.values[0].lower())
+        """Case-insensitive; a missing value never passes (so NOT of a test on it does)."""
         if test.op == "NEQ":
-            return f"({expression} IS NULL OR toLower({expression}) <> {value})"
-        operator = {"EQ": "=", "CONTAINS": "CONTAINS", "STARTS_WITH": "STARTS WITH", "ENDS_WITH": "ENDS WITH"}[test.op]
-        return f"toLower({expression}) {operator} {value}"
+            return f"({expression} IS NULL OR toLower({expression}) <> {self.parameter(test.values[0].lower())})"
+        if test.op == "IN":
+            comparison = f"toLower({expression}) IN {self.parameter([v.lower() for v in test.values])}"
+        else:
+            operator = {"EQ": "=", "CONTAINS": "CONTAINS", "STARTS_WITH": "STARTS WITH", "ENDS_WITH": "ENDS WITH"}[test.op]
+            comparison = f"toLower({expression}) {operator} {self.parameter(test.values[0].lower())}"
+        return f"coalesce({comparison}, false)"
 
     def number_test(self, expression: str, test: NumberTest) -> str:
-        return f"{expression} {COMPARE[test.op]} {self.parameter(test.number)}"
+        return f"coalesce({expression} {COMPARE[test.op]} {self.parameter(test.number)}, false)"
 
     def account(self, rule: AccountCondition) -> tuple[str, str]:
         if rule.field in ACCOUNT_NUMBER_FIELDS:
             test = self.number_test(f"a.{ACCOUNT_NUMBER_FIELDS[rule.field]}", rule.test)  # type: ignore[arg-type]
         else:
             test = self.text_test(f"a.{ACCOUNT_TEXT_FIELDS[rule.field]}", rule.test)  # type: ignore[arg-type]
+        # Two MATCH clauses for the company: in one pattern, the person's own account could not be
+        # reached back over the PART_OF it came through.
         path = ("(p)-[:ASSOCIATED_WITH]->(a:Account)" if rule.scope == "ACCOUNT" else
-                "(p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(:Company)<-[:PART_OF]-(a:Account)")
+                "(p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(company:Company) MATCH (company)<-[:PART_OF]-(a:Account)")
         condition = f"EXISTS {{ MATCH {path} WHERE {test} }}"
         evidence = (f"companies: [], accounts: COLLECT {{ MATCH {path} WHERE {test} "
                     f"RETURN DISTINCT a {ACCOUNT_MAP % 'a'} }}, visits: [], memberships: []")
