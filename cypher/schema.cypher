@@ -10,6 +10,8 @@ CREATE CONSTRAINT campaign_key IF NOT EXISTS FOR (c:Campaign) REQUIRE (c.source,
 CREATE CONSTRAINT list_key IF NOT EXISTS FOR (l:MarketingList) REQUIRE (l.source, l.sourceKey) IS UNIQUE;
 CREATE CONSTRAINT segment_id IF NOT EXISTS FOR (s:Segment) REQUIRE s.id IS UNIQUE;
 CREATE CONSTRAINT segment_name IF NOT EXISTS FOR (s:Segment) REQUIRE s.name IS UNIQUE;
+CREATE CONSTRAINT destination_name IF NOT EXISTS FOR (d:Destination) REQUIRE d.name IS UNIQUE;
+CREATE CONSTRAINT activation_id IF NOT EXISTS FOR (a:Activation) REQUIRE a.id IS UNIQUE;
 CREATE INDEX web_visit_url_time IF NOT EXISTS FOR (v:WebVisit) ON (v.url, v.visitedAt);
 CREATE INDEX known_in_key IF NOT EXISTS FOR ()-[k:KNOWN_IN]-() ON (k.sourceKey);
 CREATE INDEX same_company_mdm_id IF NOT EXISTS FOR ()-[l:SAME_COMPANY]-() ON (l.mdmId);

@@ -1,5 +1,5 @@
 // name: upsert_people
-// Upsert people by normalised email; record the id and consent each source has for them.
+// Upsert people by normalised email; record the id and the consent (email, advertising) each source has for them.
 MERGE (s:Source {name: $source})
 WITH s
 UNWIND $rows AS row
@@ -12,6 +12,7 @@ SET p.firstName = coalesce(row.firstName, p.firstName),
 MERGE (p)-[known:KNOWN_IN]->(s)
   ON CREATE SET known.firstSeenAt = $seenAt
 SET known.sourceKey = row.sourceKey, known.unsubscribed = coalesce(row.unsubscribed, false),
+    known.advertisingOptOut = coalesce(row.advertisingOptOut, false),
     known.lastSeenAt = $seenAt
 WITH p, s, row
 // The source's id now names this person (their email changed there): the older person loses the

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     seed_dir: Path = PROJECT_ROOT / "seed" / "townsend"
+    # Where activations to file destinations (Marketo lists, LinkedIn audiences) are written.
+    exports_dir: Path = PROJECT_ROOT / "exports"
 
 
 @lru_cache

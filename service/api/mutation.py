@@ -42,6 +42,7 @@ class PersonInput:
     last_name: str | None = None
     title: str | None = None
     unsubscribed: bool | None = None
+    advertising_opt_out: bool | None = None
     is_deleted: bool | None = None
 
 

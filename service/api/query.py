@@ -3,6 +3,7 @@ from __future__ import annotations
 import strawberry
 
 from service.api.account import Account
+from service.api.activation import Destination
 from service.api.company import Company
 from service.api.audience import Audience, AudienceMember
 from service.api.context import Context
@@ -59,3 +60,7 @@ class Query:
     @strawberry.field(description="Every saved segment, by name.")
     async def segments(self, info: strawberry.Info[Context, None]) -> list[Segment]:
         return [Segment.from_row(row["segment"]) for row in await info.context.graph.read("segments_all")]
+
+    @strawberry.field(description="The configured destinations.")
+    async def destinations(self, info: strawberry.Info[Context, None]) -> list[Destination]:
+        return [Destination.from_row(row["destination"]) for row in await info.context.graph.read("destinations_all")]

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from service.api.account import Account
+from service.api.activation import Activation
 from service.api.company import Company
 from service.api.context import Context
 from service.api.person import Person
@@ -170,6 +171,11 @@ class Segment:
     async def now(self, info: strawberry.Info[Context, None]) -> RulePreview:
         compiled = await engine.compile_for(info.context.graph, parse_rule(self.rule), str(self.id))
         return RulePreview(compiled=compiled)
+
+    @strawberry.field(description="Every activation of this segment, newest first.")
+    async def activations(self, info: strawberry.Info[Context, None]) -> list[Activation]:
+        rows = await info.context.graph.read("activations_of_segments", ids=[str(self.id)])
+        return [Activation.from_row(row) for row in rows[0]["activations"]] if rows else []
 
     @strawberry.field(description="The latest evaluations (snapshots), newest first.")
     async def evaluations(self, info: strawberry.Info[Context, None], first: int = 20) -> list[SegmentEvaluation]:

@@ -61,6 +61,7 @@ PEOPLE = RecordSpec("people", (
     Column("LastName", "lastName", fields.text, required=False),
     Column("Title", "title", fields.text, required=False),
     Column("Unsubscribed", "unsubscribed", fields.boolean, required=False),
+    Column("AdvertisingOptOut", "advertisingOptOut", fields.boolean, required=False),
     IS_DELETED,
 ), key=("sourceKey",))
 

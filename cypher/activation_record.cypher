@@ -1,0 +1,20 @@
+// name: activation_record
+// Record a finished activation and move the destination's sent set to what was just sent.
+MATCH (s:Segment {id: $segmentId}), (d:Destination {name: $destination})
+CREATE (a:Activation {id: $id, at: datetime.realtime(), sent: $sent, withoutConsent: $withoutConsent,
+                      unknownToDestination: $unknownToDestination, entered: size($entered), left: size($left),
+                      files: $files, batches: $batches})
+CREATE (a)-[:OF]->(s)
+CREATE (a)-[:TO]->(d)
+WITH d, a
+CALL (d) {
+  UNWIND $entered AS email
+  MATCH (p:Person {email: email})
+  MERGE (p)-[:SENT_TO]->(d)
+}
+CALL (d) {
+  UNWIND $left AS email
+  MATCH (:Person {email: email})-[sent:SENT_TO]->(d)
+  DELETE sent
+}
+RETURN a {.*} AS activation

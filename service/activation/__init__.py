@@ -1,0 +1,1 @@
+"""Activation: sending a segment's members to Marketo, LinkedIn Matched Audiences and webhooks."""

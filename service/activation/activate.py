@@ -1,0 +1,103 @@
+"""Activating a saved segment to a destination: evaluate, apply consent, send, record the delta."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from service.activation import formats, webhook
+from service.database import Graph
+from service.segments import engine
+
+KINDS = ("MARKETO", "LINKEDIN", "WEBHOOK")
+MODES = ("FULL", "DELTA")
+
+
+class ActivationError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class DestinationSettings:
+    name: str
+    kind: str
+    instance: str | None = None  # MARKETO: the Marketo source instance, e.g. "Marketo 1"
+    url: str | None = None  # WEBHOOK
+    secret: str | None = None  # WEBHOOK signing secret; stored, never shown
+    mode: str = "DELTA"  # WEBHOOK: DELTA sends changes since the last send, FULL the whole audience
+
+    def check(self) -> None:
+        if not self.name.strip() or len(self.name) > 200:
+            raise ActivationError("a destination name must have 1 to 200 characters")
+        if self.kind not in KINDS:
+            raise ActivationError(f"kind must be one of {', '.join(KINDS)}")
+        if self.kind == "MARKETO" and not (self.instance and self.instance.strip()):
+            raise ActivationError("a MARKETO destination names its instance (the source name, e.g. 'Marketo 1')")
+        if self.kind == "WEBHOOK":
+            if not (self.url and re.match(r"^https?://", self.url)):
+                raise ActivationError("a WEBHOOK destination needs an http(s) url")
+            if not self.secret or len(self.secret) < 16:
+                raise ActivationError("a WEBHOOK destination needs a signing secret of at least 16 characters")
+            if self.mode not in MODES:
+                raise ActivationError(f"mode must be one of {', '.join(MODES)}")
+
+
+async def add_destination(graph: Graph, settings: DestinationSettings) -> dict[str, Any]:
+    settings.check()
+    if await graph.read("destination_by_name", name=settings.name):
+        raise ActivationError(f"a destination named {settings.name!r} exists already")
+    rows = await graph.write("destination_create", name=settings.name, kind=settings.kind, instance=settings.instance,
+                             url=settings.url, secret=settings.secret, mode=settings.mode)
+    return rows[0]["destination"]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "destination"
+
+
+async def activate(graph: Graph, segment_id: str, destination: str, out_dir: Path,
+                   policy: webhook.RetryPolicy = webhook.RetryPolicy()) -> dict[str, Any]:
+    """Evaluate the segment now, then send its consenting members to the destination and record it."""
+    found = await graph.read("destination_by_name", name=destination)
+    if not found:
+        raise ActivationError(f"no destination named {destination!r}")
+    settings = found[0]["destination"]
+    await engine.evaluate(graph, segment_id)
+    [audience] = await graph.read("activation_audience", segmentId=segment_id, destination=destination)
+    activation_id = str(uuid.uuid4())
+    files: list[str] = []
+    batches: list[str] = []
+    if settings["kind"] == "WEBHOOK":
+        full = settings["mode"] == "FULL"
+        header = {"segmentId": segment_id, "segment": audience["segmentName"], "destination": destination,
+                  "mode": settings["mode"]}
+        entered = audience["send"] if full else audience["entered"]
+        left = [] if full else audience["left"]
+        bodies = webhook.batches(header, [_public(m) for m in entered], left)
+        batches = await webhook.deliver(settings["url"], settings["secret"], bodies, policy)
+        sent = len(entered) + len(left)
+    else:
+        folder = out_dir / activation_id
+        folder.mkdir(parents=True, exist_ok=True)
+        outputs = ({f"marketo-{_slug(settings['instance'])}.csv": formats.marketo_list_csv(audience["send"]),
+                    f"marketo-{_slug(settings['instance'])}-requests.json": formats.marketo_list_requests(audience["send"])}
+                   if settings["kind"] == "MARKETO" else
+                   {"linkedin-matched-audience.csv": formats.linkedin_audience_csv(audience["send"])})
+        for name, content in outputs.items():
+            (folder / name).write_bytes(content)
+            files.append(str(folder / name))
+        sent = len(audience["send"])
+    rows = await graph.write(
+        "activation_record", id=activation_id, segmentId=segment_id, destination=destination,
+        sent=sent,
+        withoutConsent=audience["withoutConsent"], unknownToDestination=audience["unknownToDestination"],
+        entered=[m["email"] for m in audience["entered"]], left=audience["left"], files=files, batches=batches,
+    )
+    return rows[0]["activation"]
+
+
+def _public(member: dict[str, Any]) -> dict[str, Any]:
+    return {"email": member["email"], "ids": member["ids"]}

@@ -1,0 +1,48 @@
+"""The files each destination accepts, byte for byte (UTF-8, LF line ends, sorted by email)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from typing import Any
+
+MARKETO_BATCH = 300  # leads per request of Marketo's add-to-list call
+LINKEDIN_HEADER = ["email", "firstname", "lastname", "jobtitle", "employeecompany", "country", "googleaid"]
+
+Member = dict[str, Any]
+
+
+def _csv(header: list[str], rows: list[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _lead_id(value: str) -> int | str:
+    return int(value) if value.isdigit() else value
+
+
+def marketo_list_csv(members: list[Member]) -> bytes:
+    """A static list import: the instance's own lead id and the email, one lead a line."""
+    return _csv(["id", "email"], [[m["leadId"], m["email"]] for m in members])
+
+
+def marketo_list_requests(members: list[Member]) -> bytes:
+    """The bodies of Marketo's add-leads-to-list call, 300 lead ids each, as one JSON array."""
+    ids = [{"id": _lead_id(m["leadId"])} for m in members]
+    bodies = [{"input": ids[start:start + MARKETO_BATCH]} for start in range(0, len(ids), MARKETO_BATCH)]
+    return (json.dumps(bodies, indent=2) + "\n").encode("utf-8")
+
+
+def sha256_email(email: str) -> str:
+    """LinkedIn's hashed email: SHA-256 of the trimmed, lower-cased address, as lower-case hex."""
+    return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
+
+
+def linkedin_audience_csv(members: list[Member]) -> bytes:
+    """LinkedIn Matched Audiences contact list: hashed emails only; no plain PII leaves."""
+    return _csv(LINKEDIN_HEADER, [[sha256_email(m["email"])] + [""] * (len(LINKEDIN_HEADER) - 1) for m in members])

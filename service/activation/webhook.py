@@ -1,0 +1,82 @@
+"""Webhook delivery: JSON batches signed with HMAC-SHA256, retried with back-off, idempotent by batch id."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+BATCH_SIZE = 500
+SIGNATURE_HEADER = "X-Accountgraph-Signature"
+BATCH_HEADER = "X-Accountgraph-Batch-Id"
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+class DeliveryFailed(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    first_delay: float = 0.5
+    factor: float = 2.0
+    timeout: float = 10.0
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def batches(header: dict[str, Any], entered: list[dict[str, Any]], left: list[str]) -> list[bytes]:
+    """The changes cut into batches; a batch's id is a hash of its content, so a resend has the same id."""
+    changes = [("entered", m) for m in entered] + [("left", {"email": e}) for e in left]
+    bodies = []
+    for start in range(0, len(changes), BATCH_SIZE):
+        part = changes[start:start + BATCH_SIZE]
+        content = {**header, "entered": [m for kind, m in part if kind == "entered"],
+                   "left": [m for kind, m in part if kind == "left"]}
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
+        content["batchId"] = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+        bodies.append(json.dumps(content, sort_keys=True, separators=(",", ":")).encode("utf-8"))
+    return bodies
+
+
+async def deliver(url: str, secret: str, bodies: list[bytes], policy: RetryPolicy = RetryPolicy(),
+                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> list[str]:
+    """POST each batch until the receiver answers 2xx; return the batch ids delivered."""
+    delivered = []
+    async with httpx.AsyncClient(timeout=policy.timeout) as client:
+        for body in bodies:
+            batch_id = json.loads(body)["batchId"]
+            headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body), BATCH_HEADER: batch_id}
+            delay = policy.first_delay
+            for attempt in range(1, policy.attempts + 1):
+                failure = await _post(client, url, body, headers)
+                if failure is None:
+                    break
+                if failure.startswith("refused") or attempt == policy.attempts:
+                    raise DeliveryFailed(f"batch {batch_id}: {failure} (attempt {attempt} of {policy.attempts})")
+                await sleep(delay)
+                delay *= policy.factor
+            delivered.append(batch_id)
+    return delivered
+
+
+async def _post(client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]) -> str | None:
+    """None when delivered; else why not ('refused ...' when a retry cannot help)."""
+    try:
+        response = await client.post(url, content=body, headers=headers)
+    except httpx.HTTPError as error:
+        return f"{type(error).__name__}"
+    if response.is_success:
+        return None
+    if response.status_code in RETRY_STATUSES:
+        return f"HTTP {response.status_code}"
+    return f"refused with HTTP {response.status_code}"

@@ -1,0 +1,204 @@
+"""Activation: the Townsend segment sent to Marketo 1, Marketo 2, LinkedIn and a real local webhook."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from service.activation.activate import ActivationError, DestinationSettings, activate, add_destination
+from service.activation.webhook import DeliveryFailed, RetryPolicy
+from service.api.context import Context
+from service.api.schema import schema
+from service.database import Graph
+from service.ingest.pipeline import ingest_path
+from service.segments.presets import audience_rule
+from tests.conftest import run_cypher
+
+pytestmark = pytest.mark.asyncio
+
+PAGE = "https://www.bodea.com/products/new-product"
+SECRET = "a-webhook-secret-of-some-length"
+FAST = RetryPolicy(attempts=4, first_delay=0.01)
+
+
+async def execute(graph: Graph, query: str, **variables: Any) -> dict[str, Any]:
+    result = await schema.execute(query, variable_values=variables,
+                                  context_value=Context(request=None, response=None, graph=graph))  # type: ignore[arg-type]
+    assert result.errors is None, result.errors
+    return result.data  # type: ignore[return-value]
+
+
+@pytest_asyncio.fixture
+async def townsend(seeded_graph: Graph, tmp_path: Path) -> tuple[Graph, str]:
+    """The seed plus two more Townsend visitors in Marketo 1: p4 unsubscribed, p5 opted out of ads.
+    Returns the graph and the id of the saved Townsend segment."""
+    folder = tmp_path / "m1"
+    folder.mkdir()
+    yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
+    (folder / "people.csv").write_text("Id,Email,Unsubscribed,AdvertisingOptOut\n1004,p4@townsend.com,true,\n1005,p5@townsend.com,,true\n")
+    (folder / "account-people.csv").write_text("AccountId,PersonId\n0011A00001,1004\n0011A00001,1005\n")
+    (folder / "web-visits.csv").write_text(f"Id,PersonId,Url,VisitedAt\nx4,1004,{PAGE},{yesterday}\nx5,1005,{PAGE},{yesterday}\n")
+    await ingest_path(seeded_graph, folder, "Marketo 1")
+    data = await execute(seeded_graph, """mutation ($rule: RuleInput!) {
+        createSegment(name: "Townsend top customers", rule: $rule) { id } }""", rule=audience_rule(1_000_000, PAGE, 30))
+    return seeded_graph, data["createSegment"]["id"]
+
+
+ACTIVATE = """mutation ($segment: ID!, $destination: String!) {
+  activate(segmentId: $segment, destination: $destination) { sent withoutConsent unknownToDestination entered left files } }"""
+
+
+async def test_townsend_goes_to_both_marketo_lists_and_linkedin(townsend: tuple[Graph, str]) -> None:
+    graph, segment = townsend
+    for name, kind, instance in (("Marketo 1 list", "MARKETO", "Marketo 1"), ("Marketo 2 list", "MARKETO", "Marketo 2"),
+                                 ("LinkedIn", "LINKEDIN", None)):
+        await execute(graph, """mutation ($name: String!, $kind: DestinationKind!, $instance: String) {
+            addDestination(name: $name, kind: $kind, instance: $instance) { name } }""", name=name, kind=kind, instance=instance)
+
+    m1 = (await execute(graph, ACTIVATE, segment=segment, destination="Marketo 1 list"))["activate"]
+    assert (m1["sent"], m1["withoutConsent"], m1["unknownToDestination"], m1["entered"], m1["left"]) == (2, 1, 0, 2, 0)
+    csv_file, requests_file = map(Path, m1["files"])
+    assert csv_file.name == "marketo-marketo-1.csv"
+    assert csv_file.read_bytes() == b"id,email\n1002,p2@townsend.com\n1005,p5@townsend.com\n"
+    assert requests_file.read_bytes() == (
+        b'[\n  {\n    "input": [\n      {\n        "id": 1002\n      },\n      {\n        "id": 1005\n      }\n    ]\n  }\n]\n')
+
+    m2 = (await execute(graph, ACTIVATE, segment=segment, destination="Marketo 2 list"))["activate"]
+    assert (m2["sent"], m2["withoutConsent"], m2["unknownToDestination"]) == (1, 0, 2)
+    assert Path(m2["files"][0]).read_bytes() == b"id,email\n5507,p2@townsend.com\n"
+
+    linkedin = (await execute(graph, ACTIVATE, segment=segment, destination="LinkedIn"))["activate"]
+    assert (linkedin["sent"], linkedin["withoutConsent"]) == (2, 1)
+    content = Path(linkedin["files"][0]).read_bytes()
+    hashes = [hashlib.sha256(b"p2@townsend.com").hexdigest(), hashlib.sha256(b"p4@townsend.com").hexdigest()]
+    assert content == ("email,firstname,lastname,jobtitle,employeecompany,country,googleaid\n"
+                       + "".join(f"{h},,,,,,\n" for h in hashes)).encode()
+    assert b"@" not in content
+
+    history = await execute(graph, """query ($id: ID!) { segment(id: $id) { activations { destination sent } } }""", id=segment)
+    assert sorted((a["destination"], a["sent"]) for a in history["segment"]["activations"]) == [
+        ("LinkedIn", 2), ("Marketo 1 list", 2), ("Marketo 2 list", 1)]
+    again = (await execute(graph, ACTIVATE, segment=segment, destination="Marketo 1 list"))["activate"]
+    assert (again["sent"], again["entered"], again["left"]) == (2, 0, 0)
+
+
+class Receiver:
+    """A real HTTP receiver on loopback that fails the first `failures` requests with 503."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((dict(self.headers), body))
+                failing = receiver.failures > 0
+                receiver.failures -= 1
+                self.send_response(503 if failing else 200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *arguments: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def accepted(self) -> list[dict[str, Any]]:
+        """The distinct batches received (a retried batch arrives more than once, with the same id)."""
+        batches: dict[str, dict[str, Any]] = {}
+        for headers, body in self.requests:
+            expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+            assert hmac.compare_digest(headers["X-Accountgraph-Signature"], expected)
+            payload = json.loads(body)
+            assert headers["X-Accountgraph-Batch-Id"] == payload["batchId"]
+            batches[payload["batchId"]] = payload
+        return list(batches.values())
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver(failures=2)
+    yield server
+    server.close()
+
+
+async def test_webhook_retries_signs_and_sends_only_changes(townsend: tuple[Graph, str], receiver: Receiver, tmp_path: Path) -> None:
+    graph, segment = townsend
+    await add_destination(graph, DestinationSettings("Hook", "WEBHOOK", url=receiver.url, secret=SECRET))
+    first = await activate(graph, segment, "Hook", tmp_path, FAST)
+    assert len(receiver.requests) == 3  # two 503s, then accepted: the same batch three times
+    [batch] = receiver.accepted()
+    assert [m["email"] for m in batch["entered"]] == ["p2@townsend.com", "p5@townsend.com"]  # p4 unsubscribed
+    assert batch["entered"][0]["ids"] == [{"source": "Marketo 1", "id": "1002"}, {"source": "Marketo 2", "id": "5507"}]
+    assert (batch["left"], batch["segment"], batch["mode"]) == ([], "Townsend top customers", "DELTA")
+    assert (first["sent"], first["withoutConsent"], first["batches"]) == (2, 1, [batch["batchId"]])
+
+    unchanged = await activate(graph, segment, "Hook", tmp_path, FAST)
+    assert (unchanged["sent"], len(receiver.requests)) == (0, 3)
+
+    removal = tmp_path / "web-visits.csv"
+    removal.write_text("Id,IsDeleted\nm1-visit-0001,true\n")
+    await ingest_path(graph, removal, "Marketo 1")
+    await activate(graph, segment, "Hook", tmp_path, FAST)
+    assert [(b["entered"], b["left"]) for b in receiver.accepted()][-1] == ([], [{"email": "p2@townsend.com"}])
+
+
+async def test_a_receiver_that_stays_down_records_nothing_and_a_later_send_catches_up(
+    townsend: tuple[Graph, str], tmp_path: Path,
+) -> None:
+    graph, segment = townsend
+    down = Receiver(failures=100)
+    try:
+        await add_destination(graph, DestinationSettings("Hook", "WEBHOOK", url=down.url, secret=SECRET))
+        with pytest.raises(DeliveryFailed, match="HTTP 503"):
+            await activate(graph, segment, "Hook", tmp_path, FAST)
+        assert len(down.requests) == FAST.attempts
+        assert await run_cypher(graph, "MATCH ()-[s:SENT_TO]->() RETURN count(s) AS n") == [{"n": 0}]
+        assert await run_cypher(graph, "MATCH (a:Activation) RETURN count(a) AS n") == [{"n": 0}]
+        down.failures = 0
+        retried = await activate(graph, segment, "Hook", tmp_path, FAST)
+        assert retried["sent"] == 2
+        ids = {json.loads(body)["batchId"] for _, body in down.requests}
+        assert len(ids) == 1  # the resend after the failure carried the same batch id
+    finally:
+        down.close()
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    (DestinationSettings("M", "MARKETO"), "names its instance"),
+    (DestinationSettings("W", "WEBHOOK", url="ftp://x", secret=SECRET), r"http\(s\) url"),
+    (DestinationSettings("W", "WEBHOOK", url="http://127.0.0.1:9/", secret="short"), "at least 16"),
+    (DestinationSettings("X", "FAX"), "kind must be one of"),
+])
+async def test_bad_destinations_are_refused(graph: Graph, settings: DestinationSettings, message: str) -> None:
+    with pytest.raises(ActivationError, match=message):
+        await add_destination(graph, settings)
+
+
+async def test_the_secret_never_shows(townsend: tuple[Graph, str], receiver: Receiver) -> None:
+    graph, _ = townsend
+    await add_destination(graph, DestinationSettings("Hook", "WEBHOOK", url=receiver.url, secret=SECRET))
+    listed = await execute(graph, "{ destinations { name kind url mode } }")
+    assert listed["destinations"] == [{"name": "Hook", "kind": "WEBHOOK", "url": receiver.url, "mode": "DELTA"}]
+    assert SECRET not in json.dumps(listed)
+    fields = await execute(graph, '{ __type(name: "Destination") { fields { name } } }')
+    assert "secret" not in [f["name"] for f in fields["__type"]["fields"]]
