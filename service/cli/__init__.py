@@ -1,0 +1,35 @@
+"""The `accountgraph` command line: one module per group of commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from service.activation.activate import ActivationError
+from service.activation.webhook import DeliveryFailed
+from service.cli import audiences, data, server
+from service.config import get_settings
+from service.ingest.errors import ImportRejected
+from service.neo4j_server import Neo4jServerError
+from service.segments.engine import SegmentError
+from service.segments.rules import RuleError
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="accountgraph", description=__doc__)
+    commands = main.add_subparsers(dest="command", required=True)
+    for group in (server, data, audiences):
+        group.register(commands)
+    return main
+
+
+def main(argv: list[str] | None = None) -> None:
+    arguments = parser().parse_args(argv)
+    try:
+        arguments.handler(get_settings(), arguments)
+    except ImportRejected as rejected:
+        print(rejected, file=sys.stderr)
+        raise SystemExit(1) from None
+    except (RuleError, SegmentError, ActivationError, DeliveryFailed, Neo4jServerError) as error:
+        print(f"accountgraph: {error}", file=sys.stderr)
+        raise SystemExit(2) from None

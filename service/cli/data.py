@@ -1,0 +1,76 @@
+"""Commands that put data in: schema, seed, imports, synthetic exports."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from service.cli.common import Commands, on_graph
+from service.config import Settings, get_settings
+from service.database import Graph
+from service.generate import DEFAULT_AS_OF, generate
+from service.ingest.errors import ImportRejected
+from service.ingest.pipeline import ingest_path
+from service.ingest.progress import ProgressBar
+from service.seed import seed
+
+
+async def migrate_and_seed(graph: Graph, seed_dir: Path) -> None:
+    await graph.migrate()
+    for report in await seed(graph, seed_dir):
+        print(f"Seeded {report}")
+
+
+async def _ingest(graph: Graph, arguments: argparse.Namespace) -> None:
+    with ProgressBar(f"Ingesting {arguments.path}") as bar:
+        report = await ingest_path(graph, arguments.path, arguments.source, mdm=arguments.mdm, progress=bar.advance)
+    print(f"Ingested {report}")
+
+
+async def _migrated(graph: Graph) -> None:
+    print("Schema up to date.")
+
+
+def cmd_migrate(settings: Settings, arguments: argparse.Namespace) -> None:
+    on_graph(settings, _migrated)
+
+
+def cmd_ingest(settings: Settings, arguments: argparse.Namespace) -> None:
+    try:
+        on_graph(settings, lambda graph: _ingest(graph, arguments))
+    except ImportRejected as rejected:
+        if arguments.report:
+            rejected.write_report(arguments.report)
+            print(f"Errors written to {arguments.report}", file=sys.stderr)
+        raise
+
+
+def cmd_seed(settings: Settings, arguments: argparse.Namespace) -> None:
+    on_graph(settings, lambda graph: migrate_and_seed(graph, arguments.dir))
+
+
+def cmd_generate(settings: Settings, arguments: argparse.Namespace) -> None:
+    print(generate(arguments.out, arguments.people, arguments.seed, arguments.as_of))
+
+
+def register(commands: Commands) -> None:
+    commands.add_parser("migrate", help="apply constraints and indexes").set_defaults(handler=cmd_migrate)
+    seed_command = commands.add_parser("seed", help="load a seed folder (idempotent)")
+    seed_command.add_argument("--dir", type=Path, default=get_settings().seed_dir)
+    seed_command.set_defaults(handler=cmd_seed)
+    ingest = commands.add_parser("ingest", help="import a source's export folder or file, or the MDM crosswalk")
+    which = ingest.add_mutually_exclusive_group(required=True)
+    which.add_argument("--source", help='the source instance, e.g. "Marketo 1"')
+    which.add_argument("--mdm", action="store_true", help="the path holds MDM same-company links")
+    ingest.add_argument("--report", type=Path, help="write the errors of a rejected import to this CSV file")
+    ingest.add_argument("path", type=Path)
+    ingest.set_defaults(handler=cmd_ingest)
+    generate_command = commands.add_parser("generate", help="write a synthetic multi-source export (deterministic)")
+    generate_command.add_argument("--people", type=int, required=True, help="how many people (accounts: a tenth)")
+    generate_command.add_argument("--seed", type=int, default=42)
+    generate_command.add_argument("--as-of", type=date.fromisoformat, default=DEFAULT_AS_OF,
+                                  help="the day visits and close dates are relative to (YYYY-MM-DD)")
+    generate_command.add_argument("out", type=Path)
+    generate_command.set_defaults(handler=cmd_generate)

@@ -1,0 +1,57 @@
+"""Saved segments: create, change, delete, find; every change checked as the API and CLI need."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from service.database import Graph
+from service.segments import engine
+from service.segments.engine import SegmentError
+
+Row = dict[str, Any]
+
+
+async def find(graph: Graph, id_or_name: str) -> Row | None:
+    """A segment by id, or else by name."""
+    rows = await graph.read("segments_by_id", ids=[id_or_name])
+    if not rows:
+        named = await graph.read("segments_by_name", names=[id_or_name])
+        rows = await graph.read("segments_by_id", ids=[named[0]["id"]]) if named else []
+    return rows[0]["segment"] if rows else None
+
+
+async def _name_taken(graph: Graph, name: str, own_id: str | None = None) -> None:
+    clash = await graph.read("segments_by_name", names=[name])
+    if clash and clash[0]["id"] != own_id:
+        raise SegmentError(f"a segment named {name!r} exists already")
+
+
+async def create(graph: Graph, name: str, description: str, rule: Any) -> Row:
+    draft = await engine.draft(graph, name, description, rule)
+    await _name_taken(graph, draft.name)
+    rows = await graph.write("segment_create", name=draft.name, description=draft.description,
+                             rule=draft.rule_json, uses=draft.uses)
+    return rows[0]["segment"]
+
+
+async def update(graph: Graph, segment_id: str, name: str | None, description: str | None, rule: Any | None) -> Row:
+    current = (await graph.read("segments_by_id", ids=[segment_id]) or [None])[0]
+    if current is None:
+        raise SegmentError(f"no saved segment with id {segment_id!r}")
+    segment = current["segment"]
+    draft = await engine.draft(graph, name if name is not None else segment["name"],
+                               description if description is not None else segment.get("description") or "",
+                               rule if rule is not None else json.loads(segment["rule"]), own_id=segment_id)
+    await _name_taken(graph, draft.name, segment_id)
+    rows = await graph.write("segment_update", id=segment_id, name=draft.name, description=draft.description,
+                             rule=draft.rule_json, uses=draft.uses)
+    return rows[0]["segment"]
+
+
+async def delete(graph: Graph, segment_id: str) -> bool:
+    users = [row["name"] for row in await graph.read("segment_users", id=segment_id)]
+    if users:
+        raise SegmentError(f"segment is used by {', '.join(users)}; change those first")
+    rows = await graph.write("segment_delete", id=segment_id)
+    return bool(rows and rows[0]["deleted"])
