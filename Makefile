@@ -6,13 +6,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES_FOR_JAVA := openjdk-17-jre-headless
 
-.PHONY: run test setup python-deps graphiql-assets neo4j-server system-deps browser apt-install clean
+.PHONY: run test bench-ingest setup python-deps graphiql-assets neo4j-server system-deps browser apt-install clean
 
 run: setup
 	$(BIN)/accountgraph run
 
 test: setup browser
 	$(BIN)/pytest
+
+# Ingestion throughput on synthetic exports (generated once into .cache/bench/); figures in docs/benchmarks/.
+bench-ingest: setup
+	$(BIN)/python -m benchmarks.ingest --people 100000
+	$(BIN)/python -m benchmarks.ingest --people 1000000
 
 setup: system-deps python-deps graphiql-assets neo4j-server
 

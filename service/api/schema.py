@@ -1,7 +1,12 @@
 """The GraphQL schema, composed from one module per type."""
 
+from __future__ import annotations
+
 import strawberry
+from graphql import GraphQLError
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+from strawberry.utils.logging import StrawberryLogger
 
 from service.api.activation import ActivationMutation
 from service.api.mutation import IngestMutation
@@ -9,4 +14,15 @@ from service.api.query import Query
 from service.api.segment_mutation import SegmentMutation
 
 Mutation = merge_types("Mutation", (IngestMutation, SegmentMutation, ActivationMutation))
-schema = strawberry.Schema(query=Query, mutation=Mutation)
+
+
+class AccountGraphSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """Log unexpected failures only: a bad argument or rule is the caller's error, answered in `errors`."""
+        for error in errors:
+            if error.original_error is None or isinstance(error.original_error, ValueError):
+                continue
+            StrawberryLogger.error(error, execution_context)
+
+
+schema = AccountGraphSchema(query=Query, mutation=Mutation)
