@@ -7,6 +7,8 @@ Docker engine answers, else a throwaway local server on free loopback ports.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -65,6 +67,14 @@ async def run_cypher(graph: Graph, statement: str, **parameters: object) -> list
     """Ad-hoc Cypher for test set-up and assertions only; the product's queries live in cypher/."""
     records, _, _ = await graph.driver.execute_query(statement, parameters, database_=graph.database)
     return [record.data() for record in records]
+
+
+def run_cli(connection: Neo4jConnection, *arguments: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    """The real `accountgraph` command, pointed at the test Neo4j."""
+    env = {**os.environ, "NEO4J_URI": connection.uri, "NEO4J_USER": connection.user,
+           "NEO4J_PASSWORD": connection.password.get_secret_value(), **environment}
+    return subprocess.run([sys.executable, "-m", "service.cli", *arguments], env=env,
+                          capture_output=True, text=True, timeout=120)
 
 
 @pytest_asyncio.fixture

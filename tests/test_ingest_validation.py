@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +10,7 @@ import pytest
 from service.database import Graph, Neo4jConnection
 from service.ingest.errors import ImportRejected
 from service.ingest.pipeline import ingest_path
+from tests.conftest import run_cli
 from tests.snapshot import snapshot
 
 pytestmark = pytest.mark.asyncio
@@ -91,13 +89,6 @@ async def test_one_bad_file_rejects_the_whole_folder(seeded_graph: Graph, tmp_pa
     assert await snapshot(seeded_graph) == before
 
 
-def _cli(connection: Neo4jConnection, *arguments: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "NEO4J_URI": connection.uri, "NEO4J_USER": connection.user,
-                   "NEO4J_PASSWORD": connection.password.get_secret_value()}
-    return subprocess.run([sys.executable, "-m", "service.cli", *arguments], env=environment,
-                          capture_output=True, text=True, timeout=120)
-
-
 async def test_the_cli_reports_errors_as_csv_and_imports_good_files(
     graph: Graph, neo4j_connection: Neo4jConnection, tmp_path: Path,
 ) -> None:
@@ -105,7 +96,7 @@ async def test_the_cli_reports_errors_as_csv_and_imports_good_files(
     bad.mkdir()
     (bad / "people.csv").write_text("Id,Email\n1,ok@x.example\n2,nope\n3,\n")
     report = tmp_path / "errors.csv"
-    failed = _cli(neo4j_connection, "ingest", "--source", "CRM 9", "--report", str(report), str(bad))
+    failed = run_cli(neo4j_connection, "ingest", "--source", "CRM 9", "--report", str(report), str(bad))
     assert failed.returncode == 1
     assert "people.csv:3: column 'Email'" in failed.stderr
     with report.open() as handle:
@@ -116,7 +107,7 @@ async def test_the_cli_reports_errors_as_csv_and_imports_good_files(
     good = tmp_path / "good"
     good.mkdir()
     (good / "people.csv").write_text("Id,Email\n1,ok@x.example\n2,fine@x.example\n")
-    done = _cli(neo4j_connection, "ingest", "--source", "CRM 9", str(good))
+    done = run_cli(neo4j_connection, "ingest", "--source", "CRM 9", str(good))
     assert done.returncode == 0, done.stderr
     assert "Ingested CRM 9: 2 rows in" in done.stdout and "rows/s" in done.stdout
     assert [r["email"] for r in await graph.read("people_by_email", emails=["ok@x.example", "fine@x.example"])] == [
