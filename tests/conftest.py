@@ -13,11 +13,13 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
 import uvicorn
 from pydantic import SecretStr
+from strawberry.types import ExecutionResult
 
 from service.app import create_app
 from service.config import get_settings
@@ -107,6 +109,23 @@ def live_server(neo4j_connection: Neo4jConnection) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+async def execute_graphql(graph: Graph, query: str, **variables: Any) -> ExecutionResult:
+    """Run a GraphQL operation in-process against the real graph (no HTTP)."""
+    from service.api.context import Context
+    from service.api.schema import schema
+
+    return await schema.execute(query, variable_values=variables,
+                                context_value=Context(request=None, response=None, graph=graph))  # type: ignore[arg-type]
+
+
+async def graphql_data(graph: Graph, query: str, **variables: Any) -> dict[str, Any]:
+    """The data of a GraphQL operation that must succeed."""
+    result = await execute_graphql(graph, query, **variables)
+    assert result.errors is None, result.errors
+    assert result.data is not None
+    return result.data
 
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

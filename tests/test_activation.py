@@ -17,25 +17,16 @@ import pytest_asyncio
 
 from service.activation.activate import ActivationError, DestinationSettings, activate, add_destination
 from service.activation.webhook import DeliveryFailed, RetryPolicy
-from service.api.context import Context
-from service.api.schema import schema
 from service.database import Graph
 from service.ingest.pipeline import ingest_path
 from service.segments.presets import audience_rule
-from tests.conftest import run_cypher
+from tests.conftest import graphql_data, run_cypher
 
 pytestmark = pytest.mark.asyncio
 
 PAGE = "https://www.bodea.com/products/new-product"
 SECRET = "a-webhook-secret-of-some-length"
 FAST = RetryPolicy(attempts=4, first_delay=0.01)
-
-
-async def execute(graph: Graph, query: str, **variables: Any) -> dict[str, Any]:
-    result = await schema.execute(query, variable_values=variables,
-                                  context_value=Context(request=None, response=None, graph=graph))  # type: ignore[arg-type]
-    assert result.errors is None, result.errors
-    return result.data  # type: ignore[return-value]
 
 
 @pytest_asyncio.fixture
@@ -49,7 +40,7 @@ async def townsend(seeded_graph: Graph, tmp_path: Path) -> tuple[Graph, str]:
     (folder / "account-people.csv").write_text("AccountId,PersonId\n0011A00001,1004\n0011A00001,1005\n")
     (folder / "web-visits.csv").write_text(f"Id,PersonId,Url,VisitedAt\nx4,1004,{PAGE},{yesterday}\nx5,1005,{PAGE},{yesterday}\n")
     await ingest_path(seeded_graph, folder, "Marketo 1")
-    data = await execute(seeded_graph, """mutation ($rule: RuleInput!) {
+    data = await graphql_data(seeded_graph, """mutation ($rule: RuleInput!) {
         createSegment(name: "Townsend top customers", rule: $rule) { id } }""", rule=audience_rule(1_000_000, PAGE, 30))
     return seeded_graph, data["createSegment"]["id"]
 
@@ -62,10 +53,10 @@ async def test_townsend_goes_to_both_marketo_lists_and_linkedin(townsend: tuple[
     graph, segment = townsend
     for name, kind, instance in (("Marketo 1 list", "MARKETO", "Marketo 1"), ("Marketo 2 list", "MARKETO", "Marketo 2"),
                                  ("LinkedIn", "LINKEDIN", None)):
-        await execute(graph, """mutation ($name: String!, $kind: DestinationKind!, $instance: String) {
+        await graphql_data(graph, """mutation ($name: String!, $kind: DestinationKind!, $instance: String) {
             addDestination(name: $name, kind: $kind, instance: $instance) { name } }""", name=name, kind=kind, instance=instance)
 
-    m1 = (await execute(graph, ACTIVATE, segment=segment, destination="Marketo 1 list"))["activate"]
+    m1 = (await graphql_data(graph, ACTIVATE, segment=segment, destination="Marketo 1 list"))["activate"]
     assert (m1["sent"], m1["withoutConsent"], m1["unknownToDestination"], m1["entered"], m1["left"]) == (2, 1, 0, 2, 0)
     csv_file, requests_file = map(Path, m1["files"])
     assert csv_file.name == "marketo-marketo-1.csv"
@@ -73,11 +64,11 @@ async def test_townsend_goes_to_both_marketo_lists_and_linkedin(townsend: tuple[
     assert requests_file.read_bytes() == (
         b'[\n  {\n    "input": [\n      {\n        "id": 1002\n      },\n      {\n        "id": 1005\n      }\n    ]\n  }\n]\n')
 
-    m2 = (await execute(graph, ACTIVATE, segment=segment, destination="Marketo 2 list"))["activate"]
+    m2 = (await graphql_data(graph, ACTIVATE, segment=segment, destination="Marketo 2 list"))["activate"]
     assert (m2["sent"], m2["withoutConsent"], m2["unknownToDestination"]) == (1, 0, 2)
     assert Path(m2["files"][0]).read_bytes() == b"id,email\n5507,p2@townsend.com\n"
 
-    linkedin = (await execute(graph, ACTIVATE, segment=segment, destination="LinkedIn"))["activate"]
+    linkedin = (await graphql_data(graph, ACTIVATE, segment=segment, destination="LinkedIn"))["activate"]
     assert (linkedin["sent"], linkedin["withoutConsent"]) == (2, 1)
     content = Path(linkedin["files"][0]).read_bytes()
     hashes = [hashlib.sha256(b"p2@townsend.com").hexdigest(), hashlib.sha256(b"p4@townsend.com").hexdigest()]
@@ -85,10 +76,10 @@ async def test_townsend_goes_to_both_marketo_lists_and_linkedin(townsend: tuple[
                        + "".join(f"{h},,,,,,\n" for h in hashes)).encode()
     assert b"@" not in content
 
-    history = await execute(graph, """query ($id: ID!) { segment(id: $id) { activations { destination sent } } }""", id=segment)
+    history = await graphql_data(graph, """query ($id: ID!) { segment(id: $id) { activations { destination sent } } }""", id=segment)
     assert sorted((a["destination"], a["sent"]) for a in history["segment"]["activations"]) == [
         ("LinkedIn", 2), ("Marketo 1 list", 2), ("Marketo 2 list", 1)]
-    again = (await execute(graph, ACTIVATE, segment=segment, destination="Marketo 1 list"))["activate"]
+    again = (await graphql_data(graph, ACTIVATE, segment=segment, destination="Marketo 1 list"))["activate"]
     assert (again["sent"], again["entered"], again["left"]) == (2, 0, 0)
 
 
@@ -197,8 +188,8 @@ async def test_bad_destinations_are_refused(graph: Graph, settings: DestinationS
 async def test_the_secret_never_shows(townsend: tuple[Graph, str], receiver: Receiver) -> None:
     graph, _ = townsend
     await add_destination(graph, DestinationSettings("Hook", "WEBHOOK", url=receiver.url, secret=SECRET))
-    listed = await execute(graph, "{ destinations { name kind url mode } }")
+    listed = await graphql_data(graph, "{ destinations { name kind url mode } }")
     assert listed["destinations"] == [{"name": "Hook", "kind": "WEBHOOK", "url": receiver.url, "mode": "DELTA"}]
     assert SECRET not in json.dumps(listed)
-    fields = await execute(graph, '{ __type(name: "Destination") { fields { name } } }')
+    fields = await graphql_data(graph, '{ __type(name: "Destination") { fields { name } } }')
     assert "secret" not in [f["name"] for f in fields["__type"]["fields"]]

@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 
-from service.api.context import Context
-from service.api.schema import schema
 from service.database import Graph
 from service.ingest.pipeline import ingest_path
 from tests import graph_builder as build
+from tests.conftest import execute_graphql, graphql_data
 from tests.graph_builder import PAGE, days_ago
 
 pytestmark = pytest.mark.asyncio
@@ -25,16 +24,8 @@ query ($min: Float!, $page: String!, $days: Int!) {
 }"""
 
 
-async def execute(graph: Graph, query: str, **variables: Any) -> dict[str, Any]:
-    result = await schema.execute(query, variable_values=variables,
-                                  context_value=Context(request=None, response=None, graph=graph))  # type: ignore[arg-type]
-    assert result.errors is None, result.errors
-    assert result.data is not None
-    return result.data
-
-
 async def audience(graph: Graph, minimum: float = 1_000_000, page: str = PAGE, days: int = 30) -> dict[str, Any]:
-    return (await execute(graph, AUDIENCE, min=minimum, page=page, days=days))["audience"]
+    return (await graphql_data(graph, AUDIENCE, min=minimum, page=page, days=days))["audience"]
 
 
 def emails(result: dict[str, Any]) -> list[str]:
@@ -149,14 +140,13 @@ async def test_companies_are_kept_apart_without_a_link(graph: Graph) -> None:
     ({"min": 1.0, "page": "  ", "days": 30}, "visitedPage"),
 ])
 async def test_bad_arguments_get_a_clear_error(graph: Graph, variables: dict[str, Any], message: str) -> None:
-    result = await schema.execute(AUDIENCE, variable_values=variables,
-                                  context_value=Context(request=None, response=None, graph=graph))  # type: ignore[arg-type]
+    result = await execute_graphql(graph, AUDIENCE, **variables)
     assert result.errors is not None
     assert message in result.errors[0].message
 
 
 async def test_person_and_account_lookups(seeded_graph: Graph) -> None:
-    data = await execute(seeded_graph, """{
+    data = await graphql_data(seeded_graph, """{
       person(email: " P2@townsend.COM ") {
         email knownAs { source sourceKey }
         accounts { source sourceKey role }

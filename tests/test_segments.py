@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from service.api.context import Context
-from service.api.schema import schema
 from service.database import Graph
 from service.ingest.pipeline import ingest_path
+from tests.conftest import execute_graphql, graphql_data
 from tests.snapshot import snapshot
 
 pytestmark = pytest.mark.asyncio
@@ -59,17 +58,8 @@ async def world(graph: Graph, tmp_path: Path) -> Graph:
     return graph
 
 
-async def execute(graph: Graph, query: str, **variables: Any) -> dict[str, Any]:
-    result = await schema.execute(query, variable_values=variables,
-                                  context_value=Context(request=None, response=None, graph=graph))  # type: ignore[arg-type]
-    assert result.errors is None, result.errors
-    assert result.data is not None
-    return result.data
-
-
 async def errors(graph: Graph, query: str, **variables: Any) -> list[str]:
-    result = await schema.execute(query, variable_values=variables,
-                                  context_value=Context(request=None, response=None, graph=graph))  # type: ignore[arg-type]
+    result = await execute_graphql(graph, query, **variables)
     return [error.message for error in result.errors or []]
 
 
@@ -77,7 +67,7 @@ PREVIEW = """query ($rule: RuleInput!) { preview(rule: $rule) { count members(fi
 
 
 async def selected(graph: Graph, rule: dict[str, Any]) -> list[str]:
-    preview = (await execute(graph, PREVIEW, rule=rule))["preview"]
+    preview = (await graphql_data(graph, PREVIEW, rule=rule))["preview"]
     emails = [m["email"] for m in preview["members"]["members"]]
     assert preview["count"] == len(emails)
     return emails
@@ -135,7 +125,7 @@ async def test_each_condition_selects_the_hand_computed_people(world: Graph, rul
 
 
 async def test_the_explanation_shows_the_company_total_and_the_visits(world: Graph) -> None:
-    data = await execute(world, """query ($rule: RuleInput!) { preview(rule: $rule) { members { members {
+    data = await graphql_data(world, """query ($rule: RuleInput!) { preview(rule: $rule) { members { members {
         email explanation { path kind matched
           companies { companyId value matched accounts { sourceKey } company { wonTotal } }
           visits { url } } } } } }""", rule={"and": [opportunities("GT", 1_000_000), {"visits": {"url": NEW, "withinDays": 30}}]})
@@ -156,7 +146,7 @@ async def test_members_page_with_a_cursor_and_the_account_audience(world: Graph)
     seen: list[str] = []
     after = None
     while True:
-        page = (await execute(world, query, rule=rule, after=after))["preview"]
+        page = (await graphql_data(world, query, rule=rule, after=after))["preview"]
         seen += [m["email"] for m in page["members"]["members"]]
         after = page["members"]["endCursor"]
         if not page["members"]["hasNextPage"]:
@@ -207,8 +197,7 @@ def hostile_rules(text: str) -> list[dict[str, Any]]:
 async def test_hostile_strings_in_every_field_change_nothing(world: Graph, text: str) -> None:
     before = await snapshot(world)
     for rule in hostile_rules(text):
-        result = await schema.execute(PREVIEW, variable_values={"rule": rule},
-                                      context_value=Context(request=None, response=None, graph=world))  # type: ignore[arg-type]
+        result = await execute_graphql(world, PREVIEW, rule=rule)
         if result.errors:
             assert all(":" in error.message for error in result.errors), result.errors  # a clear, located error
         else:
@@ -223,11 +212,11 @@ EVALUATE = """mutation ($id: ID!) { evaluateSegment(id: $id) { count entered lef
 
 
 async def test_saved_segments_build_on_each_other_without_cycles(world: Graph) -> None:
-    vip = (await execute(world, CREATE, name="VIP", rule={"list": {"source": "CRM 1", "id": "L1"}}))["createSegment"]
+    vip = (await graphql_data(world, CREATE, name="VIP", rule={"list": {"source": "CRM 1", "id": "L1"}}))["createSegment"]
     assert vip["rule"] == {"list": {"id": "L1", "source": "CRM 1"}}
-    acme_vip = (await execute(world, CREATE, name="Acme VIP", rule={"and": [
+    acme_vip = (await graphql_data(world, CREATE, name="Acme VIP", rule={"and": [
         {"segment": {"id": vip["id"]}}, {"account": {"field": "NAME", "op": "EQ", "value": "acme"}}]}))["createSegment"]
-    data = await execute(world, """query ($id: ID!) { segment(id: $id) { name now { count members { members { email } } } } }""",
+    data = await graphql_data(world, """query ($id: ID!) { segment(id: $id) { name now { count members { members { email } } } } }""",
                          id=acme_vip["id"])
     assert data["segment"]["now"]["members"]["members"] == [{"email": "bob@acme.example"}]
     cycle = await errors(world, """mutation ($id: ID!, $rule: RuleInput!) { updateSegment(id: $id, rule: $rule) { id } }""",
@@ -237,30 +226,30 @@ async def test_saved_segments_build_on_each_other_without_cycles(world: Graph) -
     assert same_name and "exists already" in same_name[0]
     in_use = await errors(world, """mutation ($id: ID!) { deleteSegment(id: $id) }""", id=vip["id"])
     assert in_use and "used by Acme VIP" in in_use[0]
-    assert (await execute(world, """mutation ($id: ID!) { deleteSegment(id: $id) }""", id=acme_vip["id"]))["deleteSegment"] is True
-    assert [s["name"] for s in (await execute(world, "{ segments { name } }"))["segments"]] == ["VIP"]
+    assert (await graphql_data(world, """mutation ($id: ID!) { deleteSegment(id: $id) }""", id=acme_vip["id"]))["deleteSegment"] is True
+    assert [s["name"] for s in (await graphql_data(world, "{ segments { name } }"))["segments"]] == ["VIP"]
 
 
 async def test_membership_history_follows_data_changes(world: Graph, tmp_path: Path) -> None:
-    segment = (await execute(world, CREATE, name="Recent visitors", rule={"visits": {"url": NEW, "withinDays": 30}}))["createSegment"]
-    first = (await execute(world, EVALUATE, id=segment["id"]))["evaluateSegment"]
+    segment = (await graphql_data(world, CREATE, name="Recent visitors", rule={"visits": {"url": NEW, "withinDays": 30}}))["createSegment"]
+    first = (await graphql_data(world, EVALUATE, id=segment["id"]))["evaluateSegment"]
     assert first == {"count": 1, "entered": 1, "left": 0, "enteredPeople": ["ann@acme.example"], "leftPeople": []}
-    unchanged = (await execute(world, EVALUATE, id=segment["id"]))["evaluateSegment"]
+    unchanged = (await graphql_data(world, EVALUATE, id=segment["id"]))["evaluateSegment"]
     assert (unchanged["entered"], unchanged["left"]) == (0, 0)
 
     (tmp_path / "web-visits.csv").write_text(f"Id,PersonId,Url,VisitedAt,IsDeleted\nv9,2,{NEW},{ago(1)},\nv1,,,,true\nv2,,,,true\n")
     await ingest_path(world, tmp_path / "web-visits.csv", "CRM 1")
-    changed = (await execute(world, EVALUATE, id=segment["id"]))["evaluateSegment"]
+    changed = (await graphql_data(world, EVALUATE, id=segment["id"]))["evaluateSegment"]
     assert changed == {"count": 1, "entered": 1, "left": 1, "enteredPeople": ["bob@acme.example"], "leftPeople": ["ann@acme.example"]}
 
-    people = await execute(world, """{
+    people = await graphql_data(world, """{
         ann: person(email: "ann@acme.example") { segments { segmentName } segmentHistory { segmentName change } }
         bob: person(email: "bob@acme.example") { segments { segmentName since } } }""")
     assert people["ann"]["segments"] == []
     assert people["ann"]["segmentHistory"] == [{"segmentName": "Recent visitors", "change": "LEFT"},
                                                {"segmentName": "Recent visitors", "change": "ENTERED"}]
     assert people["bob"]["segments"][0]["segmentName"] == "Recent visitors"
-    history = await execute(world, """query ($id: ID!) { segment(id: $id) { memberCount evaluations { count entered left } } }""",
+    history = await graphql_data(world, """query ($id: ID!) { segment(id: $id) { memberCount evaluations { count entered left } } }""",
                             id=segment["id"])
     assert history["segment"]["memberCount"] == 1
     assert [(e["entered"], e["left"]) for e in history["segment"]["evaluations"]] == [(1, 1), (0, 0), (1, 0)]

@@ -23,6 +23,7 @@ ACCOUNT_MAP = "{.source, .sourceKey, .name, .industry, .country, companyId: COLL
 VISIT_MAP = "v {.source, .sourceKey, .url, .visitedAt}"
 NO_EVIDENCE = "companies: [], accounts: [], visits: [], memberships: []"
 SCAN_ANCHOR = "MATCH (p:Person) RETURN p"
+MEMBERSHIPS = {"campaign": ("MEMBER_OF", "Campaign"), "list": ("ON_LIST", "MarketingList")}
 
 
 @dataclass
@@ -152,7 +153,7 @@ class _Compiler:
         )
         return condition, evidence
 
-    def visits(self, rule: VisitCondition) -> tuple[str, str]:
+    def visit_filters(self, rule: VisitCondition) -> str:
         url = {"EXACT": "v.url = {}", "PREFIX": "v.url STARTS WITH {}", "PATTERN": "v.url =~ {}"}[rule.match]
         filters = [url.format(self.parameter(glob_to_regex(rule.url) if rule.match == "PATTERN" else rule.url))]
         if rule.within_days:
@@ -161,39 +162,42 @@ class _Compiler:
             filters.append(f"v.visitedAt >= {self.parameter(rule.after)}")
         if rule.before:
             filters.append(f"v.visitedAt < {self.parameter(rule.before)}")
-        where = " AND ".join(filters)
+        return " AND ".join(filters)
+
+    def visits(self, rule: VisitCondition) -> tuple[str, str]:
+        where = self.visit_filters(rule)
         condition = f"COUNT {{ MATCH (p)-[:VISITED]->(v:WebVisit) WHERE {where} }} >= {self.parameter(rule.min_count)}"
         evidence = (f"companies: [], accounts: [], visits: COLLECT {{ MATCH (p)-[:VISITED]->(v:WebVisit) WHERE {where} "
                     f"RETURN {VISIT_MAP} }}, memberships: []")
         return condition, evidence
 
+    def membership_pattern(self, rule: MembershipCondition) -> str:
+        relationship, label = MEMBERSHIPS[rule.kind]
+        return (f"(p)-[m:{relationship}]->(x:{label} {{source: {self.parameter(rule.source)}, "
+                f"sourceKey: {self.parameter(rule.key)}}})")
+
     def membership(self, rule: MembershipCondition) -> tuple[str, str]:
-        relationship, label = ("MEMBER_OF", "Campaign") if rule.kind == "campaign" else ("ON_LIST", "MarketingList")
-        target = f"(x:{label} {{source: {self.parameter(rule.source)}, sourceKey: {self.parameter(rule.key)}}})"
+        pattern = self.membership_pattern(rule)
         where = f" WHERE toLower(m.status) = {self.parameter(rule.status.lower())}" if rule.status else ""
-        pattern = f"(p)-[m:{relationship}]->{target}"
         condition = f"EXISTS {{ MATCH {pattern}{where} }}"
         evidence = (f"companies: [], accounts: [], visits: [], memberships: COLLECT {{ MATCH {pattern}{where} "
                     f"RETURN {{kind: '{rule.kind}', source: x.source, id: x.sourceKey, name: x.name, status: m.status}} }}")
         return condition, evidence
 
     def anchor(self, rule: Rule) -> str:
-        """Candidates through an index when a top-level condition allows; else every person."""
+        """Candidates through an index when a top-level condition allows; else every person.
+
+        The full predicate is applied to the candidates afterwards, so an anchor only has to
+        find a superset of the members.
+        """
         parts = rule.parts if isinstance(rule, All) else (rule,)
         visits = [p for p in parts if isinstance(p, VisitCondition) and p.match in ("EXACT", "PREFIX")]
         if visits:
-            v = visits[0]
-            url = "v.url = {}" if v.match == "EXACT" else "v.url STARTS WITH {}"
-            filters = [url.format(self.parameter(v.url))]
-            if v.within_days:
-                filters.append(f"v.visitedAt >= datetime() - duration({{days: {self.parameter(v.within_days)}}})")
-            return f"MATCH (v:WebVisit) WHERE {' AND '.join(filters)} MATCH (p:Person)-[:VISITED]->(v) RETURN DISTINCT p"
+            return (f"MATCH (v:WebVisit) WHERE {self.visit_filters(visits[0])} "
+                    "MATCH (p:Person)-[:VISITED]->(v) RETURN DISTINCT p")
         memberships = [p for p in parts if isinstance(p, MembershipCondition)]
         if memberships:
-            m = memberships[0]
-            relationship, label = ("MEMBER_OF", "Campaign") if m.kind == "campaign" else ("ON_LIST", "MarketingList")
-            return (f"MATCH (p:Person)-[:{relationship}]->(:{label} {{source: {self.parameter(m.source)}, "
-                    f"sourceKey: {self.parameter(m.key)}}}) RETURN DISTINCT p")
+            return f"MATCH {self.membership_pattern(memberships[0])} RETURN DISTINCT p"
         return SCAN_ANCHOR
 
 
