@@ -1,5 +1,5 @@
 // name: activation_audience
-// A segment's members for one destination, split by consent, with what changed since the last send to it.
+// A segment's members for one destination, split by consent, with what changed since the segment's last send there.
 MATCH (s:Segment {id: $segmentId}), (d:Destination {name: $destination})
 CALL (s, d) {
   MATCH (s)<-[:IN_SEGMENT]-(p:Person)
@@ -21,5 +21,5 @@ CALL (s, d) {
 }
 WITH s, d, send, withoutConsent, unknownToDestination, [m IN send | m.email] AS emails
 RETURN s.name AS segmentName, d.kind AS kind, send, withoutConsent, unknownToDestination,
-       [m IN send WHERE NOT EXISTS { (:Person {email: m.email})-[:SENT_TO]->(d) }] AS entered,
-       COLLECT { MATCH (p:Person)-[:SENT_TO]->(d) WHERE NOT p.email IN emails RETURN p.email ORDER BY p.email } AS left
+       [m IN send WHERE NOT EXISTS { (:Person {email: m.email})-[:SENT_TO {segmentId: s.id}]->(d) }] AS entered,
+       COLLECT { MATCH (p:Person)-[:SENT_TO {segmentId: s.id}]->(d) WHERE NOT p.email IN emails RETURN p.email ORDER BY p.email } AS left

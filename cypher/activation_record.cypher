@@ -1,5 +1,5 @@
 // name: activation_record
-// Record a finished activation and move the destination's sent set to what was just sent.
+// Record a finished activation and move the segment's sent set at the destination to what was just sent.
 MATCH (s:Segment {id: $segmentId}), (d:Destination {name: $destination})
 CREATE (a:Activation {id: $id, at: datetime.realtime(), sent: $sent, withoutConsent: $withoutConsent,
                       unknownToDestination: $unknownToDestination, entered: size($entered), left: size($left),
@@ -10,11 +10,11 @@ WITH d, a
 CALL (d) {
   UNWIND $entered AS email
   MATCH (p:Person {email: email})
-  MERGE (p)-[:SENT_TO]->(d)
+  MERGE (p)-[:SENT_TO {segmentId: $segmentId}]->(d)
 }
 CALL (d) {
   UNWIND $left AS email
-  MATCH (:Person {email: email})-[sent:SENT_TO]->(d)
+  MATCH (:Person {email: email})-[sent:SENT_TO {segmentId: $segmentId}]->(d)
   DELETE sent
 }
 RETURN a {.*} AS activation

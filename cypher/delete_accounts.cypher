@@ -5,6 +5,12 @@ MATCH (a:Account {source: $source, sourceKey: row.sourceKey})
 OPTIONAL MATCH (a)-[:SAME_COMPANY]-(neighbour:Account)
 WITH a, collect(DISTINCT neighbour {.source, .sourceKey}) AS regroup
 CALL (a) {
+  // Everyone of the company loses its accounts' opportunities from the totals.
+  MATCH (a)-[:PART_OF]->(:Company)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(p:Person)
+  WHERE $mark
+  SET p:PendingEvaluation
+}
+CALL (a) {
   MATCH (a)-[:HAS_OPPORTUNITY]->(o:Opportunity)
   WHERE NOT EXISTS { (o)<-[:HAS_OPPORTUNITY]-(other:Account) WHERE other <> a }
   DETACH DELETE o

@@ -2,4 +2,9 @@
 // Delete opportunities by (source, sourceKey).
 UNWIND $rows AS row
 MATCH (o:Opportunity {source: $source, sourceKey: row.sourceKey})
+CALL (o) {
+  MATCH (o)<-[:HAS_OPPORTUNITY]-(:Account)-[:PART_OF]->(:Company)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(p:Person)
+  WHERE $mark
+  SET p:PendingEvaluation
+}
 DETACH DELETE o

@@ -14,6 +14,7 @@ CALL (p) {
   MATCH (p)-[:VISITED]->(v:WebVisit {source: $source})
   DETACH DELETE v
 }
+FOREACH (_ IN CASE WHEN $mark THEN [1] ELSE [] END | SET p:PendingEvaluation)
 WITH p
 WHERE NOT (p)-[:KNOWN_IN]->()
 CALL (p) {

@@ -1,8 +1,11 @@
 // name: segment_delete
-// Delete a segment with its evaluation history and memberships; returns whether it existed.
+// Delete a segment with its evaluations, activation records and memberships; returns whether it existed.
 MATCH (s:Segment {id: $id})
-OPTIONAL MATCH (s)<-[:OF]-(e:SegmentEvaluation)
-DETACH DELETE e
+OPTIONAL MATCH (s)<-[:OF]-(record:SegmentEvaluation|Activation)
+DETACH DELETE record
+WITH DISTINCT s
+OPTIONAL MATCH ()-[sent:SENT_TO {segmentId: s.id}]->()
+DELETE sent
 WITH DISTINCT s
 DETACH DELETE s
 RETURN count(*) AS deleted

@@ -29,7 +29,9 @@ class Graph:
         self.connection = connection
         self.database = connection.database
         self.driver: AsyncDriver = AsyncGraphDatabase.driver(
-            connection.uri, auth=(connection.user, connection.password.get_secret_value())
+            connection.uri, auth=(connection.user, connection.password.get_secret_value()),
+            # A rule may name a relationship type no import has created yet: that is not worth a warning.
+            notifications_disabled_classifications=["UNRECOGNIZED"],
         )
 
     async def close(self) -> None:

@@ -193,3 +193,24 @@ async def test_the_secret_never_shows(townsend: tuple[Graph, str], receiver: Rec
     assert SECRET not in json.dumps(listed)
     fields = await graphql_data(graph, '{ __type(name: "Destination") { fields { name } } }')
     assert "secret" not in [f["name"] for f in fields["__type"]["fields"]]
+
+
+async def test_segments_sharing_a_destination_keep_their_own_deltas(townsend: tuple[Graph, str], tmp_path: Path) -> None:
+    graph, townsend_id = townsend
+    await add_destination(graph, DestinationSettings("M1", "MARKETO", instance="Marketo 1"))
+    pricing = await graph_data_segment(graph, "Pricing visitors", {"visits": {"url": "https://www.bodea.com/pricing"}})
+    first = await activate(graph, townsend_id, "M1", tmp_path)
+    second = await activate(graph, pricing, "M1", tmp_path)
+    assert (first["entered"], second["entered"], second["left"]) == (2, 1, 0)
+    again = await activate(graph, townsend_id, "M1", tmp_path)
+    assert (again["entered"], again["left"]) == (0, 0)
+    await graphql_data(graph, "mutation ($id: ID!) { deleteSegment(id: $id) }", id=pricing)
+    assert await run_cypher(graph, "MATCH (a:Activation)-[:OF]->(s:Segment) RETURN count(a) AS linked") == [{"linked": 2}]
+    assert await run_cypher(graph, "MATCH (a:Activation) RETURN count(a) AS all") == [{"all": 2}]
+    assert await run_cypher(graph, "MATCH ()-[s:SENT_TO]->() RETURN count(s) AS sent") == [{"sent": 2}]
+
+
+async def graph_data_segment(graph: Graph, name: str, rule: dict[str, Any]) -> str:
+    data = await graphql_data(graph, "mutation ($name: String!, $rule: RuleInput!) { createSegment(name: $name, rule: $rule) { id } }",
+                              name=name, rule=rule)
+    return data["createSegment"]["id"]

@@ -8,6 +8,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
+from service.activation.webhook import DeliveryFailed
 from service.api.activation import ActivationMutation
 from service.api.mutation import IngestMutation
 from service.api.query import Query
@@ -18,9 +19,9 @@ Mutation = merge_types("Mutation", (IngestMutation, SegmentMutation, ActivationM
 
 class AccountGraphSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        """Log unexpected failures only: a bad argument or rule is the caller's error, answered in `errors`."""
+        """Log unexpected failures only: a bad argument or rule is the caller's error, and a receiver that is down is the receiver's; both are answered in `errors`."""
         for error in errors:
-            if error.original_error is None or isinstance(error.original_error, ValueError):
+            if error.original_error is None or isinstance(error.original_error, (ValueError, DeliveryFailed)):
                 continue
             StrawberryLogger.error(error, execution_context)
 

@@ -66,18 +66,32 @@ async def _run(tx: AsyncManagedTransaction, query: str, parameters: dict[str, An
     return [record.data() async for record in result]
 
 
+def _touched(steps: list[Step], source: str) -> tuple[set[str], set[AccountKey]]:
+    """The people and accounts whose segments a write can change (see mark_for_evaluation)."""
+    emails = {row["email"] for step in steps for row in step.rows if row.get("email")}
+    accounts = {(source, row["sourceKey"]) for step in steps if step.query == "upsert_accounts" for row in step.rows}
+    accounts |= {(source, row["accountKey"]) for step in steps if step.query == "upsert_opportunities" for row in step.rows}
+    return emails, accounts
+
+
 async def write_batch(graph: Graph, batch: Batch, seen_at: datetime, progress: Progress | None = None) -> None:
+    """Write the batch; when segments are saved, mark the people it can move for re-evaluation,
+    in the same transaction as the change (so no change is lost to a crash in between)."""
     transactions = _chunks(plan(batch), CHUNK_ROWS)
     single = len(transactions) <= 1
+    mark = bool(await graph.read("segments_exist"))
 
     async def write(tx: AsyncManagedTransaction, steps: list[Step], regroup_now: bool) -> set[AccountKey]:
         regroup: set[AccountKey] = set()
         for step in steps:
-            parameters = {"source": batch.source, "seenAt": seen_at, "rows": _strip(step.rows)}
+            parameters = {"source": batch.source, "seenAt": seen_at, "rows": _strip(step.rows), "mark": mark}
             for row in await _run(tx, step.query, parameters):
                 regroup.update((key["source"], key["sourceKey"]) for key in row.get("regroup", []))
+        if mark:
+            emails, accounts = _touched(steps, batch.source)
+            await _mark(tx, emails, accounts)
         if regroup_now and regroup:
-            await _regroup(tx, regroup)
+            await _regroup(tx, regroup, mark)
         return regroup
 
     pending: set[AccountKey] = set()
@@ -88,8 +102,22 @@ async def write_batch(graph: Graph, batch: Batch, seen_at: datetime, progress: P
     if not single and pending:
         keys = sorted(pending)
         for start in range(0, len(keys), CHUNK_ROWS):
-            await graph.write_work(_regroup, set(keys[start:start + CHUNK_ROWS]))
+            await graph.write_work(_regroup, set(keys[start:start + CHUNK_ROWS]), mark)
 
 
-async def _regroup(tx: AsyncManagedTransaction, keys: set[AccountKey]) -> None:
-    await _run(tx, "regroup_companies", {"keys": [{"source": s, "sourceKey": k} for s, k in sorted(keys)]})
+def _key_maps(keys: set[AccountKey]) -> list[dict[str, str]]:
+    return [{"source": s, "sourceKey": k} for s, k in sorted(keys)]
+
+
+async def _mark(tx: AsyncManagedTransaction, emails: set[str], accounts: set[AccountKey]) -> None:
+    if emails or accounts:
+        await _run(tx, "mark_for_evaluation", {"emails": sorted(emails), "accounts": _key_maps(accounts)})
+
+
+async def _regroup(tx: AsyncManagedTransaction, keys: set[AccountKey], mark: bool) -> None:
+    """Recompute companies from the links; their people (before and after) are marked when asked."""
+    if mark:
+        await _mark(tx, set(), keys)
+    await _run(tx, "regroup_companies", {"keys": _key_maps(keys)})
+    if mark:
+        await _mark(tx, set(), keys)

@@ -64,7 +64,7 @@ class _Compiler:
         if isinstance(rule, Not):
             return "(NOT " + self.predicate(rule.part, f"{path}not.", explain) + ")"
         if isinstance(rule, SegmentCondition):
-            return self.segment(rule, path.rstrip("."), explain)
+            return self.segment(rule, path + "segment", explain)
         condition, evidence = self.leaf(rule)
         if explain:
             self.evidence.append(f"{{path: {self.parameter(path + _key(rule))}, kind: '{_key(rule)}', "
@@ -79,7 +79,7 @@ class _Compiler:
         condition = self.predicate(saved, "", explain=False)
         self.segments.pop()
         if explain:
-            self.evidence.append(f"{{path: {self.parameter(path or 'segment')}, kind: 'segment', "
+            self.evidence.append(f"{{path: {self.parameter(path)}, kind: 'segment', "
                                  f"matched: {condition}, {NO_EVIDENCE}}}")
         return condition
 
@@ -121,7 +121,7 @@ class _Compiler:
                 "(p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(company:Company) MATCH (company)<-[:PART_OF]-(a:Account)")
         condition = f"EXISTS {{ MATCH {path} WHERE {test} }}"
         evidence = (f"companies: [], accounts: COLLECT {{ MATCH {path} WHERE {test} "
-                    f"RETURN DISTINCT a {ACCOUNT_MAP % 'a'} }}, visits: [], memberships: []")
+                    f"RETURN DISTINCT a {ACCOUNT_MAP % 'a'} ORDER BY a.source, a.sourceKey }}, visits: [], memberships: []")
         return condition, evidence
 
     def opportunities(self, rule: OpportunityCondition) -> tuple[str, str]:
@@ -148,7 +148,8 @@ class _Compiler:
             "companies: COLLECT { MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company) "
             f"WITH DISTINCT c WITH c, {value} AS value "
             f"RETURN {{companyId: c.id, value: value, matched: {self.number_test('value', rule.test)}, "
-            f"accounts: COLLECT {{ MATCH (p)-[:ASSOCIATED_WITH]->(a:Account)-[:PART_OF]->(c) RETURN a {ACCOUNT_MAP % 'a'} }}}} }}, "
+            f"accounts: COLLECT {{ MATCH (p)-[:ASSOCIATED_WITH]->(a:Account)-[:PART_OF]->(c) RETURN a {ACCOUNT_MAP % 'a'} "
+            "ORDER BY a.source, a.sourceKey }} }, "
             "accounts: [], visits: [], memberships: []"
         )
         return condition, evidence

@@ -1,0 +1,12 @@
+// name: mark_for_evaluation
+// Mark the people a change can move in or out of segments: by email, and every person of the given accounts' companies.
+CALL () {
+  UNWIND $emails AS email
+  MATCH (p:Person {email: email})
+  SET p:PendingEvaluation
+}
+CALL () {
+  UNWIND $accounts AS key
+  MATCH (:Account {source: key.source, sourceKey: key.sourceKey})-[:PART_OF]->(:Company)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(p:Person)
+  SET p:PendingEvaluation
+}
