@@ -1,8 +1,9 @@
 // name: activation_audience
-// A segment's members for one destination, split by consent, with what changed since the segment's last send there.
+// A segment's members (all, or those of $emails) for one destination, split by consent, with what changed since the segment's last send there.
 MATCH (s:Segment {id: $segmentId}), (d:Destination {name: $destination})
 CALL (s, d) {
   MATCH (s)<-[:IN_SEGMENT]-(p:Person)
+  WHERE $emails IS NULL OR p.email IN $emails
   OPTIONAL MATCH (p)-[k:KNOWN_IN]->(:Source {name: d.instance})
   WITH p, k,
        CASE d.kind
@@ -22,4 +23,6 @@ CALL (s, d) {
 WITH s, d, send, withoutConsent, unknownToDestination, [m IN send | m.email] AS emails
 RETURN s.name AS segmentName, d.kind AS kind, send, withoutConsent, unknownToDestination,
        [m IN send WHERE NOT EXISTS { (:Person {email: m.email})-[:SENT_TO {segmentId: s.id}]->(d) }] AS entered,
-       COLLECT { MATCH (p:Person)-[:SENT_TO {segmentId: s.id}]->(d) WHERE NOT p.email IN emails RETURN p.email ORDER BY p.email } AS left
+       COLLECT { MATCH (p:Person)-[:SENT_TO {segmentId: s.id}]->(d)
+               WHERE ($emails IS NULL OR p.email IN $emails) AND NOT p.email IN emails
+               RETURN p.email ORDER BY p.email } AS left

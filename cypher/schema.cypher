@@ -13,5 +13,7 @@ CREATE CONSTRAINT segment_name IF NOT EXISTS FOR (s:Segment) REQUIRE s.name IS U
 CREATE CONSTRAINT destination_name IF NOT EXISTS FOR (d:Destination) REQUIRE d.name IS UNIQUE;
 CREATE CONSTRAINT activation_id IF NOT EXISTS FOR (a:Activation) REQUIRE a.id IS UNIQUE;
 CREATE INDEX web_visit_url_time IF NOT EXISTS FOR (v:WebVisit) ON (v.url, v.visitedAt);
+CREATE INDEX web_visit_time IF NOT EXISTS FOR (v:WebVisit) ON (v.visitedAt);
+CREATE INDEX opportunity_close_date IF NOT EXISTS FOR (o:Opportunity) ON (o.closeDate);
 CREATE INDEX known_in_key IF NOT EXISTS FOR ()-[k:KNOWN_IN]-() ON (k.sourceKey);
 CREATE INDEX same_company_mdm_id IF NOT EXISTS FOR ()-[l:SAME_COMPANY]-() ON (l.mdmId);

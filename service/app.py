@@ -1,31 +1,61 @@
-"""The Starlette application: GraphQL (with an offline GraphiQL), health and readiness."""
+"""The Starlette application: GraphQL (with an offline GraphiQL and subscriptions), the event
+endpoint, health and readiness; and the live loop that keeps saved segments current."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from dataclasses import asdict
 from pathlib import Path
 
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from service.api.context import Context
 from service.api.schema import schema
 from service.database import Graph, Neo4jConnection
 from service.graphiql import OfflineGraphQL, asset_route
+from service.ingest.errors import ImportRejected
+from service.ingest.events import event_tables
+from service.ingest.pipeline import ingest_tables
+from service.realtime.broker import Broker
+from service.realtime.live import LiveAudiences
 
 log = logging.getLogger("accountgraph")
 EXAMPLE_QUERY = (Path(__file__).parent / "api" / "example_query.graphql").read_text()
 
 
+MAX_EVENTS_BODY = 1 << 20
+
+
 class GraphQLApp(OfflineGraphQL):
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
-        return Context(request=request, response=response, graph=request.app.state.graph)
+        state = request.app.state
+        return Context(request=request, response=response, graph=state.graph, live=state.live)
+
+
+async def events(request: Request) -> JSONResponse:
+    """POST a JSON batch of events from one source; they are written and evaluated at once."""
+    body = await request.body()
+    if len(body) > MAX_EVENTS_BODY:
+        return JSONResponse({"error": f"the body may have at most {MAX_EVENTS_BODY} bytes"}, status_code=413)
+    try:
+        source, tables = event_tables(json.loads(body))
+        report = await ingest_tables(request.app.state.graph, source, tables)
+    except json.JSONDecodeError as error:
+        return JSONResponse({"error": f"not JSON: {error.msg}"}, status_code=400)
+    except ImportRejected as rejected:
+        return JSONResponse({"error": "rejected, nothing written",
+                             "errors": [asdict(e) for e in rejected.errors[:100]]}, status_code=400)
+    request.app.state.live.wake()
+    return JSONResponse({"source": report.source, "records": report.rows, "seconds": round(report.seconds, 4)})
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -44,17 +74,24 @@ async def home(request: Request) -> RedirectResponse:
     return RedirectResponse("/graphql")
 
 
-def create_app(connection: Neo4jConnection) -> Starlette:
+def create_app(connection: Neo4jConnection, poll_seconds: float = 1.0, sweep_seconds: float = 60.0) -> Starlette:
+    graphql = GraphQLApp(schema, default_query=EXAMPLE_QUERY)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.graph = Graph(connection)
+        app.state.live = LiveAudiences(app.state.graph, Broker(), poll_seconds, sweep_seconds)
         try:
             await app.state.graph.migrate()
         except (ServiceUnavailable, OSError) as error:
             log.warning("Neo4j not reachable at start-up (%s); /readyz will say when it is", type(error).__name__)
+        loop = asyncio.create_task(app.state.live.run(), name="live audiences")
         try:
             yield
         finally:
+            loop.cancel()
+            with suppress(asyncio.CancelledError):
+                await loop
             await app.state.graph.close()
 
     return Starlette(
@@ -62,7 +99,9 @@ def create_app(connection: Neo4jConnection) -> Starlette:
             Route("/", home),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/graphql", GraphQLApp(schema, default_query=EXAMPLE_QUERY)),
+            Route("/graphql", graphql),
+            WebSocketRoute("/graphql", graphql),
+            Route("/events", events, methods=["POST"]),
             asset_route(),
         ],
         lifespan=lifespan,

@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     neo4j_heap: str = "4g"
     neo4j_pagecache: str = "4g"
 
+    # The live loop: how often it looks for marked people without being woken, and sweeps time windows.
+    live_poll_seconds: float = 1.0
+    live_sweep_seconds: float = 60.0
+
     host: str = "127.0.0.1"
     port: int = 8000
     seed_dir: Path = PROJECT_ROOT / "seed" / "townsend"

@@ -93,22 +93,39 @@ async def seeded_graph(graph: Graph) -> Graph:
     return graph
 
 
+class ServerThread:
+    """The real application served by uvicorn in a thread."""
+
+    def __init__(self, connection: Neo4jConnection, **options: float) -> None:
+        self.port = free_port()
+        self.app = create_app(connection, **options)
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def live_server(neo4j_connection: Neo4jConnection) -> Iterator[str]:
-    """The real application served by uvicorn in a thread, as a base URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(neo4j_connection), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    """The service for the HTTP tests. Its live loop acts only when a request wakes it, so it
+    cannot change the graph under a test that does not use it."""
+    with ServerThread(neo4j_connection, poll_seconds=3600, sweep_seconds=3600) as server:
+        yield server.url
 
 
 async def execute_graphql(graph: Graph, query: str, **variables: Any) -> ExecutionResult:

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from service.database import Graph
-from service.ingest.errors import ImportRejected
 from service.ingest.pipeline import ingest_path
 from service.segments import presets
 from tests.conftest import SEED_DIR, run_cypher

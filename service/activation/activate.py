@@ -59,14 +59,19 @@ def _slug(text: str) -> str:
 
 
 async def activate(graph: Graph, segment_id: str, destination: str, out_dir: Path,
-                   policy: webhook.RetryPolicy = webhook.RetryPolicy()) -> dict[str, Any]:
-    """Evaluate the segment now, then send its consenting members to the destination and record it."""
+                   policy: webhook.RetryPolicy = webhook.RetryPolicy(), emails: list[str] | None = None) -> dict[str, Any]:
+    """Send the segment's consenting members to the destination and record it.
+
+    The whole audience is evaluated first; with `emails` (live forwarding of an incremental
+    evaluation) only those people are looked at, and the segment is not evaluated again.
+    """
     found = await graph.read("destination_by_name", name=destination)
     if not found:
         raise ActivationError(f"no destination named {destination!r}")
     settings = found[0]["destination"]
-    await engine.evaluate(graph, segment_id)
-    [audience] = await graph.read("activation_audience", segmentId=segment_id, destination=destination)
+    if emails is None:
+        await engine.evaluate(graph, segment_id)
+    [audience] = await graph.read("activation_audience", segmentId=segment_id, destination=destination, emails=emails)
     activation_id = str(uuid.uuid4())
     files: list[str] = []
     batches: list[str] = []
@@ -91,12 +96,17 @@ async def activate(graph: Graph, segment_id: str, destination: str, out_dir: Pat
             files.append(str(folder / name))
         sent = len(audience["send"])
     rows = await graph.write(
-        "activation_record", id=activation_id, segmentId=segment_id, destination=destination,
-        sent=sent,
+        "activation_record", id=activation_id, segmentId=segment_id, destination=destination, sent=sent,
         withoutConsent=audience["withoutConsent"], unknownToDestination=audience["unknownToDestination"],
         entered=[m["email"] for m in audience["entered"]], left=audience["left"], files=files, batches=batches,
     )
     return rows[0]["activation"]
+
+
+async def forward_changes(graph: Graph, segment_id: str, emails: list[str]) -> list[dict[str, Any]]:
+    """Send the changes of these people to every DELTA webhook the segment was activated to."""
+    rows = await graph.read("live_destinations", segmentId=segment_id)
+    return [await activate(graph, segment_id, row["name"], Path(), emails=emails) for row in rows]
 
 
 def _public(member: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
 from service.database import Graph
+from service.realtime.live import LiveAudiences
 
 AccountKey = tuple[str, str]  # (source, sourceKey)
 
@@ -74,7 +75,13 @@ class Context:
     request: Request | WebSocket
     response: Response | WebSocket | None
     graph: Graph
+    live: LiveAudiences | None = None  # the service's live loop; absent when the schema runs in-process
     loaders: Loaders = field(init=False)
+
+    def changed(self) -> None:
+        """A write may have marked people for re-evaluation: let the live loop look now."""
+        if self.live:
+            self.live.wake()
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.graph)

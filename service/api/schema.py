@@ -13,6 +13,7 @@ from service.api.activation import ActivationMutation
 from service.api.mutation import IngestMutation
 from service.api.query import Query
 from service.api.segment_mutation import SegmentMutation
+from service.api.subscription import Subscription
 
 Mutation = merge_types("Mutation", (IngestMutation, SegmentMutation, ActivationMutation))
 
@@ -26,4 +27,4 @@ class AccountGraphSchema(strawberry.Schema):
             StrawberryLogger.error(error, execution_context)
 
 
-schema = AccountGraphSchema(query=Query, mutation=Mutation)
+schema = AccountGraphSchema(query=Query, mutation=Mutation, subscription=Subscription)

@@ -10,7 +10,6 @@ from typing import Any
 
 from service.activation.activate import DestinationSettings, KINDS, MODES, activate, add_destination
 from service.cli.common import Commands, on_graph
-from service.config import Settings
 from service.database import Graph
 from service.segments import engine, store
 from service.segments.engine import SegmentError

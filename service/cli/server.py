@@ -51,7 +51,8 @@ def _serve(settings: Settings, neo4j: ProvidedNeo4j) -> None:
     from service.app import create_app  # the web stack is not needed by the other commands
 
     print(_banner(settings, neo4j), flush=True)
-    uvicorn.run(create_app(neo4j.connection), host=settings.host, port=settings.port, log_level="info")
+    app = create_app(neo4j.connection, settings.live_poll_seconds, settings.live_sweep_seconds)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
 
 
 def cmd_serve(settings: Settings, arguments: argparse.Namespace) -> None:

@@ -317,3 +317,12 @@ def segment_references(rule: Rule) -> set[str]:
     if isinstance(rule, Not):
         return segment_references(rule.part)
     return {rule.segment_id} if isinstance(rule, SegmentCondition) else set()
+
+
+def leaves(rule: Rule) -> list[Leaf]:
+    """The conditions of a rule (not looking into referenced segments)."""
+    if isinstance(rule, (All, AnyOf)):
+        return [leaf for part in rule.parts for leaf in leaves(part)]
+    if isinstance(rule, Not):
+        return leaves(rule.part)
+    return [rule]

@@ -1,0 +1,18 @@
+// name: mark_expired_windows
+// Mark people whose visits or won opportunities slid out of a rule's time window since the last sweep.
+CALL () {
+  UNWIND $visitDays AS days
+  MATCH (v:WebVisit)
+  WHERE v.visitedAt >= $since - duration({days: days}) AND v.visitedAt < $now - duration({days: days})
+  MATCH (p:Person)-[:VISITED]->(v)
+  SET p:PendingEvaluation
+}
+CALL () {
+  UNWIND $closeDays AS days
+  MATCH (o:Opportunity)
+  WHERE o.closeDate >= date($since - duration({days: days})) AND o.closeDate < date($now - duration({days: days}))
+  MATCH (o)<-[:HAS_OPPORTUNITY]-(:Account)-[:PART_OF]->(:Company)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(p:Person)
+  SET p:PendingEvaluation
+}
+MERGE (sweep:Sweep {name: 'expiry'})
+SET sweep.at = $now

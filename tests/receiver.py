@@ -1,0 +1,54 @@
+"""A real HTTP webhook receiver on loopback, for the activation and real-time tests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+SECRET = "a-webhook-secret-of-some-length"
+
+
+class Receiver:
+    """A real HTTP receiver on loopback that fails the first `failures` requests with 503."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((dict(self.headers), body))
+                failing = receiver.failures > 0
+                receiver.failures -= 1
+                self.send_response(503 if failing else 200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *arguments: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def accepted(self) -> list[dict[str, Any]]:
+        """The distinct batches received (a retried batch arrives more than once, with the same id)."""
+        batches: dict[str, dict[str, Any]] = {}
+        for headers, body in self.requests:
+            expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+            assert hmac.compare_digest(headers["X-Accountgraph-Signature"], expected)
+            payload = json.loads(body)
+            assert headers["X-Accountgraph-Batch-Id"] == payload["batchId"]
+            batches[payload["batchId"]] = payload
+        return list(batches.values())
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
