@@ -2,7 +2,9 @@
 // A source deletes its person records: drop what that source said about them; a person no source knows goes.
 MATCH (s:Source {name: $source})
 UNWIND $rows AS row
-MATCH (p:Person)-[known:KNOWN_IN {sourceKey: row.sourceKey}]->(s)
+MATCH (p:Person)-[known:KNOWN_IN]->(s)
+USING INDEX known:KNOWN_IN(sourceKey)
+WHERE known.sourceKey = row.sourceKey
 DELETE known
 WITH p
 CALL (p) {

@@ -17,8 +17,9 @@ SET known.sourceKey = row.sourceKey, known.unsubscribed = coalesce(row.unsubscri
 WITH p, s, row
 // The source's id now names this person (their email changed there): the older person loses the
 // id, and goes if no source knows them any more.
-OPTIONAL MATCH (other:Person)-[stale:KNOWN_IN {sourceKey: row.sourceKey}]->(s)
-WHERE other <> p
+OPTIONAL MATCH (other:Person)-[stale:KNOWN_IN]->(s)
+USING INDEX stale:KNOWN_IN(sourceKey)
+WHERE stale.sourceKey = row.sourceKey AND other <> p
 DELETE stale
 WITH other
 WHERE other IS NOT NULL AND NOT (other)-[:KNOWN_IN]->()
