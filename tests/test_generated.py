@@ -1,0 +1,213 @@
+"""The synthetic generator: deterministic, counted right, and ingested into a graph whose audience
+answer matches one computed independently from the generated CSV files alone."""
+
+from __future__ import annotations
+
+import csv
+import tomllib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from service.database import Graph
+from service.generate import MANIFEST, NEW_PRODUCT_PAGE, GenerationSummary, generate
+from service.ingest.pipeline import ingest_path
+from tests.conftest import graphql_data, run_cypher
+
+PEOPLE = 10_000
+SEED = 20_261_101
+WITHIN_DAYS = 30
+AccountKey = tuple[str, str]
+AUDIENCE = """
+query ($min: Float!, $page: String!, $days: Int!) {
+  audience(minCompanyWonAmount: $min, visitedPage: $page, withinDays: $days) {
+    count
+    people { email companyWonTotal }
+  }
+}"""
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GenerationSummary]:
+    """10k people as of today (UTC): ingest keeps timestamps as given, so "last 30 days" is real time."""
+    out = tmp_path_factory.mktemp("generated")
+    return out, generate(out, PEOPLE, seed=SEED, as_of=datetime.now(timezone.utc).date())
+
+
+def csv_rows_raw(path: Path) -> list[dict[str, str]]:
+    """The cells as written (the sources' stray spaces and capitals kept)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def csv_rows(path: Path) -> list[dict[str, str]]:
+    """The cells trimmed, as the import reads them."""
+    return [{k: v.strip() for k, v in row.items()} for row in csv_rows_raw(path)]
+
+
+class Companies:
+    """Union-find over accounts: MDM links, in either direction and chained, make one company."""
+
+    def __init__(self) -> None:
+        self.parent: dict[AccountKey, AccountKey] = {}
+
+    def add(self, account: AccountKey) -> None:
+        self.parent.setdefault(account, account)
+
+    def find(self, account: AccountKey) -> AccountKey:
+        root = account
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[account] != root:
+            self.parent[account], account = root, self.parent[account]
+        return root
+
+    def union(self, a: AccountKey, b: AccountKey) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+    def roots(self) -> set[AccountKey]:
+        return {self.find(account) for account in self.parent}
+
+
+@dataclass
+class FromFiles:
+    """Everything the audience needs, read from the export with the csv module only."""
+
+    companies: Companies = field(default_factory=Companies)
+    won: dict[AccountKey, float] = field(default_factory=lambda: defaultdict(float))
+    accounts_of: dict[str, set[AccountKey]] = field(default_factory=lambda: defaultdict(set))
+    page_visits: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))  # email -> times
+
+    def company_totals(self) -> dict[AccountKey, float]:
+        totals: dict[AccountKey, float] = defaultdict(float)
+        for account, amount in self.won.items():
+            totals[self.companies.find(account)] += amount
+        return totals
+
+    def visitors(self, cutoff: datetime) -> set[str]:
+        return {email for email, times in self.page_visits.items() if any(t >= cutoff for t in times)}
+
+    def audience(self, minimum: float, cutoff: datetime) -> dict[str, float]:
+        """email -> company closed-won total, as the product's rule defines it."""
+        totals = self.company_totals()
+        answer: dict[str, float] = {}
+        for email in self.visitors(cutoff):
+            passing = [totals[self.companies.find(a)] for a in self.accounts_of[email]
+                       if totals[self.companies.find(a)] > minimum]
+            if passing:
+                answer[email] = max(passing)
+        return answer
+
+
+def read_export(root: Path, page: str) -> FromFiles:
+    manifest = tomllib.loads((root / MANIFEST).read_text())
+    data = FromFiles()
+    for source in manifest["sources"]:
+        name, folder = source["name"], root / source["folder"]
+        email_of = {row["Id"]: row["Email"].lower() for row in csv_rows(folder / "people.csv")}
+        for row in csv_rows(folder / "accounts.csv"):
+            data.companies.add((name, row["Id"]))
+        for row in csv_rows(folder / "opportunities.csv"):  # one row per opportunity id: each counted once
+            if row["StageName"] == "Closed Won":
+                data.won[(name, row["AccountId"])] += float(row["Amount"])
+        for row in csv_rows(folder / "account-people.csv"):
+            data.accounts_of[email_of[row["PersonId"]]].add((name, row["AccountId"]))
+        if (folder / "web-visits.csv").exists():
+            for row in csv_rows(folder / "web-visits.csv"):
+                if row["Url"] == page:
+                    data.page_visits[email_of[row["PersonId"]]].append(datetime.fromisoformat(row["VisitedAt"]))
+    for row in csv_rows(root / manifest["mdm"]["folder"] / "same-company.csv"):
+        data.companies.union((row["SourceA"], row["AccountIdA"]), (row["SourceB"], row["AccountIdB"]))
+    return data
+
+
+def threshold_between(totals: list[float]) -> float:
+    """Halfway between the two distinct totals around the median: no total sits on the threshold."""
+    distinct = sorted(set(totals))
+    middle = max(1, len(distinct) // 2)
+    return (distinct[middle - 1] + distinct[middle]) / 2
+
+
+def emails_of_all_people(root: Path) -> set[str]:
+    return {row["Email"].lower() for people in root.glob("*/people.csv") for row in csv_rows(people)}
+
+
+async def ingest_export(graph: Graph, root: Path) -> dict[str, int]:
+    """Every source folder, then MDM, through the product's import; rows per folder."""
+    manifest = tomllib.loads((root / MANIFEST).read_text())
+    rows = {}
+    for source in manifest["sources"]:
+        rows[source["folder"]] = (await ingest_path(graph, root / source["folder"], source["name"])).rows
+    rows[manifest["mdm"]["folder"]] = (await ingest_path(graph, root / manifest["mdm"]["folder"], mdm=True)).rows
+    return rows
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()}
+
+
+def test_the_same_arguments_give_byte_identical_files(tmp_path: Path) -> None:
+    first = generate(tmp_path / "a", 3_000, seed=7, as_of=date(2026, 11, 1))
+    second = generate(tmp_path / "b", 3_000, seed=7, as_of=date(2026, 11, 1))
+    other = generate(tmp_path / "c", 3_000, seed=8, as_of=date(2026, 11, 1))
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+    assert first.rows == second.rows
+    assert tree(tmp_path / "a") != tree(tmp_path / "c")
+    assert other.rows != first.rows
+
+
+def test_the_summary_counts_the_rows_of_every_file(export: tuple[Path, GenerationSummary]) -> None:
+    root, summary = export
+    files = {str(path.relative_to(root)) for path in root.rglob("*.csv")}
+    assert files == set(summary.rows)
+    for path, rows in summary.rows.items():
+        assert len(csv_rows(root / path)) == rows, path
+    assert summary.rows_of("accounts") == summary.accounts == PEOPLE // 10
+    assert 0.25 * PEOPLE < summary.rows_of("opportunities") < 0.35 * PEOPLE
+    assert 4 * PEOPLE < summary.rows_of("web-visits") < 6 * PEOPLE
+    assert len(emails_of_all_people(root)) == PEOPLE
+
+
+def test_the_shape_is_what_the_audience_needs(export: tuple[Path, GenerationSummary]) -> None:
+    root, _ = export
+    stages = {row["StageName"] for opportunities in root.glob("*/opportunities.csv") for row in csv_rows(opportunities)}
+    assert {"Closed Won", "Closed Lost", "Prospecting", "Negotiation/Review"} <= stages
+    links = csv_rows(root / "mdm" / "same-company.csv")
+    ends = Counter([(row["SourceA"], row["AccountIdA"]) for row in links] + [(row["SourceB"], row["AccountIdB"]) for row in links])
+    assert max(ends.values()) == 2, "chains (A-B, B-C), never stars; some of three or more accounts"
+    written = [row["Email"] for people in root.glob("*/people.csv") for row in csv_rows_raw(people)]
+    assert any(email != email.strip().lower() for email in written), "some sources write emails their own way"
+    assert not list(root.glob("crm-*/web-visits.csv")), "web visits are in the Marketo sources only"
+
+
+@pytest.mark.asyncio
+async def test_the_graph_answers_the_audience_computed_from_the_files(
+        graph: Graph, export: tuple[Path, GenerationSummary]) -> None:
+    root, summary = export
+    rows = await ingest_export(graph, root)
+    for folder, count in rows.items():
+        assert count == sum(n for path, n in summary.rows.items() if path.startswith(f"{folder}/")), folder
+
+    files = read_export(root, NEW_PRODUCT_PAGE)
+    [counts] = await run_cypher(graph, """
+        RETURN COUNT { (:Person) } AS people, COUNT { (:Account) } AS accounts, COUNT { (:Company) } AS companies""")
+    assert counts == {"people": PEOPLE, "accounts": summary.accounts, "companies": len(files.companies.roots())}
+
+    totals = files.company_totals()
+    visitors = files.visitors(datetime.now(timezone.utc) - timedelta(days=WITHIN_DAYS))
+    minimum = threshold_between([totals[files.companies.find(a)] for email in visitors for a in files.accounts_of[email]])
+
+    before = datetime.now(timezone.utc)
+    answer = (await graphql_data(graph, AUDIENCE, min=minimum, page=NEW_PRODUCT_PAGE, days=WITHIN_DAYS))["audience"]
+    after = datetime.now(timezone.utc)
+    expected = files.audience(minimum, before - timedelta(days=WITHIN_DAYS))
+    assert expected == files.audience(minimum, after - timedelta(days=WITHIN_DAYS)), "a visit at the cut-off"
+
+    assert 0 < len(expected) < len(visitors)
+    assert answer["count"] == len(expected)
+    assert sorted(row["email"] for row in answer["people"]) == sorted(expected)
+    for row in answer["people"]:
+        assert row["companyWonTotal"] == pytest.approx(expected[row["email"]], abs=0.01), row["email"]
