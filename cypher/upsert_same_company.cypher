@@ -12,5 +12,6 @@ CALL (row, a, b) {
 }
 MERGE (a)-[link:SAME_COMPANY {mdmId: row.mdmId}]->(b)
   ON CREATE SET link.firstSeenAt = $seenAt
-SET link.source = $source, link.updatedAt = row.updatedAt, link.lastSeenAt = $seenAt
+SET link.source = $source, link.lastSeenAt = $seenAt,
+    link.updatedAt = CASE WHEN row.updatedAt IS NULL THEN null ELSE datetime({epochMillis: row.updatedAt}) END
 RETURN [a {.source, .sourceKey}, b {.source, .sourceKey}] + detached AS regroup

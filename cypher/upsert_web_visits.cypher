@@ -4,7 +4,7 @@ UNWIND $rows AS row
 MATCH (p:Person {email: row.email})
 MERGE (v:WebVisit {source: $source, sourceKey: row.sourceKey})
   ON CREATE SET v.firstSeenAt = $seenAt
-SET v.url = row.url, v.visitedAt = row.visitedAt, v.lastSeenAt = $seenAt
+SET v.url = row.url, v.visitedAt = datetime({epochMillis: row.visitedAt}), v.lastSeenAt = $seenAt
 MERGE (p)-[visited:VISITED]->(v)
   ON CREATE SET visited.source = $source
 SET visited.lastSeenAt = $seenAt
