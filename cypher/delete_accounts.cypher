@@ -6,7 +6,8 @@ OPTIONAL MATCH (a)-[:SAME_COMPANY]-(neighbour:Account)
 WITH a, collect(DISTINCT neighbour {.source, .sourceKey}) AS regroup
 CALL (a) {
   // Everyone of the company loses its accounts' opportunities from the totals.
-  MATCH (a)-[:PART_OF]->(:Company)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(p:Person)
+  MATCH (a)-[:PART_OF]->(company:Company)
+  MATCH (company)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(p:Person)
   WHERE $mark
   SET p:PendingEvaluation
 }

@@ -3,7 +3,8 @@
 UNWIND $rows AS row
 MATCH (o:Opportunity {source: $source, sourceKey: row.sourceKey})
 CALL (o) {
-  MATCH (o)<-[:HAS_OPPORTUNITY]-(:Account)-[:PART_OF]->(:Company)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(p:Person)
+  MATCH (o)<-[:HAS_OPPORTUNITY]-(:Account)-[:PART_OF]->(company:Company)
+  MATCH (company)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(p:Person)
   WHERE $mark
   SET p:PendingEvaluation
 }

@@ -11,7 +11,8 @@ CALL () {
   UNWIND $closeDays AS days
   MATCH (o:Opportunity)
   WHERE o.closeDate >= date($since - duration({days: days})) AND o.closeDate < date($now - duration({days: days}))
-  MATCH (o)<-[:HAS_OPPORTUNITY]-(:Account)-[:PART_OF]->(:Company)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(p:Person)
+  MATCH (o)<-[:HAS_OPPORTUNITY]-(:Account)-[:PART_OF]->(company:Company)
+  MATCH (company)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(p:Person)
   SET p:PendingEvaluation
 }
 MERGE (sweep:Sweep {name: 'expiry'})

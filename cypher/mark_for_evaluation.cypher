@@ -7,6 +7,8 @@ CALL () {
 }
 CALL () {
   UNWIND $accounts AS key
-  MATCH (:Account {source: key.source, sourceKey: key.sourceKey})-[:PART_OF]->(:Company)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(p:Person)
+  MATCH (:Account {source: key.source, sourceKey: key.sourceKey})-[:PART_OF]->(company:Company)
+  // A second MATCH: in one pattern the account's own PART_OF could not be walked back, missing its people.
+  MATCH (company)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(p:Person)
   SET p:PendingEvaluation
 }

@@ -233,3 +233,14 @@ async def test_a_webhook_hears_the_same_changes(seeded_graph: Graph, tmp_path: P
         assert ([m["email"] for m in live["entered"]], live["left"]) == (["p1@townsend.com"], [])
     finally:
         receiver.close()
+
+
+async def test_a_deal_marks_the_people_of_its_own_account_too(seeded_graph: Graph, tmp_path: Path) -> None:
+    """p3 is only on the account that holds the deal (a regression: they were left unmarked)."""
+    big = await save_segment(seeded_graph, "Above 1.2M", {"opportunities": {"op": "GT", "value": 1_200_000}})
+    assert await members(seeded_graph, big) == []
+    (tmp_path / "opportunities.csv").write_text(
+        "Id,AccountId,Name,Amount,StageName,CloseDate\n0062B00012,0012B00007,Renewal,300000,Closed Won,2026-11-20\n")
+    await ingest_path(seeded_graph, tmp_path / "opportunities.csv", "Marketo 2")
+    changes = await LiveAudiences(seeded_graph, Broker()).step()
+    assert sorted(c.email for c in changes) == ["p1@townsend.com", "p2@townsend.com", "p3@townsend.com"]
