@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES_FOR_JAVA := openjdk-17-jre-headless
 
-.PHONY: run test bench-ingest setup python-deps graphiql-assets neo4j-server system-deps browser apt-install clean
+.PHONY: run test bench-ingest bench-realtime setup python-deps graphiql-assets neo4j-server system-deps browser apt-install clean
 
 run: setup
 	$(BIN)/accountgraph run
@@ -18,6 +18,11 @@ test: setup browser
 bench-ingest: setup
 	$(BIN)/python -m benchmarks.ingest --people 100000
 	$(BIN)/python -m benchmarks.ingest --people 1000000
+
+# Live-audience latency under a fixed-rate stream of events (100k people); table, JSON and plot in docs/benchmarks/.
+bench-realtime: setup
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m benchmarks.realtime --people 100000
 
 setup: system-deps python-deps graphiql-assets neo4j-server
 
