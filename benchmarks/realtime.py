@@ -329,6 +329,47 @@ class ThreadSampler:
         return series
 
 
+LONG_TRANSACTIONS = """
+SHOW TRANSACTIONS YIELD transactionId, currentQuery, status, elapsedTime, waitTime, cpuTime
+WHERE elapsedTime.milliseconds >= $ms AND NOT currentQuery STARTS WITH 'SHOW TRANSACTIONS'
+RETURN transactionId AS id, currentQuery AS query, status, elapsedTime.milliseconds AS elapsed,
+       waitTime.milliseconds AS waiting, cpuTime.milliseconds AS cpu
+"""
+
+
+class TransactionWatcher:
+    """Neo4j's transactions that have run for LONG_MS or more, as seen every `every` seconds:
+    the longest sighting of each, with its query's first line and what it was doing."""
+
+    LONG_MS = 200
+
+    def __init__(self, graph: Graph, every: float = 0.2) -> None:
+        self.graph, self.every = graph, every
+        self.began = time.time()
+        self.seen: dict[str, dict[str, Any]] = {}
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                rows = await query(self.graph, LONG_TRANSACTIONS, ms=self.LONG_MS)
+            except Exception as error:  # the watch must not end the benchmark
+                self.seen.setdefault("error", {"query": f"{type(error).__name__}: {error}"[:200]})
+                return
+            for row in rows:
+                lines = [line.strip() for line in (row["query"] or "").splitlines() if line.strip()]
+                first = next((line for line in lines if line.startswith("// name:")), lines[0] if lines else "")
+                entry = self.seen.setdefault(row["id"], {"at": round(time.time() - self.began - row["elapsed"] / 1000, 2),
+                                                         "query": first[:120]})
+                if row["elapsed"] >= entry.get("elapsed", 0):
+                    entry.update(elapsed=row["elapsed"], status=row["status"][:120], waiting=row["waiting"], cpu=row["cpu"])
+            await asyncio.sleep(self.every)
+
+    def stop(self) -> list[dict[str, Any]]:
+        self._task.cancel()
+        return sorted(self.seen.values(), key=lambda entry: entry.get("at", 0))
+
+
 # ---- events and their messages ----------------------------------------------------------------
 
 
@@ -503,6 +544,7 @@ class Step:
     wall: float = 0.0  # seconds over which the CPU was measured: the sends, and one second more
     timeline: dict[str, list[float]] = field(default_factory=dict)  # cores busy per half second
     began: float = 0.0  # wall clock of the first send
+    long_transactions: list[dict[str, Any]] = field(default_factory=list)
     pending_after: int | None = None
 
     def summary(self) -> dict[str, Any]:
@@ -543,7 +585,7 @@ class Step:
             "mutation_seconds": stats(mutation),
             "returned_to_evaluated": stats(to_evaluated), "evaluated_to_delivered": stats(to_delivered),
             "latency_first_third_p50": percentile(early, 0.5), "latency_last_third_p50": percentile(late, 0.5),
-            "began": self.began, "cpu_timeline": self.timeline, "stalls": stalls(self.events, first_sent),
+            "began": self.began, "cpu_timeline": self.timeline, "long_transactions": self.long_transactions, "stalls": stalls(self.events, first_sent),
             "wall_seconds": self.wall, "cpu_seconds": self.cpu, "neo4j_thread_cpu_seconds": self.neo4j_threads,
             "cpu_cores": {name: seconds / self.wall for name, seconds in self.cpu.items()} if self.wall else {},
             "neo4j_cpu_ms_per_event": {kind: 1000 * seconds / len(self.events)
@@ -603,6 +645,7 @@ async def run_step(client: httpx.AsyncClient, subscriber: Subscriber, graph: Gra
             subscriber.owners[email] = event
     cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     sampler = ThreadSampler(pids["neo4j"], pids["service"])
+    watcher = TransactionWatcher(graph)
     began = time.time()
     loop = asyncio.get_running_loop()
     start = loop.time() + 0.05
@@ -621,6 +664,7 @@ async def run_step(client: httpx.AsyncClient, subscriber: Subscriber, graph: Gra
     step.cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
     step.neo4j_threads = await sampler.stop()
     step.timeline = sampler.cores()
+    step.long_transactions = watcher.stop()
     step.began = began
     deadline = max(e.returned or 0.0 for e in events) + LOST_AFTER
     while time.time() < deadline and any(e.arrived is None and e.error is None for e in events):
