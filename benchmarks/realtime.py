@@ -47,6 +47,7 @@ import json
 import os
 import platform
 import random
+import re
 import shutil
 import signal
 import statistics
@@ -992,6 +993,12 @@ def table(figures: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def compact_json(figures: dict[str, Any]) -> str:
+    """Indented JSON with every list of plain values (a per-event row, a timeline) on one line."""
+    text = json.dumps(figures, indent=2, default=str)
+    return re.sub(r"\[\s+([^\[\]{}]*?)\s+\]", lambda m: "[" + re.sub(r"\s*\n\s*", " ", m.group(1)) + "]", text)
+
+
 def missed_note(figures: dict[str, Any]) -> list[str]:
     """A paragraph on the events whose change never reached the audience, if there were any."""
     steps = [figures["subscription"]["warmup"], *figures["steps"]]
@@ -1123,6 +1130,16 @@ def markdown(figures: dict[str, Any], png: str, command: str) -> str:
                      f"{t.get('mutation:mark_for_evaluation', 0) * 1000:.1f} | {t['round:round'] * 1000:.1f} | "
                      f"{t['round:segments_read'] * 1000:.1f} | {t['round:claim'] * 1000:.1f} | "
                      f"{t['round:evaluate'] * 1000:.1f} | {t['round:commit'] * 1000:.1f} | {t['round:claimed']:g} |")
+    lines += ["", "Slow stretches (runs of events whose mutation or latency took over 250 ms), with the Neo4j "
+              "transactions seen running for 200 ms or more during the step:", ""]
+    for s in [figures["subscription"]["warmup"] | {"rate": "warm-up"}] + figures["steps"]:
+        rate = s["rate"] if isinstance(s["rate"], str) else f"{s['rate']:g}/s"
+        stretches = "; ".join(f"{x['start']:.1f}-{x['end']:.1f} s: {x['events']} events, worst latency "
+                              f"{x['worst_latency'] * 1000:,.0f} ms, worst mutation {x['worst_mutation'] * 1000:,.0f} ms"
+                              for x in s["stalls"]) or "none"
+        long = "; ".join(f"{t['query'].removeprefix('// name: ')} at {t.get('at', 0):.1f} s for {t.get('elapsed', 0):,} ms"
+                         for t in s["long_transactions"] if "SHOW TRANSACTIONS" not in t["query"]) or "none"
+        lines.append(f"- {rate}: {stretches}. Long transactions: {long}.")
     sub = figures["subscription"]
     lines += [
         "",
@@ -1214,7 +1231,7 @@ def main() -> None:
     png = RESULTS / f"{stem}.png"
     points = {s["rate"]: s.pop("_points") for s in figures["steps"]}
     figures["subscription"]["warmup"].pop("_points", None)
-    (RESULTS / f"{stem}.json").write_text(json.dumps(figures, indent=2, default=str) + "\n")
+    (RESULTS / f"{stem}.json").write_text(compact_json(figures) + "\n")
     (RESULTS / f"{stem}.md").write_text(markdown(figures, str(png), command.strip()))
     plot(figures, points, png)
     print(f"Written: {', '.join(str((RESULTS / f'{stem}{ext}').relative_to(PROJECT_ROOT)) for ext in ('.json', '.md', '.png'))}")
