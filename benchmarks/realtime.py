@@ -332,10 +332,13 @@ class ThreadSampler:
 
 LONG_TRANSACTIONS = """
 SHOW TRANSACTIONS YIELD transactionId, currentQuery, status, elapsedTime, waitTime, cpuTime
-WHERE elapsedTime.milliseconds >= $ms AND NOT currentQuery STARTS WITH 'SHOW TRANSACTIONS'
+WHERE elapsedTime.milliseconds >= $ms AND NOT coalesce(currentQuery, '') STARTS WITH 'SHOW TRANSACTIONS'
 RETURN transactionId AS id, currentQuery AS query, status, elapsedTime.milliseconds AS elapsed,
        waitTime.milliseconds AS waiting, cpuTime.milliseconds AS cpu
 """
+
+
+IDLE = "(no query running: the transaction waits for its client)"
 
 
 class TransactionWatcher:
@@ -361,14 +364,19 @@ class TransactionWatcher:
                 lines = [line.strip() for line in (row["query"] or "").splitlines() if line.strip()]
                 first = next((line for line in lines if line.startswith("// name:")), lines[0] if lines else "")
                 entry = self.seen.setdefault(row["id"], {"at": round(time.time() - self.began - row["elapsed"] / 1000, 2),
-                                                         "query": first[:120]})
+                                                         "query": first[:120] or IDLE})
                 if row["elapsed"] >= entry.get("elapsed", 0):
                     entry.update(elapsed=row["elapsed"], status=row["status"][:120], waiting=row["waiting"], cpu=row["cpu"])
             await asyncio.sleep(self.every)
 
-    def stop(self) -> list[dict[str, Any]]:
+    def stop(self, keep: int = 12) -> dict[str, Any]:
+        """How many long transactions were seen, of them how many were idle (open between two of the
+        client's queries), and the `keep` longest."""
         self._task.cancel()
-        return sorted(self.seen.values(), key=lambda entry: entry.get("at", 0))
+        seen = list(self.seen.values())
+        longest = sorted(seen, key=lambda entry: -entry.get("elapsed", 0))[:keep]
+        return {"count": len(seen), "idle": sum(1 for entry in seen if entry["query"] == IDLE),
+                "longest": sorted(longest, key=lambda entry: entry.get("at", 0))}
 
 
 # ---- events and their messages ----------------------------------------------------------------
@@ -545,7 +553,7 @@ class Step:
     wall: float = 0.0  # seconds over which the CPU was measured: the sends, and one second more
     timeline: dict[str, list[float]] = field(default_factory=dict)  # cores busy per half second
     began: float = 0.0  # wall clock of the first send
-    long_transactions: list[dict[str, Any]] = field(default_factory=list)
+    long_transactions: dict[str, Any] = field(default_factory=dict)
     pending_after: int | None = None
 
     def summary(self) -> dict[str, Any]:
@@ -999,6 +1007,24 @@ def compact_json(figures: dict[str, Any]) -> str:
     return re.sub(r"\[\s+([^\[\]{}]*?)\s+\]", lambda m: "[" + re.sub(r"\s*\n\s*", " ", m.group(1)) + "]", text)
 
 
+def limit_note(figures: dict[str, Any]) -> list[str]:
+    """Where the CPU was at the first rate that did not keep up, if one did not."""
+    failed = [s for s in figures["steps"] if backlog(s)]
+    if not failed:
+        return []
+    s = failed[0]
+    timeline = s["cpu_timeline"]
+    busy = sorted(timeline.get("service", []))
+    service = busy[len(busy) // 2] if busy else 0.0
+    neo4j = [sum(timeline[k][i] for k in ("jit", "gc", "bolt", "other")) for i in range(len(timeline.get("t", [])))]
+    watched = s["long_transactions"]
+    return [f"At {s['rate']:g} events/s ({backlog(s)}): the service process ran at a median {service:.2f} cores "
+            f"(one Python process, so at most one core), Neo4j at {statistics.median(neo4j) if neo4j else 0:.2f}, "
+            f"this client at {s['cpu_cores']['client']:.2f}, of {figures['machine']['cpus']}; "
+            f"{watched.get('idle', 0)} of the {watched.get('count', 0)} Neo4j transactions seen open for 200 ms or "
+            "more were idle, waiting for the service to send their next query.", ""]
+
+
 def missed_note(figures: dict[str, Any]) -> list[str]:
     """A paragraph on the events whose change never reached the audience, if there were any."""
     steps = [figures["subscription"]["warmup"], *figures["steps"]]
@@ -1043,6 +1069,7 @@ def markdown(figures: dict[str, Any], png: str, command: str) -> str:
         f"Stopped: {figures['stopped'] or 'the whole ladder ran'}. Sustained rate with p95 within "
         f"{TARGET_P95:.0f} s and no backlog: **{figures['sustained'] or '-'} events/s**.",
         "",
+        *limit_note(figures),
         *missed_note(figures),
         f"![latency percentiles against the event rate]({Path(png).name})",
         "",
@@ -1137,9 +1164,12 @@ def markdown(figures: dict[str, Any], png: str, command: str) -> str:
         stretches = "; ".join(f"{x['start']:.1f}-{x['end']:.1f} s: {x['events']} events, worst latency "
                               f"{x['worst_latency'] * 1000:,.0f} ms, worst mutation {x['worst_mutation'] * 1000:,.0f} ms"
                               for x in s["stalls"]) or "none"
-        long = "; ".join(f"{t['query'].removeprefix('// name: ')} at {t.get('at', 0):.1f} s for {t.get('elapsed', 0):,} ms"
-                         for t in s["long_transactions"] if "SHOW TRANSACTIONS" not in t["query"]) or "none"
-        lines.append(f"- {rate}: {stretches}. Long transactions: {long}.")
+        watched = s["long_transactions"]
+        named = [t for t in watched.get("longest", []) if t["query"] != IDLE][:4]
+        long = (f"{watched.get('count', 0)} ({watched.get('idle', 0)} of them idle, waiting for the service)"
+                + "".join(f"; {t['query'].removeprefix('// name: ')} from {t.get('at', 0):.1f} s for "
+                          f"{t.get('elapsed', 0):,} ms" for t in named))
+        lines.append(f"- {rate}: {stretches}. Transactions open 200 ms or more: {long}.")
     sub = figures["subscription"]
     lines += [
         "",
