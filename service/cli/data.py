@@ -17,8 +17,7 @@ from service.ingest.progress import ProgressBar
 from service.seed import seed
 
 
-async def migrate_and_seed(graph: Graph, seed_dir: Path) -> None:
-    await graph.migrate()
+async def seed_and_report(graph: Graph, seed_dir: Path) -> None:
     for report in await seed(graph, seed_dir):
         print(f"Seeded {report}")
 
@@ -48,7 +47,7 @@ def cmd_ingest(settings: Settings, arguments: argparse.Namespace) -> None:
 
 
 def cmd_seed(settings: Settings, arguments: argparse.Namespace) -> None:
-    on_graph(settings, lambda graph: migrate_and_seed(graph, arguments.dir))
+    on_graph(settings, lambda graph: seed_and_report(graph, arguments.dir))
 
 
 def cmd_generate(settings: Settings, arguments: argparse.Namespace) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from pathlib import Path
 
 import uvicorn
 
 from service.cli.common import Commands, with_graph
-from service.cli.data import migrate_and_seed
+from service.cli.data import seed_and_report
 from service.config import Settings
+from service.database import Graph
 from service.neo4j_provider import ProvidedNeo4j, docker_engine_available, local_server, provide_neo4j
 
 
@@ -59,11 +61,16 @@ def cmd_serve(settings: Settings, arguments: argparse.Namespace) -> None:
     _serve(settings, provide_neo4j(settings))
 
 
+async def _migrate_and_seed(graph: Graph, seed_dir: Path) -> None:
+    await graph.migrate()
+    await seed_and_report(graph, seed_dir)
+
+
 def cmd_run(settings: Settings, arguments: argparse.Namespace) -> None:
     """Start Neo4j, migrate, seed, serve; stop the Neo4j it started on Ctrl-C."""
     neo4j = provide_neo4j(settings)
     try:
-        asyncio.run(with_graph(neo4j.connection, lambda graph: migrate_and_seed(graph, settings.seed_dir)))
+        asyncio.run(with_graph(neo4j.connection, lambda graph: _migrate_and_seed(graph, settings.seed_dir)))
         _serve(settings, neo4j)
     finally:
         print("Stopping Neo4j ...", flush=True)

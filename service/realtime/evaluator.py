@@ -37,20 +37,21 @@ class Evaluator:
         self._compiled = {k: v for k, v in self._compiled.items() if k in live}
         return compiled
 
-    async def evaluate_pending(self, limit: int = BATCH) -> list[AudienceChange]:
-        """Claim up to `limit` marked people and re-evaluate them against every segment.
+    async def evaluate_pending(self, limit: int = BATCH) -> tuple[int, list[AudienceChange]]:
+        """Claim up to `limit` marked people and re-evaluate them against every segment; return how
+        many were claimed and the changes.
 
         Claiming (removing the mark) and recording the changes commit together: a crash in
         between rolls both back, so the marks stay and the work is done on the next run.
         """
         segments = await self._segments()
 
-        async def work(tx: AsyncManagedTransaction) -> list[AudienceChange]:
+        async def work(tx: AsyncManagedTransaction) -> tuple[int, list[AudienceChange]]:
             claimed = await (await tx.run(cypher("claim_pending_people"), {"limit": limit})).data()
             emails = [row["email"] for row in claimed]
             changes: list[AudienceChange] = []
             if not emails:
-                return changes
+                return 0, changes
             for segment, compiled in segments:
                 result = await tx.run(compiled.render(cypher("segment_evaluate_people")),
                                       {**compiled.parameters, "segmentId": segment["id"], "emails": emails})
@@ -58,7 +59,7 @@ class Evaluator:
                     at = row["at"].to_native()
                     changes += [AudienceChange(segment["id"], segment["name"], email, "ENTERED", at) for email in row["entered"]]
                     changes += [AudienceChange(segment["id"], segment["name"], email, "LEFT", at) for email in row["left"]]
-            return changes
+            return len(emails), changes
 
         return await self.graph.write_work(work)
 

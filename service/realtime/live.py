@@ -11,7 +11,7 @@ from service.activation.activate import forward_changes
 from service.activation.webhook import DeliveryFailed
 from service.database import Graph
 from service.realtime.broker import AudienceChange, Broker
-from service.realtime.evaluator import Evaluator
+from service.realtime.evaluator import BATCH, Evaluator
 
 log = logging.getLogger("accountgraph.live")
 
@@ -36,7 +36,9 @@ class LiveAudiences:
             await self.evaluator.mark_expired()
             self._last_sweep = time.monotonic()
         changes: list[AudienceChange] = []
-        while batch := await self.evaluator.evaluate_pending():
+        claimed = BATCH
+        while claimed == BATCH:  # a full batch may leave more marked people behind it
+            claimed, batch = await self.evaluator.evaluate_pending(BATCH)
             changes += batch
             self.broker.publish(batch)
         if changes:
