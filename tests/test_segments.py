@@ -254,3 +254,29 @@ async def test_membership_history_follows_data_changes(world: Graph, tmp_path: P
     assert history["segment"]["memberCount"] == 1
     assert [(e["entered"], e["left"]) for e in history["segment"]["evaluations"]] == [(1, 1), (0, 0), (1, 0)]
     assert json.loads(json.dumps(segment["rule"])) == {"visits": {"url": NEW, "withinDays": 30}}
+
+
+async def test_saved_segment_members_are_the_stored_membership_paged_in_email_order(world: Graph) -> None:
+    rule = {"account": {"field": "NAME", "op": "EQ", "value": "acme"}}
+    expected = [m["email"] for m in (await graphql_data(world, PREVIEW, rule=rule))["preview"]["members"]["members"]]
+    assert len(expected) >= 2
+    segment = (await graphql_data(world, CREATE, name="Acme people", rule=rule))["createSegment"]
+    page_query = """query ($id: ID!, $after: String) { segment(id: $id) {
+        members(first: 1, after: $after) { people { email knownAs { source } } endCursor hasNextPage } } }"""
+    before = (await graphql_data(world, page_query, id=segment["id"]))["segment"]["members"]
+    assert before == {"people": [], "endCursor": None, "hasNextPage": False}  # not evaluated yet: nobody stored
+
+    await graphql_data(world, EVALUATE, id=segment["id"])
+    seen: list[str] = []
+    after = None
+    while True:
+        page = (await graphql_data(world, page_query, id=segment["id"], after=after))["segment"]["members"]
+        seen += [person["email"] for person in page["people"]]
+        assert all(person["knownAs"] for person in page["people"])
+        if not page["hasNextPage"]:
+            break
+        after = page["endCursor"]
+    assert seen == sorted(expected)
+    too_many = await errors(world, """query ($id: ID!) { segment(id: $id) { members(first: 501) { endCursor } } }""",
+                            id=segment["id"])
+    assert too_many and "first" in too_many[0]

@@ -94,6 +94,13 @@ class MemberPage:
     has_next_page: bool
 
 
+@strawberry.type(description="One page of a saved segment's current members, in email order.")
+class PersonPage:
+    people: list[Person]
+    end_cursor: str | None
+    has_next_page: bool
+
+
 @strawberry.type(description="A company in an account audience: how many of its people qualify.")
 class AudienceCompany:
     company_id: strawberry.ID
@@ -171,6 +178,14 @@ class Segment:
     async def now(self, info: strawberry.Info[Context, None]) -> RulePreview:
         compiled = await engine.compile_for(info.context.graph, parse_rule(self.rule), str(self.id))
         return RulePreview(compiled=compiled)
+
+    @strawberry.field(description="The members as of the last evaluation, kept current by the live loop "
+                                  "(a stored read, no evaluation), in email order; at most 500 a page.")
+    async def members(self, info: strawberry.Info[Context, None], first: int = 100, after: str | None = None) -> PersonPage:
+        rows, has_next = await engine.current_members(info.context.graph, str(self.id), first, decode_cursor(after))
+        return PersonPage(people=[Person.from_row(row["person"]) for row in rows],
+                          end_cursor=encode_cursor(rows[-1]["person"]["email"]) if rows else None,
+                          has_next_page=has_next)
 
     @strawberry.field(description="Every activation of this segment, newest first.")
     async def activations(self, info: strawberry.Info[Context, None]) -> list[Activation]:

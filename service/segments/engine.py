@@ -62,6 +62,13 @@ async def members(graph: Graph, compiled: Compiled, first: int, after: str | Non
     return rows[:first], len(rows) > first
 
 
+async def current_members(graph: Graph, segment_id: str, first: int, after: str | None) -> tuple[list[Row], bool]:
+    """A page of a saved segment's members as of its last evaluation (the live loop keeps it current),
+    in email order after `after`, and whether more follow: a read of the stored membership, no evaluation."""
+    rows = await graph.read("segment_member_page", id=segment_id, first=_page_size(first) + 1, after=after)
+    return rows[:first], len(rows) > first
+
+
 async def all_members(graph: Graph, compiled: Compiled, limit: int) -> list[Row]:
     """Every member up to `limit`, for presets that answer in one list."""
     return await _members(graph, compiled, limit, None)

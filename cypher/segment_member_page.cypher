@@ -1,0 +1,10 @@
+// name: segment_member_page
+// A page of a saved segment's members (as of its last evaluation, kept current live), in email order after a cursor.
+MATCH (:Segment {id: $id})<-[member:IN_SEGMENT]-(p:Person)
+WHERE $after IS NULL OR p.email > $after
+WITH p, member
+ORDER BY p.email
+LIMIT $first
+RETURN p {.email, .firstName, .lastName, .title,
+          knownAs: [(p)-[k:KNOWN_IN]->(s:Source) | {source: s.name, sourceKey: k.sourceKey}]} AS person,
+       member.since AS since
