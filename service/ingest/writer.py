@@ -1,12 +1,13 @@
 """Writes a checked batch with batched UNWIND queries: no round trip per row.
 
 A batch of up to CHUNK_ROWS rows is written in one transaction. A larger one is written in
-transactions of CHUNK_ROWS rows; every write is an idempotent MERGE or DELETE by key, so an
-import interrupted half-way is completed by running it again.
+transactions of CHUNK_ROWS rows of one kind each, kind after kind; every write is an idempotent
+MERGE or DELETE by key, so an import interrupted half-way is completed by running it again.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,13 @@ from service.ingest.specs import MDM_SPECS, SOURCE_SPECS, RecordSpec
 from service.queries import cypher
 
 CHUNK_ROWS = 5000
+# Steps whose transactions may run side by side (WRITERS at a time), with the row field they are
+# sorted by first. While Neo4j runs one transaction the driver encodes the next, so both cores work.
+# A web visit's row locks only its own visit and its person; sorted by person, two transactions
+# share at most the person at their boundary, so one may wait for the other but never deadlock.
+# Other kinds lock shared nodes (accounts, the Source node) in row order: they are written one by one.
+CONCURRENT_BY = {"upsert_web_visits": "email"}
+WRITERS = 2
 AccountKey = tuple[str, str]
 Progress = Callable[[int], None]
 
@@ -42,19 +50,8 @@ def plan(batch: Batch) -> list[Step]:
     return [step for step in upserts + deletions if step.rows]
 
 
-def _chunks(steps: list[Step], size: int) -> list[list[Step]]:
-    transactions: list[list[Step]] = [[]]
-    room = size
-    for step in steps:
-        rows = step.rows
-        while rows:
-            if room == 0:
-                transactions.append([])
-                room = size
-            part, rows = rows[:room], rows[room:]
-            transactions[-1].append(Step(step.query, part))
-            room -= len(part)
-    return [steps for steps in transactions if steps]
+def _chunks(step: Step, size: int) -> list[Step]:
+    return [Step(step.query, step.rows[start:start + size]) for start in range(0, len(step.rows), size)]
 
 
 def _wire(value: Any) -> Any:
@@ -83,8 +80,8 @@ def _touched(steps: list[Step], source: str) -> tuple[set[str], set[AccountKey]]
 async def write_batch(graph: Graph, batch: Batch, seen_at: datetime, progress: Progress | None = None) -> None:
     """Write the batch; when segments are saved, mark the people it can move for re-evaluation,
     in the same transaction as the change (so no change is lost to a crash in between)."""
-    transactions = _chunks(plan(batch), CHUNK_ROWS)
-    single = len(transactions) <= 1
+    steps = plan(batch)
+    single = sum(len(step.rows) for step in steps) <= CHUNK_ROWS
     mark = bool(await graph.read("segments_exist"))
 
     async def write(tx: AsyncManagedTransaction, steps: list[Step], regroup_now: bool) -> set[AccountKey]:
@@ -100,15 +97,35 @@ async def write_batch(graph: Graph, batch: Batch, seen_at: datetime, progress: P
             await _regroup(tx, regroup, mark)
         return regroup
 
-    pending: set[AccountKey] = set()
-    for steps in transactions:
-        pending |= await graph.write_work(write, steps, single)
+    async def write_chunks(chunks: list[Step], writers: int) -> set[AccountKey]:
+        regroup: set[AccountKey] = set()
+        remaining = iter(chunks)  # shared by the writers: each chunk is taken once
+
+        async def writer() -> None:
+            for chunk in remaining:
+                regroup.update(await graph.write_work(write, [chunk], False))
+                if progress:
+                    progress(len(chunk.rows))
+
+        async with asyncio.TaskGroup() as group:  # one failing transaction cancels the others
+            for _ in range(writers):
+                group.create_task(writer())
+        return regroup
+
+    if single:
+        await graph.write_work(write, steps, True)
         if progress:
             progress(sum(len(step.rows) for step in steps))
-    if not single and pending:
-        keys = sorted(pending)
-        for start in range(0, len(keys), CHUNK_ROWS):
-            await graph.write_work(_regroup, set(keys[start:start + CHUNK_ROWS]), mark)
+        return
+    pending: set[AccountKey] = set()
+    for step in steps:  # a step's rows may refer to the records of the steps before: those are committed
+        order = CONCURRENT_BY.get(step.query)
+        if order:
+            step = Step(step.query, sorted(step.rows, key=lambda row: row[order]))
+        pending |= await write_chunks(_chunks(step, CHUNK_ROWS), WRITERS if order else 1)
+    keys = sorted(pending)
+    for start in range(0, len(keys), CHUNK_ROWS):
+        await graph.write_work(_regroup, set(keys[start:start + CHUNK_ROWS]), mark)
 
 
 def _key_maps(keys: set[AccountKey]) -> list[dict[str, str]]:
