@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES_FOR_JAVA := openjdk-17-jre-headless
 
-.PHONY: run test bench-ingest bench-realtime setup python-deps graphiql-assets neo4j-server system-deps browser apt-install clean
+.PHONY: run test bench bench-deps bench-ingest bench-realtime setup python-deps graphiql-assets neo4j-server system-deps browser apt-install clean
 
 run: setup
 	$(BIN)/accountgraph run
@@ -14,14 +14,25 @@ run: setup
 test: setup browser
 	$(BIN)/pytest
 
+# The performance benchmark: ingest, audience (vs naive N+1 and PostgreSQL), GraphQL over HTTP (vs
+# @neo4j/graphql) at scales S (10k people), M (100k), L (1M); `make bench SCALE=S` for a quick check.
+# Results, table and plots in docs/benchmarks/ (README.md).
+SCALE ?= S M L
+bench: setup bench-deps
+	$(BIN)/python -m benchmarks.suite $(SCALE)
+
+# PostgreSQL (the relational alternative) from Debian's packages; the plotting and PostgreSQL client libraries.
+bench-deps:
+	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || $(MAKE) --no-print-directory apt-install PACKAGES="postgresql"
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+
 # Ingestion throughput on synthetic exports (generated once into .cache/bench/); figures in docs/benchmarks/.
 bench-ingest: setup
 	$(BIN)/python -m benchmarks.ingest --people 100000
 	$(BIN)/python -m benchmarks.ingest --people 1000000
 
 # Live-audience latency under a fixed-rate stream of events (100k people); table, JSON and plot in docs/benchmarks/.
-bench-realtime: setup
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+bench-realtime: setup bench-deps
 	$(BIN)/python -m benchmarks.realtime --people 100000
 
 setup: system-deps python-deps graphiql-assets neo4j-server

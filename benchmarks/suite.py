@@ -1,0 +1,406 @@
+"""The performance benchmark (`make bench`, `make bench SCALE=S`): for each scale, ingest, audience
+evaluation cold and warm, the same audience by the naive N+1 approach and by PostgreSQL, and
+GraphQL over HTTP beside the Neo4j GraphQL Library. Results: docs/benchmarks/results-<scale>.json,
+then docs/benchmarks/README.md and its plots (benchmarks/report.py).
+
+    python -m benchmarks.suite S M L
+
+Per scale:
+1. The synthetic export (service/generate.py) with `as_of` = today, so the rule's 30-day window
+   holds a month of visits: .cache/bench/suite-<N>-<date>/ (generated once a day, not timed).
+2. A throwaway local Neo4j (HEAP, PAGECACHE below); migrate; every source then MDM imported with the
+   product's own import (`ingest_path`): rows/s and nodes+relationships/s.
+3. The Townsend-style rule (`audience_rule(AMOUNT, NEW_PRODUCT_PAGE, 30)`: company closed-won
+   total over all MDM-linked accounts > AMOUNT, and a visit to the page in 30 days) evaluated by
+   the product's engine over the whole population: every member with the explanation of each
+   condition (`engine.all_members`), and the count. Cold = the first run after a Neo4j restart
+   (empty page cache and query cache; the OS file cache is not dropped); warm = repeated runs.
+4. The same set computed by the naive approach (benchmarks/naive.py) and by PostgreSQL
+   (benchmarks/postgres.py: loaded from the same files, recursive CTE at query time); the three
+   sets must be equal, or the run fails.
+5. A saved segment of the rule (evaluated, so its membership is stored), then GraphQL over HTTP
+   with 10 clients: person lookup, the first 100 members of the saved segment, the audience count,
+   against the product's service (a subprocess) and then the Neo4j GraphQL Library server
+   (benchmarks/neo4j_graphql), answers compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+import tomllib
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from benchmarks import naive, neo4j_graphql, postgres
+from benchmarks.http_load import load, post
+from benchmarks.ingest import ImportFailed, cpu_seconds, graph_counts, timed_import
+from benchmarks.realtime import service
+from service.config import PROJECT_ROOT, get_settings
+from service.database import Graph, Neo4jConnection
+from service.generate import MANIFEST, NEW_PRODUCT_PAGE, generate
+from service.queries import cypher
+from service.neo4j_server import LocalNeo4j, free_port, install, neo4j_version
+from service.segments import engine, store
+from service.segments.compiler import Compiled
+from service.segments.presets import audience_rule
+from service.segments.rules import parse_rule
+
+CACHE = PROJECT_ROOT / ".cache" / "bench"
+RESULTS = PROJECT_ROOT / "docs" / "benchmarks"
+PASSWORD = "bench-password"
+# Sized for the 2-core, 24 GiB machine: Neo4j 4 GiB heap + 6 GiB page cache (the L store fits),
+# PostgreSQL 2 GiB shared buffers, the rest for Python's import batches and the OS file cache.
+HEAP = "4g"
+PAGECACHE = "6g"
+AMOUNT = 100_000.0
+WITHIN_DAYS = 30
+SEED = 42
+PERSON_SAMPLE = 200  # emails the person lookups cycle through
+CHECKED_PEOPLE = 20  # of which compared between the two GraphQL servers
+EXPLAINED_RUNS = 3
+STORED_MEMBERS = "MATCH (:Segment {id: $id})<-[:IN_SEGMENT]-(p:Person) RETURN p.email AS email"
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    people: int
+    warm_runs: int
+    naive_runs: int
+    http_seconds: float  # per operation and server
+
+
+SCALES = {
+    "S": Scale("S", 10_000, warm_runs=10, naive_runs=3, http_seconds=5),
+    "M": Scale("M", 100_000, warm_runs=10, naive_runs=1, http_seconds=10),
+    "L": Scale("L", 1_000_000, warm_runs=5, naive_runs=1, http_seconds=15),
+}
+
+OUR_PERSON = """query ($email: String!) { person(email: $email) {
+  email firstName lastName title accounts { source sourceKey name } } }"""
+OUR_MEMBERS = """query ($id: ID!) { segment(id: $id) { members(first: 100) { people { email firstName lastName } } } }"""
+OUR_COUNT = """query ($id: ID!) { segment(id: $id) { now { count } } }"""
+
+
+# ---- data and servers ---------------------------------------------------------------------------
+
+
+def export_for(people: int) -> tuple[Path, float | None]:
+    """Today's export for `people` (generated if missing; older days' exports removed)."""
+    today = datetime.now(timezone.utc).date()
+    root = CACHE / f"suite-{people}-{today.isoformat()}"
+    for stale in CACHE.glob(f"suite-{people}-*"):
+        if stale != root:
+            shutil.rmtree(stale, ignore_errors=True)
+    if (root / MANIFEST).exists():
+        return root, None
+    shutil.rmtree(root, ignore_errors=True)
+    started = time.perf_counter()
+    print(generate(root, people, SEED, today), flush=True)
+    return root, time.perf_counter() - started
+
+
+@contextmanager
+def neo4j() -> Iterator[LocalNeo4j]:
+    home = Path(tempfile.mkdtemp(prefix="accountgraph-suite-"))
+    server = LocalNeo4j(lib=install(get_settings().neo4j_home), home=home, bolt_port=free_port(),
+                        http_port=free_port(), password=PASSWORD, heap=HEAP, pagecache=PAGECACHE)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def connect(server: LocalNeo4j) -> Graph:
+    return Graph(Neo4jConnection(server.uri, "neo4j", SecretStr(PASSWORD), "neo4j"))
+
+
+def peak_rss_mib(pid: int | None) -> float | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (FileNotFoundError, TypeError):
+        return None
+    line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
+def directory_mib(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
+
+
+def percentiles(seconds: list[float]) -> dict[str, float]:
+    ordered = sorted(seconds)
+    return {"runs": len(ordered), "p50_s": round(statistics.median(ordered), 4),
+            "p95_s": round(ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 4),
+            "min_s": round(ordered[0], 4), "max_s": round(ordered[-1], 4)}
+
+
+async def timed(work: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    value = await work()
+    return time.perf_counter() - started, value
+
+
+# ---- 2. ingest -----------------------------------------------------------------------------------
+
+
+async def ingest(graph: Graph, server: LocalNeo4j, root: Path) -> dict[str, Any]:
+    manifest = tomllib.loads((root / MANIFEST).read_text())
+    await graph.migrate()
+    pid = server.running_pid()
+    neo4j_cpu = cpu_seconds(pid)
+    imports = []
+    try:
+        for source in manifest["sources"]:
+            imports.append(await timed_import(graph, pid, root / source["folder"], source["name"]))
+        imports.append(await timed_import(graph, pid, root / manifest["mdm"]["folder"], None, mdm=True))
+    except ImportFailed as failed:
+        raise SystemExit(f"import failed: {failed}") from failed
+    counts = await graph_counts(graph)
+    rows = sum(f.rows for f in imports)
+    seconds = sum(f.seconds for f in imports)
+    elements = counts["nodes"] + counts["relationships"]
+    return {"rows": rows, "seconds": round(seconds, 2), "rows_per_second": round(rows / seconds),
+            "nodes": counts["nodes"], "relationships": counts["relationships"],
+            "elements_per_second": round(elements / seconds),
+            "python_cpu_seconds": round(sum(f.python_cpu_seconds for f in imports), 1),
+            "neo4j_cpu_seconds": round(cpu_seconds(pid) - neo4j_cpu, 1),
+            "per_source": {f.source: {"rows": f.rows, "seconds": round(f.seconds, 2)} for f in imports},
+            "labels": counts["labels"], "types": counts["types"]}
+
+
+# ---- 3. the audience -----------------------------------------------------------------------------
+
+
+async def compiled_rule(graph: Graph) -> Compiled:
+    return await engine.compile_for(graph, parse_rule(audience_rule(AMOUNT, NEW_PRODUCT_PAGE, WITHIN_DAYS)))
+
+
+async def members(graph: Graph, compiled: Compiled) -> set[str]:
+    return {row["email"] for row in await engine.all_members(graph, compiled, 10**9)}
+
+
+async def profile(graph: Graph, compiled: Compiled, template: str) -> dict[str, Any]:
+    """PROFILE of one evaluation: db hits and rows per operator, as Neo4j ran it."""
+    text = "PROFILE " + compiled.render(cypher(template))
+    async with graph.driver.session(database=graph.database) as session:
+        result = await session.run(text, {**compiled.parameters, "first": 10**9, "after": None})
+        plan = (await result.consume()).profile
+    operators: list[dict[str, Any]] = []
+
+    def walk(step: dict[str, Any]) -> None:
+        operators.append({"operator": step["operatorType"], "db_hits": step.get("dbHits", 0), "rows": step.get("rows", 0),
+                          "details": str(step.get("args", {}).get("Details", ""))[:200]})
+        for child in step.get("children", []):
+            walk(child)
+
+    walk(plan)
+    return {"db_hits": sum(o["db_hits"] for o in operators), "operators": operators}
+
+
+async def audience(server: LocalNeo4j, scale: Scale) -> tuple[dict[str, Any], str, set[str]]:
+    """The saved segment of the rule evaluated (members computed and stored, as the product does):
+    cold, the first run after a Neo4j restart, and warm; then the count and the explained member list."""
+    graph = connect(server)
+    try:
+        segment_id = (await store.create(graph, "Townsend benchmark", "benchmark",
+                                         audience_rule(AMOUNT, NEW_PRODUCT_PAGE, WITHIN_DAYS)))["id"]
+    finally:
+        await graph.close()
+    server.stop()
+    server.start()
+    graph = connect(server)
+    try:
+        cold_seconds, _ = await timed(lambda: engine.evaluate(graph, segment_id))
+        warm = [(await timed(lambda: engine.evaluate(graph, segment_id)))[0] for _ in range(scale.warm_runs)]
+        answer = {row["email"] for row in await graph.read_text(STORED_MEMBERS, {"id": segment_id})}
+        compiled = await compiled_rule(graph)
+        counts = [await timed(lambda: engine.count(graph, compiled)) for _ in range(scale.warm_runs)]
+        explained = [await timed(lambda: members(graph, compiled)) for _ in range(EXPLAINED_RUNS)]
+        plan = await profile(graph, compiled, "segment_count")
+    finally:
+        await graph.close()
+    if {count for _, count in counts} != {len(answer)} or any(found != answer for _, found in explained):
+        raise SystemExit(f"the count, the explained members and the evaluation disagree ({len(answer)} members)")
+    return {"members": len(answer), "cold_s": round(cold_seconds, 4), "warm": percentiles(warm),
+            "count_warm": percentiles([seconds for seconds, _ in counts]),
+            "explained_members_warm": percentiles([seconds for seconds, _ in explained]),
+            "profile_of_count": plan}, segment_id, answer
+
+
+async def naive_audience(server: LocalNeo4j, scale: Scale, expected: set[str]) -> dict[str, Any]:
+    graph = connect(server)
+    try:
+        runs, queries = [], 0
+        for _ in range(scale.naive_runs):
+            seconds, (answer, queries) = await timed(
+                lambda: naive.audience(graph.driver, graph.database, AMOUNT, NEW_PRODUCT_PAGE, WITHIN_DAYS))
+            check_same("naive", answer, expected)
+            runs.append(seconds)
+    finally:
+        await graph.close()
+    return {"queries": queries, **percentiles(runs)}
+
+
+def postgres_audience(root: Path, scale: Scale, expected: set[str]) -> dict[str, Any]:
+    postgres.ensure_installed()
+    with postgres.throwaway_postgres() as pg:
+        loaded = postgres.load(pg, root)
+        pg.restart()
+        cold_seconds, answer = timed_sync(lambda: postgres.audience(pg, AMOUNT, NEW_PRODUCT_PAGE, WITHIN_DAYS))
+        check_same("PostgreSQL", answer, expected)
+        warm = [timed_sync(lambda: postgres.audience(pg, AMOUNT, NEW_PRODUCT_PAGE, WITHIN_DAYS))[0]
+                for _ in range(scale.warm_runs)]
+        materialized = [timed_sync(lambda: postgres.audience_materialized(pg, AMOUNT, NEW_PRODUCT_PAGE, WITHIN_DAYS))[0]
+                        for _ in range(scale.warm_runs)]
+        return {"load": loaded,
+                "cold_s": round(cold_seconds, 4), "warm": percentiles(warm),
+                "materialized_companies_warm": percentiles(materialized),
+                "peak_rss_mib": peak_rss_mib(pg.running_pid())}
+
+
+def timed_sync(work: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    value = work()
+    return time.perf_counter() - started, value
+
+
+def check_same(name: str, answer: set[str], expected: set[str]) -> None:
+    if answer != expected:
+        raise SystemExit(f"{name} found {len(answer)} people, the product {len(expected)}: "
+                         f"{len(answer - expected)} only in {name}, {len(expected - answer)} only in the product")
+
+
+# ---- 5. GraphQL over HTTP ------------------------------------------------------------------------
+
+
+async def person_sample(graph: Graph) -> list[str]:
+    emails = [row["email"] for row in await graph.read_text(
+        "MATCH (p:Person) WHERE (p)-[:ASSOCIATED_WITH]->() RETURN p.email AS email ORDER BY email", {})]
+    return random.Random(SEED).sample(emails, min(PERSON_SAMPLE, len(emails)))
+
+
+def _our_person(data: dict[str, Any]) -> dict[str, Any]:
+    person = data["data"]["person"]
+    return {} if person is None else {**person, "accounts": sorted(person["accounts"], key=lambda a: (a["source"], a["sourceKey"]))}
+
+
+async def graphql_over_http(server: LocalNeo4j, scale: Scale, segment_id: str, count: int,
+                            emails: list[str], work: Path) -> dict[str, Any]:
+    count_variables = {"minCompanyWonAmount": AMOUNT, "visitedPage": NEW_PRODUCT_PAGE, "withinDays": WITHIN_DAYS}
+    operations = {
+        "person": (OUR_PERSON, neo4j_graphql.PERSON, lambda n: {"email": emails[n % len(emails)]}, 20),
+        "members_first_100": (OUR_MEMBERS, neo4j_graphql.MEMBERS, lambda n: {"id": segment_id}, 5),
+        "audience_count": (OUR_COUNT, neo4j_graphql.COUNT, lambda n: {"id": segment_id}, 1),
+    }
+    figures: dict[str, dict[str, Any]] = {name: {} for name in operations}
+    answers: dict[str, Any] = {}
+    with service(server, work / "service.log") as (url, _):
+        endpoint = f"{url}/graphql"
+        async with httpx.AsyncClient(timeout=120) as client:
+            answers["ours"] = {
+                "people": [_our_person(await post(client, endpoint, OUR_PERSON, {"email": e})) for e in emails[:CHECKED_PEOPLE]],
+                "members": [p["email"] for p in (await post(client, endpoint, OUR_MEMBERS, {"id": segment_id}))
+                            ["data"]["segment"]["members"]["people"]],
+                "count": (await post(client, endpoint, OUR_COUNT, {"id": segment_id}))["data"]["segment"]["now"]["count"]}
+        for name, (query, _, variables, warm_up) in operations.items():
+            print(f"  accountgraph {name} ...", flush=True)
+            figures[name]["accountgraph"] = (await load(endpoint, query, variables, scale.http_seconds, warm_up=warm_up)).summary()
+    neo4j_graphql.install()
+    with neo4j_graphql.serve(server.uri, "neo4j", PASSWORD, free_port()) as endpoint:
+        async with httpx.AsyncClient(timeout=120) as client:
+            answers["library"] = {
+                "people": [neo4j_graphql.person_answer(await post(client, endpoint, neo4j_graphql.PERSON, {"email": e}))
+                           for e in emails[:CHECKED_PEOPLE]],
+                "members": neo4j_graphql.members_answer(await post(client, endpoint, neo4j_graphql.MEMBERS, {"id": segment_id})),
+                "count": neo4j_graphql.count_answer(await post(client, endpoint, neo4j_graphql.COUNT, count_variables))}
+        for name, (_, query, variables, warm_up) in operations.items():
+            print(f"  @neo4j/graphql {name} ...", flush=True)
+            library_variables = (lambda n: count_variables) if name == "audience_count" else variables
+            figures[name]["neo4j_graphql"] = (await load(endpoint, query, library_variables, scale.http_seconds,
+                                                         warm_up=warm_up)).summary()
+    ours, library = answers["ours"], answers["library"]
+    same = {"people": ours["people"] == library["people"], "members": ours["members"] == library["members"],
+            "count": ours["count"] == library["count"] == count}
+    if not all(same.values()):
+        raise SystemExit(f"the two GraphQL servers disagree: {same}")
+    return {"clients": 10, "seconds_per_operation": scale.http_seconds, "same_answers": same, "operations": figures}
+
+
+# ---- one scale ---------------------------------------------------------------------------------
+
+
+async def run_scale(scale: Scale) -> dict[str, Any]:
+    print(f"== scale {scale.name}: {scale.people:,} people", flush=True)
+    root, generation_seconds = export_for(scale.people)
+    results: dict[str, Any] = {
+        "scale": scale.name, "people": scale.people, "as_of": tomllib.loads((root / MANIFEST).read_text())["as_of"],
+        "generated_seconds": generation_seconds,
+        "rule": {"minCompanyWonAmount": AMOUNT, "visitedPage": NEW_PRODUCT_PAGE, "withinDays": WITHIN_DAYS},
+        "machine": {"cpus": os.cpu_count(), "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
+                    "python": platform.python_version(), "neo4j": neo4j_version(), "neo4j_heap": HEAP,
+                    "neo4j_pagecache": PAGECACHE},
+    }
+    with neo4j() as server, tempfile.TemporaryDirectory(prefix="accountgraph-suite-") as work:
+        graph = connect(server)
+        try:
+            results["ingest"] = await ingest(graph, server, root)
+        finally:
+            await graph.close()
+        results["neo4j_store_mib"] = round(directory_mib(server.home / "data"), 1)
+        print("  audience (cold, warm) ...", flush=True)
+        results["audience"], segment_id, answer = await audience(server, scale)
+        print(f"  naive ({scale.naive_runs} run(s)) ...", flush=True)
+        results["naive"] = await naive_audience(server, scale, answer)
+        print("  PostgreSQL ...", flush=True)
+        results["postgres"] = postgres_audience(root, scale, answer)
+        graph = connect(server)
+        try:
+            emails = await person_sample(graph)
+        finally:
+            await graph.close()
+        print("  GraphQL over HTTP ...", flush=True)
+        results["graphql"] = await graphql_over_http(server, scale, segment_id, len(answer), emails, Path(work))
+        results["neo4j_peak_rss_mib"] = peak_rss_mib(server.running_pid())
+    results["python_peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.suite", description=__doc__.splitlines()[0])
+    parser.add_argument("scales", nargs="*", default=list(SCALES), choices=list(SCALES))
+    args = parser.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for name in args.scales:
+        started = time.perf_counter()
+        results = asyncio.run(run_scale(SCALES[name]))
+        results["benchmark_seconds"] = round(time.perf_counter() - started, 1)
+        path = RESULTS / f"results-{name}.json"
+        path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        print(f"{name}: written {path.relative_to(PROJECT_ROOT)} ({results['benchmark_seconds']} s)", flush=True)
+    from benchmarks import report
+    report.main()
+
+
+if __name__ == "__main__":
+    main()
