@@ -1,0 +1,143 @@
+"""The HTTP side of access: which requests need a key, where a key is read from, the 401 answer,
+and the cap on request bodies. Both are plain ASGI middleware around the whole application, so
+a route added later is closed until it is listed as open here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.datastructures import Headers, QueryParams
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.auth.store import INVALID, REVOKED, KeyChecker, Unauthenticated
+
+GRAPHQL_PATH = "/graphql"
+# Probes, the redirect to GraphiQL, and GraphiQL's own files: nothing in them reads the graph.
+OPEN_PATHS = frozenset({"/", "/healthz", "/readyz"})
+OPEN_PREFIXES = ("/graphiql/assets/",)
+BODY_LIMITED_PATHS = frozenset({GRAPHQL_PATH, "/events"})
+
+
+def presented_key(headers: Mapping[str, Any]) -> str | None:
+    """The key of `Authorization: Bearer <key>` or `X-API-Key: <key>` (names in any case).
+
+    The same for HTTP headers and for the payload of a WebSocket's connection_init.
+    """
+    lowered = {str(name).lower(): value for name, value in headers.items() if isinstance(value, str)}
+    authorization = lowered.get("authorization")
+    if authorization is not None:
+        scheme, _, key = authorization.strip().partition(" ")
+        return key.strip() if scheme.lower() == "bearer" else None
+    return lowered.get("x-api-key") or None
+
+
+def _is_open(scope: Scope) -> bool:
+    path: str = scope["path"]
+    if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
+        return True
+    # The GraphiQL page: a GET without a query executes nothing. Its requests carry the key from
+    # the headers editor like any other client's.
+    return (path == GRAPHQL_PATH and scope["method"] in ("GET", "HEAD")
+            and "query" not in QueryParams(scope["query_string"]))
+
+
+def error_response(path: str, status: int, message: str, code: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """GraphQL's error shape on /graphql, so GraphiQL and GraphQL clients show it; `error` elsewhere."""
+    body: dict[str, Any] = ({"errors": [{"message": message, "extensions": {"code": code}}]}
+                            if path == GRAPHQL_PATH else {"error": message})
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+class RequireApiKey:
+    """Refuses with 401 any HTTP request outside the open paths that lacks a valid, unrevoked key;
+    the key that passed is left in the request's state for the GraphQL context.
+
+    WebSockets pass: a subscription presents its key in connection_init (see service.app)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or _is_open(scope):
+            await self.app(scope, receive, send)
+            return
+        checker: KeyChecker = scope["app"].state.keys
+        try:
+            key = await checker.authenticate(presented_key(Headers(scope=scope)))
+        except Unauthenticated as refused:
+            message = str(refused)
+            challenge = 'Bearer realm="accountgraph"'
+            if message in (INVALID, REVOKED):
+                challenge += ', error="invalid_token"'
+            response = error_response(scope["path"], 401, message, "UNAUTHENTICATED", {"WWW-Authenticate": challenge})
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})["api_key"] = key
+        await self.app(scope, receive, send)
+
+
+class LimitBody:
+    """413 for a request body over `limit` bytes on the paths that take one, before it is parsed.
+
+    An oversized body is read on (and dropped) up to `drain` bytes before the answer, so a client
+    still writing it reads the 413 instead of a reset connection."""
+
+    def __init__(self, app: ASGIApp, limit: int, drain_factor: int = 8) -> None:
+        self.app = app
+        self.limit = limit
+        self.drain = limit * drain_factor
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in BODY_LIMITED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            if int(declared) <= self.drain:
+                await self._read(receive, self.drain)
+            await self._too_large(scope, receive, send)
+            return
+        body, complete = await self._read(receive, self.limit)
+        if not complete:
+            await self._read(receive, self.drain)
+            await self._too_large(scope, receive, send)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    @staticmethod
+    async def _read(receive: Receive, limit: int) -> tuple[bytes, bool]:
+        """The body, if it ends within `limit` bytes (complete=True); else what came, and False."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return b"".join(chunks), False
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return b"", False
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks), True
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        mib = f" ({self.limit / (1 << 20):g} MiB)" if self.limit % (1 << 18) == 0 else ""
+        message = f"the request body may have at most {self.limit} bytes{mib}"
+        await error_response(scope["path"], 413, message, "BODY_TOO_LARGE")(scope, receive, send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
+
