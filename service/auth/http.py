@@ -94,34 +94,32 @@ class LimitBody:
             await self.app(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            if int(declared) <= self.drain:
-                await self._read(receive, self.drain)
-            await self._too_large(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > self.drain:
+            await self._too_large(scope, receive, send)  # not worth reading
             return
-        body, complete = await self._read(receive, self.limit)
-        if not complete:
-            await self._read(receive, self.drain)
+        body = await self._read(receive)
+        if body is None:
             await self._too_large(scope, receive, send)
             return
         await self.app(scope, _replay(body, receive), send)
 
-    @staticmethod
-    async def _read(receive: Receive, limit: int) -> tuple[bytes, bool]:
-        """The body, if it ends within `limit` bytes (complete=True); else what came, and False."""
+    async def _read(self, receive: Receive) -> bytes | None:
+        """The body if it has at most `limit` bytes; else None, once it was read to its end (or to
+        `drain` bytes, or the client left)."""
         chunks: list[bytes] = []
         size = 0
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                return b"".join(chunks), False
+                return None
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > limit:
-                return b"", False
-            chunks.append(chunk)
+            if size <= self.limit:
+                chunks.append(chunk)
             if not message.get("more_body", False):
-                return b"".join(chunks), True
+                return b"".join(chunks) if size <= self.limit else None
+            if size > self.drain:
+                return None
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         mib = f" ({self.limit / (1 << 20):g} MiB)" if self.limit % (1 << 18) == 0 else ""
