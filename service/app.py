@@ -27,7 +27,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from service.api.context import Context
 from service.api.schema import build_schema
-from service.auth.http import LimitBody, RequireApiKey, presented_key
+from service.auth.http import LimitBody, RequireApiKey, log_refusal, presented_key
 from service.auth.keys import Scope
 from service.auth.store import KeyChecker, Unauthenticated
 from service.database import Graph, Neo4jConnection, QueryTimeout
@@ -55,9 +55,11 @@ class GraphQLApp(OfflineGraphQL):
         """A subscription's key comes in connection_init: {"Authorization": "Bearer <key>"}.
         Without a valid one the socket is closed (4403 Forbidden) before anything runs."""
         checker: KeyChecker = context.request.app.state.keys
+        presented = presented_key(context.connection_params or {})
         try:
-            context.key = await checker.authenticate(presented_key(context.connection_params or {}))
-        except Unauthenticated:
+            context.key = await checker.authenticate(presented)
+        except Unauthenticated as refused:
+            log_refusal("WebSocket /graphql", presented, str(refused))
             raise ConnectionRejectionError() from None
         return UNSET
 

@@ -335,6 +335,7 @@ async def test_accountgraph_run_serves_nothing_without_its_key(graph: Graph, neo
             await asyncio.sleep(0.3)
         key = (tmp_path / "dev-api-key").read_text().strip()
         assert f"API key:       {key}" in log.read_text()
+        assert neo4j_connection.password.get_secret_value() not in log.read_text() or not neo4j_connection.password.get_secret_value()
         example = (PROJECT_ROOT / "service" / "api" / "example_query.graphql").read_text()
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
             refused = await client.post("/graphql", json={"query": example})

@@ -4,6 +4,7 @@ a route added later is closed until it is listed as open here."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,7 +12,10 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.auth.keys import parse
 from service.auth.store import INVALID, REVOKED, KeyChecker, Unauthenticated
+
+log = logging.getLogger("accountgraph")
 
 GRAPHQL_PATH = "/graphql"
 # Probes, the redirect to GraphiQL, and GraphiQL's own files: nothing in them reads the graph.
@@ -31,6 +35,14 @@ def presented_key(headers: Mapping[str, Any]) -> str | None:
         scheme, _, key = authorization.strip().partition(" ")
         return key.strip() if scheme.lower() == "bearer" else None
     return lowered.get("x-api-key") or None
+
+
+def log_refusal(where: str, presented: str | None, reason: str) -> None:
+    """A refused key is worth a line (someone holds a revoked key, or is guessing); never the key,
+    only its id, which is not secret. A request without any key is not logged: browsers make them."""
+    if presented:
+        parsed = parse(presented)
+        log.warning("%s refused: %s%s", where, reason, f" (key id {parsed.id})" if parsed else " (not a key)")
 
 
 def _is_open(scope: Scope) -> bool:
@@ -64,10 +76,12 @@ class RequireApiKey:
             await self.app(scope, receive, send)
             return
         checker: KeyChecker = scope["app"].state.keys
+        presented = presented_key(Headers(scope=scope))
         try:
-            key = await checker.authenticate(presented_key(Headers(scope=scope)))
+            key = await checker.authenticate(presented)
         except Unauthenticated as refused:
             message = str(refused)
+            log_refusal(f"{scope['method']} {scope['path']}", presented, message)
             challenge = 'Bearer realm="accountgraph"'
             if message in (INVALID, REVOKED):
                 challenge += ', error="invalid_token"'
