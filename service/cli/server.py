@@ -42,7 +42,7 @@ def cmd_db(settings: Settings, arguments: argparse.Namespace) -> None:
 def _banner(settings: Settings, neo4j: ProvidedNeo4j, dev_key: str | None = None) -> str:
     base = f"http://{settings.host}:{settings.port}"
     lines = [
-        f"GraphiQL:      {base}/graphql  (the Townsend query is preloaded: press the run button)",
+        f"GraphiQL:      {base}/graphql  (the Townsend query is preloaded: put a key in Headers, press run)",
         f"Neo4j ({neo4j.kind}): {neo4j.connection.uri}  database {neo4j.connection.database!r}",
     ]
     if dev_key:
