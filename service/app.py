@@ -35,8 +35,8 @@ from service.graphiql import OfflineGraphQL, asset_route
 from service.ingest.errors import ImportRejected
 from service.ingest.events import event_tables
 from service.ingest.pipeline import ingest_tables
-from service.realtime.broker import Broker
 from service.limits import ApiLimits
+from service.realtime.broker import Broker
 from service.realtime.live import LiveAudiences
 
 log = logging.getLogger("accountgraph")
