@@ -1,5 +1,8 @@
 """The Starlette application: GraphQL (with an offline GraphiQL and subscriptions), the event
-endpoint, health and readiness; and the live loop that keeps saved segments current."""
+endpoint, health and readiness; and the live loop that keeps saved segments current.
+
+Every request that reads or changes data needs an API key (service.auth.http); subscriptions
+present theirs in connection_init."""
 
 from __future__ import annotations
 
@@ -13,18 +16,26 @@ from pathlib import Path
 
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
 from service.api.context import Context
-from service.api.schema import schema
-from service.database import Graph, Neo4jConnection
+from service.api.schema import build_schema
+from service.auth.http import LimitBody, RequireApiKey, log_refusal, presented_key
+from service.auth.keys import Scope
+from service.auth.store import KeyChecker, Unauthenticated
+from service.database import Graph, Neo4jConnection, QueryTimeout
 from service.graphiql import OfflineGraphQL, asset_route
 from service.ingest.errors import ImportRejected
 from service.ingest.events import event_tables
 from service.ingest.pipeline import ingest_tables
+from service.limits import ApiLimits
 from service.realtime.broker import Broker
 from service.realtime.live import LiveAudiences
 
@@ -32,20 +43,33 @@ log = logging.getLogger("accountgraph")
 EXAMPLE_QUERY = (Path(__file__).parent / "api" / "example_query.graphql").read_text()
 
 
-MAX_EVENTS_BODY = 1 << 20
-
-
 class GraphQLApp(OfflineGraphQL):
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
         state = request.app.state
-        return Context(request=request, response=response, graph=state.graph, live=state.live)
+        # Over HTTP, RequireApiKey has checked the key (none for the open GraphiQL page, which runs
+        # nothing); a WebSocket's is checked in on_ws_connect.
+        key = getattr(request.state, "api_key", None)
+        return Context(request=request, response=response, graph=state.graph, live=state.live, key=key)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """A subscription's key comes in connection_init: {"Authorization": "Bearer <key>"}.
+        Without a valid one the socket is closed (4403 Forbidden) before anything runs."""
+        checker: KeyChecker = context.request.app.state.keys
+        presented = presented_key(context.connection_params or {})
+        try:
+            context.key = await checker.authenticate(presented)
+        except Unauthenticated as refused:
+            log_refusal("WebSocket /graphql", presented, str(refused))
+            raise ConnectionRejectionError() from None
+        return UNSET
 
 
 async def events(request: Request) -> JSONResponse:
-    """POST a JSON batch of events from one source; they are written and evaluated at once."""
+    """POST a JSON batch of events from one source; they are written and evaluated at once.
+    (A key with the write scope was checked, and the body's size capped, by the middleware.)"""
+    if not request.state.api_key.grants(Scope.WRITE):
+        return JSONResponse({"error": "POST /events needs an API key with the 'write' scope"}, status_code=403)
     body = await request.body()
-    if len(body) > MAX_EVENTS_BODY:
-        return JSONResponse({"error": f"the body may have at most {MAX_EVENTS_BODY} bytes"}, status_code=413)
     try:
         source, tables = event_tables(json.loads(body))
         report = await ingest_tables(request.app.state.graph, source, tables)
@@ -54,6 +78,8 @@ async def events(request: Request) -> JSONResponse:
     except ImportRejected as rejected:
         return JSONResponse({"error": "rejected, nothing written",
                              "errors": [asdict(e) for e in rejected.errors[:100]]}, status_code=400)
+    except QueryTimeout as stopped:
+        return JSONResponse({"error": str(stopped)}, status_code=503)
     request.app.state.live.wake()
     return JSONResponse({"source": report.source, "records": report.rows, "seconds": round(report.seconds, 4)})
 
@@ -74,12 +100,15 @@ async def home(request: Request) -> RedirectResponse:
     return RedirectResponse("/graphql")
 
 
-def create_app(connection: Neo4jConnection, poll_seconds: float = 1.0, sweep_seconds: float = 60.0) -> Starlette:
-    graphql = GraphQLApp(schema, default_query=EXAMPLE_QUERY)
+def create_app(connection: Neo4jConnection, poll_seconds: float = 1.0, sweep_seconds: float = 60.0,
+               limits: ApiLimits = ApiLimits()) -> Starlette:
+    graphql = GraphQLApp(build_schema(limits), default_query=EXAMPLE_QUERY,
+                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.graph = Graph(connection)
+        app.state.graph = Graph(connection, timeout_seconds=limits.query_timeout_seconds)
+        app.state.keys = KeyChecker(app.state.graph)
         app.state.live = LiveAudiences(app.state.graph, Broker(), poll_seconds, sweep_seconds)
         try:
             await app.state.graph.migrate()
@@ -104,5 +133,7 @@ def create_app(connection: Neo4jConnection, poll_seconds: float = 1.0, sweep_sec
             Route("/events", events, methods=["POST"]),
             asset_route(),
         ],
+        # The first is the outermost: the key is checked before a body is read.
+        middleware=[Middleware(RequireApiKey), Middleware(LimitBody, limit=limits.max_body_bytes)],
         lifespan=lifespan,
     )

@@ -3,8 +3,10 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from service.limits import ApiLimits
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,11 +31,29 @@ class Settings(BaseSettings):
     live_poll_seconds: float = 1.0
     live_sweep_seconds: float = 60.0
 
+    # Limits of the API (docs/security.md): GraphQL documents, request bodies, and the time any one
+    # Neo4j transaction of the service may take before Neo4j stops it.
+    graphql_max_depth: int = Field(ApiLimits.max_depth, gt=0)
+    graphql_max_aliases: int = Field(ApiLimits.max_aliases, ge=0)
+    graphql_max_tokens: int = Field(ApiLimits.max_tokens, gt=0)
+    graphql_introspection: bool = ApiLimits.introspection  # GRAPHQL_INTROSPECTION=false in production
+    max_body_bytes: int = Field(ApiLimits.max_body_bytes, gt=0)
+    neo4j_query_timeout_seconds: float = Field(30.0, gt=0)
+
+    # Where `accountgraph run` (the demo) keeps its development API key, readable by the owner only.
+    dev_key_file: Path = PROJECT_ROOT / ".cache" / "dev-api-key"
+
     host: str = "127.0.0.1"
     port: int = 8000
     seed_dir: Path = PROJECT_ROOT / "seed" / "townsend"
     # Where activations to file destinations (Marketo lists, LinkedIn audiences) are written.
     exports_dir: Path = PROJECT_ROOT / "exports"
+
+
+    def limits(self) -> ApiLimits:
+        return ApiLimits(max_depth=self.graphql_max_depth, max_aliases=self.graphql_max_aliases,
+                         max_tokens=self.graphql_max_tokens, introspection=self.graphql_introspection,
+                         max_body_bytes=self.max_body_bytes, query_timeout_seconds=self.neo4j_query_timeout_seconds)
 
 
 @lru_cache

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from neo4j import AsyncDriver, AsyncGraphDatabase, RoutingControl
+from neo4j import AsyncDriver, AsyncGraphDatabase, Query, RoutingControl, unit_of_work
+from neo4j.exceptions import ClientError
 from pydantic import SecretStr
 
 from service.queries import cypher, queries
 
 T = TypeVar("T")
+
+# Neo4j's codes for a transaction stopped by the timeout the client gave, or by the server's own.
+TIMEOUT_CODES = frozenset({
+    "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration",
+    "Neo.ClientError.Transaction.TransactionTimedOut",
+})
+
+
+class QueryTimeout(RuntimeError):
+    """A transaction ran past its timeout and Neo4j stopped it (and rolled it back)."""
+
+    def __init__(self, seconds: float | None) -> None:
+        limit = f"{seconds:g} s" if seconds else "the server's transaction timeout"
+        super().__init__(f"the query took longer than {limit} and was stopped")
+        self.seconds = seconds
 
 
 @dataclass(frozen=True)
@@ -23,11 +40,16 @@ class Neo4jConnection:
 
 
 class Graph:
-    """Runs the named queries of cypher/ against one database."""
+    """Runs the named queries of cypher/ against one database.
 
-    def __init__(self, connection: Neo4jConnection) -> None:
+    timeout_seconds: every transaction is stopped by Neo4j once it runs longer (the service sets
+    NEO4J_QUERY_TIMEOUT_SECONDS); None leaves only the server's own timeout, as for bulk imports.
+    """
+
+    def __init__(self, connection: Neo4jConnection, timeout_seconds: float | None = None) -> None:
         self.connection = connection
         self.database = connection.database
+        self.timeout = timeout_seconds
         self.driver: AsyncDriver = AsyncGraphDatabase.driver(
             connection.uri, auth=(connection.user, connection.password.get_secret_value()),
             # A rule may name a relationship type no import has created yet: that is not worth a warning.
@@ -45,27 +67,40 @@ class Graph:
 
     async def read_text(self, text: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:
         """Run Cypher built from a named template (see service.segments.compiler); values as parameters."""
-        records, _, _ = await self.driver.execute_query(
-            text, parameters, database_=self.database, routing_=RoutingControl.READ
-        )
-        return [record.data() for record in records]
+        return await self._execute(text, parameters, RoutingControl.READ)
 
     async def write_text(self, text: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:
-        records, _, _ = await self.driver.execute_query(
-            text, parameters, database_=self.database, routing_=RoutingControl.WRITE
-        )
-        return [record.data() for record in records]
+        return await self._execute(text, parameters, RoutingControl.WRITE)
 
     async def write_work(self, work: Callable[..., Awaitable[T]], *arguments: Any) -> T:
         """Run work(tx, *arguments) in one managed write transaction (retried on transient errors)."""
         async with self.driver.session(database=self.database) as session:
-            return await session.execute_write(work, *arguments)
+            with self._timeouts():
+                return await session.execute_write(unit_of_work(timeout=self.timeout)(work), *arguments)
 
     async def ping(self) -> None:
-        await self.driver.execute_query("RETURN 1", database_=self.database, routing_=RoutingControl.READ)
+        await self._execute("RETURN 1", {}, RoutingControl.READ)
 
     async def migrate(self) -> None:
         """Apply the constraints and indexes of cypher/schema.cypher; each is IF NOT EXISTS."""
         async with self.driver.session(database=self.database) as session:
             for statement in queries()["schema"].statements():
-                await (await session.run(statement)).consume()
+                with self._timeouts():
+                    await (await session.run(Query(statement, timeout=self.timeout))).consume()
+
+    async def _execute(self, text: str, parameters: dict[str, Any], routing: RoutingControl) -> list[dict[str, Any]]:
+        with self._timeouts():
+            records, _, _ = await self.driver.execute_query(
+                Query(text, timeout=self.timeout), parameters, database_=self.database, routing_=routing
+            )
+        return [record.data() for record in records]
+
+    @contextmanager
+    def _timeouts(self) -> Iterator[None]:
+        """A transaction Neo4j stopped for taking too long becomes a QueryTimeout saying so."""
+        try:
+            yield
+        except ClientError as error:
+            if error.code in TIMEOUT_CODES:
+                raise QueryTimeout(self.timeout) from None
+            raise

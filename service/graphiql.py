@@ -29,6 +29,9 @@ ASSET_FILES: dict[str, Path] = {
     "graphiql.css": ASSETS_DIR / "graphiql" / "graphiql.min.css",
 }
 
+# What the headers editor shows until the user puts their key in: every GraphQL request needs one.
+DEFAULT_HEADERS: str = json.dumps({"Authorization": "Bearer <your key>"}, indent=2)
+
 NOT_INSTALLED: str = "GraphiQL assets are not installed: run `make setup` (npm ci in graphiql/)"
 CACHE_CONTROL: str = "public, max-age=31536000, immutable"
 
@@ -59,7 +62,8 @@ def _script_json(value: str) -> str:
 
 
 def graphiql_html(default_query: str, endpoint: str = "/graphql") -> str:
-    """The explorer page: assets from this service only, queries POSTed as JSON to endpoint."""
+    """The explorer page: assets from this service only, queries POSTed as JSON to endpoint with
+    the headers of the headers editor (where the API key goes; shown open, with a placeholder)."""
     v = _cache_key()
     return f"""<!doctype html>
 <html lang="en">
@@ -86,12 +90,14 @@ def graphiql_html(default_query: str, endpoint: str = "/graphql") -> str:
           return;
         }}
         var exampleQuery = {_script_json(default_query)};
+        var defaultHeaders = {_script_json(DEFAULT_HEADERS)};
         var fetcher = GraphiQL.createFetcher({{ url: {_script_json(endpoint)} }});
         ReactDOM.createRoot(root).render(
           React.createElement(GraphiQL, {{
             fetcher: fetcher,
             defaultQuery: exampleQuery,
             query: exampleQuery,
+            defaultHeaders: defaultHeaders,
             isHeadersEditorEnabled: true,
             defaultEditorToolsVisibility: "headers",
           }})

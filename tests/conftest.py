@@ -1,7 +1,12 @@
-"""Fixtures: a real Neo4j for the whole run, a known graph per test, and a real HTTP server.
+"""Fixtures: a real Neo4j for the whole run, a known graph per test, a real HTTP server, and
+API keys to call it with.
 
 The test Neo4j is never the demo's: NEO4J_TEST_URI if set, else a testcontainers Neo4j where a
 Docker engine answers, else a throwaway local server on free loopback ports.
+
+Nothing is open: HTTP tests send a key made by the `api_keys` fixture (real keys, stored hashed
+like any other, kept across the per-test wipes of the graph); GraphQL run in-process
+(`execute_graphql`) runs as an admin key unless told which key to act as.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from pydantic import SecretStr
 from strawberry.types import ExecutionResult
 
 from service.app import create_app
+from service.auth import store
+from service.auth.keys import ALL_SCOPES, ApiKey, Scope
 from service.config import get_settings
 from service.database import Graph, Neo4jConnection
 from service.neo4j_provider import docker_engine_available
@@ -79,11 +86,46 @@ def run_cli(connection: Neo4jConnection, *arguments: str, **environment: str) ->
                           capture_output=True, text=True, timeout=120)
 
 
+# The ids of the session's API keys: the per-test wipe keeps them.
+SESSION_KEY_IDS: set[str] = set()
+
+
+async def wipe(graph: Graph) -> None:
+    """Delete every node but the session's API keys."""
+    await run_cypher(graph, "MATCH (n) WHERE NOT (n:ApiKey AND n.id IN $kept) DETACH DELETE n", kept=sorted(SESSION_KEY_IDS))
+
+
 @pytest_asyncio.fixture
 async def graph(session_graph: Graph) -> Graph:
-    """An empty graph (schema applied)."""
-    await run_cypher(session_graph, "MATCH (n) DETACH DELETE n")
+    """An empty graph (schema applied), but for the session's API keys."""
+    await wipe(session_graph)
     return session_graph
+
+
+class ApiKeys:
+    """Keys of the test session, as clients send them."""
+
+    def __init__(self, admin: str, read: str, write: str) -> None:
+        self.admin, self.read, self.write = admin, read, write
+
+    @staticmethod
+    def header(key: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key}"}
+
+    @property
+    def admin_header(self) -> dict[str, str]:
+        return self.header(self.admin)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def api_keys(session_graph: Graph) -> ApiKeys:
+    """An admin key, a read-only key and a write-only key, created once per session."""
+    made = {}
+    for name, scopes in (("admin", [Scope.ADMIN]), ("read", [Scope.READ]), ("write", [Scope.WRITE])):
+        record, text = await store.create(session_graph, f"tests: {name}", scopes)
+        SESSION_KEY_IDS.add(record.id)
+        made[name] = text
+    return ApiKeys(**made)
 
 
 @pytest_asyncio.fixture
@@ -94,12 +136,14 @@ async def seeded_graph(graph: Graph) -> Graph:
 
 
 class ServerThread:
-    """The real application served by uvicorn in a thread."""
+    """The real application served by uvicorn in a thread (`keys`: what its tests call it with)."""
 
-    def __init__(self, connection: Neo4jConnection, **options: float) -> None:
+    keys: ApiKeys | None = None
+
+    def __init__(self, connection: Neo4jConnection, log_level: str = "warning", **options: Any) -> None:
         self.port = free_port()
         self.app = create_app(connection, **options)
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level=log_level))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property
@@ -128,13 +172,18 @@ def live_server(neo4j_connection: Neo4jConnection) -> Iterator[str]:
         yield server.url
 
 
-async def execute_graphql(graph: Graph, query: str, **variables: Any) -> ExecutionResult:
-    """Run a GraphQL operation in-process against the real graph (no HTTP)."""
+# In-process GraphQL acts as this key unless told otherwise (it is not stored: no HTTP checks it).
+IN_PROCESS_ADMIN = ApiKey(id="in-process", name="tests, in-process", scopes=ALL_SCOPES)
+
+
+async def execute_graphql(graph: Graph, query: str, key_: ApiKey | None = IN_PROCESS_ADMIN,
+                          **variables: Any) -> ExecutionResult:
+    """Run a GraphQL operation in-process against the real graph (no HTTP), as `key_`."""
     from service.api.context import Context
     from service.api.schema import schema
 
-    return await schema.execute(query, variable_values=variables,
-                                context_value=Context(request=None, response=None, graph=graph))  # type: ignore[arg-type]
+    context = Context(request=None, response=None, graph=graph, key=key_)  # type: ignore[arg-type]
+    return await schema.execute(query, variable_values=variables, context_value=context)
 
 
 async def graphql_data(graph: Graph, query: str, **variables: Any) -> dict[str, Any]:

@@ -13,9 +13,9 @@ SECRET = "a-webhook-secret-of-some-length"
 
 
 class Receiver:
-    """A real HTTP receiver on loopback that fails the first `failures` requests with 503."""
+    """A real HTTP receiver on loopback that fails the first `failures` requests with 503 (or `status`)."""
 
-    def __init__(self, failures: int) -> None:
+    def __init__(self, failures: int, status: int = 503) -> None:
         self.failures = failures
         self.requests: list[tuple[dict[str, str], bytes]] = []
         receiver = self
@@ -26,7 +26,7 @@ class Receiver:
                 receiver.requests.append((dict(self.headers), body))
                 failing = receiver.failures > 0
                 receiver.failures -= 1
-                self.send_response(503 if failing else 200)
+                self.send_response(status if failing else 200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

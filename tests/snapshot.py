@@ -7,7 +7,8 @@ from typing import Any
 from service.database import Graph
 from tests.conftest import run_cypher
 
-VOLATILE = {"lastSeenAt"}
+# lastUsedAt: an API key records its use, which a request that changes nothing still is.
+VOLATILE = {"lastSeenAt", "lastUsedAt"}
 
 
 def _clean(properties: dict[str, Any]) -> tuple[tuple[str, str], ...]:

@@ -1,4 +1,5 @@
-"""GraphiQL in a real headless Chromium: loads offline from this service and runs the example query.
+"""GraphiQL in a real headless Chromium: loads offline from this service, without a key, and runs the
+example query with the key put in its headers editor (refused before that).
 
 Playwright's async API is used: its sync API keeps an event loop running on the test thread, and
 pytest-asyncio then cannot set up the async graph fixtures.
@@ -15,7 +16,8 @@ import pytest
 from playwright.async_api import Browser, Route, async_playwright
 
 from service.database import Graph
-from tests.conftest import ARTIFACTS
+from service.graphiql import DEFAULT_HEADERS
+from tests.conftest import ARTIFACTS, ApiKeys
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio]
 
@@ -25,6 +27,14 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost"}
 TIMEOUT_MS = 30_000
 RESULT = ".graphiql-response .result-window"
+# The headers editor is the editor-tool CodeMirror holding the default headers; set it as a user would edit it.
+SET_HEADERS = """([placeholder, text]) => {
+  const editors = [...document.querySelectorAll('.graphiql-editor-tool .CodeMirror')].map(e => e.CodeMirror);
+  const headers = editors.find(editor => editor.getValue() === placeholder);
+  if (!headers) return false;
+  headers.setValue(text);
+  return true;
+}"""
 
 
 @asynccontextmanager
@@ -40,7 +50,7 @@ async def chromium() -> AsyncIterator[Browser]:
             await browser.close()
 
 
-async def test_graphiql_runs_the_example_query_offline(live_server: str, seeded_graph: Graph) -> None:
+async def test_graphiql_runs_the_example_query_offline(live_server: str, seeded_graph: Graph, api_keys: ApiKeys) -> None:
     blocked: list[str] = []
     page_errors: list[str] = []
 
@@ -63,6 +73,16 @@ async def test_graphiql_runs_the_example_query_offline(live_server: str, seeded_
             await editor.wait_for(timeout=TIMEOUT_MS)
             assert "TownsendAudience" in await editor.inner_text()
 
+            # The headers editor shows where the key goes; with its placeholder, the API refuses.
+            await page.locator(".graphiql-execute-button").click()
+            await page.wait_for_function(
+                "selector => (document.querySelector(selector)?.innerText ?? '').includes('the API key is not valid')",
+                arg=RESULT, timeout=TIMEOUT_MS,
+            )
+            assert "p2@townsend.com" not in await page.locator(RESULT).inner_text()
+
+            headers = '{"Authorization": "Bearer %s"}' % api_keys.read
+            assert await page.evaluate(SET_HEADERS, [DEFAULT_HEADERS, headers]), "no headers editor with the placeholder"
             await page.locator(".graphiql-execute-button").click()
             await page.wait_for_function(
                 "selector => (document.querySelector(selector)?.innerText ?? '').includes('p2@townsend.com')",

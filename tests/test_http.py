@@ -13,6 +13,7 @@ import pytest
 
 from service.database import Graph
 from service.graphiql import ASSET_FILES
+from tests.conftest import ApiKeys
 
 EXAMPLE_QUERY = (Path(__file__).resolve().parent.parent / "service" / "api" / "example_query.graphql").read_text()
 
@@ -24,8 +25,8 @@ BAD_WITHIN_DAYS = """{
 
 
 @pytest.fixture
-def client(live_server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server, timeout=30) as http:
+def client(live_server: str, api_keys: ApiKeys) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live_server, timeout=30, headers=api_keys.admin_header) as http:
         yield http
 
 

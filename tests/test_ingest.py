@@ -11,7 +11,7 @@ import pytest
 from service.database import Graph
 from service.ingest.pipeline import ingest_path
 from service.segments import presets
-from tests.conftest import SEED_DIR, run_cypher
+from tests.conftest import SEED_DIR, run_cypher, wipe
 from tests.snapshot import snapshot
 
 pytestmark = pytest.mark.asyncio
@@ -69,7 +69,7 @@ async def test_every_record_kind_lands_with_its_source(graph: Graph, tmp_path: P
 async def test_json_lines_give_the_same_graph_as_csv(graph: Graph, tmp_path: Path) -> None:
     await ingest_path(graph, export(tmp_path / "csv", FULL_EXPORT), "CRM 1")
     from_csv = await snapshot(graph)
-    await run_cypher(graph, "MATCH (n) DETACH DELETE n")
+    await wipe(graph)
     folder = tmp_path / "jsonl"
     folder.mkdir()
     import csv

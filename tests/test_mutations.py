@@ -11,14 +11,15 @@ import pytest
 
 from service.api.mutation import MAX_BATCH
 from service.database import Graph
+from tests.conftest import ApiKeys
 from tests.snapshot import snapshot
 
 PAGE = "https://www.bodea.com/products/new-product"
 
 
 @pytest.fixture
-def client(live_server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server, timeout=30) as http:
+def client(live_server: str, api_keys: ApiKeys) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live_server, timeout=30, headers=api_keys.admin_header) as http:
         yield http
 
 

@@ -25,7 +25,7 @@ from service.realtime.live import LiveAudiences
 from service.segments import engine
 from service.segments.presets import audience_rule
 from service.segments.rules import parse_rule
-from tests.conftest import ServerThread, graphql_data, run_cypher
+from tests.conftest import ApiKeys, ServerThread, graphql_data, run_cypher
 from tests.receiver import SECRET, Receiver
 
 pytestmark = pytest.mark.asyncio
@@ -52,9 +52,15 @@ async def members(graph: Graph, segment_id: str) -> list[str]:
 
 
 @pytest.fixture
-def server(neo4j_connection: Neo4jConnection) -> Iterator[ServerThread]:
+def server(neo4j_connection: Neo4jConnection, api_keys: ApiKeys) -> Iterator[ServerThread]:
     with ServerThread(neo4j_connection, poll_seconds=0.2, sweep_seconds=3600) as running:
+        running.keys = api_keys
         yield running
+
+
+def keys(server: ServerThread) -> ApiKeys:
+    assert server.keys is not None
+    return server.keys
 
 
 class Subscriber:
@@ -80,7 +86,8 @@ async def subscribe(server: ServerThread) -> AsyncIterator[Any]:
     async def start(segment_id: str) -> Subscriber:
         socket = await websockets.connect(server.url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"])
         sockets.append(socket)
-        await socket.send(json.dumps({"type": "connection_init"}))
+        # A read key is enough to listen.
+        await socket.send(json.dumps({"type": "connection_init", "payload": ApiKeys.header(keys(server).read)}))
         assert json.loads(await socket.recv())["type"] == "connection_ack"
         before = server.app.state.live.broker.subscribers
         await socket.send(json.dumps({"id": "1", "type": "subscribe",
@@ -97,7 +104,8 @@ async def subscribe(server: ServerThread) -> AsyncIterator[Any]:
 
 
 async def post_graphql(server: ServerThread, query: str, **variables: Any) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+    """An upsert mutation, sent as ingestion systems do: with a write-only key."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=ApiKeys.header(keys(server).write)) as client:
         body = (await client.post("/graphql", json={"query": query, "variables": variables})).json()
     assert not body.get("errors"), body
     return body["data"]
@@ -147,7 +155,7 @@ async def test_events_endpoint_takes_a_batch_and_rejects_a_bad_one_whole(seeded_
                                                                         subscribe: Any) -> None:
     townsend = await save_segment(seeded_graph, "Recent visitors", {"visits": {"url": PAGE, "withinDays": 30}})
     subscriber = await subscribe(townsend)
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30, headers={"X-API-Key": keys(server).write}) as client:
         bad = await client.post("/events", json={"source": "Marketo 1", "events": [
             {"type": "webVisit", "Id": "e1", "PersonId": "1001", "Url": PAGE, "VisitedAt": ago(seconds=1)},
             {"type": "webVisit", "Id": "e2", "PersonId": "1001", "Url": PAGE, "VisitedAt": "soon"}]})

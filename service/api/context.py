@@ -1,4 +1,5 @@
-"""Per-request context: the graph and DataLoaders that batch each lookup into one query."""
+"""Per-request context: the graph, the API key the request was made with, and DataLoaders that
+batch each lookup into one query."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
+from service.auth.keys import ApiKey
 from service.database import Graph
 from service.realtime.live import LiveAudiences
 
@@ -76,6 +78,11 @@ class Context:
     response: Response | WebSocket | None
     graph: Graph
     live: LiveAudiences | None = None  # the service's live loop; absent when the schema runs in-process
+    # The key that authenticated the request; its scopes decide which root fields may run
+    # (service.api.permissions). None grants nothing.
+    key: ApiKey | None = None
+    # A WebSocket's connection_init payload, where a subscription presents its key.
+    connection_params: dict[str, Any] | None = None
     loaders: Loaders = field(init=False)
 
     def changed(self) -> None:

@@ -16,6 +16,8 @@ import strawberry
 from graphql import GraphQLError
 
 from service.api.context import Context
+from service.api.permissions import needs
+from service.auth.keys import Scope
 from service.ingest.errors import ImportRejected, RowError
 from service.ingest.pipeline import ingest_tables
 from service.ingest.readers import RawTable
@@ -138,32 +140,32 @@ async def _ingest(info: strawberry.Info[Context, None], source: str, spec: Recor
 
 @strawberry.type
 class IngestMutation:
-    @strawberry.mutation(description="Upsert (or, with isDeleted, remove) people as one source knows them.")
+    @strawberry.mutation(extensions=needs(Scope.WRITE), description="Upsert (or, with isDeleted, remove) people as one source knows them.")
     async def upsert_people(self, info: strawberry.Info[Context, None], source: str,
                             people: list[PersonInput]) -> IngestResult:
         return await _ingest(info, source, PEOPLE, "people", people)
 
-    @strawberry.mutation(description="Upsert (or remove) accounts of one source.")
+    @strawberry.mutation(extensions=needs(Scope.WRITE), description="Upsert (or remove) accounts of one source.")
     async def upsert_accounts(self, info: strawberry.Info[Context, None], source: str,
                               accounts: list[AccountInput]) -> IngestResult:
         return await _ingest(info, source, ACCOUNTS, "accounts", accounts)
 
-    @strawberry.mutation(description="Associate people with accounts of one source (or remove associations).")
+    @strawberry.mutation(extensions=needs(Scope.WRITE), description="Associate people with accounts of one source (or remove associations).")
     async def upsert_account_people(self, info: strawberry.Info[Context, None], source: str,
                                     links: list[AccountPersonInput]) -> IngestResult:
         return await _ingest(info, source, ACCOUNT_PEOPLE, "links", links)
 
-    @strawberry.mutation(description="Upsert (or remove) opportunities of one source.")
+    @strawberry.mutation(extensions=needs(Scope.WRITE), description="Upsert (or remove) opportunities of one source.")
     async def upsert_opportunities(self, info: strawberry.Info[Context, None], source: str,
                                    opportunities: list[OpportunityInput]) -> IngestResult:
         return await _ingest(info, source, OPPORTUNITIES, "opportunities", opportunities)
 
-    @strawberry.mutation(description="Record web visits reported by one source.")
+    @strawberry.mutation(extensions=needs(Scope.WRITE), description="Record web visits reported by one source.")
     async def record_web_visits(self, info: strawberry.Info[Context, None], source: str,
                                 visits: list[WebVisitInput]) -> IngestResult:
         return await _ingest(info, source, WEB_VISITS, "visits", visits)
 
-    @strawberry.mutation(description="Add, move or (with isDeleted) remove MDM same-company links; companies regroup at once.")
+    @strawberry.mutation(extensions=needs(Scope.WRITE), description="Add, move or (with isDeleted) remove MDM same-company links; companies regroup at once.")
     async def upsert_same_company_links(self, info: strawberry.Info[Context, None],
                                         links: list[SameCompanyLinkInput]) -> IngestResult:
         return await _ingest(info, MDM_SOURCE, SAME_COMPANY, "links", links)

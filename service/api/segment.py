@@ -133,7 +133,7 @@ class RulePreview:
     async def members(self, info: strawberry.Info[Context, None], first: int = 50, after: str | None = None) -> MemberPage:
         return await member_page(info, self.compiled, first, after)
 
-    @strawberry.field(description="The account audience: companies with qualifying people, most first.")
+    @strawberry.field(description="The account audience: companies with qualifying people, most first (at most 500).")
     async def companies(self, info: strawberry.Info[Context, None], first: int = 50) -> list[AudienceCompany]:
         rows = await engine.companies(info.context.graph, self.compiled, first)
         return [AudienceCompany(company_id=strawberry.ID(r["companyId"]), members=r["members"]) for r in rows]
@@ -192,7 +192,7 @@ class Segment:
         rows = await info.context.graph.read("activations_of_segments", ids=[str(self.id)])
         return [Activation.from_row(row) for row in rows[0]["activations"]] if rows else []
 
-    @strawberry.field(description="The latest evaluations (snapshots), newest first.")
+    @strawberry.field(description="The latest evaluations (snapshots), newest first (first: 1 to 500).")
     async def evaluations(self, info: strawberry.Info[Context, None], first: int = 20) -> list[SegmentEvaluation]:
-        rows = await info.context.graph.read("segment_evaluations", ids=[str(self.id)], first=max(1, min(first, 500)))
+        rows = await info.context.graph.read("segment_evaluations", ids=[str(self.id)], first=engine.page_size(first))
         return [SegmentEvaluation.from_row(row["evaluation"]) for row in rows]

@@ -8,6 +8,8 @@ from datetime import datetime
 import strawberry
 
 from service.api.context import Context
+from service.api.permissions import needs
+from service.auth.keys import Scope
 
 
 @strawberry.type(description="A person entering or leaving a saved segment.")
@@ -21,7 +23,7 @@ class AudienceChange:
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(description="Entries and exits of one saved segment (or of all), from now on.")
+    @strawberry.subscription(extensions=needs(Scope.READ), description="Entries and exits of one saved segment (or of all), from now on.")
     async def audience_changes(self, info: strawberry.Info[Context, None],
                                segment_id: strawberry.ID | None = None) -> AsyncGenerator[AudienceChange, None]:
         live = info.context.live

@@ -7,7 +7,8 @@ import sys
 
 from service.activation.activate import ActivationError
 from service.activation.webhook import DeliveryFailed
-from service.cli import audiences, data, server
+from service.auth.store import KeyStoreError
+from service.cli import audiences, data, keys, server
 from service.config import get_settings
 from service.ingest.errors import ImportRejected
 from service.neo4j_server import Neo4jServerError
@@ -18,7 +19,7 @@ from service.segments.rules import RuleError
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="accountgraph", description=__doc__)
     commands = main.add_subparsers(dest="command", required=True)
-    for group in (server, data, audiences):
+    for group in (server, data, audiences, keys):
         group.register(commands)
     return main
 
@@ -30,6 +31,6 @@ def main(argv: list[str] | None = None) -> None:
     except ImportRejected as rejected:
         print(rejected, file=sys.stderr)
         raise SystemExit(1) from None
-    except (RuleError, SegmentError, ActivationError, DeliveryFailed, Neo4jServerError) as error:
+    except (RuleError, SegmentError, ActivationError, DeliveryFailed, Neo4jServerError, KeyStoreError) as error:
         print(f"accountgraph: {error}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 from pathlib import Path
 
 import uvicorn
 
+from service.auth.dev_key import ensure_dev_key
 from service.cli.common import Commands, with_graph
 from service.cli.data import seed_and_report
 from service.config import Settings
@@ -37,23 +39,29 @@ def cmd_db(settings: Settings, arguments: argparse.Namespace) -> None:
             raise SystemExit(3)
 
 
-def _banner(settings: Settings, neo4j: ProvidedNeo4j) -> str:
+def _banner(settings: Settings, neo4j: ProvidedNeo4j, dev_key: str | None = None) -> str:
     base = f"http://{settings.host}:{settings.port}"
     lines = [
-        f"GraphiQL:      {base}/graphql  (the Townsend query is preloaded: press the run button)",
+        f"GraphiQL:      {base}/graphql  (the Townsend query is preloaded: put a key in Headers, press run)",
         f"Neo4j ({neo4j.kind}): {neo4j.connection.uri}  database {neo4j.connection.database!r}",
     ]
+    if dev_key:
+        header = json.dumps({"Authorization": f"Bearer {dev_key}"})
+        lines += [
+            f"API key:       {dev_key}  (the demo's, every scope; kept in {settings.dev_key_file}, mode 0600)",
+            f"               GraphiQL: put {header} in the Headers tab",
+        ]
     if neo4j.browser_url:
         lines.append(f"Neo4j Browser: {neo4j.browser_url}  (user {neo4j.connection.user!r}, "
                      f"password from NEO4J_PASSWORD; default 'accountgraph')")
     return "\n".join(lines)
 
 
-def _serve(settings: Settings, neo4j: ProvidedNeo4j) -> None:
+def _serve(settings: Settings, neo4j: ProvidedNeo4j, dev_key: str | None = None) -> None:
     from service.app import create_app  # the web stack is not needed by the other commands
 
-    print(_banner(settings, neo4j), flush=True)
-    app = create_app(neo4j.connection, settings.live_poll_seconds, settings.live_sweep_seconds)
+    print(_banner(settings, neo4j, dev_key), flush=True)
+    app = create_app(neo4j.connection, settings.live_poll_seconds, settings.live_sweep_seconds, settings.limits())
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
 
 
@@ -61,17 +69,20 @@ def cmd_serve(settings: Settings, arguments: argparse.Namespace) -> None:
     _serve(settings, provide_neo4j(settings))
 
 
-async def _migrate_and_seed(graph: Graph, seed_dir: Path) -> None:
+async def _prepare_demo(graph: Graph, seed_dir: Path, dev_key_file: Path) -> str:
+    """Migrate, seed, and make sure the demo's API key exists; returns the key."""
     await graph.migrate()
     await seed_and_report(graph, seed_dir)
+    return await ensure_dev_key(graph, dev_key_file)
 
 
 def cmd_run(settings: Settings, arguments: argparse.Namespace) -> None:
-    """Start Neo4j, migrate, seed, serve; stop the Neo4j it started on Ctrl-C."""
+    """Start Neo4j, migrate, seed, make sure a dev key exists, serve; stop the Neo4j it started on Ctrl-C."""
     neo4j = provide_neo4j(settings)
     try:
-        asyncio.run(with_graph(neo4j.connection, lambda graph: _migrate_and_seed(graph, settings.seed_dir)))
-        _serve(settings, neo4j)
+        dev_key = asyncio.run(with_graph(
+            neo4j.connection, lambda graph: _prepare_demo(graph, settings.seed_dir, settings.dev_key_file)))
+        _serve(settings, neo4j, dev_key)
     finally:
         print("Stopping Neo4j ...", flush=True)
         neo4j.stop()
@@ -82,4 +93,5 @@ def register(commands: Commands) -> None:
     db.add_argument("action", choices=["install", "start", "stop", "status"])
     db.set_defaults(handler=cmd_db)
     commands.add_parser("serve", help="serve the GraphQL API").set_defaults(handler=cmd_serve)
-    commands.add_parser("run", help="start Neo4j, migrate, seed and serve").set_defaults(handler=cmd_run)
+    commands.add_parser("run", help="the demo: start Neo4j, migrate, seed, make a dev API key and serve").set_defaults(
+        handler=cmd_run)

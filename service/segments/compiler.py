@@ -40,8 +40,19 @@ class Compiled:
 
 
 def glob_to_regex(pattern: str) -> str:
-    """A URL pattern with * wildcards, as an anchored regular expression matching nothing else."""
-    return "^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$"
+    """A URL pattern with * wildcards, as an anchored regular expression matching nothing else.
+
+    Written so that matching cannot backtrack: `^.*a.*a.*a...b$` takes time exponential in the
+    number of wildcards on a URL that almost matches, and Neo4j cannot stop a regular expression
+    once it runs, transaction timeout or not. Each middle part is taken at its first occurrence
+    after the one before, in an atomic group (Java's `(?>...)`), which is all a glob needs: a
+    part found earlier leaves more room to the ones after it. The last part must end the URL.
+    """
+    parts = [re.escape(part) for part in pattern.split("*")]
+    if len(parts) == 1:
+        return f"^{parts[0]}$"
+    middle = "".join(f"(?>.*?{part})" for part in parts[1:-1])
+    return f"^{parts[0]}{middle}.*{parts[-1]}$"
 
 
 class _Compiler:

@@ -39,7 +39,7 @@ async def compile_for(graph: Graph, rule: Rule, own_id: str | None = None) -> Co
     return compile_rule(rule, saved.__getitem__, own_id)
 
 
-def _page_size(first: int) -> int:
+def page_size(first: int) -> int:
     if not 1 <= first <= MAX_PAGE:
         raise RuleError("first", f"must be from 1 to {MAX_PAGE}")
     return first
@@ -58,14 +58,14 @@ async def _members(graph: Graph, compiled: Compiled, limit: int, after: str | No
 async def members(graph: Graph, compiled: Compiled, first: int, after: str | None) -> tuple[list[Row], bool]:
     """A page of members in email order after `after`, each with the evidence of every condition,
     and whether more follow."""
-    rows = await _members(graph, compiled, _page_size(first) + 1, after)
+    rows = await _members(graph, compiled, page_size(first) + 1, after)
     return rows[:first], len(rows) > first
 
 
 async def current_members(graph: Graph, segment_id: str, first: int, after: str | None) -> tuple[list[Row], bool]:
     """A page of a saved segment's members as of its last evaluation (the live loop keeps it current),
     in email order after `after`, and whether more follow: a read of the stored membership, no evaluation."""
-    rows = await graph.read("segment_member_page", id=segment_id, first=_page_size(first) + 1, after=after)
+    rows = await graph.read("segment_member_page", id=segment_id, first=page_size(first) + 1, after=after)
     return rows[:first], len(rows) > first
 
 
@@ -75,7 +75,7 @@ async def all_members(graph: Graph, compiled: Compiled, limit: int) -> list[Row]
 
 
 async def companies(graph: Graph, compiled: Compiled, first: int) -> list[Row]:
-    parameters = {**compiled.parameters, "first": _page_size(first)}
+    parameters = {**compiled.parameters, "first": page_size(first)}
     return await graph.read_text(compiled.render(cypher("segment_companies")), parameters)
 
 

@@ -1,0 +1,43 @@
+"""API keys in GraphQL: listed and revoked by an admin key. Keys are created with the CLI only
+(`accountgraph key create`), so no key secret is ever part of a GraphQL answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from service.api.context import Context
+from service.api.permissions import needs
+from service.auth import store
+from service.auth.keys import Scope
+
+
+@strawberry.type(description="An API key as stored: never its secret, which only its creator saw.")
+class ApiKeyInfo:
+    id: strawberry.ID
+    name: str
+    scopes: list[str]
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None = strawberry.field(description="Updated at most once a minute.")
+
+    @classmethod
+    def from_record(cls, record: store.KeyRecord) -> ApiKeyInfo:
+        return cls(id=strawberry.ID(record.id), name=record.name, scopes=list(record.scopes),
+                   created_at=record.created_at, revoked_at=record.revoked_at, last_used_at=record.last_used_at)
+
+
+@strawberry.type
+class KeyQuery:
+    @strawberry.field(extensions=needs(Scope.ADMIN), description="Every API key, oldest first.")
+    async def api_keys(self, info: strawberry.Info[Context, None]) -> list[ApiKeyInfo]:
+        return [ApiKeyInfo.from_record(record) for record in await store.all_keys(info.context.graph)]
+
+
+@strawberry.type
+class KeyMutation:
+    @strawberry.mutation(extensions=needs(Scope.ADMIN),
+                         description="Revoke an API key at once: every later request with it gets 401.")
+    async def revoke_api_key(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> ApiKeyInfo:
+        return ApiKeyInfo.from_record(await store.revoke(info.context.graph, str(id)))

@@ -1,0 +1,57 @@
+"""Scopes on GraphQL fields: each root field names the one scope a key needs for it.
+
+Nested fields need nothing more: a key that may reach a root field may read what it returns.
+
+(Strawberry's PermissionExtension cannot be used: it takes the parent object as a keyword named
+`source`, which collides with the `source` argument of the upsert mutations. This extension
+takes its positional parameters positionally only.)
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import FieldExtension
+
+from service.auth.keys import Scope
+
+
+class RequireScope(FieldExtension):
+    """Runs the field only when the request's key holds the scope (or admin); else an error naming it."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def check(self, info: strawberry.Info) -> None:
+        key = getattr(info.context, "key", None)
+        if key is None or not key.grants(self.scope):
+            raise GraphQLError(
+                f"{info.field_name} needs an API key with the '{self.scope.value}' scope, "
+                "which the key used does not have",
+                extensions={"code": "FORBIDDEN", "missingScope": self.scope.value},
+            )
+
+    def resolve(self, next_: Callable[..., Any], root: Any, info: strawberry.Info, /, **kwargs: Any) -> Any:
+        self.check(info)
+        return next_(root, info, **kwargs)
+
+    async def resolve_async(self, next_: Callable[..., Awaitable[Any]], root: Any, info: strawberry.Info, /,
+                            **kwargs: Any) -> Any:
+        self.check(info)
+        result = next_(root, info, **kwargs)
+        return result if inspect.isasyncgen(result) else await result
+
+
+def needs(scope: Scope) -> list[FieldExtension]:
+    """The extensions of a field that needs `scope`: `@strawberry.field(extensions=needs(Scope.READ))`."""
+    return [RequireScope(scope)]
+
+
+def required_scope(field: Any) -> Scope | None:
+    """The scope a schema field needs, or None if it has no scope check (tests check every root field has one)."""
+    scopes = [e.scope for e in getattr(field, "extensions", None) or [] if isinstance(e, RequireScope)]
+    return scopes[0] if len(scopes) == 1 else None

@@ -1,0 +1,155 @@
+"""The HTTP side of access: which requests need a key, where a key is read from, the 401 answer,
+and the cap on request bodies. Both are plain ASGI middleware around the whole application, so
+a route added later is closed until it is listed as open here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.datastructures import Headers, QueryParams
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.auth.keys import parse
+from service.auth.store import INVALID, REVOKED, KeyChecker, Unauthenticated
+
+log = logging.getLogger("accountgraph")
+
+GRAPHQL_PATH = "/graphql"
+# Probes, the redirect to GraphiQL, and GraphiQL's own files: nothing in them reads the graph.
+OPEN_PATHS = frozenset({"/", "/healthz", "/readyz"})
+OPEN_PREFIXES = ("/graphiql/assets/",)
+BODY_LIMITED_PATHS = frozenset({GRAPHQL_PATH, "/events"})
+
+
+def presented_key(headers: Mapping[str, Any]) -> str | None:
+    """The key of `Authorization: Bearer <key>` or `X-API-Key: <key>` (names in any case).
+
+    The same for HTTP headers and for the payload of a WebSocket's connection_init.
+    """
+    lowered = {str(name).lower(): value for name, value in headers.items() if isinstance(value, str)}
+    authorization = lowered.get("authorization")
+    if authorization is not None:
+        scheme, _, key = authorization.strip().partition(" ")
+        return key.strip() if scheme.lower() == "bearer" else None
+    return lowered.get("x-api-key") or None
+
+
+def log_refusal(where: str, presented: str | None, reason: str) -> None:
+    """A refused key is worth a line (someone holds a revoked key, or is guessing); never the key,
+    only its id, which is not secret. A request without any key is not logged: browsers make them."""
+    if presented:
+        parsed = parse(presented)
+        log.warning("%s refused: %s%s", where, reason, f" (key id {parsed.id})" if parsed else " (not a key)")
+
+
+def _is_open(scope: Scope) -> bool:
+    path: str = scope["path"]
+    if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
+        return True
+    # The GraphiQL page: a GET without a query executes nothing. Its requests carry the key from
+    # the headers editor like any other client's.
+    return (path == GRAPHQL_PATH and scope["method"] in ("GET", "HEAD")
+            and "query" not in QueryParams(scope["query_string"]))
+
+
+def error_response(path: str, status: int, message: str, code: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """GraphQL's error shape on /graphql, so GraphiQL and GraphQL clients show it; `error` elsewhere."""
+    body: dict[str, Any] = ({"errors": [{"message": message, "extensions": {"code": code}}]}
+                            if path == GRAPHQL_PATH else {"error": message})
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+class RequireApiKey:
+    """Refuses with 401 any HTTP request outside the open paths that lacks a valid, unrevoked key;
+    the key that passed is left in the request's state for the GraphQL context.
+
+    WebSockets pass: a subscription presents its key in connection_init (see service.app)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or _is_open(scope):
+            await self.app(scope, receive, send)
+            return
+        checker: KeyChecker = scope["app"].state.keys
+        presented = presented_key(Headers(scope=scope))
+        try:
+            key = await checker.authenticate(presented)
+        except Unauthenticated as refused:
+            message = str(refused)
+            log_refusal(f"{scope['method']} {scope['path']}", presented, message)
+            challenge = 'Bearer realm="accountgraph"'
+            if message in (INVALID, REVOKED):
+                challenge += ', error="invalid_token"'
+            response = error_response(scope["path"], 401, message, "UNAUTHENTICATED", {"WWW-Authenticate": challenge})
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})["api_key"] = key
+        await self.app(scope, receive, send)
+
+
+class LimitBody:
+    """413 for a request body over `limit` bytes on the paths that take one, before it is parsed.
+
+    An oversized body is read on (and dropped) up to `drain` bytes before the answer, so a client
+    still writing it reads the 413 instead of a reset connection."""
+
+    def __init__(self, app: ASGIApp, limit: int, drain_factor: int = 8) -> None:
+        self.app = app
+        self.limit = limit
+        self.drain = limit * drain_factor
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in BODY_LIMITED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.drain:
+            await self._too_large(scope, receive, send)  # not worth reading
+            return
+        body = await self._read(receive)
+        if body is None:
+            await self._too_large(scope, receive, send)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    async def _read(self, receive: Receive) -> bytes | None:
+        """The body if it has at most `limit` bytes; else None, once it was read to its end (or to
+        `drain` bytes, or the client left)."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size <= self.limit:
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks) if size <= self.limit else None
+            if size > self.drain:
+                return None
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        mib = f" ({self.limit / (1 << 20):g} MiB)" if self.limit % (1 << 18) == 0 else ""
+        message = f"the request body may have at most {self.limit} bytes{mib}"
+        await error_response(scope["path"], 413, message, "BODY_TOO_LARGE")(scope, receive, send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
+

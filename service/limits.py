@@ -1,0 +1,15 @@
+"""The limits of the API, with their defaults; the settings (service.config) may change each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ApiLimits:
+    max_depth: int = 12            # nesting of fields in a GraphQL operation (introspection not counted)
+    max_aliases: int = 30          # aliased fields in a GraphQL document: each runs its resolver again
+    max_tokens: int = 10_000       # lexical tokens of a GraphQL document, enforced while parsing
+    introspection: bool = True     # the schema may be introspected (GraphiQL needs it; off in production)
+    max_body_bytes: int = 1 << 20  # body of POST /graphql and POST /events
+    query_timeout_seconds: float | None = 30.0  # every Neo4j transaction of the service
