@@ -1,10 +1,10 @@
 // name: segment_member_page
 // A page of a saved segment's members (as of its last evaluation, kept current live), in email order after a cursor.
-MATCH (:Segment {id: $id})<-[member:IN_SEGMENT]-(p:Person)
+MATCH (:Segment {id: $id})<-[:IN_SEGMENT]-(p:Person)
 WHERE $after IS NULL OR p.email > $after
-WITH p, member
+WITH p
 ORDER BY p.email
 LIMIT $first
-RETURN p {.email, .firstName, .lastName, .title,
-          knownAs: [(p)-[k:KNOWN_IN]->(s:Source) | {source: s.name, sourceKey: k.sourceKey}]} AS person,
-       member.since AS since
+// One record with the page: the driver reads one message instead of one per person.
+RETURN collect(p {.email, .firstName, .lastName, .title,
+                  knownAs: [(p)-[k:KNOWN_IN]->(s:Source) | {source: s.name, sourceKey: k.sourceKey}]}) AS people

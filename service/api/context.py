@@ -45,6 +45,8 @@ class Loaders:
 
     async def _people(self, emails: list[str]) -> list[dict[str, Any] | None]:
         found = _by_key(await self.graph.read("people_by_email", emails=emails), "email", "person")
+        for email, person in found.items():  # the same query brought their accounts: no second round trip
+            self.accounts_of_person.prime(email, person["accounts"])
         return [found.get(email) for email in emails]
 
     async def _accounts(self, keys: list[AccountKey]) -> list[dict[str, Any] | None]:

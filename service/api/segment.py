@@ -183,8 +183,8 @@ class Segment:
                                   "(a stored read, no evaluation), in email order; at most 500 a page.")
     async def members(self, info: strawberry.Info[Context, None], first: int = 100, after: str | None = None) -> PersonPage:
         rows, has_next = await engine.current_members(info.context.graph, str(self.id), first, decode_cursor(after))
-        return PersonPage(people=[Person.from_row(row["person"]) for row in rows],
-                          end_cursor=encode_cursor(rows[-1]["person"]["email"]) if rows else None,
+        return PersonPage(people=[Person.from_row(row) for row in rows],
+                          end_cursor=encode_cursor(rows[-1]["email"]) if rows else None,
                           has_next_page=has_next)
 
     @strawberry.field(description="Every activation of this segment, newest first.")
