@@ -78,7 +78,12 @@ class Figures:
 
 def export_for(people: int, seed: int, as_of: date) -> tuple[Path, float | None]:
     """The cached export for `people`, generated if missing; (folder, generation seconds or None)."""
-    root = CACHE / str(people)
+    return export(CACHE / str(people), people, seed, as_of)
+
+
+def export(root: Path, people: int, seed: int, as_of: date) -> tuple[Path, float | None]:
+    """The export in `root`, generated there unless a complete one is there; (root, generation
+    seconds or None if it was there)."""
     if (root / MANIFEST).exists():  # written last: a complete tree
         return root, None
     shutil.rmtree(root, ignore_errors=True)
@@ -88,11 +93,11 @@ def export_for(people: int, seed: int, as_of: date) -> tuple[Path, float | None]
 
 
 @contextmanager
-def throwaway_neo4j() -> Iterator[LocalNeo4j]:
+def throwaway_neo4j(heap: str = HEAP, pagecache: str = PAGECACHE) -> Iterator[LocalNeo4j]:
     """A local Neo4j on free loopback ports in a temporary home, removed afterwards."""
     home = Path(tempfile.mkdtemp(prefix="accountgraph-bench-"))
     server = LocalNeo4j(lib=install(get_settings().neo4j_home), home=home, bolt_port=free_port(),
-                        http_port=free_port(), password=PASSWORD, heap=HEAP, pagecache=PAGECACHE)
+                        http_port=free_port(), password=PASSWORD, heap=heap, pagecache=pagecache)
     server.start()
     try:
         yield server

@@ -67,10 +67,10 @@ import httpx
 import websockets
 from pydantic import SecretStr
 
-from benchmarks.ingest import CLOCK_TICKS, HEAP, PAGECACHE, PASSWORD, cpu_seconds, graph_counts, query_timer, throwaway_neo4j
+from benchmarks.ingest import CLOCK_TICKS, export, HEAP, PAGECACHE, PASSWORD, cpu_seconds, graph_counts, query_timer, throwaway_neo4j
 from service.config import PROJECT_ROOT
 from service.database import Graph, Neo4jConnection
-from service.generate import MANIFEST, NEW_PRODUCT_PAGE, generate
+from service.generate import MANIFEST, NEW_PRODUCT_PAGE
 from service.ingest.pipeline import ingest_path, ingest_tables
 from service.ingest.readers import RawTable
 from service.ingest.specs import OPPORTUNITIES, WEB_VISITS
@@ -109,11 +109,7 @@ def export_for(people: int, seed: int, today: date) -> tuple[Path, float | None]
             as_of = tomllib.loads((root / MANIFEST).read_text())["as_of"]
             if 0 <= (today - as_of).days <= FRESH_EXPORT_DAYS:
                 return root, None
-    root = CACHE / f"realtime-{people}"
-    shutil.rmtree(root, ignore_errors=True)
-    started = time.perf_counter()
-    print(generate(root, people, seed, today), flush=True)
-    return root, time.perf_counter() - started
+    return export(CACHE / f"realtime-{people}", people, seed, today)
 
 
 async def ingest_all(graph: Graph, root: Path) -> dict[str, Any]:
@@ -216,12 +212,17 @@ async def save_segment(graph: Graph, seed: int) -> tuple[str, Candidates]:
 
 
 @contextmanager
-def service(server: LocalNeo4j, log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`python -m service.cli serve` against the throwaway Neo4j, on a free port; stopped on exit."""
+def service(server: LocalNeo4j, log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], dict[str, str]]]:
+    """`python -m service.cli serve` against the throwaway Neo4j, on a free port, with an admin key
+    made for the run (yielded as the headers to send); stopped on exit."""
     port = free_port()
     env = {**os.environ, "NEO4J_URI": server.uri, "NEO4J_USER": "neo4j", "NEO4J_PASSWORD": PASSWORD,
            "NEO4J_DATABASE": "neo4j", "HOST": "127.0.0.1", "PORT": str(port),
            "LIVE_POLL_SECONDS": "1", "LIVE_SWEEP_SECONDS": "60"}
+    key = subprocess.run([sys.executable, "-m", "service.cli", "key", "create", "--name", f"benchmark {port}",
+                          "--scope", "admin"], cwd=PROJECT_ROOT, env=env, check=True, capture_output=True,
+                         text=True).stdout.strip()
+    headers = {"Authorization": f"Bearer {key}"}
     with log.open("wb") as output:
         process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], cwd=PROJECT_ROOT, env=env,
                                    stdout=output, stderr=subprocess.STDOUT)
@@ -239,7 +240,7 @@ def service(server: LocalNeo4j, log: Path) -> Iterator[tuple[str, subprocess.Pop
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the service was not ready within 60 s; see {log}")
             time.sleep(0.2)
-        yield url, process
+        yield url, process, headers
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)  # uvicorn shuts down cleanly (the live loop is cancelled)
@@ -406,8 +407,9 @@ class Event:
 class Subscriber:
     """One graphql-transport-ws subscription to audienceChanges(segmentId); every message timed."""
 
-    def __init__(self, url: str, segment_id: str) -> None:
+    def __init__(self, url: str, segment_id: str, headers: dict[str, str]) -> None:
         self.url = url.replace("http", "ws", 1) + "/graphql"
+        self.headers = headers
         self.segment_id = segment_id
         self.owners: dict[str, Event] = {}  # email -> the event that should bring them in
         self.unexpected: list[dict[str, Any]] = []
@@ -417,7 +419,7 @@ class Subscriber:
 
     async def start(self) -> None:
         self._socket = await websockets.connect(self.url, subprotocols=["graphql-transport-ws"], max_queue=None)
-        await self._socket.send(json.dumps({"type": "connection_init"}))
+        await self._socket.send(json.dumps({"type": "connection_init", "payload": self.headers}))
         ack = json.loads(await asyncio.wait_for(self._socket.recv(), 10))
         if ack["type"] != "connection_ack":
             raise RuntimeError(f"no connection_ack: {ack}")
@@ -856,11 +858,11 @@ async def ladder(options: Options, server: LocalNeo4j, graph: Graph, segment_id:
     steps: list[dict[str, Any]] = []
     stopped: str | None = None
     log = work / "service.log"
-    with service(server, log) as (url, process):
+    with service(server, log) as (url, process, headers):
         pids = {"neo4j": server.running_pid(), "service": process.pid, "client": os.getpid()}
-        subscriber = Subscriber(url, segment_id)
+        subscriber = Subscriber(url, segment_id, headers)
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-        async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+        async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits, headers=headers) as client:
             await subscriber.start()
             try:
                 # Warm-up (not counted): the subscription is live once one of these is heard.

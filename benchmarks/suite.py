@@ -35,14 +35,12 @@ import random
 import resource
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 import tomllib
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +49,13 @@ from pydantic import SecretStr
 
 from benchmarks import naive, neo4j_graphql, postgres
 from benchmarks.http_load import load, post
-from benchmarks.ingest import ImportFailed, cpu_seconds, graph_counts, timed_import
+from benchmarks.ingest import ImportFailed, cpu_seconds, export, graph_counts, throwaway_neo4j, timed_import
 from benchmarks.realtime import service
-from service.config import PROJECT_ROOT, get_settings
+from service.config import PROJECT_ROOT
 from service.database import Graph, Neo4jConnection
-from service.generate import MANIFEST, NEW_PRODUCT_PAGE, generate
+from service.generate import MANIFEST, NEW_PRODUCT_PAGE
 from service.queries import cypher
-from service.neo4j_server import LocalNeo4j, free_port, install, neo4j_version
+from service.neo4j_server import LocalNeo4j, free_port, neo4j_version
 from service.segments import engine, store
 from service.segments.compiler import Compiled
 from service.segments.presets import audience_rule
@@ -110,25 +108,7 @@ def export_for(people: int) -> tuple[Path, float | None]:
     for stale in CACHE.glob(f"suite-{people}-*"):
         if stale != root:
             shutil.rmtree(stale, ignore_errors=True)
-    if (root / MANIFEST).exists():
-        return root, None
-    shutil.rmtree(root, ignore_errors=True)
-    started = time.perf_counter()
-    print(generate(root, people, SEED, today), flush=True)
-    return root, time.perf_counter() - started
-
-
-@contextmanager
-def neo4j() -> Iterator[LocalNeo4j]:
-    home = Path(tempfile.mkdtemp(prefix="accountgraph-suite-"))
-    server = LocalNeo4j(lib=install(get_settings().neo4j_home), home=home, bolt_port=free_port(),
-                        http_port=free_port(), password=PASSWORD, heap=HEAP, pagecache=PAGECACHE)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(home, ignore_errors=True)
+    return export(root, people, SEED, today)
 
 
 def connect(server: LocalNeo4j) -> Graph:
@@ -315,9 +295,9 @@ async def graphql_over_http(server: LocalNeo4j, scale: Scale, segment_id: str, c
     }
     figures: dict[str, dict[str, Any]] = {name: {} for name in operations}
     answers: dict[str, Any] = {}
-    with service(server, work / "service.log") as (url, _):
+    with service(server, work / "service.log") as (url, _, headers):
         endpoint = f"{url}/graphql"
-        async with httpx.AsyncClient(timeout=120) as client:
+        async with httpx.AsyncClient(timeout=120, headers=headers) as client:
             answers["ours"] = {
                 "people": [_our_person(await post(client, endpoint, OUR_PERSON, {"email": e})) for e in emails[:CHECKED_PEOPLE]],
                 "members": [p["email"] for p in (await post(client, endpoint, OUR_MEMBERS, {"id": segment_id}))
@@ -325,7 +305,8 @@ async def graphql_over_http(server: LocalNeo4j, scale: Scale, segment_id: str, c
                 "count": (await post(client, endpoint, OUR_COUNT, {"id": segment_id}))["data"]["segment"]["now"]["count"]}
         for name, (query, _, variables, warm_up) in operations.items():
             print(f"  accountgraph {name} ...", flush=True)
-            figures[name]["accountgraph"] = (await load(endpoint, query, variables, scale.http_seconds, warm_up=warm_up)).summary()
+            figures[name]["accountgraph"] = (await load(endpoint, query, variables, scale.http_seconds, warm_up=warm_up,
+                                                        headers=headers)).summary()
     neo4j_graphql.install()
     with neo4j_graphql.serve(server.uri, "neo4j", PASSWORD, free_port()) as endpoint:
         async with httpx.AsyncClient(timeout=120) as client:
@@ -361,7 +342,7 @@ async def run_scale(scale: Scale) -> dict[str, Any]:
                     "python": platform.python_version(), "neo4j": neo4j_version(), "neo4j_heap": HEAP,
                     "neo4j_pagecache": PAGECACHE},
     }
-    with neo4j() as server, tempfile.TemporaryDirectory(prefix="accountgraph-suite-") as work:
+    with throwaway_neo4j(HEAP, PAGECACHE) as server, tempfile.TemporaryDirectory(prefix="accountgraph-suite-") as work:
         graph = connect(server)
         try:
             results["ingest"] = await ingest(graph, server, root)
