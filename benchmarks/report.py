@@ -128,14 +128,12 @@ def plot_scaling(results: list[dict[str, Any]], path: Path) -> None:
     times.grid(True, which="both", alpha=0.3)
     times.legend(fontsize=8)
     sizes = {
-        "Neo4j store on disk": [r["neo4j_store_mib"] for r in results],
+        "Neo4j data folder (store and transaction logs)": [r["neo4j_store_mib"] for r in results],
         "Neo4j peak RSS": [r["neo4j_peak_rss_mib"] for r in results],
         "Python peak RSS (import)": [r["python_peak_rss_mib"] for r in results],
-        "PostgreSQL peak RSS": [r["postgres"].get("peak_rss_mib") for r in results],
     }
     for label, values in sizes.items():
-        if all(v is not None for v in values):
-            memory.plot(people, values, marker="o", label=label)
+        memory.plot(people, values, marker="o", label=label)
     memory.set(xscale="log", yscale="log", xlabel="people", ylabel="MiB", title="Memory and disk by scale")
     memory.grid(True, which="both", alpha=0.3)
     memory.legend(fontsize=8)
@@ -185,6 +183,9 @@ def markdown(results: list[dict[str, Any]]) -> str:
         "| goal | measured | met |",
         "|---|---|---|",
         *(f"| {goal} | {measured} | {'yes' if met else '**no**'} |" for goal, measured, met in goals(largest)),
+        "",
+        "Why the missed goals were missed, what the query profile showed and what was tried: "
+        "[analysis.md](analysis.md).",
         "",
         "## Ingest and audience evaluation",
         "",

@@ -256,7 +256,7 @@ def postgres_audience(root: Path, scale: Scale, expected: set[str]) -> dict[str,
         return {"load": loaded,
                 "cold_s": round(cold_seconds, 4), "warm": percentiles(warm),
                 "materialized_companies_warm": percentiles(materialized),
-                "peak_rss_mib": peak_rss_mib(pg.running_pid())}
+                "postmaster_peak_rss_mib": peak_rss_mib(pg.running_pid())}
 
 
 def timed_sync(work: Callable[[], Any]) -> tuple[float, Any]:
