@@ -4,7 +4,7 @@ CALL () {
   /*ANCHOR*/
 }
 WITH p
-WHERE /*PREDICATE*/
+WHERE /*RESIDUAL*/
 MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company)
 WITH c, count(DISTINCT p) AS members
 ORDER BY members DESC, c.id

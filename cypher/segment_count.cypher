@@ -4,5 +4,5 @@ CALL () {
   /*ANCHOR*/
 }
 WITH p
-WHERE /*PREDICATE*/
+WHERE /*RESIDUAL*/
 RETURN count(p) AS count

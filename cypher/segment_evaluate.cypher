@@ -5,7 +5,7 @@ CALL () {
     /*ANCHOR*/
   }
   WITH p
-  WHERE /*PREDICATE*/
+  WHERE /*RESIDUAL*/
   RETURN collect(p) AS members
 }
 MATCH (s:Segment {id: $segmentId})

@@ -4,7 +4,7 @@ CALL () {
   /*ANCHOR*/
 }
 WITH p
-WHERE ($after IS NULL OR p.email > $after) AND /*PREDICATE*/
+WHERE ($after IS NULL OR p.email > $after) AND /*RESIDUAL*/
 WITH p ORDER BY p.email LIMIT $first
 RETURN p.email AS email, [
   /*EVIDENCE*/

@@ -1,5 +1,6 @@
 """Compiles a rule to Cypher: a predicate on the person `p`, an anchor that finds candidates
-through an index where the rule allows, and one evidence expression per condition.
+through an index where the rule allows, the residual predicate the candidates must still pass,
+and one evidence expression per condition.
 
 Only fixed text is written into the Cypher: labels, relationship types and property names come
 from the allow-lists in rules.py, and every value the user gave travels as a parameter.
@@ -28,14 +29,16 @@ MEMBERSHIPS = {"campaign": ("MEMBER_OF", "Campaign"), "list": ("ON_LIST", "Marke
 
 @dataclass
 class Compiled:
-    predicate: str
-    anchor: str
+    predicate: str  # the whole rule, on any person `p` (for templates that bring their own people)
+    anchor: str  # the candidates: every member, and people the residual still has to filter out
+    residual: str  # the predicate less the conditions the anchor already guarantees
     evidence: list[str]
     parameters: dict[str, Any] = field(default_factory=dict)
 
     def render(self, template: str) -> str:
         return (template.replace("/*ANCHOR*/", self.anchor)
                 .replace("/*PREDICATE*/", self.predicate)
+                .replace("/*RESIDUAL*/", self.residual)
                 .replace("/*EVIDENCE*/", ",\n  ".join(self.evidence) or ""))
 
 
@@ -135,7 +138,8 @@ class _Compiler:
                     f"RETURN DISTINCT a {ACCOUNT_MAP % 'a'} ORDER BY a.source, a.sourceKey }}, visits: [], memberships: []")
         return condition, evidence
 
-    def opportunities(self, rule: OpportunityCondition) -> tuple[str, str]:
+    def company_value(self, rule: OpportunityCondition) -> str:
+        """The aggregate of the opportunities of company `c` over all its accounts."""
         filters = {"WON": ["o.isWon"], "LOST": ["o.isClosed", "NOT o.isWon"], "OPEN": ["NOT o.isClosed"], "ANY": []}[rule.status]
         if rule.stages:
             filters.append(f"o.stage IN {self.parameter(list(rule.stages))}")
@@ -148,11 +152,14 @@ class _Compiler:
             filters.append("o.closeDate <= date()")
         where = f" WHERE {' AND '.join(filters)}" if filters else ""
         opportunities = f"COLLECT {{ MATCH (c)<-[:PART_OF]-(:Account)-[:HAS_OPPORTUNITY]->(o:Opportunity){where} RETURN DISTINCT o }}"
-        value = {
+        return {
             "SUM": f"reduce(total = 0.0, o IN {opportunities} | total + o.amount)",
             "COUNT": f"size({opportunities})",
             "MAX": f"reduce(top = null, o IN {opportunities} | CASE WHEN top IS NULL OR o.amount > top THEN o.amount ELSE top END)",
         }[rule.aggregate]
+
+    def opportunities(self, rule: OpportunityCondition) -> tuple[str, str]:
+        value = self.company_value(rule)
         test = self.number_test(value, rule.test)
         condition = f"EXISTS {{ MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company) WHERE {test} }}"
         evidence = (
@@ -196,21 +203,46 @@ class _Compiler:
                     f"RETURN {{kind: '{rule.kind}', source: x.source, id: x.sourceKey, name: x.name, status: m.status}} }}")
         return condition, evidence
 
-    def anchor(self, rule: Rule) -> str:
-        """Candidates through an index when a top-level condition allows; else every person.
+    def anchor(self, rule: Rule) -> tuple[str, str]:
+        """The candidates, through an index when a top-level condition allows (else every person),
+        and the residual predicate: the conditions the candidates are not yet known to pass.
 
-        The full predicate is applied to the candidates afterwards, so an anchor only has to
-        find a superset of the members.
+        A visit condition anchors on the visits' index; a campaign or list membership on the
+        membership. A company opportunity condition then keeps the candidates' companies that pass
+        it (each company's total computed once, however many candidates it has), or, with no
+        other anchor, is the anchor itself: every company, then its people.
         """
         parts = rule.parts if isinstance(rule, All) else (rule,)
+        guaranteed: list[Rule] = []
+        clauses: list[str] = []
         visits = [p for p in parts if isinstance(p, VisitCondition) and p.match in ("EXACT", "PREFIX")]
-        if visits:
-            return (f"MATCH (v:WebVisit) WHERE {self.visit_filters(visits[0])} "
-                    "MATCH (p:Person)-[:VISITED]->(v) RETURN DISTINCT p")
         memberships = [p for p in parts if isinstance(p, MembershipCondition)]
-        if memberships:
-            return f"MATCH {self.membership_pattern(memberships[0])} RETURN DISTINCT p"
-        return SCAN_ANCHOR
+        companies = [p for p in parts if isinstance(p, OpportunityCondition)]
+        if visits:
+            clauses.append(f"MATCH (v:WebVisit) WHERE {self.visit_filters(visits[0])} "
+                           "MATCH (p:Person)-[:VISITED]->(v) WITH DISTINCT p")
+            if visits[0].min_count <= 1:
+                guaranteed.append(visits[0])
+        elif memberships:
+            pattern = self.membership_pattern(memberships[0])
+            where = f" WHERE toLower(m.status) = {self.parameter(memberships[0].status.lower())}" if memberships[0].status else ""
+            clauses.append(f"MATCH {pattern}{where} WITH DISTINCT p")
+            guaranteed.append(memberships[0])
+        if companies:
+            test = self.number_test(self.company_value(companies[0]), companies[0].test)
+            if clauses:
+                clauses.append("MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company) "
+                               f"WITH c, collect(DISTINCT p) AS people WHERE {test} "
+                               "UNWIND people AS p WITH DISTINCT p")
+            else:
+                clauses.append(f"MATCH (c:Company) WHERE {test} "
+                               "MATCH (c)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(p:Person) WITH DISTINCT p")
+            guaranteed.append(companies[0])
+        if not clauses:
+            return SCAN_ANCHOR, self.predicate(rule, "", explain=False)
+        rest = [part for part in parts if not any(part is done for done in guaranteed)]
+        residual = self.predicate(All(tuple(rest)), "", explain=False) if rest else "true"
+        return " ".join(clauses) + " RETURN p", residual
 
 
 def _person_property(field_name: str) -> str:
@@ -231,4 +263,5 @@ def compile_rule(rule: Rule, saved_rules: Callable[[str], Rule], own_id: str | N
     compiler = _Compiler(saved_rules)
     compiler.segments = [own_id] if own_id else []
     predicate = compiler.predicate(rule, "")
-    return Compiled(predicate, compiler.anchor(rule), compiler.evidence, compiler.parameters)
+    anchor, residual = compiler.anchor(rule)
+    return Compiled(predicate, anchor, residual, compiler.evidence, compiler.parameters)
