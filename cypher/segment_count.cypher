@@ -1,5 +1,5 @@
 // name: segment_count
-// How many people a compiled rule selects (the rule's anchor and predicate are filled in by the compiler).
+// How many people a compiled rule selects (the rule's anchor and residual predicate are filled in by the compiler).
 CALL () {
   /*ANCHOR*/
 }
