@@ -39,15 +39,15 @@ def _ratio(slow: float, fast: float) -> str:
 
 
 def scale_table(results: list[dict[str, Any]]) -> list[str]:
-    lines = ["| scale | people | rows imported | ingest s | rows/s | nodes+rels/s | members | cold s | warm p50 s | "
+    lines = ["| scale | commit | people | rows imported | ingest s | rows/s | nodes+rels/s | members | cold s | warm p50 s | "
              "warm p95 s | count warm p50 s | explained members warm p50 s | naive s (queries) | naive / warm | PostgreSQL cold s | PostgreSQL warm p50 s | "
              "PostgreSQL / warm | PostgreSQL load s |",
-             "|---" * 18 + "|"]
+             "|---" * 19 + "|"]
     for r in results:
         ingest, audience, naive, pg = r["ingest"], r["audience"], r["naive"], r["postgres"]
         warm = audience["warm"]["p50_s"]
         lines.append(
-            f"| {r['scale']} | {r['people']:,} | {ingest['rows']:,} | {_s(ingest['seconds'])} | {ingest['rows_per_second']:,} | "
+            f"| {r['scale']} | {r.get('commit', '-')} | {r['people']:,} | {ingest['rows']:,} | {_s(ingest['seconds'])} | {ingest['rows_per_second']:,} | "
             f"{ingest['elements_per_second']:,} | {audience['members']:,} | {_s(audience['cold_s'])} | {_s(warm)} | "
             f"{_s(audience['warm']['p95_s'])} | {_s(audience['count_warm']['p50_s'])} | "
             f"{_s(audience['explained_members_warm']['p50_s'])} | "

@@ -35,6 +35,7 @@ import random
 import resource
 import shutil
 import statistics
+import subprocess
 import tempfile
 import time
 import tomllib
@@ -109,6 +110,13 @@ def export_for(people: int) -> tuple[Path, float | None]:
         if stale != root:
             shutil.rmtree(stale, ignore_errors=True)
     return export(root, people, SEED, today)
+
+
+def commit() -> str:
+    """The code measured: the commit, marked when the working tree differs from it."""
+    def git(*arguments: str) -> str:
+        return subprocess.run(["git", *arguments], cwd=PROJECT_ROOT, capture_output=True, text=True).stdout.strip()
+    return git("rev-parse", "--short", "HEAD") + (" (modified)" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
 def connect(server: LocalNeo4j) -> Graph:
@@ -335,7 +343,8 @@ async def run_scale(scale: Scale) -> dict[str, Any]:
     print(f"== scale {scale.name}: {scale.people:,} people", flush=True)
     root, generation_seconds = export_for(scale.people)
     results: dict[str, Any] = {
-        "scale": scale.name, "people": scale.people, "as_of": tomllib.loads((root / MANIFEST).read_text())["as_of"],
+        "scale": scale.name, "people": scale.people, "commit": commit(),
+        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "as_of": tomllib.loads((root / MANIFEST).read_text())["as_of"],
         "generated_seconds": generation_seconds,
         "rule": {"minCompanyWonAmount": AMOUNT, "visitedPage": NEW_PRODUCT_PAGE, "withinDays": WITHIN_DAYS},
         "machine": {"cpus": os.cpu_count(), "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
