@@ -2,7 +2,9 @@
 endpoint, health and readiness; and the live loop that keeps saved segments current.
 
 Every request that reads or changes data needs an API key (service.auth.http); subscriptions
-present theirs in connection_init."""
+present theirs in connection_init. The service starts without Neo4j and follows it going away and
+coming back (docs/reliability.md): /healthz answers at once, /readyz once the schema is applied and
+Neo4j answers, and requests that need Neo4j while it is out of reach get 503."""
 
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import asdict
 from pathlib import Path
 
-from neo4j.exceptions import Neo4jError, ServiceUnavailable
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -30,16 +31,18 @@ from service.api.schema import build_schema
 from service.auth.http import LimitBody, RequireApiKey, log_refusal, presented_key
 from service.auth.keys import Scope
 from service.auth.store import KeyChecker, Unauthenticated
-from service.database import Graph, Neo4jConnection, QueryTimeout
+from service.database import SERVICE_DRIVER, DatabaseUnavailable, DriverTimeouts, Graph, Neo4jConnection, QueryTimeout
 from service.graphiql import OfflineGraphQL, asset_route
 from service.ingest.errors import ImportRejected
 from service.ingest.events import event_tables
 from service.ingest.pipeline import ingest_tables
 from service.limits import ApiLimits
+from service.readiness import Readiness
 from service.realtime.broker import Broker
 from service.realtime.live import LiveAudiences
 
 log = logging.getLogger("accountgraph")
+RETRY_AFTER = {"Retry-After": "5"}
 EXAMPLE_QUERY = (Path(__file__).parent / "api" / "example_query.graphql").read_text()
 
 
@@ -61,6 +64,9 @@ class GraphQLApp(OfflineGraphQL):
         except Unauthenticated as refused:
             log_refusal("WebSocket /graphql", presented, str(refused))
             raise ConnectionRejectionError() from None
+        except DatabaseUnavailable as unavailable:  # the key cannot be checked: the socket is closed (4403)
+            log.warning("WebSocket /graphql refused: %s", unavailable)
+            raise ConnectionRejectionError() from None
         return UNSET
 
 
@@ -78,8 +84,8 @@ async def events(request: Request) -> JSONResponse:
     except ImportRejected as rejected:
         return JSONResponse({"error": "rejected, nothing written",
                              "errors": [asdict(e) for e in rejected.errors[:100]]}, status_code=400)
-    except QueryTimeout as stopped:
-        return JSONResponse({"error": str(stopped)}, status_code=503)
+    except (QueryTimeout, DatabaseUnavailable) as stopped:
+        return JSONResponse({"error": str(stopped)}, status_code=503, headers=RETRY_AFTER)
     request.app.state.live.wake()
     return JSONResponse({"source": report.source, "records": report.rows, "seconds": round(report.seconds, 4)})
 
@@ -89,11 +95,9 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    try:
-        await request.app.state.graph.ping()
-    except (ServiceUnavailable, Neo4jError, OSError) as error:
-        return JSONResponse({"status": "unavailable", "neo4j": type(error).__name__}, status_code=503)
-    return JSONResponse({"status": "ready"})
+    """200 once the schema is applied and Neo4j answers a ping (one attempt, a few seconds at most)."""
+    ready, body = await request.app.state.readiness.check()
+    return JSONResponse(body, status_code=200 if ready else 503, headers=None if ready else RETRY_AFTER)
 
 
 async def home(request: Request) -> RedirectResponse:
@@ -101,26 +105,27 @@ async def home(request: Request) -> RedirectResponse:
 
 
 def create_app(connection: Neo4jConnection, poll_seconds: float = 1.0, sweep_seconds: float = 60.0,
-               limits: ApiLimits = ApiLimits()) -> Starlette:
+               limits: ApiLimits = ApiLimits(), driver: DriverTimeouts = SERVICE_DRIVER) -> Starlette:
     graphql = GraphQLApp(build_schema(limits), default_query=EXAMPLE_QUERY,
                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.graph = Graph(connection, timeout_seconds=limits.query_timeout_seconds)
+        app.state.graph = Graph(connection, timeout_seconds=limits.query_timeout_seconds, driver=driver)
         app.state.keys = KeyChecker(app.state.graph)
         app.state.live = LiveAudiences(app.state.graph, Broker(), poll_seconds, sweep_seconds)
-        try:
-            await app.state.graph.migrate()
-        except (ServiceUnavailable, OSError) as error:
-            log.warning("Neo4j not reachable at start-up (%s); /readyz will say when it is", type(error).__name__)
-        loop = asyncio.create_task(app.state.live.run(), name="live audiences")
+        # Nothing here waits for Neo4j: the schema is applied in the background, retried until it works.
+        app.state.readiness = Readiness(app.state.graph)
+        tasks = [asyncio.create_task(app.state.readiness.run(), name="schema"),
+                 asyncio.create_task(app.state.live.run(), name="live audiences")]
         try:
             yield
         finally:
-            loop.cancel()
-            with suppress(asyncio.CancelledError):
-                await loop
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with suppress(asyncio.CancelledError):
+                    await task
             await app.state.graph.close()
 
     return Starlette(

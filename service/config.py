@@ -6,6 +6,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.timeouts import SERVICE_DRIVER, DriverTimeouts
 from service.limits import ApiLimits
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +41,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(ApiLimits.max_body_bytes, gt=0)
     neo4j_query_timeout_seconds: float = Field(30.0, gt=0)
 
+    # How long the service waits for Neo4j (docs/reliability.md): to open a connection, to get one
+    # from the pool, and for retries of a transaction on transient errors (imports by the CLI retry
+    # for 30 s). When Neo4j is down a request is answered 503 within about retry + 1 s.
+    neo4j_connect_timeout_seconds: float = Field(SERVICE_DRIVER.connect_seconds, gt=0)
+    neo4j_acquire_timeout_seconds: float = Field(SERVICE_DRIVER.acquire_seconds, gt=0)
+    neo4j_retry_seconds: float = Field(SERVICE_DRIVER.retry_seconds, ge=0)
+
     # Where `accountgraph run` (the demo) keeps its development API key, readable by the owner only.
     dev_key_file: Path = PROJECT_ROOT / ".cache" / "dev-api-key"
 
@@ -49,11 +57,16 @@ class Settings(BaseSettings):
     # Where activations to file destinations (Marketo lists, LinkedIn audiences) are written.
     exports_dir: Path = PROJECT_ROOT / "exports"
 
-
     def limits(self) -> ApiLimits:
         return ApiLimits(max_depth=self.graphql_max_depth, max_aliases=self.graphql_max_aliases,
                          max_tokens=self.graphql_max_tokens, introspection=self.graphql_introspection,
                          max_body_bytes=self.max_body_bytes, query_timeout_seconds=self.neo4j_query_timeout_seconds)
+
+    def driver_timeouts(self) -> DriverTimeouts:
+        """The service's; commands that import keep the driver's 30 s of retries (DriverTimeouts())."""
+        return DriverTimeouts(connect_seconds=self.neo4j_connect_timeout_seconds,
+                              acquire_seconds=self.neo4j_acquire_timeout_seconds,
+                              retry_seconds=self.neo4j_retry_seconds)
 
 
 @lru_cache

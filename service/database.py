@@ -1,17 +1,26 @@
-"""The Neo4j driver: one async driver per process, every call names its database and routing."""
+"""The Neo4j driver: one async driver per process, every call names its database and routing.
+
+Every transaction is a managed one (the driver retries it on transient errors: a deadlock, a lost
+connection, a leader switch) except the schema statements and the readiness ping. Failures to reach
+Neo4j become DatabaseUnavailable, a transaction stopped for taking too long QueryTimeout.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from neo4j import AsyncDriver, AsyncGraphDatabase, Query, RoutingControl, unit_of_work
-from neo4j.exceptions import ClientError
+from neo4j import READ_ACCESS, AsyncDriver, AsyncGraphDatabase, Query, RoutingControl, unit_of_work
+from neo4j.exceptions import ClientError, ConnectionPoolError, ServiceUnavailable, SessionExpired, TransientError
 from pydantic import SecretStr
 
 from service.queries import cypher, queries
+from service.timeouts import SERVICE_DRIVER, DriverTimeouts
+
+__all__ = ["SERVICE_DRIVER", "DatabaseUnavailable", "DriverTimeouts", "Graph", "Neo4jConnection", "QueryTimeout"]
 
 T = TypeVar("T")
 
@@ -31,6 +40,23 @@ class QueryTimeout(RuntimeError):
         self.seconds = seconds
 
 
+class DatabaseUnavailable(RuntimeError):
+    """Neo4j could not be reached (down, restarting, or no connection free) within the driver's
+    time limits, retries included. GraphQL answers it with this code, HTTP with 503."""
+
+    extensions = {"code": "DATABASE_UNAVAILABLE"}  # graphql-core copies it into the error
+
+    def __init__(self) -> None:
+        super().__init__("the database (Neo4j) is unavailable; try again shortly")
+
+
+# Neo4j answers but its database is not open yet (starting, recovering after a crash).
+STARTING_CODE = "Neo.TransientError.General.DatabaseUnavailable"
+# What the driver raises when Neo4j cannot be reached, after its retries (IncompleteCommit, a
+# connection lost while committing, is a ServiceUnavailable: the commit may or may not have happened).
+UNREACHABLE = (ServiceUnavailable, SessionExpired, ConnectionPoolError, OSError)
+
+
 @dataclass(frozen=True)
 class Neo4jConnection:
     uri: str
@@ -46,14 +72,19 @@ class Graph:
     NEO4J_QUERY_TIMEOUT_SECONDS); None leaves only the server's own timeout, as for bulk imports.
     """
 
-    def __init__(self, connection: Neo4jConnection, timeout_seconds: float | None = None) -> None:
+    def __init__(self, connection: Neo4jConnection, timeout_seconds: float | None = None,
+                 driver: DriverTimeouts = DriverTimeouts()) -> None:
         self.connection = connection
         self.database = connection.database
         self.timeout = timeout_seconds
+        self.timeouts = driver
         self.driver: AsyncDriver = AsyncGraphDatabase.driver(
             connection.uri, auth=(connection.user, connection.password.get_secret_value()),
             # A rule may name a relationship type no import has created yet: that is not worth a warning.
             notifications_disabled_classifications=["UNRECOGNIZED"],
+            connection_timeout=driver.connect_seconds,
+            connection_acquisition_timeout=driver.acquire_seconds,
+            max_transaction_retry_time=driver.retry_seconds,
         )
 
     async def close(self) -> None:
@@ -74,33 +105,46 @@ class Graph:
 
     async def write_work(self, work: Callable[..., Awaitable[T]], *arguments: Any) -> T:
         """Run work(tx, *arguments) in one managed write transaction (retried on transient errors)."""
-        async with self.driver.session(database=self.database) as session:
-            with self._timeouts():
+        with self._errors():
+            async with self.driver.session(database=self.database) as session:
                 return await session.execute_write(unit_of_work(timeout=self.timeout)(work), *arguments)
 
     async def ping(self) -> None:
-        await self._execute("RETURN 1", {}, RoutingControl.READ)
+        """One attempt, not retried (a readiness probe must answer at once), bounded by connect_seconds
+        even when Neo4j accepts connections but does not answer."""
+        with self._errors():
+            async with asyncio.timeout(self.timeouts.connect_seconds):
+                async with self.driver.session(database=self.database, default_access_mode=READ_ACCESS) as session:
+                    await (await session.run("RETURN 1")).consume()
 
     async def migrate(self) -> None:
-        """Apply the constraints and indexes of cypher/schema.cypher; each is IF NOT EXISTS."""
-        async with self.driver.session(database=self.database) as session:
-            for statement in queries()["schema"].statements():
-                with self._timeouts():
+        """Apply the constraints and indexes of cypher/schema.cypher; each is IF NOT EXISTS, so a
+        migration cut short is completed by running it again (the service retries it until it works)."""
+        with self._errors():
+            async with self.driver.session(database=self.database) as session:
+                for statement in queries()["schema"].statements():
                     await (await session.run(Query(statement, timeout=self.timeout))).consume()
 
     async def _execute(self, text: str, parameters: dict[str, Any], routing: RoutingControl) -> list[dict[str, Any]]:
-        with self._timeouts():
+        with self._errors():
             records, _, _ = await self.driver.execute_query(
                 Query(text, timeout=self.timeout), parameters, database_=self.database, routing_=routing
             )
         return [record.data() for record in records]
 
     @contextmanager
-    def _timeouts(self) -> Iterator[None]:
-        """A transaction Neo4j stopped for taking too long becomes a QueryTimeout saying so."""
+    def _errors(self) -> Iterator[None]:
+        """A transaction Neo4j stopped for taking too long becomes a QueryTimeout saying so; Neo4j out
+        of reach (after the driver's retries) a DatabaseUnavailable."""
         try:
             yield
         except ClientError as error:
             if error.code in TIMEOUT_CODES:
                 raise QueryTimeout(self.timeout) from None
             raise
+        except TransientError as error:  # still failing once the driver's retries are spent
+            if error.code == STARTING_CODE:
+                raise DatabaseUnavailable() from error
+            raise
+        except UNREACHABLE as error:  # OSError includes the TimeoutError of the ping's own bound
+            raise DatabaseUnavailable() from error

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import pytest_asyncio
 import uvicorn
@@ -140,7 +141,9 @@ class ServerThread:
 
     keys: ApiKeys | None = None
 
-    def __init__(self, connection: Neo4jConnection, log_level: str = "warning", **options: Any) -> None:
+    def __init__(self, connection: Neo4jConnection, log_level: str = "warning", wait_ready: bool = True,
+                 **options: Any) -> None:
+        self.wait_ready = wait_ready  # for /readyz: the schema is applied in the background
         self.port = free_port()
         self.app = create_app(connection, **options)
         self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level=log_level))
@@ -156,6 +159,10 @@ class ServerThread:
         while not self.server.started:
             if time.monotonic() > deadline or not self.thread.is_alive():
                 raise RuntimeError("the test server did not start")
+            time.sleep(0.05)
+        while self.wait_ready and httpx.get(f"{self.url}/readyz", timeout=10).status_code != 200:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the test server did not become ready")
             time.sleep(0.05)
         return self
 

@@ -8,6 +8,7 @@ from functools import partial
 
 import strawberry
 from graphql import GraphQLError
+from starlette.responses import Response
 from strawberry.extensions import (
     AddValidationRules, DisableIntrospection, MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, SchemaExtension,
     ValidationCache,
@@ -23,7 +24,7 @@ from service.api.mutation import IngestMutation
 from service.api.query import Query as DataQuery
 from service.api.segment_mutation import SegmentMutation
 from service.api.subscription import Subscription
-from service.database import QueryTimeout
+from service.database import DatabaseUnavailable, QueryTimeout
 from service.limits import ApiLimits
 
 log = logging.getLogger("accountgraph")
@@ -38,16 +39,27 @@ EXPECTED = (ValueError, DeliveryFailed, GraphQLError)
 
 class AccountGraphSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        """Log unexpected failures only; a query stopped by the timeout is one warning line."""
+        """Log unexpected failures only; a query stopped by the timeout, or Neo4j out of reach, is one
+        warning line. Over HTTP, the latter makes the answer a 503 (the error's code says why)."""
         for error in errors:
             original = error.original_error
             if original is None or isinstance(original, EXPECTED):
                 continue
-            if isinstance(original, QueryTimeout):
+            if isinstance(original, (QueryTimeout, DatabaseUnavailable)):
                 name = execution_context.operation_name if execution_context else None
                 log.warning("GraphQL operation %s stopped: %s", name or "(anonymous)", original)
+                if isinstance(original, DatabaseUnavailable):
+                    _unavailable(execution_context)
                 continue
             StrawberryLogger.error(error, execution_context)
+
+
+def _unavailable(execution_context: ExecutionContext | None) -> None:
+    """Answer 503 with Retry-After: the sub-response strawberry's HTTP view builds its answer from."""
+    response = getattr(getattr(execution_context, "context", None), "response", None)
+    if isinstance(response, Response):
+        response.status_code = 503
+        response.headers["Retry-After"] = "5"
 
 
 def limit_extensions(limits: ApiLimits) -> list[Callable[[], SchemaExtension]]:

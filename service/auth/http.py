@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.auth.keys import parse
 from service.auth.store import INVALID, REVOKED, KeyChecker, Unauthenticated
+from service.database import DatabaseUnavailable
 
 log = logging.getLogger("accountgraph")
 
@@ -64,7 +65,8 @@ def error_response(path: str, status: int, message: str, code: str, headers: dic
 
 class RequireApiKey:
     """Refuses with 401 any HTTP request outside the open paths that lacks a valid, unrevoked key;
-    the key that passed is left in the request's state for the GraphQL context.
+    the key that passed is left in the request's state for the GraphQL context. While Neo4j, where
+    keys are kept, is out of reach, such a request is answered 503 (with Retry-After).
 
     WebSockets pass: a subscription presents its key in connection_init (see service.app)."""
 
@@ -86,6 +88,10 @@ class RequireApiKey:
             if message in (INVALID, REVOKED):
                 challenge += ', error="invalid_token"'
             response = error_response(scope["path"], 401, message, "UNAUTHENTICATED", {"WWW-Authenticate": challenge})
+            await response(scope, receive, send)
+            return
+        except DatabaseUnavailable as unavailable:
+            response = error_response(scope["path"], 503, str(unavailable), "DATABASE_UNAVAILABLE", {"Retry-After": "5"})
             await response(scope, receive, send)
             return
         scope.setdefault("state", {})["api_key"] = key

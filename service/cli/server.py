@@ -61,7 +61,8 @@ def _serve(settings: Settings, neo4j: ProvidedNeo4j, dev_key: str | None = None)
     from service.app import create_app  # the web stack is not needed by the other commands
 
     print(_banner(settings, neo4j, dev_key), flush=True)
-    app = create_app(neo4j.connection, settings.live_poll_seconds, settings.live_sweep_seconds, settings.limits())
+    app = create_app(neo4j.connection, settings.live_poll_seconds, settings.live_sweep_seconds, settings.limits(),
+                     settings.driver_timeouts())
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
 
 

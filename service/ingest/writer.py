@@ -107,9 +107,12 @@ async def write_batch(graph: Graph, batch: Batch, seen_at: datetime, progress: P
                 if progress:
                     progress(len(chunk.rows))
 
-        async with asyncio.TaskGroup() as group:  # one failing transaction cancels the others
-            for _ in range(writers):
-                group.create_task(writer())
+        try:
+            async with asyncio.TaskGroup() as group:  # one failing transaction cancels the others
+                for _ in range(writers):
+                    group.create_task(writer())
+        except ExceptionGroup as failed:  # the first failure, as a one-writer import would raise it
+            raise failed.exceptions[0] from None
         return regroup
 
     if single:

@@ -9,7 +9,7 @@ import time
 
 from service.activation.activate import forward_changes
 from service.activation.webhook import DeliveryFailed
-from service.database import Graph
+from service.database import DatabaseUnavailable, Graph
 from service.realtime.broker import AudienceChange, Broker
 from service.realtime.evaluator import BATCH, Evaluator
 
@@ -56,12 +56,20 @@ class LiveAudiences:
                 log.warning("webhook delivery for segment %s failed: %s", segment_id, error)
 
     async def run(self) -> None:
+        waiting = False  # for Neo4j: said once per outage, not every round
         while True:
             try:
                 await self.step()
+                if waiting:
+                    log.info("live evaluation resumed: Neo4j answers again")
+                    waiting = False
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the loop must outlive a failed round (Neo4j restarting, say)
+            except DatabaseUnavailable as unavailable:
+                if not waiting:
+                    log.warning("live evaluation waits for Neo4j (%s); marked people stay marked", unavailable)
+                    waiting = True
+            except Exception:  # the loop must outlive a failed round
                 log.exception("live evaluation round failed; retrying")
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
