@@ -81,7 +81,8 @@ async def events(request: Request) -> JSONResponse:
     except QueryTimeout as stopped:
         return JSONResponse({"error": str(stopped)}, status_code=503)
     request.app.state.live.wake()
-    return JSONResponse({"source": report.source, "records": report.rows, "seconds": round(report.seconds, 4)})
+    return JSONResponse({"source": report.source, "records": report.rows, "suppressed": report.suppressed,
+                         "seconds": round(report.seconds, 4)})
 
 
 async def healthz(request: Request) -> JSONResponse:
