@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import HTTPException
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -44,6 +45,16 @@ EXAMPLE_QUERY = (Path(__file__).parent / "api" / "example_query.graphql").read_t
 
 
 class GraphQLApp(OfflineGraphQL):
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON strawberry cannot take answers 400 too (not 500): nested past Python's recursion
+        limit (a 100 KB body can be), or bytes that are not UTF-8."""
+        try:
+            return json.loads(data)
+        except RecursionError:
+            raise HTTPException(400, "Unable to parse request body as JSON: nested too deeply") from None
+        except UnicodeDecodeError as error:
+            raise HTTPException(400, f"Unable to parse request body as JSON: not UTF-8 ({error.reason})") from None
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
         state = request.app.state
         # Over HTTP, RequireApiKey has checked the key (none for the open GraphiQL page, which runs
@@ -75,6 +86,10 @@ async def events(request: Request) -> JSONResponse:
         report = await ingest_tables(request.app.state.graph, source, tables)
     except json.JSONDecodeError as error:
         return JSONResponse({"error": f"not JSON: {error.msg}"}, status_code=400)
+    except UnicodeDecodeError as error:
+        return JSONResponse({"error": f"not UTF-8 ({error.reason} at byte {error.start})"}, status_code=400)
+    except RecursionError:
+        return JSONResponse({"error": "not accepted: the JSON is nested too deeply"}, status_code=400)
     except ImportRejected as rejected:
         return JSONResponse({"error": "rejected, nothing written",
                              "errors": [asdict(e) for e in rejected.errors[:100]]}, status_code=400)

@@ -12,6 +12,8 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_TEXT = 4096
 MAX_KEY = 255
+MAX_COUNT = 2**63 - 1  # Neo4j's largest integer
+BOM = "\ufeff"  # a byte-order mark inside a value: two exports joined into one file
 
 # Salesforce's standard opportunity stages.
 OPPORTUNITY_STAGES = frozenset({
@@ -31,9 +33,23 @@ def is_blank(value: Any) -> bool:
 def _string(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ValueError(f"{value!r} is not text")
-    if "\x00" in str(value):
+    text = str(value)
+    if "\x00" in text:
         raise ValueError("contains a NUL character")
-    return str(value).strip()
+    if BOM in text:
+        raise ValueError("contains a byte-order mark (U+FEFF); was a second file appended to this one?")
+    if not valid_unicode(text):
+        raise ValueError("is not valid Unicode text (it holds a lone surrogate, U+D800 to U+DFFF)")
+    return text.strip()
+
+
+def valid_unicode(text: str) -> bool:
+    """False for a string no UTF-8 can hold: JSON's "\\ud800" escapes decode to such strings."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def text(value: Any) -> str:
@@ -80,6 +96,8 @@ def count(value: Any) -> int:
     number = _number(value)
     if number < 0 or number != int(number):
         raise ValueError(f"{value!r} is not a whole number >= 0")
+    if int(number) > MAX_COUNT:
+        raise ValueError(f"{value!r} is too large (at most {MAX_COUNT})")
     return int(number)
 
 
@@ -128,7 +146,12 @@ def iso_datetime(value: Any) -> datetime:
             moment = datetime.fromisoformat(_string(value))
         except ValueError:
             raise ValueError(f"{value!r} is not an ISO 8601 date-time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    try:
+        moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"{value!r} is out of range: in UTC it falls before year 1 or after year 9999") from None
+    return moment
 
 
 def url(value: Any) -> str:
