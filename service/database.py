@@ -31,6 +31,13 @@ class QueryTimeout(RuntimeError):
         self.seconds = seconds
 
 
+class InvalidText(ValueError):
+    """A parameter the driver cannot send: text with a lone surrogate (a JSON "\\ud800" escape)."""
+
+    def __init__(self) -> None:
+        super().__init__("a value is not valid Unicode text (it holds a lone surrogate, U+D800 to U+DFFF)")
+
+
 @dataclass(frozen=True)
 class Neo4jConnection:
     uri: str
@@ -97,9 +104,12 @@ class Graph:
 
     @contextmanager
     def _timeouts(self) -> Iterator[None]:
-        """A transaction Neo4j stopped for taking too long becomes a QueryTimeout saying so."""
+        """A transaction Neo4j stopped for taking too long becomes a QueryTimeout saying so; text
+        the driver cannot encode, an InvalidText (every entry point should refuse it before)."""
         try:
             yield
+        except UnicodeEncodeError:
+            raise InvalidText() from None
         except ClientError as error:
             if error.code in TIMEOUT_CODES:
                 raise QueryTimeout(self.timeout) from None

@@ -7,6 +7,8 @@ import re
 from datetime import date, datetime, timezone
 from typing import Any
 
+from service.text import valid_unicode
+
 # Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is the sources' job.
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -42,14 +44,6 @@ def _string(value: Any) -> str:
         raise ValueError("is not valid Unicode text (it holds a lone surrogate, U+D800 to U+DFFF)")
     return text.strip()
 
-
-def valid_unicode(text: str) -> bool:
-    """False for a string no UTF-8 can hold: JSON's "\\ud800" escapes decode to such strings."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def text(value: Any) -> str:
