@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -27,6 +28,7 @@ pytestmark = pytest.mark.asyncio
 
 PAGE = "https://www.bodea.com/products/new-product"
 P2 = "p2@townsend.com"
+YESTERDAY = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
 ERASE = """mutation ($email: String!) { erasePerson(email: $email) {
   suppression person webVisits relationships { type count } suppressedIds destinations segmentsNamingEmail
   exportFiles exportLines exportFailures } }"""
@@ -40,7 +42,7 @@ EXTRA = {
     "opportunity-contact-roles.csv": "OpportunityId,PersonId,Role,IsPrimary\n0061A00001,1002,Decision Maker,true\n",
     "people.csv": "Id,Email\n1005,p5@townsend.com\n",
     "account-people.csv": "AccountId,PersonId\n0011A00001,1005\n",
-    "web-visits.csv": "Id,PersonId,Url,VisitedAt\nm1-visit-0099,1005,https://www.bodea.com/products/new-product,2099-01-01T00:00:00Z\n"
+    "web-visits.csv": f"Id,PersonId,Url,VisitedAt\nm1-visit-0099,1005,{PAGE},{YESTERDAY}\n"
                       "m1-visit-0100,1002,https://www.bodea.com/pricing,2026-11-01T00:00:00Z\n",
 }
 
@@ -95,7 +97,9 @@ async def places_holding(graph: Graph, text: str) -> list[str]:
     rows = await run_cypher(graph, """
         CALL () { MATCH (n) RETURN labels(n)[0] AS what, properties(n) AS props
                   UNION ALL MATCH ()-[r]->() RETURN type(r) AS what, properties(r) AS props }
-        WITH what, props WHERE any(k IN keys(props) WHERE toLower(toString(props[k])) CONTAINS $t)
+        WITH what, [k IN keys(props) | props[k]] AS values
+        WHERE any(v IN values WHERE CASE WHEN v IS :: LIST<ANY> THEN any(x IN v WHERE toLower(toStringOrNull(x)) CONTAINS $t)
+                                         ELSE toLower(toStringOrNull(v)) CONTAINS $t END)
         RETURN what""", t=text)
     return sorted(row["what"] for row in rows)
 
@@ -139,19 +143,19 @@ async def test_erasing_a_person_removes_them_everywhere_and_says_what_went(
     changed = sorted(name for name in after_files if after_files[name] != before_files[name])
     assert sorted(str(Path(f).relative_to(exports)) for f in answer["exportFiles"]) == changed
     assert sorted(Path(name).name for name in changed) == [
-        "linkedin-matched-audience.csv", "marketo-m1-requests.json", "marketo-m1.csv", "marketo-m2-requests.json",
-        "marketo-m2.csv"]
+        "linkedin-matched-audience.csv", "marketo-marketo-1-requests.json", "marketo-marketo-1.csv",
+        "marketo-marketo-2-requests.json", "marketo-marketo-2.csv"]
     assert answer["exportLines"] == 3 and answer["exportFailures"] == []
     p2_sha = hashlib.sha256(P2.encode()).hexdigest().encode()
     for name, content in after_files.items():
         assert b"p2@townsend.com" not in content and p2_sha not in content, name
-        if name.endswith("marketo-m1.csv"):
+        if name.endswith("marketo-marketo-1.csv"):
             assert content == b"id,email\n1005,p5@townsend.com\n"
-        if name.endswith("marketo-m1-requests.json"):
+        if name.endswith("marketo-marketo-1-requests.json"):
             assert json.loads(content) == [{"input": [{"id": 1005}]}]
-        if name.endswith("marketo-m2.csv"):
+        if name.endswith("marketo-marketo-2.csv"):
             assert content == b"id,email\n"
-        if name.endswith("marketo-m2-requests.json"):
+        if name.endswith("marketo-marketo-2-requests.json"):
             assert json.loads(content) == []
         if name.endswith("linkedin-matched-audience.csv"):
             assert content.count(b"\n") == 2 and hashlib.sha256(b"p5@townsend.com").hexdigest().encode() in content
@@ -201,7 +205,7 @@ async def test_mutations_skip_erased_people_by_email_and_by_old_id(townsend: Gra
     assert before != await snapshot(graph)
 
 
-async def test_events_skip_erased_people(townsend: Graph, live_server: str, api_keys: ApiKeys) -> None:
+async def test_events_skip_erased_people(live_server: str, townsend: Graph, api_keys: ApiKeys) -> None:
     await graphql_data(townsend, ERASE, email=P2)
     before = await snapshot(townsend)
     body = {"source": "Marketo 1", "events": [

@@ -288,7 +288,10 @@ async def longest_value(graph: Graph) -> int:
     rows = await run_cypher(graph, """
         CALL () { MATCH (n) RETURN properties(n) AS props UNION ALL MATCH ()-[r]->() RETURN properties(r) AS props }
         UNWIND keys(props) AS key
-        RETURN max(size(toString(props[key]))) AS longest""")
+        WITH props[key] AS v
+        RETURN max(CASE WHEN v IS :: LIST<ANY> THEN reduce(m = 0, x IN v | CASE WHEN size(toStringOrNull(x)) > m
+                                                                         THEN size(toStringOrNull(x)) ELSE m END)
+                        ELSE size(toStringOrNull(v)) END) AS longest""")
     return rows[0]["longest"] or 0
 
 
