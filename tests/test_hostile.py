@@ -20,6 +20,7 @@ from graphql import (
 )
 
 from service.api.schema import schema
+from service.config import get_settings
 from service.database import Graph
 from service.ingest.errors import ImportRejected
 from service.ingest.pipeline import ingest_path
@@ -234,6 +235,25 @@ def value_for(graphql_type: GraphQLType, payload: str) -> Any:
     return payload if graphql_type.name in ("String", "ID") else SCALARS[graphql_type.name]
 
 
+def selection_of(graphql_type: GraphQLType) -> str:
+    """Every scalar field that takes no required argument (so lazy resolvers, such as a preview's
+    count, run their Cypher too)."""
+    graphql_type = unwrap(graphql_type)
+    while isinstance(graphql_type, GraphQLList):
+        graphql_type = unwrap(graphql_type.of_type)
+    if not isinstance(graphql_type, GraphQLObjectType):
+        return ""
+    names = [name for name, field in graphql_type.fields.items()
+             if isinstance(unwrap_all(field.type), (GraphQLScalarType, GraphQLEnumType))
+             and not any(isinstance(argument.type, GraphQLNonNull) for argument in field.args.values())]
+    return " { __typename " + " ".join(names) + " }"
+
+
+def unwrap_all(graphql_type: GraphQLType) -> GraphQLType:
+    graphql_type = unwrap(graphql_type)
+    return unwrap_all(graphql_type.of_type) if isinstance(graphql_type, GraphQLList) else graphql_type
+
+
 def root_fields() -> dict[str, tuple[str, str]]:
     """'Query.person' -> (the operation, with a variable per argument; a selection of __typename)."""
     fields: dict[str, tuple[str, str]] = {}
@@ -242,7 +262,7 @@ def root_fields() -> dict[str, tuple[str, str]]:
         for name, field in root.fields.items():
             declared = ", ".join(f"${arg}: {argument.type}" for arg, argument in field.args.items())
             passed = ", ".join(f"{arg}: ${arg}" for arg in field.args)
-            selection = "" if isinstance(unwrap(field.type), GraphQLScalarType) else " { __typename }"
+            selection = selection_of(field.type)
             operation = (f"{kind} {'(' + declared + ')' if declared else ''} "
                          f"{{ {name}{'(' + passed + ')' if passed else ''}{selection} }}")
             fields[f"{root.name}.{name}"] = (operation, name)
@@ -305,24 +325,27 @@ def contains(before: list[Any], after: list[Any]) -> bool:
     return True
 
 
-@pytest.mark.parametrize("kind", sorted(PAYLOADS))
 @pytest.mark.parametrize("where", STRING_FIELDS)
-async def test_every_string_argument_takes_hostile_text_safely(seeded_graph: Graph, where: str, kind: str) -> None:
+async def test_every_string_argument_takes_hostile_text_safely(seeded_graph: Graph, where: str, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXPORTS_DIR", str(tmp_path / "exports"))  # erasePerson and activate write there
+    get_settings.cache_clear()
     graph = seeded_graph
     operation, field_name = ROOT_FIELDS[where]
     root, name = where.split(".")
     arguments = schema._schema.type_map[root].fields[name].args  # type: ignore[union-attr]
-    for payload in PAYLOADS[kind]:
+    for kind, payload in ((kind, payload) for kind, payloads in PAYLOADS.items() for payload in payloads):
         before = await snapshot(graph)
         variables = {arg: value_for(argument.type, payload) for arg, argument in arguments.items()}
         result = await execute_graphql(graph, operation, **variables)
-        assert not unexpected(result.errors or []), (payload[:80], unexpected(result.errors or []))
+        assert not unexpected(result.errors or []), (kind, payload[:80], unexpected(result.errors or []))
         after = await snapshot(graph)
         assert contains(before[0], after[0]) and contains(before[1], after[1]), f"{where} changed or removed data"
         labels = {label for labels, _ in after[0] for label in labels}
         assert labels <= MODEL_LABELS, labels - MODEL_LABELS
         assert await longest_value(graph) < 5000, f"{where} stored a {kind} value"
     await still_answers_in_process(graph)
+    get_settings.cache_clear()
 
 
 # ---- import files: bytes, CSV quirks, dates out of range --------------------------------------------
