@@ -47,8 +47,10 @@ FEW = settings(max_examples=30, deadline=None, suppress_health_check=[HealthChec
 # value (or a piece of Cypher built from one) reached the query text, the mark would be there.
 MARK = "\u2042"
 texts = st.text(max_size=12).map(lambda text: MARK + text)
+# Keys a rule's path can name: no '.', '[' or ']' (the path could not say where one ends).
+keys = st.text("abcXYZ_019", max_size=6).map(lambda text: MARK + text)
 junk = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**7), st.floats(), texts, st.lists(texts, max_size=2),
-                 st.dictionaries(texts, st.integers(), max_size=1))
+                 st.dictionaries(keys, st.integers(), max_size=1))
 
 
 def one_of_or_junk(allowed: Any) -> st.SearchStrategy[Any]:
@@ -80,7 +82,7 @@ LEAVES = {
     "segment": st.fixed_dictionaries({"id": texts}),
 }
 leaf = st.one_of(*(condition.map(lambda value, key=key: {key: value}) for key, condition in LEAVES.items()),
-                 st.dictionaries(st.sampled_from(sorted(LEAVES)) | texts, junk, max_size=2))
+                 st.dictionaries(st.sampled_from(sorted(LEAVES)) | keys, junk, max_size=2))
 rules = st.recursive(leaf, lambda parts: st.one_of(
     st.lists(parts, max_size=3).map(lambda listed: {"and": listed}),
     st.lists(parts, max_size=3).map(lambda listed: {"or": listed}),

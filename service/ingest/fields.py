@@ -74,6 +74,8 @@ def _number(value: Any) -> float:
         number = float(value.strip() if isinstance(value, str) else value)
     except (TypeError, ValueError):
         raise ValueError(f"{value!r} is not a number") from None
+    except OverflowError:  # an integer beyond any float (JSON Lines may hold one)
+        raise ValueError("the number is not finite (too large)") from None
     if not math.isfinite(number):
         raise ValueError(f"{value!r} is not a finite number")
     return number
