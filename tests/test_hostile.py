@@ -358,6 +358,7 @@ IMPORTS: dict[str, Rejected | int] = {
     "bom-utf16.accounts.csv": (0, "-", "not UTF-8"),
     "bom.accounts.csv": 1,
     "cypher-in-values.accounts.csv": 1,
+    "deep-nesting.accounts.jsonl": (1, "-", "nested too deeply"),
     "empty-header-cell.accounts.csv": (1, "", "unknown column"),
     "feb-30.opportunities.csv": (2, "CloseDate", "not an ISO date"),
     "feb-30.web-visits.csv": (2, "VisitedAt", "not an ISO 8601 date-time"),

@@ -105,6 +105,9 @@ def _read_jsonl(spec: RecordSpec, file: Path, errors: list[RowError]) -> Iterato
             except json.JSONDecodeError as error:
                 errors.append(RowError(str(file), line, "-", f"not JSON: {error.msg}"))
                 continue
+            except RecursionError:
+                errors.append(RowError(str(file), line, "-", "not a record: the JSON is nested too deeply"))
+                continue
             if not isinstance(record, dict):
                 errors.append(RowError(str(file), line, "-", "each line must be one JSON object"))
                 continue
