@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from service.database import Graph
+from service.ingest import fields
 from service.ingest.batch import Batch, check_references, parse_table
 from service.ingest.errors import ImportRejected, RowError
 from service.ingest.readers import RawTable, find_files, read_file
@@ -44,9 +45,15 @@ async def ingest_tables(
     adjust: Callable[[Batch], None] | None = None, progress: Progress | None = None,
 ) -> IngestReport:
     started = time.perf_counter()
-    source = source.strip()
     errors: list[RowError] = []
-    if not source:
+    try:
+        source = fields.text(source)  # no NUL, no byte-order mark, valid Unicode
+        if len(source) > fields.MAX_KEY:
+            raise ValueError(f"may have at most {fields.MAX_KEY} characters")
+    except ValueError as error:
+        errors.append(RowError("-", 0, "source", f"the source name {error}"))
+        source = ""
+    if not source and not errors:
         errors.append(RowError("-", 0, "source", "a source name is required"))
     batch = Batch(source)
     for raw in raw_tables:
