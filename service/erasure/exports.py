@@ -78,9 +78,12 @@ def _scrub_csv(file: Path, erased: Any, scrub: ExportScrub) -> list[list[str]]:
 def _scrub_marketo(file: Path, email: str, scrub: ExportScrub) -> None:
     removed = _scrub_csv(file, lambda row: len(row) > 1 and row[1].strip().lower() == email, scrub)
     requests = file.with_name(file.stem + MARKETO_SUFFIX)
-    if not removed or not requests.is_file():
-        return
-    ids = {row[0] for row in removed}
+    if removed and requests.is_file():
+        ids = {row[0] for row in removed}
+        _guarded(requests, scrub, lambda: _scrub_requests(requests, ids, scrub))
+
+
+def _scrub_requests(requests: Path, ids: set[str], scrub: ExportScrub) -> None:
     bodies = json.loads(requests.read_text(encoding="utf-8"))
     kept = [entry for body in bodies for entry in body["input"] if str(entry["id"]) not in ids]
     _replace(requests, formats.marketo_requests_bytes(kept))
