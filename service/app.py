@@ -13,8 +13,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from cross_web import HTTPException
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -47,13 +49,24 @@ EXAMPLE_QUERY = (Path(__file__).parent / "api" / "example_query.graphql").read_t
 class GraphQLApp(OfflineGraphQL):
     def decode_json(self, data: str | bytes) -> object:
         """JSON strawberry cannot take answers 400 too (not 500): nested past Python's recursion
-        limit (a 100 KB body can be), or bytes that are not UTF-8."""
+        limit (a 100 KB body can be), bytes that are not UTF-8, or a value that is not an object."""
         try:
-            return json.loads(data)
+            decoded = json.loads(data)
         except RecursionError:
             raise HTTPException(400, "Unable to parse request body as JSON: nested too deeply") from None
         except UnicodeDecodeError as error:
             raise HTTPException(400, f"Unable to parse request body as JSON: not UTF-8 ({error.reason})") from None
+        if not isinstance(decoded, (dict, list)):  # strawberry would fail on `null` or `5` with a 500
+            raise HTTPException(400, "the request body must be a JSON object")
+        return decoded
+
+    async def execute_single(self, **arguments: Any) -> Any:
+        """Strawberry runs a subscription POSTed as plain JSON like a query, which can only answer
+        'Cannot return null': say where subscriptions are served instead."""
+        data = arguments["request_data"]
+        if isinstance(data.query, str) and "subscription" in data.query and _is_subscription(data.query, data.operation_name):
+            raise HTTPException(400, "subscriptions are served over WebSocket on /graphql (graphql-transport-ws), not over HTTP")
+        return await super().execute_single(**arguments)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
         state = request.app.state
@@ -73,6 +86,14 @@ class GraphQLApp(OfflineGraphQL):
             log_refusal("WebSocket /graphql", presented, str(refused))
             raise ConnectionRejectionError() from None
         return UNSET
+
+
+def _is_subscription(query: str, operation_name: str | None) -> bool:
+    try:
+        operation = get_operation_ast(parse(query), operation_name)
+    except GraphQLError:
+        return False  # the schema answers the syntax error as usual
+    return operation is not None and operation.operation == OperationType.SUBSCRIPTION
 
 
 async def events(request: Request) -> JSONResponse:

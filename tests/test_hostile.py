@@ -60,26 +60,27 @@ async def still_answers_in_process(graph: Graph) -> None:
 # Each document of tests/hostile/graphql and the start of the one error it must get.
 DOCUMENTS: dict[str, str] = {
     "block-string-unterminated.graphql": "Syntax Error: Unterminated string.",
-    "control-character.graphql": "Syntax Error: Invalid character: U+0007.",
+    "control-character.graphql": "Syntax Error: Unexpected character: U+0007.",
     "directive-unknown.graphql": "Unknown directive '@skipAll'.",
     "directive-wrong-argument.graphql": 'Boolean cannot represent a non boolean value: "yes"',
     "duplicate-operation-names.graphql": "There can be only one operation named 'Q'.",
-    "empty.graphql": "Syntax Error: Unexpected <EOF>.",
+    "empty.graphql": "No GraphQL query found in the request",  # a 400 in plain text
     "enum-as-string.graphql": "Enum 'DestinationKind' cannot represent non-enum value: \"MARKETO\".",
-    "float-overflow.graphql": "Float cannot represent non numeric value: 1e999",
+    "float-overflow.graphql": "minCompanyWonAmount: must be a finite amount >= 0",
     "fragment-cycle.graphql": "Cannot spread fragment 'A' within itself via 'B'.",
     "fragment-on-wrong-type.graphql": "Fragment 'F' cannot be spread here as objects of type 'Segment' can never be of type 'Person'.",
-    "introspection-cycle.graphql": "",  # answered
+    "introspection-cycle.graphql": "Maximum introspection depth exceeded",
     "invalid-enum.graphql": "Value 'SFTP' does not exist in 'DestinationKind' enum.",
-    "missing-argument.graphql": "Field 'person' argument 'email' of type 'String!' is required, but it was not provided.",
+    "missing-argument.graphql": "Argument 'Query.person(email:)' of type 'String!' is required, but it was not provided.",
     "missing-selection.graphql": "Field 'segments' of type '[Segment!]!' must have a selection of subfields.",
     "mutation-in-query.graphql": "Cannot query field 'erasePerson' on type 'Query'.",
-    "nul-in-document.graphql": "Syntax Error: Invalid character within String: U+0000.",
+    "nul-in-document.graphql": "",  # answered: a NUL is no email, so no such person
     "number-overflow.graphql": "Int cannot represent non 32-bit signed integer value: 99999999999999999999",
     "only-a-comment.graphql": "Syntax Error: Unexpected <EOF>.",
     "selection-on-scalar.graphql": "Field 'id' must not have a selection since type 'ID!' has no subfields.",
-    "subscription-over-http.graphql": "",  # refused by the transport: see the test
+    "subscription-over-http.graphql": "subscriptions are served over WebSocket on /graphql (graphql-transport-ws), not over HTTP",
     "two-anonymous-operations.graphql": "This anonymous operation must be the only defined operation.",
+    "unclosed-brace.graphql": "Syntax Error: Expected Name, found <EOF>.",
     "undefined-variable.graphql": "Variable '$email' is not defined.",
     "unicode-escape-broken.graphql": "Syntax Error: Invalid Unicode escape sequence: '\\uZZZZ'.",
     "unknown-argument.graphql": "Unknown argument 'where' on field 'Query.person'.",
@@ -100,8 +101,8 @@ async def test_a_malformed_document_gets_a_clear_error(seeded_graph: Graph, clie
     document = (CORPUS / "graphql" / name).read_text()
     response = client.post("/graphql", json={"query": document})
     assert response.status_code in (200, 400), response.text
-    if name == "subscription-over-http.graphql":
-        assert response.status_code == 400 and "subscription" in response.text.lower(), response.text
+    if response.status_code == 400 and not response.headers["content-type"].startswith("application/json"):
+        assert response.text == DOCUMENTS[name], response.text
     elif DOCUMENTS[name]:
         found = messages(response)
         assert found and found[0].startswith(DOCUMENTS[name]), found
@@ -137,7 +138,7 @@ def nested_selection(levels: int) -> str:
 
 
 @pytest.mark.parametrize(("levels", "expected"), [
-    (200, "exceeds maximum operation depth of 12"),
+    (20, "exceeds maximum operation depth of 12"),
     (3000, "Syntax Error: Document is nested too deeply. Parsing aborted."),
 ])
 async def test_deeply_nested_selections_are_refused(seeded_graph: Graph, client: httpx.Client, levels: int, expected: str) -> None:
@@ -354,7 +355,7 @@ Rejected = tuple[int, str, str]  # line, column, words of the reason
 # case -> the error it must get (the first of them), or the rows written when it is accepted.
 IMPORTS: dict[str, Rejected | int] = {
     "before-year-1-in-utc.web-visits.csv": (2, "VisitedAt", "out of range"),
-    "bom-twice.accounts.csv": (4, "Id", "byte-order mark"),
+    "bom-twice.accounts.csv": (3, "Id", "byte-order mark"),
     "bom-utf16.accounts.csv": (0, "-", "not UTF-8"),
     "bom.accounts.csv": 1,
     "cypher-in-values.accounts.csv": 1,
@@ -379,7 +380,7 @@ IMPORTS: dict[str, Rejected | int] = {
     "past-year-9999-in-utc.web-visits.csv": (2, "VisitedAt", "out of range"),
     "quote-inside-value.accounts.csv": 1,
     "semicolons.accounts.csv": (1, "Id;Name", "unknown column"),
-    "stray-quote-after-quoted.accounts.csv": 1,
+    "stray-quote-after-quoted.accounts.csv": (2, "-", "malformed CSV: ',' expected after '\"'"),
     "surrogate-utf8.accounts.csv": (0, "-", "not UTF-8"),
     "too-few-columns.accounts.csv": (3, "-", "2 cells where the header has 3 columns"),
     "too-many-columns.accounts.csv": (3, "-", "3 cells where the header has 2 columns"),
@@ -437,7 +438,6 @@ async def test_values_that_look_like_cypher_are_stored_as_they_are(seeded_graph:
 async def test_odd_but_valid_files_are_read_right(seeded_graph: Graph, tmp_path: Path) -> None:
     for case, expected in (("mixed-line-endings.accounts.csv", {"X1": "Acme", "X2": "Other", "X3": "Third"}),
                            ("quote-inside-value.accounts.csv", {"X1": 'Ac"me'}),
-                           ("stray-quote-after-quoted.accounts.csv", {"X1": "AcmeCorp"}),
                            ("bom.accounts.csv", {"X1": "Acme"})):
         await run_cypher(seeded_graph, "MATCH (a:Account) WHERE a.sourceKey STARTS WITH 'X' DETACH DELETE a")
         await ingest_path(seeded_graph, as_export(case, tmp_path / case), "Marketo 1")

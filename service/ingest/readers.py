@@ -91,8 +91,8 @@ def _read_csv(spec: RecordSpec, file: Path, errors: list[RowError]) -> Iterator[
                 else:
                     yield line + 1, dict(zip(headers, cells))
                 line = reader.line_num
-        except csv.Error as error:
-            errors.append(RowError(str(file), reader.line_num, "-", f"malformed CSV: {error}"))
+        except csv.Error as error:  # named by the line its row starts on (a quoted value may run on to the end)
+            errors.append(RowError(str(file), line + 1, "-", f"malformed CSV: {error}"))
 
 
 def _read_jsonl(spec: RecordSpec, file: Path, errors: list[RowError]) -> Iterator[tuple[int, dict[str, Any]]]:
