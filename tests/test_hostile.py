@@ -378,6 +378,7 @@ IMPORTS: dict[str, Rejected | int] = {
     "nul-in-value.accounts.csv": (2, "Name", "NUL"),
     "overlong-utf8.accounts.csv": (0, "-", "not UTF-8"),
     "past-year-9999-in-utc.web-visits.csv": (2, "VisitedAt", "out of range"),
+    "quote-in-header.accounts.csv": (1, "-", "malformed CSV header: unexpected end of data"),
     "quote-inside-value.accounts.csv": 1,
     "semicolons.accounts.csv": (1, "Id;Name", "unknown column"),
     "stray-quote-after-quoted.accounts.csv": (2, "-", "malformed CSV: ',' expected after '\"'"),

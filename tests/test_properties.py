@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -38,8 +39,10 @@ from tests.conftest import run_cypher, wipe
 
 pytestmark = pytest.mark.asyncio
 
-SOME = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-FEW = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# HYPOTHESIS_EXAMPLES=2000 pytest tests/test_properties.py searches longer (the suite keeps to a few seconds).
+SCALE = max(1, int(os.environ.get("HYPOTHESIS_EXAMPLES", "100")) // 100)
+SOME = settings(max_examples=100 * SCALE, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FEW = settings(max_examples=30 * SCALE, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 # ---- the rule compiler ------------------------------------------------------------------------------
 

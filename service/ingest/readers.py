@@ -69,6 +69,9 @@ def _read_csv(spec: RecordSpec, file: Path, errors: list[RowError]) -> Iterator[
         except StopIteration:
             errors.append(RowError(str(file), 1, "-", "the file is empty (no header line)"))
             return
+        except csv.Error as error:
+            errors.append(RowError(str(file), 1, "-", f"malformed CSV header: {error}"))
+            return
         unknown = [h for h in headers if h not in spec.headers]
         for header in unknown:
             errors.append(RowError(str(file), 1, header, f"unknown column; {spec.name} has {', '.join(c.header for c in spec.columns)}"))

@@ -229,7 +229,7 @@ class _Fields:
         value = self._get(key)
         if value is None and default is not None:
             return default
-        if value not in allowed:
+        if not isinstance(value, str) or value not in allowed:  # a list or an object is not hashable
             raise self.error(key, f"must be one of {', '.join(sorted(allowed))}")
         return value
 
