@@ -42,6 +42,7 @@ pytestmark = pytest.mark.asyncio
 # HYPOTHESIS_EXAMPLES=2000 pytest tests/test_properties.py searches longer (the suite keeps to a few seconds).
 SCALE = max(1, int(os.environ.get("HYPOTHESIS_EXAMPLES", "100")) // 100)
 SOME = settings(max_examples=100 * SCALE, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+RULES = settings(max_examples=60 * SCALE, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 FEW = settings(max_examples=30 * SCALE, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 # ---- the rule compiler ------------------------------------------------------------------------------
@@ -121,7 +122,7 @@ def located(data: Any, path: str) -> bool:
     return True
 
 
-@SOME
+@RULES
 @given(data=rules)
 async def test_a_generated_rule_is_refused_where_it_is_wrong_or_compiles_to_parameterised_cypher(graph: Graph, data: Any) -> None:
     try:
