@@ -15,7 +15,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
+from cross_web import HTTPException
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -47,6 +50,27 @@ EXAMPLE_QUERY = (Path(__file__).parent / "api" / "example_query.graphql").read_t
 
 
 class GraphQLApp(OfflineGraphQL):
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON strawberry cannot take answers 400 too (not 500): nested past Python's recursion
+        limit (a 100 KB body can be), bytes that are not UTF-8, or a value that is not an object."""
+        try:
+            decoded = json.loads(data)
+        except RecursionError:
+            raise HTTPException(400, "Unable to parse request body as JSON: nested too deeply") from None
+        except UnicodeDecodeError as error:
+            raise HTTPException(400, f"Unable to parse request body as JSON: not UTF-8 ({error.reason})") from None
+        if not isinstance(decoded, (dict, list)):  # strawberry would fail on `null` or `5` with a 500
+            raise HTTPException(400, "the request body must be a JSON object")
+        return decoded
+
+    async def execute_single(self, **arguments: Any) -> Any:
+        """Strawberry runs a subscription POSTed as plain JSON like a query, which can only answer
+        'Cannot return null': say where subscriptions are served instead."""
+        data = arguments["request_data"]
+        if isinstance(data.query, str) and "subscription" in data.query and _is_subscription(data.query, data.operation_name):
+            raise HTTPException(400, "subscriptions are served over WebSocket on /graphql (graphql-transport-ws), not over HTTP")
+        return await super().execute_single(**arguments)
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
         state = request.app.state
         # Over HTTP, RequireApiKey has checked the key (none for the open GraphiQL page, which runs
@@ -70,6 +94,14 @@ class GraphQLApp(OfflineGraphQL):
         return UNSET
 
 
+def _is_subscription(query: str, operation_name: str | None) -> bool:
+    try:
+        operation = get_operation_ast(parse(query), operation_name)
+    except GraphQLError:
+        return False  # the schema answers the syntax error as usual
+    return operation is not None and operation.operation == OperationType.SUBSCRIPTION
+
+
 async def events(request: Request) -> JSONResponse:
     """POST a JSON batch of events from one source; they are written and evaluated at once.
     (A key with the write scope was checked, and the body's size capped, by the middleware.)"""
@@ -81,13 +113,18 @@ async def events(request: Request) -> JSONResponse:
         report = await ingest_tables(request.app.state.graph, source, tables)
     except json.JSONDecodeError as error:
         return JSONResponse({"error": f"not JSON: {error.msg}"}, status_code=400)
+    except UnicodeDecodeError as error:
+        return JSONResponse({"error": f"not UTF-8 ({error.reason} at byte {error.start})"}, status_code=400)
+    except RecursionError:
+        return JSONResponse({"error": "not accepted: the JSON is nested too deeply"}, status_code=400)
     except ImportRejected as rejected:
         return JSONResponse({"error": "rejected, nothing written",
                              "errors": [asdict(e) for e in rejected.errors[:100]]}, status_code=400)
     except (QueryTimeout, DatabaseUnavailable) as stopped:
         return JSONResponse({"error": str(stopped)}, status_code=503, headers=RETRY_AFTER)
     request.app.state.live.wake()
-    return JSONResponse({"source": report.source, "records": report.rows, "seconds": round(report.seconds, 4)})
+    return JSONResponse({"source": report.source, "records": report.rows, "suppressed": report.suppressed,
+                         "seconds": round(report.seconds, 4)})
 
 
 async def healthz(request: Request) -> JSONResponse:

@@ -57,6 +57,13 @@ STARTING_CODE = "Neo.TransientError.General.DatabaseUnavailable"
 UNREACHABLE = (ServiceUnavailable, SessionExpired, ConnectionPoolError, OSError)
 
 
+class InvalidText(ValueError):
+    """A parameter the driver cannot send: text with a lone surrogate (a JSON "\\ud800" escape)."""
+
+    def __init__(self) -> None:
+        super().__init__("a value is not valid Unicode text (it holds a lone surrogate, U+D800 to U+DFFF)")
+
+
 @dataclass(frozen=True)
 class Neo4jConnection:
     uri: str
@@ -135,9 +142,12 @@ class Graph:
     @contextmanager
     def _errors(self) -> Iterator[None]:
         """A transaction Neo4j stopped for taking too long becomes a QueryTimeout saying so; Neo4j out
-        of reach (after the driver's retries) a DatabaseUnavailable."""
+        of reach (after the driver's retries) a DatabaseUnavailable; text the driver cannot encode,
+        an InvalidText (every entry point should refuse it before)."""
         try:
             yield
+        except UnicodeEncodeError:
+            raise InvalidText() from None
         except ClientError as error:
             if error.code in TIMEOUT_CODES:
                 raise QueryTimeout(self.timeout) from None

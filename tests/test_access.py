@@ -181,7 +181,7 @@ EXPECTED_SCOPES = {
     "Mutation": dict.fromkeys(["upsertPeople", "upsertAccounts", "upsertAccountPeople", "upsertOpportunities",
                                "recordWebVisits", "upsertSameCompanyLinks"], Scope.WRITE)
     | dict.fromkeys(["createSegment", "updateSegment", "deleteSegment", "evaluateSegment", "addDestination",
-                     "activate", "revokeApiKey"], Scope.ADMIN),
+                     "activate", "revokeApiKey", "erasePerson"], Scope.ADMIN),
     "Subscription": {"audienceChanges": Scope.READ},
 }
 

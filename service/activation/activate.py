@@ -32,6 +32,9 @@ class DestinationSettings:
     def check(self) -> None:
         if not self.name.strip() or len(self.name) > 200:
             raise ActivationError("a destination name must have 1 to 200 characters")
+        for label, value, most in (("instance", self.instance, 200), ("url", self.url, 2048), ("secret", self.secret, 1024)):
+            if value is not None and len(value) > most:
+                raise ActivationError(f"a destination's {label} may have at most {most} characters")
         if self.kind not in KINDS:
             raise ActivationError(f"kind must be one of {', '.join(KINDS)}")
         if self.kind == "MARKETO" and not (self.instance and self.instance.strip()):

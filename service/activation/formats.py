@@ -14,7 +14,7 @@ LINKEDIN_HEADER = ["email", "firstname", "lastname", "jobtitle", "employeecompan
 Member = dict[str, Any]
 
 
-def _csv(header: list[str], rows: list[list[str]]) -> bytes:
+def csv_bytes(header: list[str], rows: list[list[str]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
@@ -28,12 +28,16 @@ def _lead_id(value: str) -> int | str:
 
 def marketo_list_csv(members: list[Member]) -> bytes:
     """A static list import: the instance's own lead id and the email, one lead a line."""
-    return _csv(["id", "email"], [[m["leadId"], m["email"]] for m in members])
+    return csv_bytes(["id", "email"], [[m["leadId"], m["email"]] for m in members])
 
 
 def marketo_list_requests(members: list[Member]) -> bytes:
     """The bodies of Marketo's add-leads-to-list call, 300 lead ids each, as one JSON array."""
-    ids = [{"id": _lead_id(m["leadId"])} for m in members]
+    return marketo_requests_bytes([{"id": _lead_id(m["leadId"])} for m in members])
+
+
+def marketo_requests_bytes(ids: list[dict[str, Any]]) -> bytes:
+    """`{"id": ...}` entries cut into bodies of MARKETO_BATCH, as one JSON array."""
     bodies = [{"input": ids[start:start + MARKETO_BATCH]} for start in range(0, len(ids), MARKETO_BATCH)]
     return (json.dumps(bodies, indent=2) + "\n").encode("utf-8")
 
@@ -45,4 +49,4 @@ def sha256_email(email: str) -> str:
 
 def linkedin_audience_csv(members: list[Member]) -> bytes:
     """LinkedIn Matched Audiences contact list: hashed emails only; no plain PII leaves."""
-    return _csv(LINKEDIN_HEADER, [[sha256_email(m["email"])] + [""] * (len(LINKEDIN_HEADER) - 1) for m in members])
+    return csv_bytes(LINKEDIN_HEADER, [[sha256_email(m["email"])] + [""] * (len(LINKEDIN_HEADER) - 1) for m in members])

@@ -102,8 +102,10 @@ class SameCompanyLinkInput:
 @strawberry.type(description="What an upsert wrote.")
 class IngestResult:
     source: str
-    records: int
+    records: int = strawberry.field(description="Records written (or removed).")
     seconds: float
+    suppressed: int = strawberry.field(
+        default=0, description="Records of erased people skipped, not written (see erasePerson).")
 
 
 def _raw_table(spec: RecordSpec, argument: str, records: list[Any]) -> RawTable:
@@ -135,7 +137,7 @@ async def _ingest(info: strawberry.Info[Context, None], source: str, spec: Recor
             extensions={"errors": [{"record": e.line, "field": _camel(e.column), "reason": e.reason}
                                    for e in rejected.errors]},
         ) from None
-    return IngestResult(source=report.source, records=report.rows, seconds=report.seconds)
+    return IngestResult(source=report.source, records=report.rows, seconds=report.seconds, suppressed=report.suppressed)
 
 
 @strawberry.type

@@ -19,6 +19,7 @@ from strawberry.utils.logging import StrawberryLogger
 
 from service.activation.webhook import DeliveryFailed
 from service.api.activation import ActivationMutation
+from service.api.erasure import ErasureMutation
 from service.api.keys import KeyMutation, KeyQuery
 from service.api.mutation import IngestMutation
 from service.api.query import Query as DataQuery
@@ -30,7 +31,7 @@ from service.limits import ApiLimits
 log = logging.getLogger("accountgraph")
 
 Query = merge_types("Query", (DataQuery, KeyQuery))
-Mutation = merge_types("Mutation", (IngestMutation, SegmentMutation, ActivationMutation, KeyMutation))
+Mutation = merge_types("Mutation", (IngestMutation, SegmentMutation, ActivationMutation, KeyMutation, ErasureMutation))
 
 # Answered in `errors` and not logged: the caller's mistakes (a bad argument or rule, a missing
 # scope) and a receiver that is down, which is the receiver's.

@@ -8,8 +8,9 @@ import sys
 from service.activation.activate import ActivationError
 from service.activation.webhook import DeliveryFailed
 from service.auth.store import KeyStoreError
-from service.cli import audiences, data, keys, server
+from service.cli import audiences, data, keys, privacy, server
 from service.config import get_settings
+from service.erasure.erase import ErasureError
 from service.ingest.errors import ImportRejected
 from service.neo4j_server import Neo4jServerError
 from service.segments.engine import SegmentError
@@ -19,7 +20,7 @@ from service.segments.rules import RuleError
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="accountgraph", description=__doc__)
     commands = main.add_subparsers(dest="command", required=True)
-    for group in (server, data, audiences, keys):
+    for group in (server, data, audiences, keys, privacy):
         group.register(commands)
     return main
 
@@ -31,6 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     except ImportRejected as rejected:
         print(rejected, file=sys.stderr)
         raise SystemExit(1) from None
-    except (RuleError, SegmentError, ActivationError, DeliveryFailed, Neo4jServerError, KeyStoreError) as error:
+    except (RuleError, SegmentError, ActivationError, DeliveryFailed, Neo4jServerError, KeyStoreError,
+            ErasureError) as error:
         print(f"accountgraph: {error}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -7,11 +7,15 @@ import re
 from datetime import date, datetime, timezone
 from typing import Any
 
+from service.text import valid_unicode
+
 # Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is the sources' job.
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_TEXT = 4096
 MAX_KEY = 255
+MAX_COUNT = 2**63 - 1  # Neo4j's largest integer
+BOM = "\ufeff"  # a byte-order mark inside a value: two exports joined into one file
 
 # Salesforce's standard opportunity stages.
 OPPORTUNITY_STAGES = frozenset({
@@ -31,9 +35,15 @@ def is_blank(value: Any) -> bool:
 def _string(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ValueError(f"{value!r} is not text")
-    if "\x00" in str(value):
+    text = str(value)
+    if "\x00" in text:
         raise ValueError("contains a NUL character")
-    return str(value).strip()
+    if BOM in text:
+        raise ValueError("contains a byte-order mark (U+FEFF); was a second file appended to this one?")
+    if not valid_unicode(text):
+        raise ValueError("is not valid Unicode text (it holds a lone surrogate, U+D800 to U+DFFF)")
+    return text.strip()
+
 
 
 def text(value: Any) -> str:
@@ -64,6 +74,8 @@ def _number(value: Any) -> float:
         number = float(value.strip() if isinstance(value, str) else value)
     except (TypeError, ValueError):
         raise ValueError(f"{value!r} is not a number") from None
+    except OverflowError:  # an integer beyond any float (JSON Lines may hold one)
+        raise ValueError("the number is not finite (too large)") from None
     if not math.isfinite(number):
         raise ValueError(f"{value!r} is not a finite number")
     return number
@@ -80,6 +92,8 @@ def count(value: Any) -> int:
     number = _number(value)
     if number < 0 or number != int(number):
         raise ValueError(f"{value!r} is not a whole number >= 0")
+    if int(number) > MAX_COUNT:
+        raise ValueError(f"{value!r} is too large (at most {MAX_COUNT})")
     return int(number)
 
 
@@ -128,7 +142,12 @@ def iso_datetime(value: Any) -> datetime:
             moment = datetime.fromisoformat(_string(value))
         except ValueError:
             raise ValueError(f"{value!r} is not an ISO 8601 date-time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    try:
+        moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"{value!r} is out of range: in UTC it falls before year 1 or after year 9999") from None
+    return moment
 
 
 def url(value: Any) -> str:

@@ -9,10 +9,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from service.database import Graph
+from service.ingest import fields
 from service.ingest.batch import Batch, check_references, parse_table
 from service.ingest.errors import ImportRejected, RowError
 from service.ingest.readers import RawTable, find_files, read_file
 from service.ingest.specs import MDM_SOURCE, MDM_SPECS, SOURCE_SPECS
+from service.ingest.suppressed import skip_suppressed
 from service.ingest.writer import Progress, write_batch
 
 
@@ -21,10 +23,12 @@ class IngestReport:
     source: str
     rows: int
     seconds: float
+    suppressed: int = 0  # rows of erased people skipped (service.ingest.suppressed)
 
     def __str__(self) -> str:
         rate = self.rows / self.seconds if self.seconds else 0.0
-        return f"{self.source}: {self.rows} rows in {self.seconds:.2f} s ({rate:,.0f} rows/s)"
+        skipped = f"; {self.suppressed} rows of erased people skipped" if self.suppressed else ""
+        return f"{self.source}: {self.rows} rows in {self.seconds:.2f} s ({rate:,.0f} rows/s){skipped}"
 
 
 def read_path(path: Path, mdm: bool = False) -> list[RawTable]:
@@ -41,9 +45,15 @@ async def ingest_tables(
     adjust: Callable[[Batch], None] | None = None, progress: Progress | None = None,
 ) -> IngestReport:
     started = time.perf_counter()
-    source = source.strip()
     errors: list[RowError] = []
-    if not source:
+    try:
+        source = fields.text(source)  # no NUL, no byte-order mark, valid Unicode
+        if len(source) > fields.MAX_KEY:
+            raise ValueError(f"may have at most {fields.MAX_KEY} characters")
+    except ValueError as error:
+        errors.append(RowError("-", 0, "source", f"the source name {error}"))
+        source = ""
+    if not source and not errors:
         errors.append(RowError("-", 0, "source", "a source name is required"))
     batch = Batch(source)
     for raw in raw_tables:
@@ -51,14 +61,16 @@ async def ingest_tables(
         if raw.spec.name in batch.tables:
             errors.append(RowError(raw.origin, 0, "-", f"{raw.spec.name} is given twice in one import"))
         batch.tables[raw.spec.name] = table
+    suppressed = 0
     if not errors:
+        suppressed = await skip_suppressed(graph, batch)
         await check_references(graph, batch, errors)
     if errors:
         raise ImportRejected(errors)
     if adjust:
         adjust(batch)
     await write_batch(graph, batch, datetime.now(timezone.utc), progress)
-    return IngestReport(source, batch.rows(), time.perf_counter() - started)
+    return IngestReport(source, batch.rows(), time.perf_counter() - started, suppressed)
 
 
 async def ingest_path(

@@ -69,6 +69,9 @@ def _read_csv(spec: RecordSpec, file: Path, errors: list[RowError]) -> Iterator[
         except StopIteration:
             errors.append(RowError(str(file), 1, "-", "the file is empty (no header line)"))
             return
+        except csv.Error as error:
+            errors.append(RowError(str(file), 1, "-", f"malformed CSV header: {error}"))
+            return
         unknown = [h for h in headers if h not in spec.headers]
         for header in unknown:
             errors.append(RowError(str(file), 1, header, f"unknown column; {spec.name} has {', '.join(c.header for c in spec.columns)}"))
@@ -91,8 +94,8 @@ def _read_csv(spec: RecordSpec, file: Path, errors: list[RowError]) -> Iterator[
                 else:
                     yield line + 1, dict(zip(headers, cells))
                 line = reader.line_num
-        except csv.Error as error:
-            errors.append(RowError(str(file), reader.line_num, "-", f"malformed CSV: {error}"))
+        except csv.Error as error:  # named by the line its row starts on (a quoted value may run on to the end)
+            errors.append(RowError(str(file), line + 1, "-", f"malformed CSV: {error}"))
 
 
 def _read_jsonl(spec: RecordSpec, file: Path, errors: list[RowError]) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -104,6 +107,9 @@ def _read_jsonl(spec: RecordSpec, file: Path, errors: list[RowError]) -> Iterato
                 record = json.loads(text)
             except json.JSONDecodeError as error:
                 errors.append(RowError(str(file), line, "-", f"not JSON: {error.msg}"))
+                continue
+            except RecursionError:
+                errors.append(RowError(str(file), line, "-", "not a record: the JSON is nested too deeply"))
                 continue
             if not isinstance(record, dict):
                 errors.append(RowError(str(file), line, "-", "each line must be one JSON object"))

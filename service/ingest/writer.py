@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
@@ -21,6 +21,8 @@ from service.ingest.specs import MDM_SPECS, SOURCE_SPECS, RecordSpec
 from service.queries import cypher
 
 CHUNK_ROWS = 5000
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+MILLISECOND = timedelta(milliseconds=1)
 # Steps whose transactions may run side by side (WRITERS at a time), with the row field they are
 # sorted by first. While Neo4j runs one transaction the driver encodes the next, so both cores work.
 # A web visit's row locks only its own visit and its person; sorted by person, two transactions
@@ -57,7 +59,9 @@ def _chunks(step: Step, size: int) -> list[Step]:
 def _wire(value: Any) -> Any:
     # The driver converts a zoned datetime in Python at ~35 us each (a fifth of a large import):
     # timestamps travel as epoch milliseconds and the queries rebuild them with datetime({epochMillis}).
-    return int(value.timestamp() * 1000) if isinstance(value, datetime) else value
+    # Integer arithmetic, floored: a float timestamp loses microseconds far from 1970 and rounds
+    # moments before 1970 up.
+    return (value - EPOCH) // MILLISECOND if isinstance(value, datetime) else value
 
 
 def _strip(rows: list[Row]) -> list[Row]:

@@ -9,7 +9,7 @@ from typing import Any
 from service.database import Graph
 from service.queries import cypher
 from service.segments.compiler import Compiled, compile_rule
-from service.segments.rules import Rule, RuleError, parse_rule, segment_references
+from service.segments.rules import Rule, RuleError, parse_rule, segment_reference_paths, segment_references
 
 MAX_PAGE = 500
 Row = dict[str, Any]
@@ -29,7 +29,9 @@ async def _saved_rules(graph: Graph, rule: Rule) -> dict[str, Rule]:
             rules[row["id"]] = parse_rule(json.loads(row["segment"]["rule"]))
         missing = wanted - {row["id"] for row in rows}
         if missing:
-            raise RuleError("segment.id", f"no saved segment with id {sorted(missing)[0]!r}")
+            # The rule's own reference is named by its path; one inside a saved rule, as segment.id.
+            path = next((p for p, id in segment_reference_paths(rule) if id in missing), "segment.id")
+            raise RuleError(path, f"no saved segment with id {sorted(missing)[0]!r}")
         wanted = set().union(*(segment_references(rules[i]) for i in wanted)) - set(rules)
     return rules
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
+from service.text import valid_unicode
+
 MAX_DEPTH = 12
 MAX_NODES = 200
 MAX_TEXT = 2048
@@ -227,7 +229,7 @@ class _Fields:
         value = self._get(key)
         if value is None and default is not None:
             return default
-        if value not in allowed:
+        if not isinstance(value, str) or value not in allowed:  # a list or an object is not hashable
             raise self.error(key, f"must be one of {', '.join(sorted(allowed))}")
         return value
 
@@ -237,6 +239,8 @@ class _Fields:
             raise self.error(key, "must be a non-empty string")
         if len(value) > MAX_TEXT:
             raise self.error(key, f"may have at most {MAX_TEXT} characters")
+        if not valid_unicode(value):
+            raise self.error(key, "must be valid Unicode text (no lone surrogates)")
         return value.strip()
 
     def optional_text(self, key: str) -> str | None:
@@ -248,8 +252,8 @@ class _Fields:
             return ()
         if not isinstance(values, list) or not values or len(values) > MAX_VALUES:
             raise self.error(key, f"must be a list of 1 to {MAX_VALUES} strings")
-        if not all(isinstance(v, str) and v.strip() and len(v) <= MAX_TEXT for v in values):
-            raise self.error(key, "must hold only non-empty strings")
+        if not all(isinstance(v, str) and v.strip() and len(v) <= MAX_TEXT and valid_unicode(v) for v in values):
+            raise self.error(key, "must hold only non-empty strings of valid Unicode text")
         return tuple(v.strip() for v in values)
 
     def number(self, key: str) -> float:
@@ -317,6 +321,20 @@ def segment_references(rule: Rule) -> set[str]:
     if isinstance(rule, Not):
         return segment_references(rule.part)
     return {rule.segment_id} if isinstance(rule, SegmentCondition) else set()
+
+
+def segment_reference_paths(rule: Rule, path: str = "") -> list[tuple[str, str]]:
+    """(path of the id, id) of each saved segment a rule names, with the parser's paths (`and[1].segment.id`)."""
+    def at(key: str) -> str:
+        return f"{path}.{key}" if path else key
+
+    if isinstance(rule, (All, AnyOf)):
+        key = "and" if isinstance(rule, All) else "or"
+        return [found for index, part in enumerate(rule.parts)
+                for found in segment_reference_paths(part, f"{at(key)}[{index}]")]
+    if isinstance(rule, Not):
+        return segment_reference_paths(rule.part, at("not"))
+    return [(at("segment.id"), rule.segment_id)] if isinstance(rule, SegmentCondition) else []
 
 
 def leaves(rule: Rule) -> list[Leaf]:

@@ -1,0 +1,13 @@
+// name: suppressed_hashes
+// Which of these email hashes and source-id hashes belong to erased people.
+CALL () {
+  UNWIND $emails AS hash
+  MATCH (s:Suppression {hash: hash})
+  RETURN collect(hash) AS emails
+}
+CALL () {
+  UNWIND $ids AS hash
+  MATCH (i:SuppressedId {hash: hash})
+  RETURN collect(hash) AS ids
+}
+RETURN emails, ids
