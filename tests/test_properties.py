@@ -39,11 +39,16 @@ from tests.conftest import run_cypher, wipe
 
 pytestmark = pytest.mark.asyncio
 
-# HYPOTHESIS_EXAMPLES=2000 pytest tests/test_properties.py searches longer (the suite keeps to a few seconds).
+# HYPOTHESIS_EXAMPLES=2000 pytest tests/test_properties.py searches longer and with new examples each
+# run; without it the suite (and CI) replays the same examples every time, so a red run is a change's.
+EXPLORE = "HYPOTHESIS_EXAMPLES" in os.environ
 SCALE = max(1, int(os.environ.get("HYPOTHESIS_EXAMPLES", "100")) // 100)
-SOME = settings(max_examples=100 * SCALE, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-RULES = settings(max_examples=60 * SCALE, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-FEW = settings(max_examples=30 * SCALE, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SOME = settings(max_examples=100 * SCALE, deadline=None, derandomize=not EXPLORE,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
+RULES = settings(max_examples=60 * SCALE, deadline=None, derandomize=not EXPLORE,
+                 suppress_health_check=[HealthCheck.function_scoped_fixture])
+FEW = settings(max_examples=30 * SCALE, deadline=None, derandomize=not EXPLORE,
+               suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 # ---- the rule compiler ------------------------------------------------------------------------------
 
