@@ -34,10 +34,7 @@ import json
 import os
 import platform
 import shutil
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import tomllib
@@ -53,6 +50,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from benchmarks.service_process import serve
 from service.auth import store as keys
 from service.auth.keys import Scope
 from service.config import PROJECT_ROOT, get_settings
@@ -137,41 +135,6 @@ async def prepare(graph: Graph, root: Path, people: int) -> dict[str, Any]:
     _, read_key = await keys.create(graph, "load test: readers", [Scope.READ])
     return {"segment": segment["id"], "members": evaluation["count"], "people": people_of_source,
             "write_key": write_key, "read_key": read_key, "seconds": time.perf_counter() - started}
-
-
-@contextmanager
-def service(connection: Neo4jConnection, log: Path) -> Iterator[str]:
-    """`python -m service.cli serve` against `connection`, on a free loopback port; stopped on exit."""
-    port = free_port()
-    env = {**os.environ, "NEO4J_URI": connection.uri, "NEO4J_USER": connection.user,
-           "NEO4J_PASSWORD": connection.password.get_secret_value(), "NEO4J_DATABASE": connection.database,
-           "HOST": "127.0.0.1", "PORT": str(port), "LIVE_POLL_SECONDS": "1", "LIVE_SWEEP_SECONDS": "3600"}
-    with log.open("wb") as output:
-        process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], cwd=PROJECT_ROOT, env=env,
-                                   stdout=output, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the service exited ({process.returncode}); see {log}")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the service was not ready within 60 s; see {log}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)  # uvicorn shuts down cleanly
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 # ---- the clients ------------------------------------------------------------------------------
@@ -287,7 +250,7 @@ async def run_load(connection: Neo4jConnection, workdir: Path, *, clients: int =
     try:
         prepared = await prepare(graph, workdir / "export", people)
         run_id = f"load-{uuid.uuid4().hex[:8]}"
-        with service(connection, workdir / "service.log") as url:
+        with serve(connection, workdir / "service.log", LIVE_POLL_SECONDS="1", LIVE_SWEEP_SECONDS="3600") as (url, _):
             results, sent = await drive(url, prepared, run_id, clients, events, readers, max_seconds)
             check = await check_exactly_once(graph, run_id, sent, prepared["people"])
             caught_up = await live_caught_up(graph)

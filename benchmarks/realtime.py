@@ -49,7 +49,6 @@ import platform
 import random
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -67,6 +66,7 @@ import httpx
 import websockets
 from pydantic import SecretStr
 
+from benchmarks.service_process import environment, serve
 from benchmarks.ingest import CLOCK_TICKS, export, HEAP, PAGECACHE, PASSWORD, cpu_seconds, graph_counts, query_timer, throwaway_neo4j
 from service.config import PROJECT_ROOT
 from service.database import Graph, Neo4jConnection
@@ -74,7 +74,7 @@ from service.generate import MANIFEST, NEW_PRODUCT_PAGE
 from service.ingest.pipeline import ingest_path, ingest_tables
 from service.ingest.readers import RawTable
 from service.ingest.specs import OPPORTUNITIES, WEB_VISITS
-from service.neo4j_server import LocalNeo4j, free_port, neo4j_version
+from service.neo4j_server import LocalNeo4j, neo4j_version
 from service.queries import cypher
 from service.realtime.evaluator import BATCH, Evaluator
 from service.segments import engine, store
@@ -213,42 +213,14 @@ async def save_segment(graph: Graph, seed: int) -> tuple[str, Candidates]:
 
 @contextmanager
 def service(server: LocalNeo4j, log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], dict[str, str]]]:
-    """`python -m service.cli serve` against the throwaway Neo4j, on a free port, with an admin key
-    made for the run (yielded as the headers to send); stopped on exit."""
-    port = free_port()
-    env = {**os.environ, "NEO4J_URI": server.uri, "NEO4J_USER": "neo4j", "NEO4J_PASSWORD": PASSWORD,
-           "NEO4J_DATABASE": "neo4j", "HOST": "127.0.0.1", "PORT": str(port),
-           "LIVE_POLL_SECONDS": "1", "LIVE_SWEEP_SECONDS": "60"}
-    key = subprocess.run([sys.executable, "-m", "service.cli", "key", "create", "--name", f"benchmark {port}",
-                          "--scope", "admin"], cwd=PROJECT_ROOT, env=env, check=True, capture_output=True,
-                         text=True).stdout.strip()
-    headers = {"Authorization": f"Bearer {key}"}
-    with log.open("wb") as output:
-        process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], cwd=PROJECT_ROOT, env=env,
-                                   stdout=output, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the service exited ({process.returncode}); see {log}")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the service was not ready within 60 s; see {log}")
-            time.sleep(0.2)
-        yield url, process, headers
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)  # uvicorn shuts down cleanly (the live loop is cancelled)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    """The service against the throwaway Neo4j, with an admin key made for the run (yielded as the
+    headers to send); stopped on exit."""
+    connection = Neo4jConnection(server.uri, "neo4j", SecretStr(PASSWORD), "neo4j")
+    key = subprocess.run([sys.executable, "-m", "service.cli", "key", "create", "--name", f"benchmark {log}",
+                          "--scope", "admin"], cwd=PROJECT_ROOT, env=environment(connection), check=True,
+                         capture_output=True, text=True).stdout.strip()
+    with serve(connection, log, LIVE_POLL_SECONDS="1", LIVE_SWEEP_SECONDS="60") as (url, process):
+        yield url, process, {"Authorization": f"Bearer {key}"}
 
 
 def _thread_kind(name: str) -> str:
