@@ -179,6 +179,18 @@ def live_server(neo4j_connection: Neo4jConnection) -> Iterator[str]:
         yield server.url
 
 
+@pytest.fixture
+def client(live_server: str, api_keys: ApiKeys) -> Iterator[httpx.Client]:
+    """An HTTP client of the live server, sending an admin key."""
+    with httpx.Client(base_url=live_server, timeout=60, headers=api_keys.admin_header) as http:
+        yield http
+
+
+def messages(response: httpx.Response) -> list[str]:
+    """The GraphQL error messages of an HTTP answer."""
+    return [error["message"] for error in response.json().get("errors") or []]
+
+
 # In-process GraphQL acts as this key unless told otherwise (it is not stored: no HTTP checks it).
 IN_PROCESS_ADMIN = ApiKey(id="in-process", name="tests, in-process", scopes=ALL_SCOPES)
 

@@ -8,7 +8,6 @@ is in tests/hostile/: `graphql/` (documents) and `imports/` (`<case>.<kind>.<csv
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from service.config import get_settings
 from service.database import Graph
 from service.ingest.errors import ImportRejected
 from service.ingest.pipeline import ingest_path
-from tests.conftest import ApiKeys, execute_graphql, graphql_data, run_cypher
+from tests.conftest import execute_graphql, graphql_data, messages, run_cypher
 from tests.snapshot import snapshot
 
 pytestmark = pytest.mark.asyncio
@@ -34,16 +33,6 @@ FOLLOW_UP = '{ person(email: "p1@townsend.com") { email } }'
 MODEL_LABELS = {"Person", "Source", "Account", "Company", "Opportunity", "WebVisit", "Campaign", "MarketingList",
                 "Segment", "SegmentEvaluation", "Destination", "Activation", "ApiKey", "Suppression", "SuppressedId",
                 "PendingEvaluation"}
-
-
-@pytest.fixture
-def client(live_server: str, api_keys: ApiKeys) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server, timeout=60, headers=api_keys.admin_header) as http:
-        yield http
-
-
-def messages(response: httpx.Response) -> list[str]:
-    return [error["message"] for error in response.json().get("errors") or []]
 
 
 def still_answers(client: httpx.Client) -> None:

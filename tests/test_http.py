@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,6 @@ import pytest
 
 from service.database import Graph
 from service.graphiql import ASSET_FILES
-from tests.conftest import ApiKeys
 
 EXAMPLE_QUERY = (Path(__file__).resolve().parent.parent / "service" / "api" / "example_query.graphql").read_text()
 
@@ -22,12 +20,6 @@ BAD_WITHIN_DAYS = """{
     count
   }
 }"""
-
-
-@pytest.fixture
-def client(live_server: str, api_keys: ApiKeys) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server, timeout=30, headers=api_keys.admin_header) as http:
-        yield http
 
 
 def post_graphql(client: httpx.Client, query: str) -> httpx.Response:

@@ -20,21 +20,11 @@ from service.database import Graph, Neo4jConnection, QueryTimeout
 from service.limits import ApiLimits
 from service.segments.engine import MAX_PAGE
 from service.segments.rules import MAX_NODES, MAX_VALUES
-from tests.conftest import ApiKeys, ServerThread, execute_graphql, graphql_data, run_cypher
+from tests.conftest import ApiKeys, ServerThread, execute_graphql, graphql_data, messages, run_cypher
 
 pytestmark = pytest.mark.asyncio
 
 LIMITS = ApiLimits()
-
-
-@pytest.fixture
-def client(live_server: str, api_keys: ApiKeys) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server, timeout=60, headers=api_keys.admin_header) as http:
-        yield http
-
-
-def messages(response: httpx.Response) -> list[str]:
-    return [error["message"] for error in response.json().get("errors") or []]
 
 
 def nested(levels: int) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -11,16 +10,9 @@ import pytest
 
 from service.api.mutation import MAX_BATCH
 from service.database import Graph
-from tests.conftest import ApiKeys
 from tests.snapshot import snapshot
 
 PAGE = "https://www.bodea.com/products/new-product"
-
-
-@pytest.fixture
-def client(live_server: str, api_keys: ApiKeys) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server, timeout=30, headers=api_keys.admin_header) as http:
-        yield http
 
 
 def graphql(client: httpx.Client, query: str, **variables: Any) -> dict[str, Any]:
