@@ -1,5 +1,6 @@
 // name: schema
 // Constraints and indexes of the graph model; every statement is idempotent (IF NOT EXISTS).
+// mode: schema
 CREATE CONSTRAINT person_email IF NOT EXISTS FOR (p:Person) REQUIRE p.email IS UNIQUE;
 CREATE CONSTRAINT source_name IF NOT EXISTS FOR (s:Source) REQUIRE s.name IS UNIQUE;
 CREATE CONSTRAINT company_id IF NOT EXISTS FOR (c:Company) REQUIRE c.id IS UNIQUE;

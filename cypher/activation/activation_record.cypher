@@ -1,0 +1,21 @@
+// name: activation/activation_record
+// Record a finished activation and move the segment's sent set at the destination to what was just sent.
+// mode: write
+MATCH (s:Segment {id: $segmentId}), (d:Destination {name: $destination})
+CREATE (a:Activation {id: $id, at: datetime.realtime(), sent: $sent, withoutConsent: $withoutConsent,
+                      unknownToDestination: $unknownToDestination, entered: size($entered), left: size($left),
+                      files: $files, batches: $batches})
+CREATE (a)-[:OF]->(s)
+CREATE (a)-[:TO]->(d)
+WITH d, a
+CALL (d) {
+  UNWIND $entered AS email
+  MATCH (p:Person {email: email})
+  MERGE (p)-[:SENT_TO {segmentId: $segmentId}]->(d)
+}
+CALL (d) {
+  UNWIND $left AS email
+  MATCH (:Person {email: email})-[sent:SENT_TO {segmentId: $segmentId}]->(d)
+  DELETE sent
+}
+RETURN a {.*} AS activation

@@ -1,4 +1,0 @@
-// name: api_key_by_id
-// The stored key a request names by id, with the hash its secret must match.
-MATCH (k:ApiKey {id: $id})
-RETURN k {.id, .name, .scopes, .hash, .revokedAt, .lastUsedAt} AS key

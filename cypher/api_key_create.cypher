@@ -1,4 +1,0 @@
-// name: api_key_create
-// Store a new API key: id, name, scopes and the SHA-256 of its secret (the secret itself never).
-CREATE (k:ApiKey {id: $id, name: $name, scopes: $scopes, hash: $hash, createdAt: datetime.realtime()})
-RETURN k {.id, .name, .scopes, .createdAt, .revokedAt, .lastUsedAt} AS key

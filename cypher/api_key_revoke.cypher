@@ -1,5 +1,0 @@
-// name: api_key_revoke
-// Revoke a key from now on (a second revocation keeps the first time).
-MATCH (k:ApiKey {id: $id})
-SET k.revokedAt = coalesce(k.revokedAt, datetime.realtime())
-RETURN k {.id, .name, .scopes, .createdAt, .revokedAt, .lastUsedAt} AS key

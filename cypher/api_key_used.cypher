@@ -1,4 +1,0 @@
-// name: api_key_used
-// Record when a key was last used (written at most once a minute per key and process).
-MATCH (k:ApiKey {id: $id})
-SET k.lastUsedAt = datetime.realtime()

@@ -1,5 +1,0 @@
-// name: api_keys_all
-// Every API key, oldest first (never the hash).
-MATCH (k:ApiKey)
-RETURN k {.id, .name, .scopes, .createdAt, .revokedAt, .lastUsedAt} AS key
-ORDER BY k.createdAt, k.id

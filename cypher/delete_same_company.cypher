@@ -1,6 +1,0 @@
-// name: delete_same_company
-// Remove MDM links by link id; returns the accounts whose company must be regrouped.
-UNWIND $rows AS row
-MATCH (a:Account)-[link:SAME_COMPANY {mdmId: row.mdmId}]->(b:Account)
-DELETE link
-RETURN [a {.source, .sourceKey}, b {.source, .sourceKey}] AS regroup

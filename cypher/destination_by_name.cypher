@@ -1,4 +1,0 @@
-// name: destination_by_name
-// One destination with its settings, for the activation that sends to it.
-MATCH (d:Destination {name: $name})
-RETURN d {.*} AS destination

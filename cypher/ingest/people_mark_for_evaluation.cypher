@@ -1,0 +1,16 @@
+// name: ingest/people_mark_for_evaluation
+// Mark the people a change can move in or out of segments: by email, and every person of the given accounts' companies.
+// mode: write
+// marks: people
+CALL () {
+  UNWIND $emails AS email
+  MATCH (p:Person {email: email})
+  SET p:PendingEvaluation
+}
+CALL () {
+  UNWIND $accounts AS key
+  MATCH (:Account {source: key.source, sourceKey: key.sourceKey})-[:PART_OF]->(company:Company)
+  // A second MATCH: in one pattern the account's own PART_OF could not be walked back, missing its people.
+  MATCH (company)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(p:Person)
+  SET p:PendingEvaluation
+}

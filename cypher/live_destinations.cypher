@@ -1,4 +1,0 @@
-// name: live_destinations
-// The DELTA webhooks a segment has been activated to: they hear of its changes as they happen.
-MATCH (:Segment {id: $segmentId})<-[:OF]-(:Activation)-[:TO]->(d:Destination {kind: 'WEBHOOK', mode: 'DELTA'})
-RETURN DISTINCT d.name AS name

@@ -1,5 +1,0 @@
-// name: segment_create
-// Save a new segment: a named rule (as JSON) with the ids of the segments it builds on.
-CREATE (s:Segment {id: randomUUID(), name: $name, description: $description, rule: $rule, uses: $uses,
-                   createdAt: datetime.realtime(), updatedAt: datetime.realtime()})
-RETURN s {.*} AS segment

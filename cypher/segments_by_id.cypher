@@ -1,5 +1,0 @@
-// name: segments_by_id
-// Saved segments by id.
-UNWIND $ids AS id
-MATCH (s:Segment {id: id})
-RETURN id, s {.*} AS segment

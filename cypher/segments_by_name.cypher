@@ -1,5 +1,0 @@
-// name: segments_by_name
-// Saved segments by name.
-UNWIND $names AS name
-MATCH (s:Segment {name: name})
-RETURN s.id AS id

@@ -1,5 +1,0 @@
-// name: suppressions_exist
-// Whether anyone was erased (only then do imports look their people up among the suppressions).
-MATCH (s:Suppression)
-RETURN s.hash AS hash
-LIMIT 1

@@ -1,7 +1,0 @@
-// name: upsert_campaigns
-// Upsert campaigns by (source, sourceKey).
-UNWIND $rows AS row
-MERGE (c:Campaign {source: $source, sourceKey: row.sourceKey})
-  ON CREATE SET c.firstSeenAt = $seenAt
-SET c.name = row.name, c.type = row.type, c.status = row.status, c.startDate = row.startDate,
-    c.lastSeenAt = $seenAt

@@ -1,6 +1,0 @@
-// name: upsert_lists
-// Upsert marketing (static) lists by (source, sourceKey).
-UNWIND $rows AS row
-MERGE (l:MarketingList {source: $source, sourceKey: row.sourceKey})
-  ON CREATE SET l.firstSeenAt = $seenAt
-SET l.name = row.name, l.lastSeenAt = $seenAt
