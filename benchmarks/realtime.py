@@ -75,7 +75,7 @@ from service.ingest.pipeline import ingest_path, ingest_tables
 from service.ingest.readers import RawTable
 from service.ingest.specs import OPPORTUNITIES, WEB_VISITS
 from service.neo4j_server import LocalNeo4j, neo4j_version
-from service.queries import cypher
+from service.queries import Q, Template, query_file
 from service.realtime.evaluator import BATCH, Evaluator
 from service.segments import engine, store
 from service.segments.presets import audience_rule
@@ -682,9 +682,9 @@ async def profile_evaluation(graph: Graph, segment_id: str,
     """PROFILE the incremental evaluation query for each batch of people, as the live loop runs it, in
     a transaction that first makes the change (a visit to the page now for each person, or one won
     deal lifting the company over the threshold), so that they really enter; then rolled back."""
-    segments = {row["id"]: row for row in await graph.read("segments_rules")}
+    segments = {row["id"]: row for row in await graph.run(Q.SEGMENTS_RULES)}
     compiled = await engine.compile_for(graph, parse_rule(json.loads(segments[segment_id]["rule"])), segment_id)
-    statement = "PROFILE " + compiled.render(cypher("segment_evaluate_people"))
+    statement = "PROFILE " + compiled.render(Template.SEGMENT_EVALUATE_PEOPLE).text
     figures = []
     async with graph.driver.session(database=graph.database) as session:
         for name, (emails, lift) in batches.items():
@@ -725,12 +725,12 @@ async def timed_round(graph: Graph, evaluator: Evaluator) -> dict[str, float]:
         tx = await session.begin_transaction()
         try:
             mark = time.perf_counter()
-            claimed = await (await tx.run(cypher("claim_pending_people"), {"limit": BATCH})).data()
+            claimed = await (await tx.run(query_file(Q.PEOPLE_CLAIM_PENDING).text, {"limit": BATCH})).data()
             times["claim"] = time.perf_counter() - mark
             entered = 0
             mark = time.perf_counter()
             for segment, compiled in segments:
-                result = await tx.run(compiled.render(cypher("segment_evaluate_people")), {
+                result = await tx.run(compiled.render(Template.SEGMENT_EVALUATE_PEOPLE).text, {
                     **compiled.parameters, "segmentId": segment["id"], "emails": [row["email"] for row in claimed]})
                 entered += sum(len(row["entered"]) for row in await result.data())
             times["evaluate"] = time.perf_counter() - mark
@@ -1107,8 +1107,8 @@ def markdown(figures: dict[str, Any], png: str, command: str) -> str:
         "",
         "## Where the time goes",
         "",
-        "The incremental evaluation query (`cypher/segment_evaluate_people.cypher` with this rule), PROFILEd with "
-        "the service stopped, for people given a visit to the page in the same (rolled back) transaction:",
+        "The incremental evaluation query (`cypher/segments/templates/segment_evaluate_people.cypher` with this "
+        "rule), PROFILEd with the service stopped, for people given a visit to the page in the same (rolled back) transaction:",
         "",
         "| batch | people | entering | ms (under PROFILE) | db hits |",
         "| --- | ---: | ---: | ---: | ---: |",
@@ -1137,9 +1137,10 @@ def markdown(figures: dict[str, Any], png: str, command: str) -> str:
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for kind, t in figures["phases_in_process"].items():
-        upsert = t.get("mutation:upsert_web_visits", t.get("mutation:upsert_opportunities", 0))
+        upsert = t.get(f"mutation:{Q.WEB_VISITS_UPSERT}", t.get(f"mutation:{Q.OPPORTUNITIES_UPSERT}", 0))
         lines.append(f"| {kind} | {t['mutation'] * 1000:.1f} | {upsert * 1000:.1f} | "
-                     f"{t.get('mutation:mark_for_evaluation', 0) * 1000:.1f} | {t['round:round'] * 1000:.1f} | "
+                     f"{t.get(f'mutation:{Q.PEOPLE_MARK_FOR_EVALUATION}', 0) * 1000:.1f} | "
+                     f"{t['round:round'] * 1000:.1f} | "
                      f"{t['round:segments_read'] * 1000:.1f} | {t['round:claim'] * 1000:.1f} | "
                      f"{t['round:evaluate'] * 1000:.1f} | {t['round:commit'] * 1000:.1f} | {t['round:claimed']:g} |")
     lines += ["", "Slow stretches (runs of events whose mutation or latency took over 250 ms), with the Neo4j "

@@ -55,7 +55,7 @@ from benchmarks.realtime import service
 from service.config import PROJECT_ROOT
 from service.database import Graph, Neo4jConnection
 from service.generate import MANIFEST, NEW_PRODUCT_PAGE
-from service.queries import cypher
+from service.queries import Mode, Template
 from service.neo4j_server import LocalNeo4j, free_port, neo4j_version
 from service.segments import engine, store
 from service.segments.compiler import Compiled
@@ -189,9 +189,9 @@ async def members(graph: Graph, compiled: Compiled) -> set[str]:
     return {row["email"] for row in await engine.all_members(graph, compiled, 10**9)}
 
 
-async def profile(graph: Graph, compiled: Compiled, template: str) -> dict[str, Any]:
+async def profile(graph: Graph, compiled: Compiled, template: Template) -> dict[str, Any]:
     """PROFILE of one evaluation: db hits and rows per operator, as Neo4j ran it."""
-    text = "PROFILE " + compiled.render(cypher(template))
+    text = "PROFILE " + compiled.render(template).text
     async with graph.driver.session(database=graph.database) as session:
         result = await session.run(text, {**compiled.parameters, "first": 10**9, "after": None})
         plan = (await result.consume()).profile
@@ -222,11 +222,11 @@ async def audience(server: LocalNeo4j, scale: Scale) -> tuple[dict[str, Any], st
     try:
         cold_seconds, _ = await timed(lambda: engine.evaluate(graph, segment_id))
         warm = [(await timed(lambda: engine.evaluate(graph, segment_id)))[0] for _ in range(scale.warm_runs)]
-        answer = {row["email"] for row in await graph.read_text(STORED_MEMBERS, {"id": segment_id})}
+        answer = {row["email"] for row in await graph.run_adhoc(STORED_MEMBERS, Mode.READ, id=segment_id)}
         compiled = await compiled_rule(graph)
         counts = [await timed(lambda: engine.count(graph, compiled)) for _ in range(scale.warm_runs)]
         explained = [await timed(lambda: members(graph, compiled)) for _ in range(EXPLAINED_RUNS)]
-        plan = await profile(graph, compiled, "segment_count")
+        plan = await profile(graph, compiled, Template.SEGMENT_COUNT)
     finally:
         await graph.close()
     if {count for _, count in counts} != {len(answer)} or any(found != answer for _, found in explained):
@@ -284,8 +284,8 @@ def check_same(name: str, answer: set[str], expected: set[str]) -> None:
 
 
 async def person_sample(graph: Graph) -> list[str]:
-    emails = [row["email"] for row in await graph.read_text(
-        "MATCH (p:Person) WHERE (p)-[:ASSOCIATED_WITH]->() RETURN p.email AS email ORDER BY email", {})]
+    emails = [row["email"] for row in await graph.run_adhoc(
+        "MATCH (p:Person) WHERE (p)-[:ASSOCIATED_WITH]->() RETURN p.email AS email ORDER BY email", Mode.READ)]
     return random.Random(SEED).sample(emails, min(PERSON_SAMPLE, len(emails)))
 
 

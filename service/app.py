@@ -122,7 +122,6 @@ async def events(request: Request) -> JSONResponse:
                              "errors": [asdict(e) for e in rejected.errors[:100]]}, status_code=400)
     except (QueryTimeout, DatabaseUnavailable) as stopped:
         return JSONResponse({"error": str(stopped)}, status_code=503, headers=RETRY_AFTER)
-    request.app.state.live.wake()
     return JSONResponse({"source": report.source, "records": report.rows, "suppressed": report.suppressed,
                          "seconds": round(report.seconds, 4)})
 
@@ -153,6 +152,7 @@ def create_app(connection: Neo4jConnection, poll_seconds: float = 1.0, sweep_sec
         app.state.live = LiveAudiences(app.state.graph, Broker(), poll_seconds, sweep_seconds)
         # Nothing here waits for Neo4j: the schema is applied in the background, retried until it works.
         app.state.readiness = Readiness(app.state.graph)
+        # The live loop runs webhook delivery in a task of its own; cancelling the loop stops both.
         tasks = [asyncio.create_task(app.state.readiness.run(), name="schema"),
                  asyncio.create_task(app.state.live.run(), name="live audiences")]
         try:

@@ -8,21 +8,30 @@ Neo4j become DatabaseUnavailable, a transaction stopped for taking too long Quer
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from neo4j import READ_ACCESS, AsyncDriver, AsyncGraphDatabase, Query, RoutingControl, unit_of_work
+from neo4j import (
+    READ_ACCESS, AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, Query, RoutingControl, unit_of_work,
+)
 from neo4j.exceptions import ClientError, ConnectionPoolError, ServiceUnavailable, SessionExpired, TransientError
 from pydantic import SecretStr
 
-from service.queries import cypher, queries
+from service.queries import CypherFile, Mode, Q, Rendered, catalogue, query_file
 from service.timeouts import SERVICE_DRIVER, DriverTimeouts
 
-__all__ = ["SERVICE_DRIVER", "DatabaseUnavailable", "DriverTimeouts", "Graph", "Neo4jConnection", "QueryTimeout"]
+__all__ = ["SERVICE_DRIVER", "DatabaseUnavailable", "DriverTimeouts", "Graph", "Neo4jConnection", "QueryModeError",
+           "QueryTimeout", "Transaction"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
+Row = dict[str, Any]
+log = logging.getLogger("accountgraph.database")
+# Neo4j's code for a write attempted in a read transaction.
+ACCESS_MODE_CODE = "Neo.ClientError.Statement.AccessMode"
 
 # Neo4j's codes for a transaction stopped by the timeout the client gave, or by the server's own.
 TIMEOUT_CODES = frozenset({
@@ -72,8 +81,46 @@ class Neo4jConnection:
     database: str
 
 
+class QueryModeError(RuntimeError):
+    """A query ran in a way its declared mode forbids (a catalogue mistake, not the caller's)."""
+
+
+def _routing(file: CypherFile) -> RoutingControl:
+    """Where a catalogue query goes: by the mode its file declares, never by the caller."""
+    if file.mode is Mode.SCHEMA:
+        raise QueryModeError(f"cypher/{file.name}.cypher is the schema: Graph.migrate applies it")
+    return RoutingControl.WRITE if file.mode is Mode.WRITE else RoutingControl.READ
+
+
+class Transaction:
+    """What the work of Graph.write_work runs its queries with: catalogue queries and templates
+    (a read-mode query in a write transaction is fine); it notes whether one marked people."""
+
+    def __init__(self, tx: AsyncManagedTransaction) -> None:
+        self._tx = tx
+        self.marked_people = False
+
+    async def run(self, query: Q, /, **parameters: Any) -> list[Row]:
+        file = query_file(query)
+        return await self._run(file, file.text, parameters)
+
+    async def run_template(self, rendered: Rendered, /, **parameters: Any) -> list[Row]:
+        return await self._run(query_file(rendered.template), rendered.text, parameters)
+
+    async def run_adhoc(self, text: str, /, **parameters: Any) -> list[Row]:
+        """Cypher that is not in the catalogue: for tests and benchmarks only, never the service."""
+        return [record.data() async for record in await self._tx.run(text, parameters)]
+
+    async def _run(self, file: CypherFile, text: str, parameters: dict[str, Any]) -> list[Row]:
+        _routing(file)  # the schema is refused here too
+        self.marked_people = self.marked_people or file.marks_people
+        return [record.data() async for record in await self._tx.run(text, parameters)]
+
+
 class Graph:
-    """Runs the named queries of cypher/ against one database.
+    """Runs the queries of the catalogue (service.queries, cypher/) against one database, each
+    routed by the mode its file declares. After a commit that ran a query marking people for
+    re-evaluation (`// marks: people`), the callbacks given to on_people_marked are called.
 
     timeout_seconds: every transaction is stopped by Neo4j once it runs longer (the service sets
     NEO4J_QUERY_TIMEOUT_SECONDS); None leaves only the server's own timeout, as for bulk imports.
@@ -81,10 +128,12 @@ class Graph:
 
     def __init__(self, connection: Neo4jConnection, timeout_seconds: float | None = None,
                  driver: DriverTimeouts = DriverTimeouts()) -> None:
+        catalogue()  # a broken cypher/ file stops the start-up here, saying which and why
         self.connection = connection
         self.database = connection.database
         self.timeout = timeout_seconds
         self.timeouts = driver
+        self._people_marked: list[Callable[[], None]] = []
         self.driver: AsyncDriver = AsyncGraphDatabase.driver(
             connection.uri, auth=(connection.user, connection.password.get_secret_value()),
             # A rule may name a relationship type no import has created yet: that is not worth a warning.
@@ -97,24 +146,47 @@ class Graph:
     async def close(self) -> None:
         await self.driver.close()
 
-    async def read(self, query: str, **parameters: Any) -> list[dict[str, Any]]:
-        return await self.read_text(cypher(query), parameters)
+    def on_people_marked(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback` after each commit that may have marked people; returns what unregisters it."""
+        self._people_marked.append(callback)
+        return lambda: self._people_marked.remove(callback)
 
-    async def write(self, query: str, **parameters: Any) -> list[dict[str, Any]]:
-        return await self.write_text(cypher(query), parameters)
+    async def run(self, query: Q, /, **parameters: Any) -> list[Row]:
+        """Run a catalogue query in its own transaction, routed by its declared mode."""
+        file = query_file(query)
+        return await self._execute(file, file.text, parameters)
 
-    async def read_text(self, text: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:
-        """Run Cypher built from a named template (see service.segments.compiler); values as parameters."""
-        return await self._execute(text, parameters, RoutingControl.READ)
+    async def run_template(self, rendered: Rendered, /, **parameters: Any) -> list[Row]:
+        """Run a template filled by the segment compiler, routed by the template's declared mode."""
+        return await self._execute(query_file(rendered.template), rendered.text, parameters)
 
-    async def write_text(self, text: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:
-        return await self._execute(text, parameters, RoutingControl.WRITE)
+    async def run_adhoc(self, text: str, mode: Mode, /, **parameters: Any) -> list[Row]:
+        """Cypher that is not in the catalogue: for tests and benchmarks only, never the service."""
+        routing = RoutingControl.WRITE if mode is Mode.WRITE else RoutingControl.READ
+        with self._errors():
+            records, _, _ = await self.driver.execute_query(
+                Query(text, timeout=self.timeout), parameters, database_=self.database, routing_=routing)
+        return [record.data() for record in records]
 
-    async def write_work(self, work: Callable[..., Awaitable[T]], *arguments: Any) -> T:
-        """Run work(tx, *arguments) in one managed write transaction (retried on transient errors)."""
+    async def write_work(self, work: Callable[Concatenate[Transaction, P], Awaitable[T]],
+                         *arguments: P.args, **keywords: P.kwargs) -> T:
+        """Run work(transaction, *arguments) in one managed write transaction (retried on transient
+        errors, so work may run more than once; only the attempt that commits counts)."""
+        marked = False
+
+        async def attempt(tx: AsyncManagedTransaction) -> T:
+            nonlocal marked
+            transaction = Transaction(tx)
+            result = await work(transaction, *arguments, **keywords)
+            marked = transaction.marked_people
+            return result
+
         with self._errors():
             async with self.driver.session(database=self.database) as session:
-                return await session.execute_write(unit_of_work(timeout=self.timeout)(work), *arguments)
+                result = await session.execute_write(unit_of_work(timeout=self.timeout)(attempt))
+        if marked:
+            self._notify_people_marked()
+        return result
 
     async def ping(self) -> None:
         """One attempt, not retried (a readiness probe must answer at once), bounded by connect_seconds
@@ -129,15 +201,30 @@ class Graph:
         migration cut short is completed by running it again (the service retries it until it works)."""
         with self._errors():
             async with self.driver.session(database=self.database) as session:
-                for statement in queries()["schema"].statements():
+                for statement in query_file(Q.SCHEMA).statements():
                     await (await session.run(Query(statement, timeout=self.timeout))).consume()
 
-    async def _execute(self, text: str, parameters: dict[str, Any], routing: RoutingControl) -> list[dict[str, Any]]:
-        with self._errors():
-            records, _, _ = await self.driver.execute_query(
-                Query(text, timeout=self.timeout), parameters, database_=self.database, routing_=routing
-            )
+    async def _execute(self, file: CypherFile, text: str, parameters: dict[str, Any]) -> list[Row]:
+        routing = _routing(file)
+        try:
+            with self._errors():
+                records, _, _ = await self.driver.execute_query(
+                    Query(text, timeout=self.timeout), parameters, database_=self.database, routing_=routing)
+        except ClientError as error:
+            if error.code == ACCESS_MODE_CODE:  # Neo4j refused a write in a read transaction
+                raise QueryModeError(f"cypher/{file.name}.cypher writes but declares '// mode: {file.mode}'; "
+                                     "declare '// mode: write'") from error
+            raise
+        if file.marks_people:
+            self._notify_people_marked()
         return [record.data() for record in records]
+
+    def _notify_people_marked(self) -> None:
+        for callback in list(self._people_marked):
+            try:
+                callback()
+            except Exception:  # a listener's bug must not fail the write that has committed
+                log.exception("a people-marked callback failed")
 
     @contextmanager
     def _errors(self) -> Iterator[None]:

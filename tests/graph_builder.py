@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from service.database import Graph
+from service.queries import Q
 from tests.conftest import run_cypher
 
 PAGE = "https://www.bodea.com/products/new-product"
@@ -16,16 +17,16 @@ def days_ago(days: float) -> datetime:
 
 async def account(graph: Graph, key: str, source: str = "CRM 1") -> None:
     """An account written by the product's own upsert (so it has its Company)."""
-    await graph.write("upsert_accounts", source=source, seenAt=days_ago(0), rows=[{
+    await graph.run(Q.ACCOUNTS_UPSERT, source=source, seenAt=days_ago(0), rows=[{
         "sourceKey": key, "name": key, "industry": None, "country": None, "employees": None, "website": None}])
 
 
 async def link(graph: Graph, key_a: str, key_b: str, source: str = "CRM 1") -> None:
     """An MDM link written and regrouped by the product's own queries."""
-    await graph.write("upsert_same_company", source="MDM", seenAt=days_ago(0), rows=[{
+    await graph.run(Q.SAME_COMPANY_UPSERT, source="MDM", seenAt=days_ago(0), rows=[{
         "mdmId": f"{key_a}~{key_b}", "sourceA": source, "keyA": key_a, "sourceB": source, "keyB": key_b,
         "updatedAt": None}])
-    await graph.write("regroup_companies", keys=[{"source": source, "sourceKey": k} for k in (key_a, key_b)])
+    await graph.run(Q.COMPANIES_REGROUP, keys=[{"source": source, "sourceKey": k} for k in (key_a, key_b)])
 
 
 async def opportunity(graph: Graph, key: str, accounts: list[str], amount: float,

@@ -10,6 +10,7 @@ import pytest
 from service.database import Graph, Neo4jConnection
 from service.ingest.errors import ImportRejected
 from service.ingest.pipeline import ingest_path
+from service.queries import Q
 from tests.conftest import run_cli
 from tests.snapshot import snapshot
 
@@ -110,5 +111,5 @@ async def test_the_cli_reports_errors_as_csv_and_imports_good_files(
     done = run_cli(neo4j_connection, "ingest", "--source", "CRM 9", str(good))
     assert done.returncode == 0, done.stderr
     assert "Ingested CRM 9: 2 rows in" in done.stdout and "rows/s" in done.stdout
-    assert [r["email"] for r in await graph.read("people_by_email", emails=["ok@x.example", "fine@x.example"])] == [
+    assert [r["email"] for r in await graph.run(Q.PEOPLE_BY_EMAIL, emails=["ok@x.example", "fine@x.example"])] == [
         "ok@x.example", "fine@x.example"]

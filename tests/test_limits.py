@@ -16,8 +16,9 @@ from pydantic import ValidationError
 from service.api.mutation import MAX_BATCH
 from service.api.schema import schema
 from service.config import Settings
-from service.database import Graph, Neo4jConnection, QueryTimeout
+from service.database import Graph, Neo4jConnection, QueryTimeout, Transaction
 from service.limits import ApiLimits
+from service.queries import Mode
 from service.segments.engine import MAX_PAGE
 from service.segments.rules import MAX_NODES, MAX_VALUES
 from tests.conftest import ApiKeys, ServerThread, execute_graphql, graphql_data, messages, run_cypher
@@ -181,17 +182,17 @@ async def test_a_query_over_the_timeout_is_stopped_with_a_clear_error_and_the_ne
 async def test_every_kind_of_transaction_of_the_graph_has_the_timeout(neo4j_connection: Neo4jConnection) -> None:
     graph = Graph(neo4j_connection, timeout_seconds=0.5)
 
-    async def endless(tx: Any) -> None:
-        await (await tx.run(ENDLESS)).consume()
+    async def endless(tx: Transaction) -> None:
+        await tx.run_adhoc(ENDLESS)
 
     try:
         with pytest.raises(QueryTimeout, match=r"^the query took longer than 0.5 s and was stopped$"):
-            await graph.read_text(ENDLESS, {})
+            await graph.run_adhoc(ENDLESS, Mode.READ)
         with pytest.raises(QueryTimeout):
-            await graph.write_text(ENDLESS, {})
+            await graph.run_adhoc(ENDLESS, Mode.WRITE)
         with pytest.raises(QueryTimeout):
             await graph.write_work(endless)
-        assert await graph.read_text("RETURN 1 AS one", {}) == [{"one": 1}]
+        assert await graph.run_adhoc("RETURN 1 AS one", Mode.READ) == [{"one": 1}]
     finally:
         await graph.close()
 

@@ -29,7 +29,7 @@ from service.ingest.errors import RowError
 from service.ingest.pipeline import ingest_tables, read_path
 from service.ingest.readers import read_file
 from service.ingest.specs import MDM_SPECS, SOURCE_SPECS, RecordSpec
-from service.queries import cypher
+from service.queries import Rendered, Template
 from service.segments import engine
 from service.segments.rules import (
     ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS, AGGREGATES, NUMBER_OPS, OPPORTUNITY_STATUSES, PERSON_FIELDS, SCOPES,
@@ -136,10 +136,11 @@ async def test_a_generated_rule_is_refused_where_it_is_wrong_or_compiles_to_para
         assert located(data, error.path), (error.path, data)
         assert str(error).startswith(f"{error.path or 'rule'}: ")
         return
-    for template in ("segment_count", "segment_members", "segment_companies"):
-        text = compiled.render(cypher(template))
-        assert MARK not in text, text
-        await graph.read_text("EXPLAIN " + text, {**compiled.parameters, "first": 10, "after": None})
+    for template in (Template.SEGMENT_COUNT, Template.SEGMENT_MEMBERS, Template.SEGMENT_COMPANIES):
+        rendered = compiled.render(template)
+        assert MARK not in rendered.text, rendered.text
+        explain = Rendered(template, "EXPLAIN " + rendered.text)
+        await graph.run_template(explain, **compiled.parameters, first=10, after=None)
 
 
 async def test_the_rule_property_can_fail() -> None:

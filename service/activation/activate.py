@@ -10,6 +10,7 @@ from typing import Any
 
 from service.activation import formats, webhook
 from service.database import Graph
+from service.queries import Q
 from service.segments import engine
 
 KINDS = ("MARKETO", "LINKEDIN", "WEBHOOK")
@@ -50,10 +51,10 @@ class DestinationSettings:
 
 async def add_destination(graph: Graph, settings: DestinationSettings) -> dict[str, Any]:
     settings.check()
-    if await graph.read("destination_by_name", name=settings.name):
+    if await graph.run(Q.DESTINATION_BY_NAME, name=settings.name):
         raise ActivationError(f"a destination named {settings.name!r} exists already")
-    rows = await graph.write("destination_create", name=settings.name, kind=settings.kind, instance=settings.instance,
-                             url=settings.url, secret=settings.secret, mode=settings.mode)
+    rows = await graph.run(Q.DESTINATION_CREATE, name=settings.name, kind=settings.kind, instance=settings.instance,
+                           url=settings.url, secret=settings.secret, mode=settings.mode)
     return rows[0]["destination"]
 
 
@@ -68,13 +69,13 @@ async def activate(graph: Graph, segment_id: str, destination: str, out_dir: Pat
     The whole audience is evaluated first; with `emails` (live forwarding of an incremental
     evaluation) only those people are looked at, and the segment is not evaluated again.
     """
-    found = await graph.read("destination_by_name", name=destination)
+    found = await graph.run(Q.DESTINATION_BY_NAME, name=destination)
     if not found:
         raise ActivationError(f"no destination named {destination!r}")
     settings = found[0]["destination"]
     if emails is None:
         await engine.evaluate(graph, segment_id)
-    [audience] = await graph.read("activation_audience", segmentId=segment_id, destination=destination, emails=emails)
+    [audience] = await graph.run(Q.ACTIVATION_AUDIENCE, segmentId=segment_id, destination=destination, emails=emails)
     activation_id = str(uuid.uuid4())
     files: list[str] = []
     batches: list[str] = []
@@ -98,8 +99,8 @@ async def activate(graph: Graph, segment_id: str, destination: str, out_dir: Pat
             (folder / name).write_bytes(content)
             files.append(str(folder / name))
         sent = len(audience["send"])
-    rows = await graph.write(
-        "activation_record", id=activation_id, segmentId=segment_id, destination=destination, sent=sent,
+    rows = await graph.run(
+        Q.ACTIVATION_RECORD, id=activation_id, segmentId=segment_id, destination=destination, sent=sent,
         withoutConsent=audience["withoutConsent"], unknownToDestination=audience["unknownToDestination"],
         entered=[m["email"] for m in audience["entered"]], left=audience["left"], files=files, batches=batches,
     )
@@ -108,7 +109,7 @@ async def activate(graph: Graph, segment_id: str, destination: str, out_dir: Pat
 
 async def forward_changes(graph: Graph, segment_id: str, emails: list[str]) -> list[dict[str, Any]]:
     """Send the changes of these people to every DELTA webhook the segment was activated to."""
-    rows = await graph.read("live_destinations", segmentId=segment_id)
+    rows = await graph.run(Q.DESTINATIONS_LIVE, segmentId=segment_id)
     return [await activate(graph, segment_id, row["name"], Path(), emails=emails) for row in rows]
 
 

@@ -13,6 +13,7 @@ from strawberry.dataloader import DataLoader
 
 from service.auth.keys import ApiKey
 from service.database import Graph
+from service.queries import Q
 from service.realtime.live import LiveAudiences
 
 AccountKey = tuple[str, str]  # (source, sourceKey)
@@ -44,33 +45,33 @@ class Loaders:
         self.segments_of_person = DataLoader(self._segments_of_people)
 
     async def _people(self, emails: list[str]) -> list[dict[str, Any] | None]:
-        found = _by_key(await self.graph.read("people_by_email", emails=emails), "email", "person")
+        found = _by_key(await self.graph.run(Q.PEOPLE_BY_EMAIL, emails=emails), "email", "person")
         for email, person in found.items():  # the same query brought their accounts: no second round trip
             self.accounts_of_person.prime(email, person["accounts"])
         return [found.get(email) for email in emails]
 
     async def _accounts(self, keys: list[AccountKey]) -> list[dict[str, Any] | None]:
-        found = _by_key(await self.graph.read("accounts_by_key", keys=_key_maps(keys)), "key", "account")
+        found = _by_key(await self.graph.run(Q.ACCOUNTS_BY_KEY, keys=_key_maps(keys)), "key", "account")
         return [found.get(key) for key in keys]
 
     async def _accounts_of_people(self, emails: list[str]) -> list[list[dict[str, Any]]]:
-        found = _by_key(await self.graph.read("accounts_of_people", emails=emails), "email", "accounts")
+        found = _by_key(await self.graph.run(Q.ACCOUNTS_OF_PEOPLE, emails=emails), "email", "accounts")
         return [found.get(email, []) for email in emails]
 
     async def _visits_of_people(self, emails: list[str]) -> list[list[dict[str, Any]]]:
-        found = _by_key(await self.graph.read("visits_of_people", emails=emails), "email", "visits")
+        found = _by_key(await self.graph.run(Q.VISITS_OF_PEOPLE, emails=emails), "email", "visits")
         return [found.get(email, []) for email in emails]
 
     async def _companies(self, ids: list[str]) -> list[dict[str, Any] | None]:
-        found = {row["id"]: row for row in await self.graph.read("companies_by_id", ids=ids)}
+        found = {row["id"]: row for row in await self.graph.run(Q.COMPANIES_BY_ID, ids=ids)}
         return [found.get(id) for id in ids]
 
     async def _segments_of_people(self, emails: list[str]) -> list[dict[str, Any]]:
-        found = {row["email"]: row for row in await self.graph.read("segments_of_people", emails=emails)}
+        found = {row["email"]: row for row in await self.graph.run(Q.SEGMENTS_OF_PEOPLE, emails=emails)}
         return [found.get(email, {"current": [], "history": []}) for email in emails]
 
     async def _links_of_companies(self, ids: list[str]) -> list[list[dict[str, Any]]]:
-        found = _by_key(await self.graph.read("links_of_companies", ids=ids), "id", "links")
+        found = _by_key(await self.graph.run(Q.LINKS_OF_COMPANIES, ids=ids), "id", "links")
         return [found.get(id, []) for id in ids]
 
 
@@ -86,11 +87,6 @@ class Context:
     # A WebSocket's connection_init payload, where a subscription presents its key.
     connection_params: dict[str, Any] | None = None
     loaders: Loaders = field(init=False)
-
-    def changed(self) -> None:
-        """A write may have marked people for re-evaluation: let the live loop look now."""
-        if self.live:
-            self.live.wake()
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.graph)

@@ -130,7 +130,6 @@ async def _ingest(info: strawberry.Info[Context, None], source: str, spec: Recor
                   argument: str, records: list[Any]) -> IngestResult:
     try:
         report = await ingest_tables(info.context.graph, source, [_raw_table(spec, argument, records)])
-        info.context.changed()
     except ImportRejected as rejected:
         raise GraphQLError(
             f"rejected, nothing written: {'; '.join(map(_error_text, rejected.errors[:20]))}",

@@ -13,6 +13,7 @@ from service.api.rule import RuleInput, rule_data
 from service.api.segment import RulePreview, Segment
 from service.auth.keys import Scope
 from service.ingest.fields import email as normalise_email
+from service.queries import Q
 from service.segments import engine, presets
 from service.segments.rules import parse_rule
 
@@ -56,13 +57,13 @@ class Query:
 
     @strawberry.field(extensions=needs(Scope.READ), description="A saved segment by id.")
     async def segment(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> Segment | None:
-        rows = await info.context.graph.read("segments_by_id", ids=[str(id)])
+        rows = await info.context.graph.run(Q.SEGMENTS_BY_ID, ids=[str(id)])
         return Segment.from_row(rows[0]["segment"]) if rows else None
 
     @strawberry.field(extensions=needs(Scope.READ), description="Every saved segment, by name.")
     async def segments(self, info: strawberry.Info[Context, None]) -> list[Segment]:
-        return [Segment.from_row(row["segment"]) for row in await info.context.graph.read("segments_all")]
+        return [Segment.from_row(row["segment"]) for row in await info.context.graph.run(Q.SEGMENTS_ALL)]
 
     @strawberry.field(extensions=needs(Scope.ADMIN), description="The configured destinations (a webhook URL can be a secret of its own).")
     async def destinations(self, info: strawberry.Info[Context, None]) -> list[Destination]:
-        return [Destination.from_row(row["destination"]) for row in await info.context.graph.read("destinations_all")]
+        return [Destination.from_row(row["destination"]) for row in await info.context.graph.run(Q.DESTINATIONS_ALL)]

@@ -14,6 +14,7 @@ from service.api.company import Company
 from service.api.context import Context
 from service.api.person import Person
 from service.api.visit import WebVisit
+from service.queries import Q
 from service.segments import engine
 from service.segments.compiler import Compiled
 from service.segments.rules import parse_rule
@@ -189,10 +190,10 @@ class Segment:
 
     @strawberry.field(description="Every activation of this segment, newest first.")
     async def activations(self, info: strawberry.Info[Context, None]) -> list[Activation]:
-        rows = await info.context.graph.read("activations_of_segments", ids=[str(self.id)])
+        rows = await info.context.graph.run(Q.ACTIVATIONS_OF_SEGMENTS, ids=[str(self.id)])
         return [Activation.from_row(row) for row in rows[0]["activations"]] if rows else []
 
     @strawberry.field(description="The latest evaluations (snapshots), newest first (first: 1 to 500).")
     async def evaluations(self, info: strawberry.Info[Context, None], first: int = 20) -> list[SegmentEvaluation]:
-        rows = await info.context.graph.read("segment_evaluations", ids=[str(self.id)], first=engine.page_size(first))
+        rows = await info.context.graph.run(Q.SEGMENT_EVALUATIONS, ids=[str(self.id)], first=engine.page_size(first))
         return [SegmentEvaluation.from_row(row["evaluation"]) for row in rows]

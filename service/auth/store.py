@@ -10,6 +10,7 @@ from typing import Any
 
 from service.auth.keys import ApiKey, Scope, generate, hash_secret, parse, secret_matches
 from service.database import Graph
+from service.queries import Q
 
 MAX_NAME = 200
 TOUCH_EVERY_SECONDS = 60.0
@@ -62,17 +63,17 @@ async def create(graph: Graph, name: str, scopes: Iterable[Scope]) -> tuple[KeyR
     if not ordered:
         raise KeyStoreError("a key needs at least one scope: read, write or admin")
     new = generate()
-    rows = await graph.write("api_key_create", id=new.id, name=name, scopes=[s.value for s in ordered],
-                             hash=hash_secret(new.secret))
+    rows = await graph.run(Q.API_KEY_CREATE, id=new.id, name=name, scopes=[s.value for s in ordered],
+                           hash=hash_secret(new.secret))
     return KeyRecord.from_row(rows[0]["key"]), new.text
 
 
 async def all_keys(graph: Graph) -> list[KeyRecord]:
-    return [KeyRecord.from_row(row["key"]) for row in await graph.read("api_keys_all")]
+    return [KeyRecord.from_row(row["key"]) for row in await graph.run(Q.API_KEYS_ALL)]
 
 
 async def revoke(graph: Graph, key_id: str) -> KeyRecord:
-    rows = await graph.write("api_key_revoke", id=key_id)
+    rows = await graph.run(Q.API_KEY_REVOKE, id=key_id)
     if not rows:
         raise KeyStoreError(f"no API key with id {key_id!r}")
     return KeyRecord.from_row(rows[0]["key"])
@@ -92,7 +93,7 @@ class KeyChecker:
         parsed = parse(presented)
         if parsed is None:
             raise Unauthenticated(INVALID)
-        rows = await self.graph.read("api_key_by_id", id=parsed.id)
+        rows = await self.graph.run(Q.API_KEY_BY_ID, id=parsed.id)
         # An unknown id is answered without a comparison: ids are not secret (`key list` shows
         # them); the secret is, and it is only ever compared in constant time.
         if not rows or not secret_matches(parsed.secret, rows[0]["key"]["hash"]):
@@ -108,4 +109,4 @@ class KeyChecker:
         now = time.monotonic()
         if now - self._touched.get(key_id, -self.touch_every) >= self.touch_every:
             self._touched[key_id] = now
-            await self.graph.write("api_key_used", id=key_id)
+            await self.graph.run(Q.API_KEY_USED, id=key_id)

@@ -11,6 +11,7 @@ from typing import Any
 from service.activation.activate import DestinationSettings, KINDS, MODES, activate, add_destination
 from service.cli.common import Commands, on_graph
 from service.database import Graph
+from service.queries import Q
 from service.segments import engine, store
 from service.segments.engine import SegmentError
 from service.segments.rules import parse_rule
@@ -41,7 +42,7 @@ async def _save(graph: Graph, arguments: argparse.Namespace) -> None:
 
 
 async def _list(graph: Graph) -> None:
-    for row in await graph.read("segments_all"):
+    for row in await graph.run(Q.SEGMENTS_ALL):
         segment = row["segment"]
         print(f"{segment['id']}  {segment['name']}  members at last evaluation: {segment.get('memberCount', '-')}")
 

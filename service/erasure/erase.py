@@ -14,12 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from neo4j import AsyncManagedTransaction
-
-from service.database import Graph
+from service.database import Graph, Transaction
 from service.erasure.exports import ExportScrub, scrub_exports
 from service.erasure.hashing import email_hash, id_hash, normalised_email, shown
-from service.queries import cypher
+from service.queries import Q
 
 log = logging.getLogger("accountgraph.erasure")
 
@@ -51,16 +49,13 @@ class Erasure:
         return text
 
 
-async def _erase_in_graph(tx: AsyncManagedTransaction, email: str) -> dict[str, Any]:
-    async def run(query: str, **parameters: Any) -> list[dict[str, Any]]:
-        return [record.data() async for record in await tx.run(cypher(query), parameters)]
-
-    found = await run("erase_person_ids", email=email)
+async def _erase_in_graph(tx: Transaction, email: str) -> dict[str, Any]:
+    found = await tx.run(Q.PERSON_IDS_AND_DESTINATIONS, email=email)
     ids = found[0]["ids"] if found else []
     id_hashes = sorted({id_hash(known["source"], known["sourceKey"]) for known in ids})
-    erased = await run("erase_person", email=email)
-    await run("suppress_person", hash=email_hash(email), idHashes=id_hashes)
-    segments = await run("segments_naming_email", email=email)
+    erased = await tx.run(Q.PERSON_ERASE, email=email)
+    await tx.run(Q.PERSON_SUPPRESS, hash=email_hash(email), idHashes=id_hashes)
+    segments = await tx.run(Q.SEGMENTS_NAMING_EMAIL, email=email)
     return {
         "person": len(erased),
         "visits": erased[0]["visits"] if erased else 0,

@@ -12,11 +12,12 @@ from service.ingest import fields
 from service.ingest.errors import RowError
 from service.ingest.readers import RawTable
 from service.ingest.specs import PEOPLE, RecordSpec, Reference
+from service.queries import Q
 
 Row = dict[str, Any]
 KNOWN_QUERIES = {
-    "people": "known_people", "accounts": "known_accounts", "opportunities": "known_opportunities",
-    "campaigns": "known_campaigns", "lists": "known_lists",
+    "people": Q.PEOPLE_KNOWN, "accounts": Q.ACCOUNTS_KNOWN, "opportunities": Q.OPPORTUNITIES_KNOWN,
+    "campaigns": Q.CAMPAIGNS_KNOWN, "lists": Q.LISTS_KNOWN,
 }
 
 
@@ -128,7 +129,7 @@ async def check_references(graph: Graph, batch: Batch, errors: list[RowError]) -
             wanted[reference.target].add(key)
     found: dict[str, dict[tuple[str, str], Any]] = {}
     for target, keys in wanted.items():
-        rows = await graph.read(KNOWN_QUERIES[target], keys=[{"source": s, "sourceKey": k} for s, k in keys])
+        rows = await graph.run(KNOWN_QUERIES[target], keys=[{"source": s, "sourceKey": k} for s, k in keys])
         found[target] = {(r["key"]["source"], r["key"]["sourceKey"]): r.get("email", True) for r in rows}
     for table, reference, row in _referencing_rows(batch):
         source = row[reference.source_field] if reference.source_field else batch.source

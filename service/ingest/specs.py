@@ -6,10 +6,11 @@ docs/import-format.md describes the same format for people; keep the two in step
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from service.ingest import fields
+from service.queries import Q
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class RecordSpec:
     columns: tuple[Column, ...]
     key: tuple[str, ...]  # fields that identify a record; repeated in one file is an error
     references: tuple[Reference, ...] = ()
+    upsert_query: Q = field(kw_only=True)  # run with the file's upsert rows
+    delete_query: Q = field(kw_only=True)  # run with its IsDeleted rows
 
     @property
     def headers(self) -> frozenset[str]:
@@ -63,7 +66,8 @@ PEOPLE = RecordSpec("people", (
     Column("Unsubscribed", "unsubscribed", fields.boolean, required=False),
     Column("AdvertisingOptOut", "advertisingOptOut", fields.boolean, required=False),
     IS_DELETED,
-), key=("sourceKey",))
+), key=("sourceKey",),
+    upsert_query=Q.PEOPLE_UPSERT, delete_query=Q.PEOPLE_DELETE)
 
 ACCOUNTS = RecordSpec("accounts", (
     _id(),
@@ -73,7 +77,8 @@ ACCOUNTS = RecordSpec("accounts", (
     Column("NumberOfEmployees", "employees", fields.count, required=False),
     Column("Website", "website", fields.text, required=False),
     IS_DELETED,
-), key=("sourceKey",))
+), key=("sourceKey",),
+    upsert_query=Q.ACCOUNTS_UPSERT, delete_query=Q.ACCOUNTS_DELETE)
 
 OPPORTUNITIES = RecordSpec("opportunities", (
     _id(),
@@ -84,7 +89,8 @@ OPPORTUNITIES = RecordSpec("opportunities", (
     Column("StageName", "stage", fields.stage),
     Column("CloseDate", "closeDate", fields.iso_date),
     IS_DELETED,
-), key=("sourceKey",), references=(Reference("accountKey", "AccountId", "accounts"),))
+), key=("sourceKey",), references=(Reference("accountKey", "AccountId", "accounts"),),
+    upsert_query=Q.OPPORTUNITIES_UPSERT, delete_query=Q.OPPORTUNITIES_DELETE)
 
 CAMPAIGNS = RecordSpec("campaigns", (
     _id(),
@@ -93,13 +99,15 @@ CAMPAIGNS = RecordSpec("campaigns", (
     Column("Status", "status", fields.text, required=False),
     Column("StartDate", "startDate", fields.iso_date, required=False),
     IS_DELETED,
-), key=("sourceKey",))
+), key=("sourceKey",),
+    upsert_query=Q.CAMPAIGNS_UPSERT, delete_query=Q.CAMPAIGNS_DELETE)
 
 LISTS = RecordSpec("lists", (
     _id(),
     Column("Name", "name", fields.text),
     IS_DELETED,
-), key=("sourceKey",))
+), key=("sourceKey",),
+    upsert_query=Q.LISTS_UPSERT, delete_query=Q.LISTS_DELETE)
 
 WEB_VISITS = RecordSpec("web-visits", (
     _id(),
@@ -107,7 +115,8 @@ WEB_VISITS = RecordSpec("web-visits", (
     Column("Url", "url", fields.url),
     Column("VisitedAt", "visitedAt", fields.iso_datetime),
     IS_DELETED,
-), key=("sourceKey",), references=(Reference("personKey", "PersonId", "people"),))
+), key=("sourceKey",), references=(Reference("personKey", "PersonId", "people"),),
+    upsert_query=Q.WEB_VISITS_UPSERT, delete_query=Q.WEB_VISITS_DELETE)
 
 ACCOUNT_PEOPLE = RecordSpec("account-people", (
     _id("AccountId", "accountKey"),
@@ -115,7 +124,8 @@ ACCOUNT_PEOPLE = RecordSpec("account-people", (
     Column("Role", "role", fields.text, required=False),
     IS_DELETED,
 ), key=("accountKey", "personKey"), references=(
-    Reference("accountKey", "AccountId", "accounts"), Reference("personKey", "PersonId", "people")))
+    Reference("accountKey", "AccountId", "accounts"), Reference("personKey", "PersonId", "people")),
+    upsert_query=Q.ACCOUNT_PEOPLE_UPSERT, delete_query=Q.ACCOUNT_PEOPLE_DELETE)
 
 OPPORTUNITY_CONTACT_ROLES = RecordSpec("opportunity-contact-roles", (
     _id("OpportunityId", "opportunityKey"),
@@ -124,7 +134,8 @@ OPPORTUNITY_CONTACT_ROLES = RecordSpec("opportunity-contact-roles", (
     Column("IsPrimary", "isPrimary", fields.boolean, required=False),
     IS_DELETED,
 ), key=("opportunityKey", "personKey"), references=(
-    Reference("opportunityKey", "OpportunityId", "opportunities"), Reference("personKey", "PersonId", "people")))
+    Reference("opportunityKey", "OpportunityId", "opportunities"), Reference("personKey", "PersonId", "people")),
+    upsert_query=Q.OPPORTUNITY_CONTACT_ROLES_UPSERT, delete_query=Q.OPPORTUNITY_CONTACT_ROLES_DELETE)
 
 CAMPAIGN_MEMBERS = RecordSpec("campaign-members", (
     _id("CampaignId", "campaignKey"),
@@ -132,14 +143,16 @@ CAMPAIGN_MEMBERS = RecordSpec("campaign-members", (
     Column("Status", "status", fields.text, required=False),
     IS_DELETED,
 ), key=("campaignKey", "personKey"), references=(
-    Reference("campaignKey", "CampaignId", "campaigns"), Reference("personKey", "PersonId", "people")))
+    Reference("campaignKey", "CampaignId", "campaigns"), Reference("personKey", "PersonId", "people")),
+    upsert_query=Q.CAMPAIGN_MEMBERS_UPSERT, delete_query=Q.CAMPAIGN_MEMBERS_DELETE)
 
 LIST_MEMBERS = RecordSpec("list-members", (
     _id("ListId", "listKey"),
     _person_ref(),
     IS_DELETED,
 ), key=("listKey", "personKey"), references=(
-    Reference("listKey", "ListId", "lists"), Reference("personKey", "PersonId", "people")))
+    Reference("listKey", "ListId", "lists"), Reference("personKey", "PersonId", "people")),
+    upsert_query=Q.LIST_MEMBERS_UPSERT, delete_query=Q.LIST_MEMBERS_DELETE)
 
 SAME_COMPANY = RecordSpec("same-company", (
     _id("LinkId", "mdmId"),
@@ -151,7 +164,8 @@ SAME_COMPANY = RecordSpec("same-company", (
     IS_DELETED,
 ), key=("mdmId",), references=(
     Reference("keyA", "AccountIdA", "accounts", source_field="sourceA"),
-    Reference("keyB", "AccountIdB", "accounts", source_field="sourceB")))
+    Reference("keyB", "AccountIdB", "accounts", source_field="sourceB")),
+    upsert_query=Q.SAME_COMPANY_UPSERT, delete_query=Q.SAME_COMPANY_DELETE)
 
 # In write order: records before the relationships that MATCH them.
 SOURCE_SPECS: tuple[RecordSpec, ...] = (

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from service.database import Graph
 from service.erasure.hashing import email_hash, id_hash
 from service.ingest.batch import Batch, Row, Table
+from service.queries import Q
 
 PERSON = "personKey"
 
@@ -39,13 +40,13 @@ async def skip_suppressed(graph: Graph, batch: Batch) -> int:
     """Drop the rows of erased people from the batch; return how many were dropped."""
     people = batch.tables.get("people")
     referring = _person_tables(batch)
-    if (people is None and not referring) or not await graph.read("suppressions_exist"):
+    if (people is None and not referring) or not await graph.run(Q.SUPPRESSIONS_EXIST):
         return 0
     people_rows: list[Row] = [] if people is None else people.upserts + people.deletions
     emails = {email_hash(row["email"]): row["email"] for row in people_rows if row.get("email")}
     keys = {id_hash(batch.source, row[PERSON]): row[PERSON] for table in referring
             for row in table.upserts + table.deletions if row.get(PERSON)}
-    [found] = await graph.read("suppressed_hashes", emails=sorted(emails), ids=sorted(keys))
+    [found] = await graph.run(Q.SUPPRESSIONS_BY_HASH, emails=sorted(emails), ids=sorted(keys))
     erased_emails = {emails[digest] for digest in found["emails"]}
     dropped = 0
     erased_keys: set[str] = set()
@@ -56,7 +57,8 @@ async def skip_suppressed(graph: Graph, batch: Batch) -> int:
     held = {row["sourceKey"] for row in people.upserts} if people is not None else set()
     unclaimed = {keys[digest] for digest in found["ids"]} - held - erased_keys
     if unclaimed:
-        known = await graph.read("known_people", keys=[{"source": batch.source, "sourceKey": k} for k in sorted(unclaimed)])
+        unclaimed_keys = [{"source": batch.source, "sourceKey": k} for k in sorted(unclaimed)]
+        known = await graph.run(Q.PEOPLE_KNOWN, keys=unclaimed_keys)
         unclaimed -= {row["key"]["sourceKey"] for row in known}
     skipped = erased_keys | unclaimed
     if skipped:

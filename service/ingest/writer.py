@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from neo4j import AsyncManagedTransaction
-
-from service.database import Graph
+from service.database import Graph, Transaction
 from service.ingest.batch import Batch, Row
-from service.ingest.specs import MDM_SPECS, SOURCE_SPECS, RecordSpec
-from service.queries import cypher
+from service.ingest.specs import MDM_SPECS, SOURCE_SPECS
+from service.queries import Q
 
 CHUNK_ROWS = 5000
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -28,7 +26,7 @@ MILLISECOND = timedelta(milliseconds=1)
 # A web visit's row locks only its own visit and its person; sorted by person, two transactions
 # share at most the person at their boundary, so one may wait for the other but never deadlock.
 # Other kinds lock shared nodes (accounts, the Source node) in row order: they are written one by one.
-CONCURRENT_BY = {"upsert_web_visits": "email"}
+CONCURRENT_BY = {Q.WEB_VISITS_UPSERT: "email"}
 WRITERS = 2
 AccountKey = tuple[str, str]
 Progress = Callable[[int], None]
@@ -36,19 +34,15 @@ Progress = Callable[[int], None]
 
 @dataclass(frozen=True)
 class Step:
-    query: str
+    query: Q
     rows: list[Row]
-
-
-def _query_name(verb: str, spec: RecordSpec) -> str:
-    return f"{verb}_{spec.name.replace('-', '_')}"
 
 
 def plan(batch: Batch) -> list[Step]:
     """Upserts in dependency order, then deletions in reverse (relationships before records)."""
     specs = [spec for spec in (*SOURCE_SPECS, *MDM_SPECS) if spec.name in batch.tables]
-    upserts = [Step(_query_name("upsert", s), batch.tables[s.name].upserts) for s in specs]
-    deletions = [Step(_query_name("delete", s), batch.tables[s.name].deletions) for s in reversed(specs)]
+    upserts = [Step(s.upsert_query, batch.tables[s.name].upserts) for s in specs]
+    deletions = [Step(s.delete_query, batch.tables[s.name].deletions) for s in reversed(specs)]
     return [step for step in upserts + deletions if step.rows]
 
 
@@ -68,16 +62,12 @@ def _strip(rows: list[Row]) -> list[Row]:
     return [{k: _wire(v) for k, v in row.items() if not k.startswith("_")} for row in rows]
 
 
-async def _run(tx: AsyncManagedTransaction, query: str, parameters: dict[str, Any]) -> list[Row]:
-    result = await tx.run(cypher(query), parameters)
-    return [record.data() async for record in result]
-
-
 def _touched(steps: list[Step], source: str) -> tuple[set[str], set[AccountKey]]:
-    """The people and accounts whose segments a write can change (see mark_for_evaluation)."""
+    """The people and accounts whose segments a write can change (see ingest/people_mark_for_evaluation)."""
     emails = {row["email"] for step in steps for row in step.rows if row.get("email")}
-    accounts = {(source, row["sourceKey"]) for step in steps if step.query == "upsert_accounts" for row in step.rows}
-    accounts |= {(source, row["accountKey"]) for step in steps if step.query == "upsert_opportunities" for row in step.rows}
+    accounts = {(source, row["sourceKey"]) for step in steps if step.query is Q.ACCOUNTS_UPSERT for row in step.rows}
+    accounts |= {(source, row["accountKey"])
+                 for step in steps if step.query is Q.OPPORTUNITIES_UPSERT for row in step.rows}
     return emails, accounts
 
 
@@ -86,13 +76,13 @@ async def write_batch(graph: Graph, batch: Batch, seen_at: datetime, progress: P
     in the same transaction as the change (so no change is lost to a crash in between)."""
     steps = plan(batch)
     single = sum(len(step.rows) for step in steps) <= CHUNK_ROWS
-    mark = bool(await graph.read("segments_exist"))
+    mark = bool(await graph.run(Q.SEGMENTS_EXIST))
 
-    async def write(tx: AsyncManagedTransaction, steps: list[Step], regroup_now: bool) -> set[AccountKey]:
+    async def write(tx: Transaction, steps: list[Step], regroup_now: bool) -> set[AccountKey]:
         regroup: set[AccountKey] = set()
         for step in steps:
             parameters = {"source": batch.source, "seenAt": seen_at, "rows": _strip(step.rows), "mark": mark}
-            for row in await _run(tx, step.query, parameters):
+            for row in await tx.run(step.query, **parameters):
                 regroup.update((key["source"], key["sourceKey"]) for key in row.get("regroup", []))
         if mark:
             emails, accounts = _touched(steps, batch.source)
@@ -139,15 +129,15 @@ def _key_maps(keys: set[AccountKey]) -> list[dict[str, str]]:
     return [{"source": s, "sourceKey": k} for s, k in sorted(keys)]
 
 
-async def _mark(tx: AsyncManagedTransaction, emails: set[str], accounts: set[AccountKey]) -> None:
+async def _mark(tx: Transaction, emails: set[str], accounts: set[AccountKey]) -> None:
     if emails or accounts:
-        await _run(tx, "mark_for_evaluation", {"emails": sorted(emails), "accounts": _key_maps(accounts)})
+        await tx.run(Q.PEOPLE_MARK_FOR_EVALUATION, emails=sorted(emails), accounts=_key_maps(accounts))
 
 
-async def _regroup(tx: AsyncManagedTransaction, keys: set[AccountKey], mark: bool) -> None:
+async def _regroup(tx: Transaction, keys: set[AccountKey], mark: bool) -> None:
     """Recompute companies from the links; their people (before and after) are marked when asked."""
     if mark:
         await _mark(tx, set(), keys)
-    await _run(tx, "regroup_companies", {"keys": _key_maps(keys)})
+    await tx.run(Q.COMPANIES_REGROUP, keys=_key_maps(keys))
     if mark:
         await _mark(tx, set(), keys)

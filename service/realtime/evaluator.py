@@ -6,10 +6,8 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from neo4j import AsyncManagedTransaction
-
-from service.database import Graph
-from service.queries import cypher
+from service.database import Graph, Transaction
+from service.queries import Q, Template
 from service.realtime.broker import AudienceChange
 from service.segments.compiler import Compiled
 from service.segments.engine import compile_for
@@ -26,7 +24,7 @@ class Evaluator:
         self._compiled: dict[tuple[str, str], Compiled] = {}
 
     async def _segments(self) -> list[tuple[dict[str, Any], Compiled]]:
-        segments = await self.graph.read("segments_rules")
+        segments = await self.graph.run(Q.SEGMENTS_RULES)
         compiled = []
         for segment in segments:
             key = (segment["id"], segment["rule"])
@@ -46,16 +44,16 @@ class Evaluator:
         """
         segments = await self._segments()
 
-        async def work(tx: AsyncManagedTransaction) -> tuple[int, list[AudienceChange]]:
-            claimed = await (await tx.run(cypher("claim_pending_people"), {"limit": limit})).data()
+        async def work(tx: Transaction) -> tuple[int, list[AudienceChange]]:
+            claimed = await tx.run(Q.PEOPLE_CLAIM_PENDING, limit=limit)
             emails = [row["email"] for row in claimed]
             changes: list[AudienceChange] = []
             if not emails:
                 return 0, changes
             for segment, compiled in segments:
-                result = await tx.run(compiled.render(cypher("segment_evaluate_people")),
-                                      {**compiled.parameters, "segmentId": segment["id"], "emails": emails})
-                for row in await result.data():
+                rows = await tx.run_template(compiled.render(Template.SEGMENT_EVALUATE_PEOPLE), **compiled.parameters,
+                                             segmentId=segment["id"], emails=emails)
+                for row in rows:
                     at = row["at"].to_native()
                     changes += [AudienceChange(segment["id"], segment["name"], email, "ENTERED", at) for email in row["entered"]]
                     changes += [AudienceChange(segment["id"], segment["name"], email, "LEFT", at) for email in row["left"]]
@@ -65,12 +63,12 @@ class Evaluator:
 
     async def mark_expired(self) -> None:
         """Mark the people whose visits or won deals left a saved rule's time window since the last sweep."""
-        segments = await self.graph.read("segments_rules")
+        segments = await self.graph.run(Q.SEGMENTS_RULES)
         conditions = [leaf for s in segments for leaf in leaves(parse_rule(json.loads(s["rule"])))]
         visit_days = sorted({c.within_days for c in conditions if isinstance(c, VisitCondition) and c.within_days})
         close_days = sorted({c.closed_within_days for c in conditions
                              if isinstance(c, OpportunityCondition) and c.closed_within_days})
         now = datetime.now(timezone.utc)
-        last = await self.graph.read("last_sweep")
+        last = await self.graph.run(Q.SWEEP_LAST)
         since = last[0]["at"].to_native() if last else now
-        await self.graph.write("mark_expired_windows", visitDays=visit_days, closeDays=close_days, since=since, now=now)
+        await self.graph.run(Q.PEOPLE_MARK_EXPIRED, visitDays=visit_days, closeDays=close_days, since=since, now=now)

@@ -1,5 +1,8 @@
 """The live loop of the service: evaluate marked people as soon as a change arrives, publish the
-changes to subscribers and webhooks, and sweep time windows for expiries."""
+changes to subscribers, hand them to webhook delivery, and sweep time windows for expiries.
+
+The database layer wakes the loop after each commit that marked people (Graph.on_people_marked);
+writes made by another process (the CLI, a second service) are found by the poll."""
 
 from __future__ import annotations
 
@@ -7,10 +10,9 @@ import asyncio
 import logging
 import time
 
-from service.activation.activate import forward_changes
-from service.activation.webhook import DeliveryFailed
 from service.database import DatabaseUnavailable, Graph
 from service.realtime.broker import AudienceChange, Broker
+from service.realtime.delivery import WebhookDelivery
 from service.realtime.evaluator import BATCH, Evaluator
 
 log = logging.getLogger("accountgraph.live")
@@ -21,13 +23,14 @@ class LiveAudiences:
         self.graph = graph
         self.broker = broker
         self.evaluator = Evaluator(graph)
+        self.delivery = WebhookDelivery(graph)
         self.poll_seconds = poll_seconds
         self.sweep_seconds = sweep_seconds
         self._wake = asyncio.Event()
         self._last_sweep = 0.0
 
     def wake(self) -> None:
-        """A write just marked people: evaluate now rather than at the next poll."""
+        """People were just marked: evaluate now rather than at the next poll."""
         self._wake.set()
 
     async def step(self) -> list[AudienceChange]:
@@ -35,27 +38,30 @@ class LiveAudiences:
         if time.monotonic() - self._last_sweep >= self.sweep_seconds:
             await self.evaluator.mark_expired()
             self._last_sweep = time.monotonic()
+        # Whatever committed its marks before this point is claimed below (the sweep's own included):
+        # only a wake from here on calls for another round.
+        self._wake.clear()
         changes: list[AudienceChange] = []
         claimed = BATCH
         while claimed == BATCH:  # a full batch may leave more marked people behind it
             claimed, batch = await self.evaluator.evaluate_pending(BATCH)
             changes += batch
             self.broker.publish(batch)
-        if changes:
-            await self._forward(changes)
+            self.delivery.hand_over(batch)
         return changes
 
-    async def _forward(self, changes: list[AudienceChange]) -> None:
-        segments = sorted({change.segment_id for change in changes})
-        for segment_id in segments:
-            emails = sorted({c.email for c in changes if c.segment_id == segment_id})
-            try:
-                await forward_changes(self.graph, segment_id, emails)
-            except DeliveryFailed as error:
-                # Nothing is recorded as sent: the next activation or change sends it again.
-                log.warning("webhook delivery for segment %s failed: %s", segment_id, error)
-
     async def run(self) -> None:
+        """Evaluate until cancelled, woken by the database layer or the poll; webhook delivery
+        runs beside it in its own task, started and stopped with it."""
+        unregister = self.graph.on_people_marked(self.wake)
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self.delivery.run(), name="webhook delivery")
+                await self._evaluate_forever()
+        finally:
+            unregister()
+
+    async def _evaluate_forever(self) -> None:
         waiting = False  # for Neo4j: said once per outage, not every round
         while True:
             try:
@@ -75,4 +81,3 @@ class LiveAudiences:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
             except TimeoutError:
                 pass
-            self._wake.clear()

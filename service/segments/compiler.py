@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from service.queries import Rendered, Template, query_file
 from service.segments.rules import (
     ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS, PERSON_FIELDS, AccountCondition, All, AnyOf, Leaf,
     MembershipCondition, Not, NumberTest, OpportunityCondition, PersonCondition, Rule, RuleError,
@@ -35,11 +36,13 @@ class Compiled:
     evidence: list[str]
     parameters: dict[str, Any] = field(default_factory=dict)
 
-    def render(self, template: str) -> str:
-        return (template.replace("/*ANCHOR*/", self.anchor)
+    def render(self, template: Template) -> Rendered:
+        """The template's text with this rule in its slots; run it with Graph.run_template."""
+        text = (query_file(template).text.replace("/*ANCHOR*/", self.anchor)
                 .replace("/*PREDICATE*/", self.predicate)
                 .replace("/*RESIDUAL*/", self.residual)
                 .replace("/*EVIDENCE*/", ",\n  ".join(self.evidence) or ""))
+        return Rendered(template, text)
 
 
 def glob_to_regex(pattern: str) -> str:

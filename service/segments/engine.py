@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.database import Graph
-from service.queries import cypher
+from service.queries import Q, Template
 from service.segments.compiler import Compiled, compile_rule
 from service.segments.rules import Rule, RuleError, parse_rule, segment_reference_paths, segment_references
 
@@ -24,7 +24,7 @@ async def _saved_rules(graph: Graph, rule: Rule) -> dict[str, Rule]:
     rules: dict[str, Rule] = {}
     wanted = segment_references(rule)
     while wanted:
-        rows = await graph.read("segments_by_id", ids=sorted(wanted))
+        rows = await graph.run(Q.SEGMENTS_BY_ID, ids=sorted(wanted))
         for row in rows:
             rules[row["id"]] = parse_rule(json.loads(row["segment"]["rule"]))
         missing = wanted - {row["id"] for row in rows}
@@ -48,13 +48,13 @@ def page_size(first: int) -> int:
 
 
 async def count(graph: Graph, compiled: Compiled) -> int:
-    rows = await graph.read_text(compiled.render(cypher("segment_count")), compiled.parameters)
+    rows = await graph.run_template(compiled.render(Template.SEGMENT_COUNT), **compiled.parameters)
     return rows[0]["count"]
 
 
 async def _members(graph: Graph, compiled: Compiled, limit: int, after: str | None) -> list[Row]:
     parameters = {**compiled.parameters, "first": limit, "after": after}
-    return await graph.read_text(compiled.render(cypher("segment_members")), parameters)
+    return await graph.run_template(compiled.render(Template.SEGMENT_MEMBERS), **parameters)
 
 
 async def members(graph: Graph, compiled: Compiled, first: int, after: str | None) -> tuple[list[Row], bool]:
@@ -67,7 +67,8 @@ async def members(graph: Graph, compiled: Compiled, first: int, after: str | Non
 async def current_members(graph: Graph, segment_id: str, first: int, after: str | None) -> tuple[list[Row], bool]:
     """A page of a saved segment's members as of its last evaluation (the live loop keeps it current),
     in email order after `after`, and whether more follow: a read of the stored membership, no evaluation."""
-    people = (await graph.read("segment_member_page", id=segment_id, first=page_size(first) + 1, after=after))[0]["people"]
+    rows = await graph.run(Q.SEGMENT_MEMBER_PAGE, id=segment_id, first=page_size(first) + 1, after=after)
+    people = rows[0]["people"]
     return people[:first], len(people) > first
 
 
@@ -78,7 +79,7 @@ async def all_members(graph: Graph, compiled: Compiled, limit: int) -> list[Row]
 
 async def companies(graph: Graph, compiled: Compiled, first: int) -> list[Row]:
     parameters = {**compiled.parameters, "first": page_size(first)}
-    return await graph.read_text(compiled.render(cypher("segment_companies")), parameters)
+    return await graph.run_template(compiled.render(Template.SEGMENT_COMPANIES), **parameters)
 
 
 @dataclass(frozen=True)
@@ -103,10 +104,10 @@ async def draft(graph: Graph, name: str, description: str, rule_data: Any, own_i
 
 async def evaluate(graph: Graph, segment_id: str) -> Row:
     """Evaluate a saved segment now and record the snapshot (entered, left)."""
-    rows = await graph.read("segments_by_id", ids=[segment_id])
+    rows = await graph.run(Q.SEGMENTS_BY_ID, ids=[segment_id])
     if not rows:
         raise SegmentError(f"no saved segment with id {segment_id!r}")
     compiled = await compile_for(graph, parse_rule(json.loads(rows[0]["segment"]["rule"])), segment_id)
-    result = await graph.write_text(compiled.render(cypher("segment_evaluate")),
-                                    {**compiled.parameters, "segmentId": segment_id})
+    result = await graph.run_template(compiled.render(Template.SEGMENT_EVALUATE), **compiled.parameters,
+                                      segmentId=segment_id)
     return result[0]["evaluation"]

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from service.database import Graph
+from service.queries import Q
 from service.segments import engine
 from service.segments.engine import SegmentError
 
@@ -14,15 +15,15 @@ Row = dict[str, Any]
 
 async def find(graph: Graph, id_or_name: str) -> Row | None:
     """A segment by id, or else by name."""
-    rows = await graph.read("segments_by_id", ids=[id_or_name])
+    rows = await graph.run(Q.SEGMENTS_BY_ID, ids=[id_or_name])
     if not rows:
-        named = await graph.read("segments_by_name", names=[id_or_name])
-        rows = await graph.read("segments_by_id", ids=[named[0]["id"]]) if named else []
+        named = await graph.run(Q.SEGMENTS_BY_NAME, names=[id_or_name])
+        rows = await graph.run(Q.SEGMENTS_BY_ID, ids=[named[0]["id"]]) if named else []
     return rows[0]["segment"] if rows else None
 
 
 async def _name_taken(graph: Graph, name: str, own_id: str | None = None) -> None:
-    clash = await graph.read("segments_by_name", names=[name])
+    clash = await graph.run(Q.SEGMENTS_BY_NAME, names=[name])
     if clash and clash[0]["id"] != own_id:
         raise SegmentError(f"a segment named {name!r} exists already")
 
@@ -30,13 +31,13 @@ async def _name_taken(graph: Graph, name: str, own_id: str | None = None) -> Non
 async def create(graph: Graph, name: str, description: str, rule: Any) -> Row:
     draft = await engine.draft(graph, name, description, rule)
     await _name_taken(graph, draft.name)
-    rows = await graph.write("segment_create", name=draft.name, description=draft.description,
-                             rule=draft.rule_json, uses=draft.uses)
+    rows = await graph.run(Q.SEGMENT_CREATE, name=draft.name, description=draft.description,
+                           rule=draft.rule_json, uses=draft.uses)
     return rows[0]["segment"]
 
 
 async def update(graph: Graph, segment_id: str, name: str | None, description: str | None, rule: Any | None) -> Row:
-    current = (await graph.read("segments_by_id", ids=[segment_id]) or [None])[0]
+    current = (await graph.run(Q.SEGMENTS_BY_ID, ids=[segment_id]) or [None])[0]
     if current is None:
         raise SegmentError(f"no saved segment with id {segment_id!r}")
     segment = current["segment"]
@@ -44,14 +45,14 @@ async def update(graph: Graph, segment_id: str, name: str | None, description: s
                                description if description is not None else segment.get("description") or "",
                                rule if rule is not None else json.loads(segment["rule"]), own_id=segment_id)
     await _name_taken(graph, draft.name, segment_id)
-    rows = await graph.write("segment_update", id=segment_id, name=draft.name, description=draft.description,
-                             rule=draft.rule_json, uses=draft.uses)
+    rows = await graph.run(Q.SEGMENT_UPDATE, id=segment_id, name=draft.name, description=draft.description,
+                           rule=draft.rule_json, uses=draft.uses)
     return rows[0]["segment"]
 
 
 async def delete(graph: Graph, segment_id: str) -> bool:
-    users = [row["name"] for row in await graph.read("segment_users", id=segment_id)]
+    users = [row["name"] for row in await graph.run(Q.SEGMENT_USERS, id=segment_id)]
     if users:
         raise SegmentError(f"segment is used by {', '.join(users)}; change those first")
-    rows = await graph.write("segment_delete", id=segment_id)
+    rows = await graph.run(Q.SEGMENT_DELETE, id=segment_id)
     return bool(rows and rows[0]["deleted"])

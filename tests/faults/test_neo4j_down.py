@@ -19,6 +19,7 @@ from service.auth.keys import Scope
 from service.config import Settings
 from service.database import SERVICE_DRIVER, DatabaseUnavailable, DriverTimeouts, Graph, Neo4jConnection
 from service.neo4j_server import LocalNeo4j, free_port
+from service.queries import Q
 from tests.conftest import IN_PROCESS_ADMIN, ServerThread, run_cypher
 from tests.faults.conftest import connection_of, kill
 
@@ -100,7 +101,7 @@ async def test_the_retry_time_reaches_the_driver() -> None:
         started = time.monotonic()
         try:
             with pytest.raises(DatabaseUnavailable):
-                await graph.read("segments_all")
+                await graph.run(Q.SEGMENTS_ALL)
         finally:
             await graph.close()
         elapsed[retry] = time.monotonic() - started

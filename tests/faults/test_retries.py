@@ -9,10 +9,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from neo4j import AsyncManagedTransaction
-
 from service.config import PROJECT_ROOT
-from service.database import Graph
+from service.database import Graph, Transaction
 from tests.conftest import run_cypher
 
 pytestmark = pytest.mark.faults
@@ -28,13 +26,13 @@ async def test_a_deadlocked_write_is_retried_and_committed_once(graph: Graph) ->
     attempts: Counter[str] = Counter()
     holding = {"a": asyncio.Event(), "b": asyncio.Event()}
 
-    async def work(tx: AsyncManagedTransaction, me: str, other: str, first: int, second: int) -> None:
+    async def work(tx: Transaction, me: str, other: str, first: int, second: int) -> None:
         attempts[me] += 1
-        await (await tx.run(LOCK, id=first, by=me)).consume()
+        await tx.run_adhoc(LOCK, id=first, by=me)
         if attempts[me] == 1:  # the first attempt waits for the other to hold its lock too
             holding[me].set()
             await asyncio.wait_for(holding[other].wait(), timeout=30)
-        await (await tx.run(LOCK, id=second, by=me)).consume()
+        await tx.run_adhoc(LOCK, id=second, by=me)
 
     await asyncio.wait_for(asyncio.gather(graph.write_work(work, "a", "b", 1, 2),
                                           graph.write_work(work, "b", "a", 2, 1)), timeout=60)
