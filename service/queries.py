@@ -171,10 +171,11 @@ def load_file(path: Path, root: Path = CYPHER_DIR) -> CypherFile:
     text = path.read_text()
     name = name_of(path, root)
     header = HEADER.match(text)
+    shown = f"{root.name}/{name}.cypher"
     if not header:
-        raise CatalogueError(f"{path} must start with the header lines {HEADER_EXAMPLE}")
+        raise CatalogueError(f"{shown} must start with the header lines {HEADER_EXAMPLE}")
     if header["name"] != name:
-        raise CatalogueError(f"{path} declares '// name: {header['name']}'; its path makes it '{name}'")
+        raise CatalogueError(f"{shown} declares '// name: {header['name']}'; its path makes it '{name}'")
     return CypherFile(name, header["description"], Mode(header["mode"]), header["marks"] is not None, text)
 
 
