@@ -13,17 +13,23 @@ SECRET = "a-webhook-secret-of-some-length"
 
 
 class Receiver:
-    """A real HTTP receiver on loopback that fails the first `failures` requests with 503 (or `status`)."""
+    """A real HTTP receiver on loopback that fails the first `failures` requests with 503 (or `status`).
+
+    While `hanging` is set, a request is received but not answered until close() (a slow receiver)."""
 
     def __init__(self, failures: int, status: int = 503) -> None:
         self.failures = failures
         self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.hanging = False
+        self.released = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests.append((dict(self.headers), body))
+                if receiver.hanging:
+                    receiver.released.wait(timeout=120)
                 failing = receiver.failures > 0
                 receiver.failures -= 1
                 self.send_response(status if failing else 200)
@@ -50,5 +56,6 @@ class Receiver:
         return list(batches.values())
 
     def close(self) -> None:
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()

@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from service.activation.activate import DestinationSettings, activate, add_desti
 from service.activation.webhook import RetryPolicy
 from service.database import Graph, Neo4jConnection
 from service.ingest.pipeline import ingest_path
-from service.realtime.broker import Broker
+from service.realtime.broker import AudienceChange, Broker
 from service.realtime.live import LiveAudiences
 from service.segments import engine
 from service.segments.presets import audience_rule
@@ -252,3 +253,72 @@ async def test_a_deal_marks_the_people_of_its_own_account_too(seeded_graph: Grap
     await ingest_path(seeded_graph, tmp_path / "opportunities.csv", "Marketo 2")
     changes = await LiveAudiences(seeded_graph, Broker()).step()
     assert sorted(c.email for c in changes) == ["p1@townsend.com", "p2@townsend.com", "p3@townsend.com"]
+
+
+@asynccontextmanager
+async def running(live: LiveAudiences) -> AsyncIterator[None]:
+    """The live loop (with its webhook delivery) in a task, as the service runs it; stopped after."""
+    task = asyncio.create_task(live.run())
+    await asyncio.sleep(2)  # its first round is done: from here on a round starts on a wake or the poll
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+
+async def next_change(changes: AsyncIterator[AudienceChange]) -> asyncio.Future[AudienceChange]:
+    """Wait for the next change in the background (the subscription is registered once this returns)."""
+    waiting = asyncio.ensure_future(anext(changes))
+    await asyncio.sleep(0)
+    return waiting
+
+
+async def visit_file(graph: Graph, folder: Path, person: str, source: str) -> None:
+    (folder / "web-visits.csv").write_text(f"Id,PersonId,Url,VisitedAt\nv-{person},{person},{PAGE},{ago(seconds=1)}\n")
+    await ingest_path(graph, folder / "web-visits.csv", source)
+
+
+async def test_a_write_through_the_database_layer_wakes_the_loop_long_before_its_poll(seeded_graph: Graph,
+                                                                                        tmp_path: Path) -> None:
+    recent = await save_segment(seeded_graph, "Recent visitors", {"visits": {"url": PAGE, "withinDays": 30}})
+    broker = Broker()
+    changes = broker.subscribe(recent)
+    async with running(LiveAudiences(seeded_graph, broker, poll_seconds=60, sweep_seconds=3600)):
+        entered = await next_change(changes)
+        await visit_file(seeded_graph, tmp_path, "1001", "Marketo 1")  # nobody tells the loop: the graph does
+        change = await asyncio.wait_for(entered, 10)
+    assert (change.email, change.change) == ("p1@townsend.com", "ENTERED")
+    await changes.aclose()
+
+
+async def test_a_hanging_webhook_receiver_delays_no_evaluation_and_no_subscriber(seeded_graph: Graph,
+                                                                                   tmp_path: Path) -> None:
+    receiver = Receiver(failures=0)
+    broker = Broker()
+    changes = broker.subscribe(None)
+    live = LiveAudiences(seeded_graph, broker, poll_seconds=60, sweep_seconds=3600)
+    try:
+        recent = await save_segment(seeded_graph, "Recent visitors", {"visits": {"url": PAGE, "withinDays": 30}})
+        await add_destination(seeded_graph, DestinationSettings("Hook", "WEBHOOK", url=receiver.url, secret=SECRET))
+        await activate(seeded_graph, recent, "Hook", tmp_path, RetryPolicy(first_delay=0.01))
+        assert len(receiver.requests) == 1
+        receiver.hanging = True  # from now on the receiver takes each request and never answers
+        async with running(live):
+            first = await next_change(changes)
+            await visit_file(seeded_graph, tmp_path, "1001", "Marketo 1")
+            assert (await asyncio.wait_for(first, 10)).email == "p1@townsend.com"
+            deadline = time.monotonic() + 10
+            while len(receiver.requests) < 2:  # the live delivery of p1 is under way, and hangs
+                assert time.monotonic() < deadline, "the webhook delivery did not start"
+                await asyncio.sleep(0.05)
+            second = await next_change(changes)
+            await visit_file(seeded_graph, tmp_path, "5508", "Marketo 2")
+            assert (await asyncio.wait_for(second, 5)).email == "p3@townsend.com"
+            assert await members(seeded_graph, recent) == ["p1@townsend.com", "p2@townsend.com", "p3@townsend.com"]
+            assert live.delivery.pending == 1, "p3's change waits for delivery behind the hanging one"
+            assert len(receiver.requests) == 2
+    finally:
+        receiver.close()
+        await changes.aclose()
