@@ -1108,7 +1108,8 @@ def markdown(figures: dict[str, Any], png: str, command: str) -> str:
         "## Where the time goes",
         "",
         "The incremental evaluation query (`cypher/segments/templates/segment_evaluate_people.cypher` with this "
-        "rule), PROFILEd with the service stopped, for people given a visit to the page in the same (rolled back) transaction:",
+        "rule), PROFILEd with the service stopped, for people given a visit to the page in the same (rolled back) "
+        "transaction:",
         "",
         "| batch | people | entering | ms (under PROFILE) | db hits |",
         "| --- | ---: | ---: | ---: | ---: |",

@@ -79,8 +79,8 @@ def test_every_file_loads_and_every_file_and_constant_match() -> None:
 def test_the_folders_are_the_concerns_and_names_put_the_subject_first() -> None:
     folders = {name.rsplit("/", 1)[0] for name in catalogue() if "/" in name}
     assert folders == {"ingest", "segments", "segments/templates", "auth", "activation", "erasure", "api", "realtime"}
-    verbs_first = [name for name in catalogue() if re.match(r"(upsert|delete|known|erase|suppress|mark|claim|last|regroup)_",
-                                                             name.rsplit("/", 1)[-1])]
+    verb_first = re.compile(r"(upsert|delete|known|erase|suppress|mark|claim|last|regroup)_")
+    verbs_first = [name for name in catalogue() if verb_first.match(name.rsplit("/", 1)[-1])]
     assert verbs_first == []
 
 
@@ -106,7 +106,7 @@ def test_no_query_is_named_by_text_and_no_ad_hoc_cypher_runs_in_the_service() ->
 @pytest.mark.parametrize(("change", "reason"), [
     (lambda root: (root / "ingest" / "accounts_upsert.cypher").write_text("MATCH (n) RETURN n\n"),
      "cypher/ingest/accounts_upsert.cypher must start with the header lines"),
-    (lambda root: _replace(root / "auth" / "api_key_used.cypher", "// name: auth/api_key_used", "// name: api_key_used"),
+    (lambda root: _replace(root / "auth" / "api_key_used.cypher", "name: auth/api_key_used", "name: api_key_used"),
      "declares '// name: api_key_used'; its path makes it 'auth/api_key_used'"),
     (lambda root: _replace(root / "auth" / "api_key_used.cypher", "// mode: write", "// mode: sometimes"),
      "cypher/auth/api_key_used.cypher must start with the header lines"),
@@ -153,7 +153,8 @@ async def test_every_query_plans_against_the_schema_in_its_declared_mode(graph: 
 
 @pytest.mark.asyncio
 async def test_every_template_plans_against_the_schema_for_every_kind_of_rule(graph: Graph) -> None:
-    saved = await store.create(graph, "Base", "", {"person": {"field": "EMAIL", "op": "EQ", "value": "p1@townsend.com"}})
+    base = {"person": {"field": "EMAIL", "op": "EQ", "value": "p1@townsend.com"}}
+    saved = await store.create(graph, "Base", "", base)
     rules = [audience_rule(1_000_000, PAGE, 30), every_rule(saved["id"]),
              {"person": {"field": "EMAIL", "op": "IN", "values": ["p1@townsend.com", "p2@townsend.com"]}}]
     problems = []

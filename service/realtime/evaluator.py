@@ -51,8 +51,8 @@ class Evaluator:
             if not emails:
                 return 0, changes
             for segment, compiled in segments:
-                rows = await tx.run_template(compiled.render(Template.SEGMENT_EVALUATE_PEOPLE), **compiled.parameters,
-                                             segmentId=segment["id"], emails=emails)
+                rendered = compiled.render(Template.SEGMENT_EVALUATE_PEOPLE)
+                rows = await tx.run_template(rendered, **compiled.parameters, segmentId=segment["id"], emails=emails)
                 for row in rows:
                     at = row["at"].to_native()
                     changes += [AudienceChange(segment["id"], segment["name"], email, "ENTERED", at) for email in row["entered"]]
