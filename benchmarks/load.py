@@ -43,7 +43,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +119,7 @@ def _error_kind(response: httpx.Response) -> str | None:
 async def prepare(graph: Graph, root: Path, people: int) -> dict[str, Any]:
     """Generate and import the export, save the segment, make the keys; what the clients need."""
     started = time.perf_counter()
-    generate(root, people, seed=7, as_of=datetime.now(timezone.utc).date())
+    generate(root, people, seed=7, as_of=datetime.now(UTC).date())
     await graph.migrate()
     manifest = tomllib.loads((root / MANIFEST).read_text())
     for source in manifest["sources"]:
@@ -183,7 +183,7 @@ async def reader(client: httpx.AsyncClient, segment_id: str, stream: Stream, don
 async def drive(url: str, prepared: dict[str, Any], run_id: str, clients: int, events: int, readers: int,
                 max_seconds: float) -> tuple[dict[str, Any], list[dict[str, str]]]:
     person_ids = sorted(prepared["people"])
-    now = datetime.now(timezone.utc).isoformat()
+    now = datetime.now(UTC).isoformat()
     plans = [[{"source": SOURCE, "id": f"{run_id}-{c:02d}-{n:04d}", "person": person_ids[(c * events + n) % len(person_ids)],
                "url": NEW_PRODUCT_PAGE, "at": now} for n in range(events)] for c in range(clients)]
     writes, reads = Stream(), Stream()
@@ -259,7 +259,7 @@ async def run_load(connection: Neo4jConnection, workdir: Path, *, clients: int =
     ok = (not results["writes"]["errors"] and not results["reads"]["errors"]
           and check["exactly_once"] == check["sent"] == check["in_graph_with_run_prefix"])
     return {
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "neo4j": neo4j_version()},
         "config": {"clients": clients, "events_per_client": events, "readers": readers, "people": people,
                    "segment_members_before": prepared["members"], "max_seconds": max_seconds},

@@ -58,7 +58,7 @@ import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +66,18 @@ import httpx
 import websockets
 from pydantic import SecretStr
 
+from benchmarks.ingest import (
+    CLOCK_TICKS,
+    HEAP,
+    PAGECACHE,
+    PASSWORD,
+    cpu_seconds,
+    export,
+    graph_counts,
+    query_timer,
+    throwaway_neo4j,
+)
 from benchmarks.service_process import environment, serve
-from benchmarks.ingest import CLOCK_TICKS, export, HEAP, PAGECACHE, PASSWORD, cpu_seconds, graph_counts, query_timer, throwaway_neo4j
 from service.config import PROJECT_ROOT
 from service.database import Graph, Neo4jConnection
 from service.generate import MANIFEST, NEW_PRODUCT_PAGE
@@ -438,7 +448,7 @@ def lifting(company: dict[str, Any], threshold: float) -> dict[str, Any]:
         return update | {"amount": round(company["amount"] + gap, 2), "stage": company["stage"],
                          "close": company["closeDate"]}
     return update | {"amount": round(gap, 2), "stage": "Closed Won",
-                     "close": datetime.now(timezone.utc).date().isoformat()}
+                     "close": datetime.now(UTC).date().isoformat()}
 
 
 def make_events(candidates: Candidates, count: int, start_index: int) -> list[Event]:
@@ -473,7 +483,7 @@ def enough(candidates: Candidates, count: int, start_index: int) -> bool:
 async def send(client: httpx.AsyncClient, event: Event) -> None:
     variables = {k: v for k, v in event.variables.items() if not k.startswith("_")}
     if event.kind == "visit":
-        variables["at"] = datetime.now(timezone.utc).isoformat()
+        variables["at"] = datetime.now(UTC).isoformat()
     event.sent = time.time()
     try:
         response = await client.post("/graphql", json={
@@ -758,7 +768,7 @@ async def phases(graph: Graph, threshold: float, visits: list[dict[str, Any]],
         if kind == "visit":
             source = item["source"]
             table.records.append((0, {"Id": f"rt-phase-{number}", "PersonId": item["key"], "Url": NEW_PRODUCT_PAGE,
-                                      "VisitedAt": datetime.now(timezone.utc).isoformat(), "IsDeleted": None}))
+                                      "VisitedAt": datetime.now(UTC).isoformat(), "IsDeleted": None}))
         else:
             source = item["source"]
             update = lifting(item, threshold)
@@ -1235,7 +1245,7 @@ def arguments() -> argparse.Namespace:
 def main() -> None:
     args = arguments()
     options = Options(args.people, args.seed, args.rates, args.seconds, args.max_events, args.warmup, args.warmup_rate)
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     root, generation_seconds = export_for(args.people, args.seed, today)
     work = Path(tempfile.mkdtemp(prefix="accountgraph-realtime-"))  # the service's log; kept if the run fails
     try:

@@ -41,7 +41,7 @@ import time
 import tomllib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +55,8 @@ from benchmarks.realtime import service
 from service.config import PROJECT_ROOT
 from service.database import Graph, Neo4jConnection
 from service.generate import MANIFEST, NEW_PRODUCT_PAGE
-from service.queries import cypher
 from service.neo4j_server import LocalNeo4j, free_port, neo4j_version
+from service.queries import cypher
 from service.segments import engine, store
 from service.segments.compiler import Compiled
 from service.segments.presets import audience_rule
@@ -104,7 +104,7 @@ OUR_COUNT = """query ($id: ID!) { segment(id: $id) { now { count } } }"""
 
 def export_for(people: int) -> tuple[Path, float | None]:
     """Today's export for `people` (generated if missing; older days' exports removed)."""
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     root = CACHE / f"suite-{people}-{today.isoformat()}"
     for stale in CACHE.glob(f"suite-{people}-*"):
         if stale != root:
@@ -345,7 +345,7 @@ async def run_scale(scale: Scale) -> dict[str, Any]:
     root, generation_seconds = export_for(scale.people)
     results: dict[str, Any] = {
         "scale": scale.name, "people": scale.people, "commit": commit(),
-        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "as_of": tomllib.loads((root / MANIFEST).read_text())["as_of"],
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"), "as_of": tomllib.loads((root / MANIFEST).read_text())["as_of"],
         "generated_seconds": generation_seconds,
         "rule": {"minCompanyWonAmount": AMOUNT, "visitedPage": NEW_PRODUCT_PAGE, "withinDays": WITHIN_DAYS},
         "machine": {"cpus": os.cpu_count(), "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),

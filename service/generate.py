@@ -23,11 +23,11 @@ from __future__ import annotations
 import csv
 import math
 import random
-from itertools import accumulate, chain, count
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import accumulate, chain, count
 from pathlib import Path
 from typing import IO, Any
 

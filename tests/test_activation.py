@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ async def townsend(seeded_graph: Graph, tmp_path: Path) -> tuple[Graph, str]:
     Returns the graph and the id of the saved Townsend segment."""
     folder = tmp_path / "m1"
     folder.mkdir()
-    yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     (folder / "people.csv").write_text("Id,Email,Unsubscribed,AdvertisingOptOut\n1004,p4@townsend.com,true,\n1005,p5@townsend.com,,true\n")
     (folder / "account-people.csv").write_text("AccountId,PersonId\n0011A00001,1004\n0011A00001,1005\n")
     (folder / "web-visits.csv").write_text(f"Id,PersonId,Url,VisitedAt\nx4,1004,{PAGE},{yesterday}\nx5,1005,{PAGE},{yesterday}\n")

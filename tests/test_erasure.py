@@ -7,7 +7,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.asyncio
 
 PAGE = "https://www.bodea.com/products/new-product"
 P2 = "p2@townsend.com"
-YESTERDAY = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
+YESTERDAY = (datetime.now(UTC) - timedelta(days=1)).isoformat()
 ERASE = """mutation ($email: String!) { erasePerson(email: $email) {
   suppression person webVisits relationships { type count } suppressedIds destinations segmentsNamingEmail
   exportFiles exportLines exportFailures } }"""

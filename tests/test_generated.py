@@ -7,7 +7,7 @@ import csv
 import tomllib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -34,7 +34,7 @@ query ($min: Float!, $page: String!, $days: Int!) {
 def export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GenerationSummary]:
     """10k people as of today (UTC): ingest keeps timestamps as given, so "last 30 days" is real time."""
     out = tmp_path_factory.mktemp("generated")
-    return out, generate(out, PEOPLE, seed=SEED, as_of=datetime.now(timezone.utc).date())
+    return out, generate(out, PEOPLE, seed=SEED, as_of=datetime.now(UTC).date())
 
 
 def csv_rows_raw(path: Path) -> list[dict[str, str]]:
@@ -197,12 +197,12 @@ async def test_the_graph_answers_the_audience_computed_from_the_files(
     assert counts == {"people": PEOPLE, "accounts": summary.accounts, "companies": len(files.companies.roots())}
 
     totals = files.company_totals()
-    visitors = files.visitors(datetime.now(timezone.utc) - timedelta(days=WITHIN_DAYS))
+    visitors = files.visitors(datetime.now(UTC) - timedelta(days=WITHIN_DAYS))
     minimum = threshold_between([totals[files.companies.find(a)] for email in visitors for a in files.accounts_of[email]])
 
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     answer = (await graphql_data(graph, AUDIENCE, min=minimum, page=NEW_PRODUCT_PAGE, days=WITHIN_DAYS))["audience"]
-    after = datetime.now(timezone.utc)
+    after = datetime.now(UTC)
     expected = files.audience(minimum, before - timedelta(days=WITHIN_DAYS))
     assert expected == files.audience(minimum, after - timedelta(days=WITHIN_DAYS)), "a visit at the cut-off"
 

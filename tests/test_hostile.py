@@ -14,8 +14,14 @@ from typing import Any
 import httpx
 import pytest
 from graphql import (
-    GraphQLEnumType, GraphQLError, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLObjectType,
-    GraphQLScalarType, GraphQLType,
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLType,
 )
 
 from service.api.schema import schema

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -27,7 +27,7 @@ def ok(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_records_sent_one_by_one_build_the_audience(client: httpx.Client, graph: Graph) -> None:
-    yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     for source, account in (("CRM 1", "A1"), ("CRM 2", "B1")):
         data = ok(graphql(client, """mutation ($source: String!, $id: String!) {
             upsertAccounts(source: $source, accounts: [{id: $id, name: "Globex", billingCountry: "France"}]) { source records }

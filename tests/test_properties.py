@@ -15,7 +15,7 @@ import io
 import json
 import os
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +32,17 @@ from service.ingest.specs import MDM_SPECS, SOURCE_SPECS, RecordSpec
 from service.queries import cypher
 from service.segments import engine
 from service.segments.rules import (
-    ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS, AGGREGATES, NUMBER_OPS, OPPORTUNITY_STATUSES, PERSON_FIELDS, SCOPES,
-    TEXT_OPS, URL_MATCHES, RuleError, parse_rule,
+    ACCOUNT_NUMBER_FIELDS,
+    ACCOUNT_TEXT_FIELDS,
+    AGGREGATES,
+    NUMBER_OPS,
+    OPPORTUNITY_STATUSES,
+    PERSON_FIELDS,
+    SCOPES,
+    TEXT_OPS,
+    URL_MATCHES,
+    RuleError,
+    parse_rule,
 )
 from tests.conftest import run_cypher, wipe
 
@@ -69,7 +78,7 @@ def one_of_or_junk(allowed: Any) -> st.SearchStrategy[Any]:
 numbers = st.one_of(st.integers(-10**6, 10**6), st.integers(-10**30, 10**30), st.floats(), junk)
 days = st.one_of(st.integers(-2, 4000), junk)
 dates = st.one_of(st.dates().map(date.isoformat), texts, junk)
-moments = st.one_of(st.datetimes(timezones=st.none() | st.just(timezone.utc)).map(datetime.isoformat), texts, junk)
+moments = st.one_of(st.datetimes(timezones=st.none() | st.just(UTC)).map(datetime.isoformat), texts, junk)
 value_lists = st.one_of(st.lists(texts, min_size=0, max_size=3), junk)
 
 LEAVES = {
@@ -233,7 +242,7 @@ labels = st.text(st.characters(whitelist_categories=("Lu", "Ll", "Nd"), whitelis
 emails = st.builds(lambda local, domain, tld, pad: f"{pad}{local}@{domain}.{tld}{pad}", local_parts, labels, labels,
                    st.sampled_from(["", " "]))
 flags = st.sampled_from(["", "true", "false", "TRUE", "0", "1", "yes", "No", "y", "N"])
-zones = st.sampled_from([None, timezone.utc, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5, minutes=-30))])
+zones = st.sampled_from([None, UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5, minutes=-30))])
 # Visit times are kept to the millisecond (docs/import-format.md).
 visit_times = st.builds(lambda moment, ms: moment.replace(microsecond=ms * 1000),
                         st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1), timezones=zones),
@@ -295,4 +304,4 @@ async def test_valid_rows_come_back_from_the_graph_as_they_were_sent(graph: Grap
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

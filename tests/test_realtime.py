@@ -7,7 +7,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ SUBSCRIBE = "subscription ($id: ID) { audienceChanges(segmentId: $id) { email ch
 
 
 def ago(days: float = 0, seconds: float = 0) -> str:
-    return (datetime.now(timezone.utc) - timedelta(days=days, seconds=seconds)).isoformat()
+    return (datetime.now(UTC) - timedelta(days=days, seconds=seconds)).isoformat()
 
 
 async def save_segment(graph: Graph, name: str, rule: dict[str, Any]) -> str:

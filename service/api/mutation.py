@@ -22,7 +22,14 @@ from service.ingest.errors import ImportRejected, RowError
 from service.ingest.pipeline import ingest_tables
 from service.ingest.readers import RawTable
 from service.ingest.specs import (
-    ACCOUNT_PEOPLE, ACCOUNTS, MDM_SOURCE, OPPORTUNITIES, PEOPLE, SAME_COMPANY, WEB_VISITS, RecordSpec,
+    ACCOUNT_PEOPLE,
+    ACCOUNTS,
+    MDM_SOURCE,
+    OPPORTUNITIES,
+    PEOPLE,
+    SAME_COMPANY,
+    WEB_VISITS,
+    RecordSpec,
 )
 
 MAX_BATCH = 1000

@@ -4,8 +4,8 @@ import strawberry
 
 from service.api.account import Account
 from service.api.activation import Destination
-from service.api.company import Company
 from service.api.audience import Audience, AudienceMember
+from service.api.company import Company
 from service.api.context import Context
 from service.api.permissions import needs
 from service.api.person import Person

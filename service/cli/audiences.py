@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from service.activation.activate import DestinationSettings, KINDS, MODES, activate, add_destination
+from service.activation.activate import KINDS, MODES, DestinationSettings, activate, add_destination
 from service.cli.common import Commands, on_graph
 from service.database import Graph
 from service.segments import engine, store

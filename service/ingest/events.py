@@ -13,8 +13,16 @@ from typing import Any
 from service.ingest.errors import ImportRejected, RowError
 from service.ingest.readers import RawTable
 from service.ingest.specs import (
-    ACCOUNT_PEOPLE, ACCOUNTS, CAMPAIGN_MEMBERS, LIST_MEMBERS, MDM_SOURCE, OPPORTUNITIES, PEOPLE, SAME_COMPANY,
-    WEB_VISITS, RecordSpec,
+    ACCOUNT_PEOPLE,
+    ACCOUNTS,
+    CAMPAIGN_MEMBERS,
+    LIST_MEMBERS,
+    MDM_SOURCE,
+    OPPORTUNITIES,
+    PEOPLE,
+    SAME_COMPANY,
+    WEB_VISITS,
+    RecordSpec,
 )
 
 MAX_EVENTS = 1000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from service.database import Graph
@@ -69,7 +69,7 @@ async def ingest_tables(
         raise ImportRejected(errors)
     if adjust:
         adjust(batch)
-    await write_batch(graph, batch, datetime.now(timezone.utc), progress)
+    await write_batch(graph, batch, datetime.now(UTC), progress)
     return IngestReport(source, batch.rows(), time.perf_counter() - started, suppressed)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
@@ -70,7 +70,7 @@ class Evaluator:
         visit_days = sorted({c.within_days for c in conditions if isinstance(c, VisitCondition) and c.within_days})
         close_days = sorted({c.closed_within_days for c in conditions
                              if isinstance(c, OpportunityCondition) and c.closed_within_days})
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         last = await self.graph.read("last_sweep")
         since = last[0]["at"].to_native() if last else now
         await self.graph.write("mark_expired_windows", visitDays=visit_days, closeDays=close_days, since=since, now=now)

@@ -14,9 +14,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.segments.rules import (
-    ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS, PERSON_FIELDS, AccountCondition, All, AnyOf, Leaf,
-    MembershipCondition, Not, NumberTest, OpportunityCondition, PersonCondition, Rule, RuleError,
-    SegmentCondition, TextTest, VisitCondition,
+    ACCOUNT_NUMBER_FIELDS,
+    ACCOUNT_TEXT_FIELDS,
+    PERSON_FIELDS,
+    AccountCondition,
+    All,
+    AnyOf,
+    Leaf,
+    MembershipCondition,
+    Not,
+    NumberTest,
+    OpportunityCondition,
+    PersonCondition,
+    Rule,
+    RuleError,
+    SegmentCondition,
+    TextTest,
+    VisitCondition,
 )
 
 COMPARE = {"EQ": "=", "NEQ": "<>", "GT": ">", "GTE": ">=", "LT": "<", "LTE": "<="}

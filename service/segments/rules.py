@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from service.text import valid_unicode
@@ -290,7 +290,7 @@ class _Fields:
             moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
         except (TypeError, ValueError):
             raise self.error(key, "must be an ISO 8601 date-time") from None
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
     def text_test(self) -> TextTest:
         op = self.choice("op", TEXT_OPS)
