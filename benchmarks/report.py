@@ -144,7 +144,7 @@ def plot_scaling(results: list[dict[str, Any]], path: Path) -> None:
 
 def plot_graphql(r: dict[str, Any], path: Path) -> None:
     figure, axes = plt.subplots(1, len(OPERATIONS), figsize=(13, 4.2))
-    for axis, (operation, label) in zip(axes, OPERATIONS.items()):
+    for axis, (operation, label) in zip(axes, OPERATIONS.items(), strict=True):
         for offset, (server, name) in enumerate(SERVERS.items()):
             f = r["graphql"]["operations"][operation][server]
             values = [f["p50_ms"], f["p95_ms"], f["p99_ms"]]

@@ -81,7 +81,7 @@ async def test_graphiql_runs_the_example_query_offline(live_server: str, seeded_
             )
             assert "p2@townsend.com" not in await page.locator(RESULT).inner_text()
 
-            headers = '{"Authorization": "Bearer %s"}' % api_keys.read
+            headers = f'{{"Authorization": "Bearer {api_keys.read}"}}'
             assert await page.evaluate(SET_HEADERS, [DEFAULT_HEADERS, headers]), "no headers editor with the placeholder"
             await page.locator(".graphiql-execute-button").click()
             await page.wait_for_function(

@@ -292,8 +292,8 @@ async def test_valid_rows_come_back_from_the_graph_as_they_were_sent(graph: Grap
         RETURN k.sourceKey AS id, p.email AS email, p.firstName AS first, p.lastName AS last, p.title AS title,
                k.unsubscribed AS unsubscribed, k.advertisingOptOut AS optOut""")
     assert sorted(stored, key=lambda r: r["id"]) == sorted((
-        {"id": i.strip(), "email": e.strip().lower(), "first": strip_or_none(f), "last": strip_or_none(l),
-         "title": strip_or_none(t), "unsubscribed": flag(u), "optOut": flag(a)} for i, e, f, l, t, u, a in people),
+        {"id": i.strip(), "email": e.strip().lower(), "first": strip_or_none(f), "last": strip_or_none(ln),
+         "title": strip_or_none(t), "unsubscribed": flag(u), "optOut": flag(a)} for i, e, f, ln, t, u, a in people),
         key=lambda r: r["id"])
     email_of = {i.strip(): e.strip().lower() for i, e, *_ in people}
     stored_visits = await run_cypher(graph, """

@@ -47,7 +47,7 @@ def scrub_exports(exports_dir: Path, email: str) -> ExportScrub:
             _guarded(file, scrub, lambda file=file: _scrub_marketo(file, email, scrub))
         linkedin = folder / LINKEDIN_FILE
         if linkedin.is_file():
-            _guarded(linkedin, scrub, lambda: _scrub_csv(linkedin, lambda row: row[:1] == [hashed], scrub))
+            _guarded(linkedin, scrub, lambda linkedin=linkedin: _scrub_csv(linkedin, lambda row: row[:1] == [hashed], scrub))
     return scrub
 
 

@@ -122,7 +122,7 @@ async def check_references(graph: Graph, batch: Batch, errors: list[RowError]) -
     for name in KNOWN_QUERIES:
         for row in batch.upserts(name):
             in_batch[name][(batch.source, row["sourceKey"])] = row.get("email", True)
-    for table, reference, row in _referencing_rows(batch):
+    for _table, reference, row in _referencing_rows(batch):
         key = (row[reference.source_field] if reference.source_field else batch.source, row[reference.field])
         if key not in in_batch[reference.target]:
             wanted[reference.target].add(key)

@@ -92,7 +92,7 @@ def _read_csv(spec: RecordSpec, file: Path, errors: list[RowError]) -> Iterator[
                     errors.append(RowError(str(file), line + 1, "-",
                                            f"{len(cells)} cells where the header has {len(headers)} columns"))
                 else:
-                    yield line + 1, dict(zip(headers, cells))
+                    yield line + 1, dict(zip(headers, cells, strict=True))
                 line = reader.line_num
         except csv.Error as error:  # named by the line its row starts on (a quoted value may run on to the end)
             errors.append(RowError(str(file), line + 1, "-", f"malformed CSV: {error}"))
