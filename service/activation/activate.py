@@ -54,7 +54,8 @@ async def add_destination(graph: Graph, settings: DestinationSettings) -> dict[s
         raise ActivationError(f"a destination named {settings.name!r} exists already")
     rows = await graph.write("destination_create", name=settings.name, kind=settings.kind, instance=settings.instance,
                              url=settings.url, secret=settings.secret, mode=settings.mode)
-    return rows[0]["destination"]
+    created: dict[str, Any] = rows[0]["destination"]
+    return created
 
 
 def _slug(text: str) -> str:
@@ -103,7 +104,8 @@ async def activate(graph: Graph, segment_id: str, destination: str, out_dir: Pat
         withoutConsent=audience["withoutConsent"], unknownToDestination=audience["unknownToDestination"],
         entered=[m["email"] for m in audience["entered"]], left=audience["left"], files=files, batches=batches,
     )
-    return rows[0]["activation"]
+    activation: dict[str, Any] = rows[0]["activation"]
+    return activation
 
 
 async def forward_changes(graph: Graph, segment_id: str, emails: list[str]) -> list[dict[str, Any]]:

@@ -139,10 +139,11 @@ class _Compiler:
         return f"coalesce({expression} {COMPARE[test.op]} {self.parameter(test.number)}, false)"
 
     def account(self, rule: AccountCondition) -> tuple[str, str]:
-        if rule.field in ACCOUNT_NUMBER_FIELDS:
-            test = self.number_test(f"a.{ACCOUNT_NUMBER_FIELDS[rule.field]}", rule.test)  # type: ignore[arg-type]
+        # The parser gives a number field a NumberTest and a text field a TextTest.
+        if isinstance(rule.test, NumberTest):
+            test = self.number_test(f"a.{ACCOUNT_NUMBER_FIELDS[rule.field]}", rule.test)
         else:
-            test = self.text_test(f"a.{ACCOUNT_TEXT_FIELDS[rule.field]}", rule.test)  # type: ignore[arg-type]
+            test = self.text_test(f"a.{ACCOUNT_TEXT_FIELDS[rule.field]}", rule.test)
         # Two MATCH clauses for the company: in one pattern, the person's own account could not be
         # reached back over the PART_OF it came through.
         path = ("(p)-[:ASSOCIATED_WITH]->(a:Account)" if rule.scope == "ACCOUNT" else

@@ -49,7 +49,8 @@ def page_size(first: int) -> int:
 
 async def count(graph: Graph, compiled: Compiled) -> int:
     rows = await graph.read_text(compiled.render(cypher("segment_count")), compiled.parameters)
-    return rows[0]["count"]
+    members: int = rows[0]["count"]
+    return members
 
 
 async def _members(graph: Graph, compiled: Compiled, limit: int, after: str | None) -> list[Row]:
@@ -109,4 +110,5 @@ async def evaluate(graph: Graph, segment_id: str) -> Row:
     compiled = await compile_for(graph, parse_rule(json.loads(rows[0]["segment"]["rule"])), segment_id)
     result = await graph.write_text(compiled.render(cypher("segment_evaluate")),
                                     {**compiled.parameters, "segmentId": segment_id})
-    return result[0]["evaluation"]
+    evaluation: Row = result[0]["evaluation"]
+    return evaluation

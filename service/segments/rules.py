@@ -8,6 +8,7 @@ names the part that is wrong (`and[1].visits.withinDays`), before anything reach
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -152,7 +153,8 @@ class _Parser:
             return Not(self.rule(value, here, depth + 1))
         if not isinstance(value, dict):
             raise RuleError(here, "must be an object")
-        return getattr(self, f"_{key}")(_Fields(value, here))
+        parse_condition: Callable[[_Fields], Rule] = getattr(self, f"_{key}")
+        return parse_condition(_Fields(value, here))
 
     def _person(self, f: _Fields) -> PersonCondition:
         field = f.choice("field", PERSON_FIELDS)
