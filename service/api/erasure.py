@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from service.api import typed
 from service.api.context import Context
 from service.api.permissions import needs
 from service.auth.keys import Scope
@@ -43,7 +44,7 @@ class ErasureResult:
 
 @strawberry.type
 class ErasureMutation:
-    @strawberry.mutation(
+    @typed.mutation(
         extensions=needs(Scope.ADMIN),
         description="Erase a person (by email) everywhere accountgraph holds them, and keep later imports from bringing them back.")
     async def erase_person(self, info: strawberry.Info[Context, None], email: str) -> ErasureResult:

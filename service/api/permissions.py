@@ -50,7 +50,7 @@ class RequireScope(FieldExtension):
 
 
 def needs(scope: Scope) -> list[FieldExtension]:
-    """The extensions of a field that needs `scope`: `@strawberry.field(extensions=needs(Scope.READ))`."""
+    """The extensions of a field that needs `scope`: `@typed.field(extensions=needs(Scope.READ))`."""
     return [RequireScope(scope)]
 
 

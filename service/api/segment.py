@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from service.api import typed
 from service.api.account import Account
 from service.api.activation import Activation
 from service.api.company import Company
@@ -125,15 +126,15 @@ async def member_page(info: strawberry.Info[Context, None], compiled: Compiled, 
 class RulePreview:
     compiled: strawberry.Private[Compiled]
 
-    @strawberry.field(description="How many people the rule selects.")
+    @typed.field(description="How many people the rule selects.")
     async def count(self, info: strawberry.Info[Context, None]) -> int:
         return await engine.count(info.context.graph, self.compiled)
 
-    @strawberry.field(description="A page of members (at most 500), each with an explanation.")
+    @typed.field(description="A page of members (at most 500), each with an explanation.")
     async def members(self, info: strawberry.Info[Context, None], first: int = 50, after: str | None = None) -> MemberPage:
         return await member_page(info, self.compiled, first, after)
 
-    @strawberry.field(description="The account audience: companies with qualifying people, most first (at most 500).")
+    @typed.field(description="The account audience: companies with qualifying people, most first (at most 500).")
     async def companies(self, info: strawberry.Info[Context, None], first: int = 50) -> list[AudienceCompany]:
         rows = await engine.companies(info.context.graph, self.compiled, first)
         return [AudienceCompany(company_id=strawberry.ID(r["companyId"]), members=r["members"]) for r in rows]
@@ -174,12 +175,12 @@ class Segment:
                    updated_at=row["updatedAt"].to_native(), last_evaluated_at=last.to_native() if last else None,
                    member_count=row.get("memberCount"))
 
-    @strawberry.field(description="The rule evaluated now: count, members with explanations, companies.")
+    @typed.field(description="The rule evaluated now: count, members with explanations, companies.")
     async def now(self, info: strawberry.Info[Context, None]) -> RulePreview:
         compiled = await engine.compile_for(info.context.graph, parse_rule(self.rule), str(self.id))
         return RulePreview(compiled=compiled)
 
-    @strawberry.field(description="The members as of the last evaluation, kept current by the live loop "
+    @typed.field(description="The members as of the last evaluation, kept current by the live loop "
                                   "(a stored read, no evaluation), in email order; at most 500 a page.")
     async def members(self, info: strawberry.Info[Context, None], first: int = 100, after: str | None = None) -> PersonPage:
         rows, has_next = await engine.current_members(info.context.graph, str(self.id), first, decode_cursor(after))
@@ -187,12 +188,12 @@ class Segment:
                           end_cursor=encode_cursor(rows[-1]["email"]) if rows else None,
                           has_next_page=has_next)
 
-    @strawberry.field(description="Every activation of this segment, newest first.")
+    @typed.field(description="Every activation of this segment, newest first.")
     async def activations(self, info: strawberry.Info[Context, None]) -> list[Activation]:
         rows = await info.context.graph.read("activations_of_segments", ids=[str(self.id)])
         return [Activation.from_row(row) for row in rows[0]["activations"]] if rows else []
 
-    @strawberry.field(description="The latest evaluations (snapshots), newest first (first: 1 to 500).")
+    @typed.field(description="The latest evaluations (snapshots), newest first (first: 1 to 500).")
     async def evaluations(self, info: strawberry.Info[Context, None], first: int = 20) -> list[SegmentEvaluation]:
         rows = await info.context.graph.read("segment_evaluations", ids=[str(self.id)], first=engine.page_size(first))
         return [SegmentEvaluation.from_row(row["evaluation"]) for row in rows]
