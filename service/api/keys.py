@@ -39,6 +39,6 @@ class KeyQuery:
 @strawberry.type
 class KeyMutation:
     @typed.mutation(extensions=needs(Scope.ADMIN),
-                         description="Revoke an API key at once: every later request with it gets 401.")
+                    description="Revoke an API key at once: every later request with it gets 401.")
     async def revoke_api_key(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> ApiKeyInfo:
         return ApiKeyInfo.from_record(await store.revoke(info.context.graph, str(id)))

@@ -181,7 +181,7 @@ class Segment:
         return RulePreview(compiled=compiled)
 
     @typed.field(description="The members as of the last evaluation, kept current by the live loop "
-                                  "(a stored read, no evaluation), in email order; at most 500 a page.")
+                             "(a stored read, no evaluation), in email order; at most 500 a page.")
     async def members(self, info: strawberry.Info[Context, None], first: int = 100, after: str | None = None) -> PersonPage:
         rows, has_next = await engine.current_members(info.context.graph, str(self.id), first, decode_cursor(after))
         return PersonPage(people=[Person.from_row(row) for row in rows],
