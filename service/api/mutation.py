@@ -120,7 +120,8 @@ def _raw_table(spec: RecordSpec, argument: str, records: list[Any]) -> RawTable:
     if not records:
         raise GraphQLError(f"{argument} must hold at least one record")
     if len(records) > MAX_BATCH:
-        raise GraphQLError(f"{argument} may hold at most {MAX_BATCH} records per call; use `accountgraph ingest` for bulk")
+        raise GraphQLError(
+            f"{argument} may hold at most {MAX_BATCH} records per call; use `accountgraph ingest` for bulk")
     table = RawTable(spec, argument)
     for index, record in enumerate(records):
         values = asdict(record)
@@ -150,7 +151,8 @@ async def _ingest(info: strawberry.Info[Context, None], source: str, spec: Recor
 
 @strawberry.type
 class IngestMutation:
-    @typed.mutation(extensions=needs(Scope.WRITE), description="Upsert (or, with isDeleted, remove) people as one source knows them.")
+    @typed.mutation(extensions=needs(Scope.WRITE),
+                    description="Upsert (or, with isDeleted, remove) people as one source knows them.")
     async def upsert_people(self, info: strawberry.Info[Context, None], source: str,
                             people: list[PersonInput]) -> IngestResult:
         return await _ingest(info, source, PEOPLE, "people", people)
@@ -160,7 +162,8 @@ class IngestMutation:
                               accounts: list[AccountInput]) -> IngestResult:
         return await _ingest(info, source, ACCOUNTS, "accounts", accounts)
 
-    @typed.mutation(extensions=needs(Scope.WRITE), description="Associate people with accounts of one source (or remove associations).")
+    @typed.mutation(extensions=needs(Scope.WRITE),
+                    description="Associate people with accounts of one source (or remove associations).")
     async def upsert_account_people(self, info: strawberry.Info[Context, None], source: str,
                                     links: list[AccountPersonInput]) -> IngestResult:
         return await _ingest(info, source, ACCOUNT_PEOPLE, "links", links)
@@ -175,7 +178,9 @@ class IngestMutation:
                                 visits: list[WebVisitInput]) -> IngestResult:
         return await _ingest(info, source, WEB_VISITS, "visits", visits)
 
-    @typed.mutation(extensions=needs(Scope.WRITE), description="Add, move or (with isDeleted) remove MDM same-company links; companies regroup at once.")
+    @typed.mutation(extensions=needs(Scope.WRITE),
+                    description="Add, move or (with isDeleted) remove MDM same-company links; "
+                                "companies regroup at once.")
     async def upsert_same_company_links(self, info: strawberry.Info[Context, None],
                                         links: list[SameCompanyLinkInput]) -> IngestResult:
         return await _ingest(info, MDM_SOURCE, SAME_COMPANY, "links", links)

@@ -56,7 +56,8 @@ class Person:
     @typed.field(description="The saved segments the person is in now, since their last evaluation.")
     async def segments(self, info: strawberry.Info[Context, None]) -> list[SegmentMembership]:
         rows = (await info.context.loaders.segments_of_person.load(self.email))["current"]
-        return [SegmentMembership(segment_id=strawberry.ID(r["id"]), segment_name=r["name"], since=r["since"].to_native())
+        return [SegmentMembership(segment_id=strawberry.ID(r["id"]), segment_name=r["name"],
+                                  since=r["since"].to_native())
                 for r in rows]
 
     @typed.field(description="When the person entered and left saved segments, newest first.")

@@ -31,7 +31,8 @@ class Query:
         rows = await presets.audience(info.context.graph, min_company_won_amount, visited_page, within_days)
         return Audience(count=len(rows), people=[AudienceMember.from_row(row) for row in rows])
 
-    @typed.field(extensions=needs(Scope.READ), description="A person by email (case and surrounding spaces do not matter).")
+    @typed.field(extensions=needs(Scope.READ),
+                 description="A person by email (case and surrounding spaces do not matter).")
     async def person(self, info: strawberry.Info[Context, None], email: str) -> Person | None:
         try:
             normalised = normalise_email(email)
@@ -45,12 +46,14 @@ class Query:
         row = await info.context.loaders.account.load((source, source_key))
         return Account.from_row(row) if row else None
 
-    @typed.field(extensions=needs(Scope.READ), description="A company by id (the smallest 'source/sourceKey' of its accounts).")
+    @typed.field(extensions=needs(Scope.READ),
+                 description="A company by id (the smallest 'source/sourceKey' of its accounts).")
     async def company(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> Company | None:
         row = await info.context.loaders.company.load(str(id))
         return Company.from_row(row) if row else None
 
-    @typed.field(extensions=needs(Scope.READ), description="Evaluate a rule without saving it: count, members with explanations, companies.")
+    @typed.field(extensions=needs(Scope.READ),
+                 description="Evaluate a rule without saving it: count, members with explanations, companies.")
     async def preview(self, info: strawberry.Info[Context, None], rule: RuleInput) -> RulePreview:
         compiled = await engine.compile_for(info.context.graph, parse_rule(rule_data(rule)))
         return RulePreview(compiled=compiled)
@@ -64,6 +67,7 @@ class Query:
     async def segments(self, info: strawberry.Info[Context, None]) -> list[Segment]:
         return [Segment.from_row(row["segment"]) for row in await info.context.graph.read("segments_all")]
 
-    @typed.field(extensions=needs(Scope.ADMIN), description="The configured destinations (a webhook URL can be a secret of its own).")
+    @typed.field(extensions=needs(Scope.ADMIN),
+                 description="The configured destinations (a webhook URL can be a secret of its own).")
     async def destinations(self, info: strawberry.Info[Context, None]) -> list[Destination]:
         return [Destination.from_row(row["destination"]) for row in await info.context.graph.read("destinations_all")]

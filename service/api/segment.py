@@ -55,7 +55,8 @@ class Membership:
     status: str | None
 
 
-@strawberry.type(description="What one condition of the rule found for a member: why they are in (or what did not hold).")
+@strawberry.type(
+    description="What one condition of the rule found for a member: why they are in (or what did not hold).")
 class Evidence:
     path: str = strawberry.field(description="Where the condition is in the rule, e.g. and[1].visits.")
     kind: str
@@ -69,8 +70,9 @@ class Evidence:
     def from_row(cls, row: dict[str, Any]) -> Evidence:
         return cls(
             path=row["path"], kind=row["kind"], matched=bool(row["matched"]),
-            companies=[CompanyValue(company_id=strawberry.ID(c["companyId"]), value=c["value"], matched=bool(c["matched"]),
-                                    accounts=[Account.from_row(a) for a in c["accounts"]]) for c in row["companies"]],
+            companies=[CompanyValue(company_id=strawberry.ID(c["companyId"]), value=c["value"],
+                                    matched=bool(c["matched"]), accounts=[Account.from_row(a) for a in c["accounts"]])
+                       for c in row["companies"]],
             accounts=[Account.from_row(a) for a in row["accounts"]],
             visits=[WebVisit.from_row(v) for v in row["visits"]],
             memberships=[Membership(**m) for m in row["memberships"]],
@@ -113,10 +115,12 @@ class AudienceCompany:
         return Company.from_row(row) if row else None
 
 
-async def member_page(info: strawberry.Info[Context, None], compiled: Compiled, first: int, after: str | None) -> MemberPage:
+async def member_page(info: strawberry.Info[Context, None], compiled: Compiled, first: int,
+                      after: str | None) -> MemberPage:
     rows, has_next = await engine.members(info.context.graph, compiled, first, decode_cursor(after))
     return MemberPage(
-        members=[SegmentMember(email=r["email"], explanation=[Evidence.from_row(e) for e in r["evidence"]]) for r in rows],
+        members=[SegmentMember(email=r["email"], explanation=[Evidence.from_row(e) for e in r["evidence"]])
+                 for r in rows],
         end_cursor=encode_cursor(rows[-1]["email"]) if rows else None,
         has_next_page=has_next,
     )
@@ -131,7 +135,8 @@ class RulePreview:
         return await engine.count(info.context.graph, self.compiled)
 
     @typed.field(description="A page of members (at most 500), each with an explanation.")
-    async def members(self, info: strawberry.Info[Context, None], first: int = 50, after: str | None = None) -> MemberPage:
+    async def members(self, info: strawberry.Info[Context, None], first: int = 50,
+                      after: str | None = None) -> MemberPage:
         return await member_page(info, self.compiled, first, after)
 
     @typed.field(description="The account audience: companies with qualifying people, most first (at most 500).")
@@ -140,7 +145,8 @@ class RulePreview:
         return [AudienceCompany(company_id=strawberry.ID(r["companyId"]), members=r["members"]) for r in rows]
 
 
-@strawberry.type(description="One evaluation of a saved segment: its size, and who entered and left since the one before.")
+@strawberry.type(
+    description="One evaluation of a saved segment: its size, and who entered and left since the one before.")
 class SegmentEvaluation:
     id: strawberry.ID
     at: datetime
@@ -182,7 +188,8 @@ class Segment:
 
     @typed.field(description="The members as of the last evaluation, kept current by the live loop "
                              "(a stored read, no evaluation), in email order; at most 500 a page.")
-    async def members(self, info: strawberry.Info[Context, None], first: int = 100, after: str | None = None) -> PersonPage:
+    async def members(self, info: strawberry.Info[Context, None], first: int = 100,
+                      after: str | None = None) -> PersonPage:
         rows, has_next = await engine.current_members(info.context.graph, str(self.id), first, decode_cursor(after))
         return PersonPage(people=[Person.from_row(row) for row in rows],
                           end_cursor=encode_cursor(rows[-1]["email"]) if rows else None,

@@ -26,10 +26,12 @@ class SegmentMutation:
         data = rule_data(rule) if rule is not None else None
         return Segment.from_row(await store.update(info.context.graph, str(id), name, description, data))
 
-    @typed.mutation(extensions=needs(Scope.ADMIN), description="Delete a segment and its history; refused while another segment builds on it.")
+    @typed.mutation(extensions=needs(Scope.ADMIN),
+                    description="Delete a segment and its history; refused while another segment builds on it.")
     async def delete_segment(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> bool:
         return await store.delete(info.context.graph, str(id))
 
-    @typed.mutation(extensions=needs(Scope.ADMIN), description="Evaluate a saved segment now and record who entered and who left.")
+    @typed.mutation(extensions=needs(Scope.ADMIN),
+                    description="Evaluate a saved segment now and record who entered and who left.")
     async def evaluate_segment(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> SegmentEvaluation:
         return SegmentEvaluation.from_row(await engine.evaluate(info.context.graph, str(id)))

@@ -24,7 +24,8 @@ class AudienceChange:
 
 @strawberry.type
 class Subscription:
-    @typed.subscription(extensions=needs(Scope.READ), description="Entries and exits of one saved segment (or of all), from now on.")
+    @typed.subscription(extensions=needs(Scope.READ),
+                        description="Entries and exits of one saved segment (or of all), from now on.")
     async def audience_changes(self, info: strawberry.Info[Context, None],
                                segment_id: strawberry.ID | None = None) -> AsyncGenerator[AudienceChange, None]:
         live = info.context.live

@@ -34,7 +34,8 @@ class IngestReport:
 def read_path(path: Path, mdm: bool = False) -> list[RawTable]:
     """The raw tables of an export folder or file; ImportRejected if a file cannot be read."""
     errors: list[RowError] = []
-    tables = [read_file(spec, file, errors) for spec, file in find_files(path, MDM_SPECS if mdm else SOURCE_SPECS, errors)]
+    tables = [read_file(spec, file, errors)
+              for spec, file in find_files(path, MDM_SPECS if mdm else SOURCE_SPECS, errors)]
     if errors:
         raise ImportRejected(errors)
     return tables

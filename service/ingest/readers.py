@@ -74,7 +74,8 @@ def _read_csv(spec: RecordSpec, file: Path, errors: list[RowError]) -> Iterator[
             return
         unknown = [h for h in headers if h not in spec.headers]
         for header in unknown:
-            errors.append(RowError(str(file), 1, header, f"unknown column; {spec.name} has {', '.join(c.header for c in spec.columns)}"))
+            errors.append(RowError(str(file), 1, header,
+                                   f"unknown column; {spec.name} has {', '.join(c.header for c in spec.columns)}"))
         missing = [c.header for c in spec.columns if c.identity and c.header not in headers]
         for header in missing:
             errors.append(RowError(str(file), 1, header, "required column is missing"))

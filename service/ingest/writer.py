@@ -77,7 +77,8 @@ def _touched(steps: list[Step], source: str) -> tuple[set[str], set[AccountKey]]
     """The people and accounts whose segments a write can change (see mark_for_evaluation)."""
     emails = {row["email"] for step in steps for row in step.rows if row.get("email")}
     accounts = {(source, row["sourceKey"]) for step in steps if step.query == "upsert_accounts" for row in step.rows}
-    accounts |= {(source, row["accountKey"]) for step in steps if step.query == "upsert_opportunities" for row in step.rows}
+    accounts |= {(source, row["accountKey"])
+                 for step in steps if step.query == "upsert_opportunities" for row in step.rows}
     return emails, accounts
 
 

@@ -68,7 +68,8 @@ async def members(graph: Graph, compiled: Compiled, first: int, after: str | Non
 async def current_members(graph: Graph, segment_id: str, first: int, after: str | None) -> tuple[list[Row], bool]:
     """A page of a saved segment's members as of its last evaluation (the live loop keeps it current),
     in email order after `after`, and whether more follow: a read of the stored membership, no evaluation."""
-    people = (await graph.read("segment_member_page", id=segment_id, first=page_size(first) + 1, after=after))[0]["people"]
+    people = (await graph.read("segment_member_page", id=segment_id, first=page_size(first) + 1,
+                               after=after))[0]["people"]
     return people[:first], len(people) > first
 
 

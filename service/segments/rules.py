@@ -116,7 +116,8 @@ class Not:
     part: Rule
 
 
-Leaf = PersonCondition | AccountCondition | OpportunityCondition | VisitCondition | MembershipCondition | SegmentCondition
+Leaf = (PersonCondition | AccountCondition | OpportunityCondition | VisitCondition | MembershipCondition
+        | SegmentCondition)
 Rule = All | AnyOf | Not | Leaf
 
 COMBINATORS = ("and", "or", "not")
