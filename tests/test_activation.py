@@ -51,7 +51,8 @@ async def test_townsend_goes_to_both_marketo_lists_and_linkedin(townsend: tuple[
     for name, kind, instance in (("Marketo 1 list", "MARKETO", "Marketo 1"), ("Marketo 2 list", "MARKETO", "Marketo 2"),
                                  ("LinkedIn", "LINKEDIN", None)):
         await graphql_data(graph, """mutation ($name: String!, $kind: DestinationKind!, $instance: String) {
-            addDestination(name: $name, kind: $kind, instance: $instance) { name } }""", name=name, kind=kind, instance=instance)
+            addDestination(name: $name, kind: $kind, instance: $instance) { name } }""", name=name, kind=kind,
+            instance=instance)
 
     m1 = (await graphql_data(graph, ACTIVATE, segment=segment, destination="Marketo 1 list"))["activate"]
     assert (m1["sent"], m1["withoutConsent"], m1["unknownToDestination"], m1["entered"], m1["left"]) == (2, 1, 0, 2, 0)
@@ -73,7 +74,9 @@ async def test_townsend_goes_to_both_marketo_lists_and_linkedin(townsend: tuple[
                        + "".join(f"{h},,,,,,\n" for h in hashes)).encode()
     assert b"@" not in content
 
-    history = await graphql_data(graph, """query ($id: ID!) { segment(id: $id) { activations { destination sent } } }""", id=segment)
+    history = await graphql_data(graph,
+                                 """query ($id: ID!) { segment(id: $id) { activations { destination sent } } }""",
+                                 id=segment)
     assert sorted((a["destination"], a["sent"]) for a in history["segment"]["activations"]) == [
         ("LinkedIn", 2), ("Marketo 1 list", 2), ("Marketo 2 list", 1)]
     again = (await graphql_data(graph, ACTIVATE, segment=segment, destination="Marketo 1 list"))["activate"]
@@ -87,7 +90,8 @@ def receiver() -> Iterator[Receiver]:
     server.close()
 
 
-async def test_webhook_retries_signs_and_sends_only_changes(townsend: tuple[Graph, str], receiver: Receiver, tmp_path: Path) -> None:
+async def test_webhook_retries_signs_and_sends_only_changes(townsend: tuple[Graph, str], receiver: Receiver,
+                                                            tmp_path: Path) -> None:
     graph, segment = townsend
     await add_destination(graph, DestinationSettings("Hook", "WEBHOOK", url=receiver.url, secret=SECRET))
     first = await activate(graph, segment, "Hook", tmp_path, FAST)
@@ -150,7 +154,8 @@ async def test_the_secret_never_shows(townsend: tuple[Graph, str], receiver: Rec
     assert "secret" not in [f["name"] for f in fields["__type"]["fields"]]
 
 
-async def test_segments_sharing_a_destination_keep_their_own_deltas(townsend: tuple[Graph, str], tmp_path: Path) -> None:
+async def test_segments_sharing_a_destination_keep_their_own_deltas(townsend: tuple[Graph, str],
+                                                                    tmp_path: Path) -> None:
     graph, townsend_id = townsend
     await add_destination(graph, DestinationSettings("M1", "MARKETO", instance="Marketo 1"))
     pricing = await graph_data_segment(graph, "Pricing visitors", {"visits": {"url": "https://www.bodea.com/pricing"}})
@@ -160,12 +165,14 @@ async def test_segments_sharing_a_destination_keep_their_own_deltas(townsend: tu
     again = await activate(graph, townsend_id, "M1", tmp_path)
     assert (again["entered"], again["left"]) == (0, 0)
     await graphql_data(graph, "mutation ($id: ID!) { deleteSegment(id: $id) }", id=pricing)
-    assert await run_cypher(graph, "MATCH (a:Activation)-[:OF]->(s:Segment) RETURN count(a) AS linked") == [{"linked": 2}]
+    assert await run_cypher(graph,
+                            "MATCH (a:Activation)-[:OF]->(s:Segment) RETURN count(a) AS linked") == [{"linked": 2}]
     assert await run_cypher(graph, "MATCH (a:Activation) RETURN count(a) AS all") == [{"all": 2}]
     assert await run_cypher(graph, "MATCH ()-[s:SENT_TO]->() RETURN count(s) AS sent") == [{"sent": 2}]
 
 
 async def graph_data_segment(graph: Graph, name: str, rule: dict[str, Any]) -> str:
-    data = await graphql_data(graph, "mutation ($name: String!, $rule: RuleInput!) { createSegment(name: $name, rule: $rule) { id } }",
+    data = await graphql_data(graph,
+                              "mutation ($name: String!, $rule: RuleInput!) { createSegment(name: $name, rule: $rule) { id } }",
                               name=name, rule=rule)
     return data["createSegment"]["id"]

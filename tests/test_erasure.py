@@ -72,7 +72,8 @@ async def townsend(seeded_graph: Graph, tmp_path: Path, exports: Path) -> Graph:
     await ingest_path(graph, await write_export(tmp_path / "extra", EXTRA), "Marketo 1")
     segment = (await graphql_data(graph, "mutation ($r: RuleInput!) { createSegment(name: \"Top\", rule: $r) { id } }",
                                   r=audience_rule(1_000_000, PAGE, 30)))["createSegment"]["id"]
-    for name, kind, instance in (("M1", "MARKETO", "Marketo 1"), ("M2", "MARKETO", "Marketo 2"), ("LI", "LINKEDIN", None)):
+    for name, kind, instance in (("M1", "MARKETO", "Marketo 1"), ("M2", "MARKETO", "Marketo 2"),
+                                 ("LI", "LINKEDIN", None)):
         await graphql_data(graph, """mutation ($n: String!, $k: DestinationKind!, $i: String) {
             addDestination(name: $n, kind: $k, instance: $i) { name } }""", n=name, k=kind, i=instance)
         await graphql_data(graph, ACTIVATE, s=segment, d=name)
@@ -130,13 +131,16 @@ async def test_erasing_a_person_removes_them_everywhere_and_says_what_went(
     assert answer["segmentsNamingEmail"] == ["Just Sam"]
     # The graph: no person, no visit, no relationship; the suppression holds hashes only.
     assert await run_cypher(graph, "MATCH (p:Person {email: $e}) RETURN p", e=P2) == []
-    assert await run_cypher(graph, "MATCH (v:WebVisit) WHERE v.sourceKey IN $ids RETURN v", ids=[v["id"] for v in visits]) == []
+    assert await run_cypher(graph, "MATCH (v:WebVisit) WHERE v.sourceKey IN $ids RETURN v",
+                            ids=[v["id"] for v in visits]) == []
     assert await run_cypher(graph, "MATCH (p:Person) RETURN count(p) AS n") == others
     assert await places_holding(graph, P2) == ["Segment"]  # the rule of "Just Sam", reported above
     suppressions = await run_cypher(graph, """MATCH (s:Suppression) OPTIONAL MATCH (i:SuppressedId)-[:OF]->(s)
                                               WITH s, i ORDER BY i.hash RETURN s.hash AS hash, collect(i.hash) AS ids""")
-    assert suppressions == [{"hash": digest, "ids": sorted([id_hash("Marketo 1", "1002"), id_hash("Marketo 2", "5507")])}]
-    top = await run_cypher(graph, "MATCH (s:Segment {name: 'Top'}) RETURN s.memberCount AS n, COUNT { (s)<-[:IN_SEGMENT]-() } AS members")
+    assert suppressions == [{"hash": digest,
+                             "ids": sorted([id_hash("Marketo 1", "1002"), id_hash("Marketo 2", "5507")])}]
+    top = await run_cypher(graph,
+                           "MATCH (s:Segment {name: 'Top'}) RETURN s.memberCount AS n, COUNT { (s)<-[:IN_SEGMENT]-() } AS members")
     assert top[0]["n"] == top[0]["members"]
     # The files: p2's lines went, and nothing else changed.
     after_files = every_file_under(exports)
@@ -240,7 +244,8 @@ async def test_a_bad_email_or_a_key_without_admin_erases_nothing(seeded_graph: G
     assert await snapshot(seeded_graph) == before
 
 
-async def test_the_cli_erases_and_reports(seeded_graph: Graph, neo4j_connection: Neo4jConnection, tmp_path: Path) -> None:
+async def test_the_cli_erases_and_reports(seeded_graph: Graph, neo4j_connection: Neo4jConnection,
+                                          tmp_path: Path) -> None:
     exports = tmp_path / "cli-exports"
     folder = exports / "some-activation"
     folder.mkdir(parents=True)

@@ -176,7 +176,8 @@ def test_the_shape_is_what_the_audience_needs(export: tuple[Path, GenerationSumm
     stages = {row["StageName"] for opportunities in root.glob("*/opportunities.csv") for row in csv_rows(opportunities)}
     assert {"Closed Won", "Closed Lost", "Prospecting", "Negotiation/Review"} <= stages
     links = csv_rows(root / "mdm" / "same-company.csv")
-    ends = Counter([(row["SourceA"], row["AccountIdA"]) for row in links] + [(row["SourceB"], row["AccountIdB"]) for row in links])
+    ends = Counter([(row["SourceA"], row["AccountIdA"]) for row in links]
+                   + [(row["SourceB"], row["AccountIdB"]) for row in links])
     assert max(ends.values()) == 2, "chains (A-B, B-C), never stars; some of three or more accounts"
     written = [row["Email"] for people in root.glob("*/people.csv") for row in csv_rows_raw(people)]
     assert any(email != email.strip().lower() for email in written), "some sources write emails their own way"

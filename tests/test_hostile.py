@@ -136,7 +136,8 @@ def nested_selection(levels: int) -> str:
     (20, "exceeds maximum operation depth of 12"),
     (3000, "Syntax Error: Document is nested too deeply. Parsing aborted."),
 ])
-async def test_deeply_nested_selections_are_refused(seeded_graph: Graph, client: httpx.Client, levels: int, expected: str) -> None:
+async def test_deeply_nested_selections_are_refused(seeded_graph: Graph, client: httpx.Client, levels: int,
+                                                    expected: str) -> None:
     response = client.post("/graphql", json={"query": nested_selection(levels)})
     assert any(expected in message for message in messages(response)), response.text[:500]
     still_answers(client)
@@ -288,8 +289,8 @@ STRING_FIELDS = sorted(where for where in ROOT_FIELDS if has_string_argument(whe
 
 
 async def test_the_walk_reaches_the_root_fields_that_take_strings() -> None:
-    assert {"Query.person", "Query.preview", "Mutation.upsertPeople", "Mutation.createSegment", "Mutation.addDestination",
-            "Mutation.activate", "Mutation.erasePerson", "Mutation.revokeApiKey"} <= set(STRING_FIELDS)
+    assert {"Query.person", "Query.preview", "Mutation.upsertPeople", "Mutation.createSegment",
+            "Mutation.addDestination", "Mutation.activate", "Mutation.erasePerson", "Mutation.revokeApiKey"} <= set(STRING_FIELDS)
     assert len(STRING_FIELDS) >= 20
 
 
@@ -405,7 +406,8 @@ def as_export(case: str, folder: Path) -> Path:
 
 
 @pytest.mark.parametrize("case", sorted(IMPORTS))
-async def test_a_hostile_import_file_is_rejected_clearly_or_read_right(seeded_graph: Graph, tmp_path: Path, case: str) -> None:
+async def test_a_hostile_import_file_is_rejected_clearly_or_read_right(seeded_graph: Graph, tmp_path: Path,
+                                                                       case: str) -> None:
     file = as_export(case, tmp_path / "export")
     before = await snapshot(seeded_graph)
     expected = IMPORTS[case]
@@ -425,7 +427,8 @@ async def test_a_hostile_import_file_is_rejected_clearly_or_read_right(seeded_gr
 
 async def test_values_that_look_like_cypher_are_stored_as_they_are(seeded_graph: Graph, tmp_path: Path) -> None:
     await ingest_path(seeded_graph, as_export("cypher-in-values.accounts.csv", tmp_path / "e"), "Marketo 1")
-    rows = await run_cypher(seeded_graph, "MATCH (a:Account {source: 'Marketo 1', sourceKey: $k}) RETURN a.name AS name, a.industry AS industry",
+    rows = await run_cypher(seeded_graph,
+                            "MATCH (a:Account {source: 'Marketo 1', sourceKey: $k}) RETURN a.name AS name, a.industry AS industry",
                             k="x'}) DETACH DELETE n //")
     assert rows == [{"name": "Acme`) CREATE (:Pwned) //", "industry": "$source"}]
     assert await run_cypher(seeded_graph, "MATCH (n:Pwned) RETURN count(n) AS n") == [{"n": 0}]
@@ -437,7 +440,8 @@ async def test_odd_but_valid_files_are_read_right(seeded_graph: Graph, tmp_path:
                            ("bom.accounts.csv", {"X1": "Acme"})):
         await run_cypher(seeded_graph, "MATCH (a:Account) WHERE a.sourceKey STARTS WITH 'X' DETACH DELETE a")
         await ingest_path(seeded_graph, as_export(case, tmp_path / case), "Marketo 1")
-        rows = await run_cypher(seeded_graph, "MATCH (a:Account) WHERE a.sourceKey STARTS WITH 'X' RETURN a.sourceKey AS id, a.name AS name")
+        rows = await run_cypher(seeded_graph,
+                                "MATCH (a:Account) WHERE a.sourceKey STARTS WITH 'X' RETURN a.sourceKey AS id, a.name AS name")
         assert {row["id"]: row["name"] for row in rows} == expected, case
 
 

@@ -67,7 +67,8 @@ def test_records_sent_one_by_one_build_the_audience(client: httpx.Client, graph:
 
 
 @pytest.mark.asyncio
-async def test_an_invalid_record_rejects_the_batch_and_names_record_and_field(client: httpx.Client, seeded_graph: Graph) -> None:
+async def test_an_invalid_record_rejects_the_batch_and_names_record_and_field(client: httpx.Client,
+                                                                              seeded_graph: Graph) -> None:
     before = await snapshot(seeded_graph)
     body = graphql(client, """mutation {
         upsertPeople(source: "Marketo 1", people: [{id: "n1", email: "new@x.example"}, {id: "n2", email: "broken"}]) { records }
@@ -75,13 +76,15 @@ async def test_an_invalid_record_rejects_the_batch_and_names_record_and_field(cl
     assert body["data"] is None
     [error] = body["errors"]
     assert "people[1].email: 'broken' is not an email address" in error["message"]
-    assert error["extensions"]["errors"] == [{"record": 1, "field": "email", "reason": "'broken' is not an email address"}]
+    assert error["extensions"]["errors"] == [{"record": 1, "field": "email",
+                                              "reason": "'broken' is not an email address"}]
     body = graphql(client, """mutation {
         upsertOpportunities(source: "Marketo 1", opportunities: [{id: "o", accountId: "0011A00001", name: "x",
           amount: -1, stageName: "Closed Won", closeDate: "2026-01-01"}]) { records }
     }""")
     assert "opportunities[0].amount" in body["errors"][0]["message"]
-    body = graphql(client, 'mutation { upsertPeople(source: " ", people: [{id: "1", email: "a@b.example"}]) { records } }')
+    body = graphql(client,
+                   'mutation { upsertPeople(source: " ", people: [{id: "1", email: "a@b.example"}]) { records } }')
     assert "a source name is required" in body["errors"][0]["message"]
     assert await snapshot(seeded_graph) == before
 

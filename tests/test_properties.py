@@ -85,7 +85,8 @@ LEAVES = {
     "person": st.fixed_dictionaries({"field": one_of_or_junk(PERSON_FIELDS), "op": one_of_or_junk(TEXT_OPS)},
                                     optional={"value": texts, "values": value_lists, "extra": junk}),
     "account": st.fixed_dictionaries(
-        {"field": one_of_or_junk({**ACCOUNT_TEXT_FIELDS, **ACCOUNT_NUMBER_FIELDS}), "op": one_of_or_junk(TEXT_OPS | NUMBER_OPS)},
+        {"field": one_of_or_junk({**ACCOUNT_TEXT_FIELDS, **ACCOUNT_NUMBER_FIELDS}),
+         "op": one_of_or_junk(TEXT_OPS | NUMBER_OPS)},
         optional={"scope": one_of_or_junk(SCOPES), "value": texts, "values": value_lists, "number": numbers}),
     "opportunities": st.fixed_dictionaries(
         {"op": one_of_or_junk(NUMBER_OPS), "value": numbers},
@@ -138,7 +139,8 @@ def located(data: Any, path: str) -> bool:
 
 @RULES
 @given(data=rules)
-async def test_a_generated_rule_is_refused_where_it_is_wrong_or_compiles_to_parameterised_cypher(graph: Graph, data: Any) -> None:
+async def test_a_generated_rule_is_refused_where_it_is_wrong_or_compiles_to_parameterised_cypher(
+        graph: Graph, data: Any) -> None:
     try:
         compiled = await engine.compile_for(graph, parse_rule(data))
     except RuleError as error:
@@ -163,9 +165,12 @@ async def test_the_rule_property_can_fail() -> None:
 
 ALL_SPECS: list[RecordSpec] = [*SOURCE_SPECS, *MDM_SPECS]
 cell_values = st.one_of(st.none(), st.text(max_size=20), st.integers(), st.floats(), st.booleans(),
-                        st.sampled_from(["", " ", "true", "2026-02-30", "1e400", "-0", "NaN", "\ufeff", "a@b.c", "\x00"]))
-json_values = st.recursive(cell_values, lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=3), inner, max_size=2),
-                           max_leaves=4)
+                        st.sampled_from(["", " ", "true", "2026-02-30", "1e400", "-0", "NaN", "\ufeff", "a@b.c",
+                                         "\x00"]))
+json_values = st.recursive(
+    cell_values,
+    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=3), inner, max_size=2),
+    max_leaves=4)
 
 
 def headers_of(spec: RecordSpec) -> st.SearchStrategy[list[str]]:
@@ -192,8 +197,9 @@ def csv_files(draw: st.DrawFn) -> tuple[RecordSpec, bytes, str]:
 @st.composite
 def jsonl_files(draw: st.DrawFn) -> tuple[RecordSpec, bytes, str]:
     spec = draw(st.sampled_from(ALL_SPECS))
-    records = draw(st.lists(st.one_of(st.dictionaries(st.sampled_from(sorted(spec.headers)) | st.text(max_size=4), json_values,
-                                                      max_size=len(spec.headers)), json_values), max_size=5))
+    records = draw(st.lists(st.one_of(st.dictionaries(st.sampled_from(sorted(spec.headers)) | st.text(max_size=4),
+                                                      json_values, max_size=len(spec.headers)),
+                                      json_values), max_size=5))
     return spec, "".join(json.dumps(record) + "\n" for record in records).encode("utf-8"), "jsonl"
 
 
@@ -217,7 +223,8 @@ def read_and_parse(spec: RecordSpec, file: Path) -> list[RowError]:
 
 @SOME
 @given(made=st.one_of(csv_files(), jsonl_files()))
-async def test_any_file_is_read_without_a_crash_and_every_problem_is_named(tmp_path: Path, made: tuple[RecordSpec, bytes, str]) -> None:
+async def test_any_file_is_read_without_a_crash_and_every_problem_is_named(tmp_path: Path,
+                                                                           made: tuple[RecordSpec, bytes, str]) -> None:
     spec, content, suffix = made
     file = tmp_path / f"{spec.name}.{suffix}"
     file.write_bytes(content)
@@ -226,7 +233,8 @@ async def test_any_file_is_read_without_a_crash_and_every_problem_is_named(tmp_p
 
 @SOME
 @given(spec=st.sampled_from(ALL_SPECS), content=st.binary(max_size=200), suffix=st.sampled_from(["csv", "jsonl"]))
-async def test_any_bytes_are_read_without_a_crash(tmp_path: Path, spec: RecordSpec, content: bytes, suffix: str) -> None:
+async def test_any_bytes_are_read_without_a_crash(tmp_path: Path, spec: RecordSpec, content: bytes,
+                                                  suffix: str) -> None:
     file = tmp_path / f"{spec.name}.{suffix}"
     file.write_bytes(content)
     check_errors(spec, file, content, read_and_parse(spec, file))
@@ -237,8 +245,10 @@ async def test_any_bytes_are_read_without_a_crash(tmp_path: Path, spec: RecordSp
 # Text as the format allows it: anything but NUL, a byte-order mark and lone surrogates.
 free_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\ufeff"), max_size=30)
 ids = free_text.filter(lambda text: text.strip() != "")
-local_parts = st.text(st.characters(whitelist_categories=("Lu", "Ll", "Nd"), whitelist_characters="._%+-'"), min_size=1, max_size=12)
-labels = st.text(st.characters(whitelist_categories=("Lu", "Ll", "Nd"), whitelist_characters="-"), min_size=1, max_size=10)
+local_parts = st.text(st.characters(whitelist_categories=("Lu", "Ll", "Nd"), whitelist_characters="._%+-'"), min_size=1,
+                      max_size=12)
+labels = st.text(st.characters(whitelist_categories=("Lu", "Ll", "Nd"), whitelist_characters="-"), min_size=1,
+                 max_size=10)
 emails = st.builds(lambda local, domain, tld, pad: f"{pad}{local}@{domain}.{tld}{pad}", local_parts, labels, labels,
                    st.sampled_from(["", " "]))
 flags = st.sampled_from(["", "true", "false", "TRUE", "0", "1", "yes", "No", "y", "N"])
@@ -267,7 +277,8 @@ def csv_bytes(header: list[str], rows: list[list[str]]) -> bytes:
 @st.composite
 def exports(draw: st.DrawFn) -> tuple[list[list[str]], list[list[str]]]:
     """A people file and a web-visits file of the same source; ids and emails unique."""
-    people = draw(st.lists(st.tuples(ids, emails, free_text, free_text, free_text, flags, flags), min_size=1, max_size=6,
+    people = draw(st.lists(st.tuples(ids, emails, free_text, free_text, free_text, flags, flags),
+                           min_size=1, max_size=6,
                            unique_by=(lambda p: p[0].strip(), lambda p: p[1].strip().lower())))
     visits = draw(st.lists(st.tuples(ids, st.sampled_from([p[0] for p in people]), urls, visit_times), max_size=6,
                            unique_by=lambda v: v[0].strip()))
@@ -276,8 +287,9 @@ def exports(draw: st.DrawFn) -> tuple[list[list[str]], list[list[str]]]:
 
 @FEW
 @given(export=exports())
-async def test_valid_rows_come_back_from_the_graph_as_they_were_sent(graph: Graph, tmp_path_factory: pytest.TempPathFactory,
-                                                                     export: tuple[list[list[str]], list[list[str]]]) -> None:
+async def test_valid_rows_come_back_from_the_graph_as_they_were_sent(
+        graph: Graph, tmp_path_factory: pytest.TempPathFactory,
+        export: tuple[list[list[str]], list[list[str]]]) -> None:
     people, visits = export
     folder = tmp_path_factory.mktemp("export")
     (folder / "people.csv").write_bytes(csv_bytes(["Id", "Email", "FirstName", "LastName", "Title", "Unsubscribed",
