@@ -37,7 +37,8 @@ pytestmark = pytest.mark.asyncio
 PAGE = "https://www.bodea.com/products/new-product"
 SEGMENTS = "{ segments { id name } }"
 UPSERT = 'mutation { upsertPeople(source: "CRM 1", people: [{id: "1", email: "ann@acme.example"}]) { records } }'
-CREATE_SEGMENT = 'mutation { createSegment(name: "Acme", rule: {person: {field: EMAIL_DOMAIN, op: EQ, value: "acme.example"}}) { id } }'
+CREATE_SEGMENT = ('mutation { createSegment(name: "Acme", '
+                  'rule: {person: {field: EMAIL_DOMAIN, op: EQ, value: "acme.example"}}) { id } }')
 EVENT = {"source": "Marketo 1", "events": [
     {"type": "webVisit", "Id": "acc-1", "PersonId": "1001", "Url": PAGE, "VisitedAt": "2026-01-05T10:00:00Z"}]}
 
@@ -344,7 +345,8 @@ async def test_accountgraph_run_serves_nothing_without_its_key(graph: Graph, neo
             await asyncio.sleep(0.3)
         key = (tmp_path / "dev-api-key").read_text().strip()
         assert f"API key:       {key}" in log.read_text()
-        assert neo4j_connection.password.get_secret_value() not in log.read_text() or not neo4j_connection.password.get_secret_value()
+        password = neo4j_connection.password.get_secret_value()
+        assert password not in log.read_text() or not password
         example = (PROJECT_ROOT / "service" / "api" / "example_query.graphql").read_text()
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
             refused = await client.post("/graphql", json={"query": example})

@@ -33,9 +33,11 @@ async def townsend(seeded_graph: Graph, tmp_path: Path) -> tuple[Graph, str]:
     folder = tmp_path / "m1"
     folder.mkdir()
     yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
-    (folder / "people.csv").write_text("Id,Email,Unsubscribed,AdvertisingOptOut\n1004,p4@townsend.com,true,\n1005,p5@townsend.com,,true\n")
+    (folder / "people.csv").write_text("Id,Email,Unsubscribed,AdvertisingOptOut\n"
+                                       "1004,p4@townsend.com,true,\n1005,p5@townsend.com,,true\n")
     (folder / "account-people.csv").write_text("AccountId,PersonId\n0011A00001,1004\n0011A00001,1005\n")
-    (folder / "web-visits.csv").write_text(f"Id,PersonId,Url,VisitedAt\nx4,1004,{PAGE},{yesterday}\nx5,1005,{PAGE},{yesterday}\n")
+    (folder / "web-visits.csv").write_text(f"Id,PersonId,Url,VisitedAt\n"
+                                           f"x4,1004,{PAGE},{yesterday}\nx5,1005,{PAGE},{yesterday}\n")
     await ingest_path(seeded_graph, folder, "Marketo 1")
     data = await graphql_data(seeded_graph, """mutation ($rule: RuleInput!) {
         createSegment(name: "Townsend top customers", rule: $rule) { id } }""", rule=audience_rule(1_000_000, PAGE, 30))
@@ -43,7 +45,8 @@ async def townsend(seeded_graph: Graph, tmp_path: Path) -> tuple[Graph, str]:
 
 
 ACTIVATE = """mutation ($segment: ID!, $destination: String!) {
-  activate(segmentId: $segment, destination: $destination) { sent withoutConsent unknownToDestination entered left files } }"""
+  activate(segmentId: $segment, destination: $destination) {
+    sent withoutConsent unknownToDestination entered left files } }"""
 
 
 async def test_townsend_goes_to_both_marketo_lists_and_linkedin(townsend: tuple[Graph, str]) -> None:
@@ -60,7 +63,8 @@ async def test_townsend_goes_to_both_marketo_lists_and_linkedin(townsend: tuple[
     assert csv_file.name == "marketo-marketo-1.csv"
     assert csv_file.read_bytes() == b"id,email\n1002,p2@townsend.com\n1005,p5@townsend.com\n"
     assert requests_file.read_bytes() == (
-        b'[\n  {\n    "input": [\n      {\n        "id": 1002\n      },\n      {\n        "id": 1005\n      }\n    ]\n  }\n]\n')
+        b'[\n  {\n    "input": [\n      {\n        "id": 1002\n      },\n'
+        b'      {\n        "id": 1005\n      }\n    ]\n  }\n]\n')
 
     m2 = (await graphql_data(graph, ACTIVATE, segment=segment, destination="Marketo 2 list"))["activate"]
     assert (m2["sent"], m2["withoutConsent"], m2["unknownToDestination"]) == (1, 0, 2)
@@ -172,7 +176,7 @@ async def test_segments_sharing_a_destination_keep_their_own_deltas(townsend: tu
 
 
 async def graph_data_segment(graph: Graph, name: str, rule: dict[str, Any]) -> str:
-    data = await graphql_data(graph,
-                              "mutation ($name: String!, $rule: RuleInput!) { createSegment(name: $name, rule: $rule) { id } }",
+    data = await graphql_data(graph, "mutation ($name: String!, $rule: RuleInput!) { "
+                                     "createSegment(name: $name, rule: $rule) { id } }",
                               name=name, rule=rule)
     return data["createSegment"]["id"]

@@ -199,7 +199,8 @@ async def test_the_graph_answers_the_audience_computed_from_the_files(
 
     totals = files.company_totals()
     visitors = files.visitors(datetime.now(UTC) - timedelta(days=WITHIN_DAYS))
-    minimum = threshold_between([totals[files.companies.find(a)] for email in visitors for a in files.accounts_of[email]])
+    minimum = threshold_between([totals[files.companies.find(a)]
+                                 for email in visitors for a in files.accounts_of[email]])
 
     before = datetime.now(UTC)
     answer = (await graphql_data(graph, AUDIENCE, min=minimum, page=NEW_PRODUCT_PAGE, days=WITHIN_DAYS))["audience"]

@@ -30,12 +30,14 @@ def test_records_sent_one_by_one_build_the_audience(client: httpx.Client, graph:
     yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     for source, account in (("CRM 1", "A1"), ("CRM 2", "B1")):
         data = ok(graphql(client, """mutation ($source: String!, $id: String!) {
-            upsertAccounts(source: $source, accounts: [{id: $id, name: "Globex", billingCountry: "France"}]) { source records }
+            upsertAccounts(source: $source, accounts: [{id: $id, name: "Globex", billingCountry: "France"}]) {
+              source records }
         }""", source=source, id=account))
         assert data["upsertAccounts"] == {"source": source, "records": 1}
         ok(graphql(client, """mutation ($source: String!, $account: String!) {
             upsertOpportunities(source: $source, opportunities: [
-              {id: "deal", accountId: $account, name: "Deal", amount: 600000, stageName: "Closed Won", closeDate: "2026-09-01"}
+              {id: "deal", accountId: $account, name: "Deal", amount: 600000, stageName: "Closed Won",
+               closeDate: "2026-09-01"}
             ]) { records }
         }""", source=source, account=account))
     ok(graphql(client, """mutation {
@@ -71,7 +73,8 @@ async def test_an_invalid_record_rejects_the_batch_and_names_record_and_field(cl
                                                                               seeded_graph: Graph) -> None:
     before = await snapshot(seeded_graph)
     body = graphql(client, """mutation {
-        upsertPeople(source: "Marketo 1", people: [{id: "n1", email: "new@x.example"}, {id: "n2", email: "broken"}]) { records }
+        upsertPeople(source: "Marketo 1", people: [{id: "n1", email: "new@x.example"}, {id: "n2", email: "broken"}]) {
+          records }
     }""")
     assert body["data"] is None
     [error] = body["errors"]

@@ -116,7 +116,8 @@ async def post_graphql(server: ServerThread, query: str, **variables: Any) -> di
 
 
 VISIT = """mutation ($id: String!, $person: String!, $at: DateTime!) {
-  recordWebVisits(source: "Marketo 1", visits: [{id: $id, personId: $person, url: "https://www.bodea.com/products/new-product", visitedAt: $at}]) { records } }"""
+  recordWebVisits(source: "Marketo 1", visits: [
+    {id: $id, personId: $person, url: "https://www.bodea.com/products/new-product", visitedAt: $at}]) { records } }"""
 
 
 async def test_a_visit_arriving_by_mutation_brings_p2_into_the_audience(seeded_graph: Graph, tmp_path: Path,
@@ -150,8 +151,8 @@ async def test_removing_the_mdm_link_drops_p2(seeded_graph: Graph, server: Serve
     townsend = await save_segment(seeded_graph, "Townsend", audience_rule(1_000_000, PAGE, 30))
     assert await members(seeded_graph, townsend) == ["p2@townsend.com"]
     subscriber = await subscribe(townsend)
-    await post_graphql(server,
-                       'mutation { upsertSameCompanyLinks(links: [{linkId: "MDM-TOWNSEND-0001", isDeleted: true}]) { records } }')
+    await post_graphql(server, 'mutation { upsertSameCompanyLinks(links: '
+                               '[{linkId: "MDM-TOWNSEND-0001", isDeleted: true}]) { records } }')
     assert await subscriber.next() == {"email": "p2@townsend.com", "change": "LEFT", "segmentName": "Townsend"}
     assert await members(seeded_graph, townsend) == []
 
@@ -176,7 +177,8 @@ async def test_events_endpoint_takes_a_batch_and_rejects_a_bad_one_whole(seeded_
 
 async def test_a_visit_leaving_the_window_is_an_exit(seeded_graph: Graph, tmp_path: Path) -> None:
     recent = await save_segment(seeded_graph, "Recent visitors", {"visits": {"url": PAGE, "withinDays": 30}})
-    (tmp_path / "web-visits.csv").write_text(f"Id,PersonId,Url,VisitedAt\nedge,1001,{PAGE},{ago(days=30, seconds=-3)}\n")
+    (tmp_path / "web-visits.csv").write_text(
+        f"Id,PersonId,Url,VisitedAt\nedge,1001,{PAGE},{ago(days=30, seconds=-3)}\n")
     await ingest_path(seeded_graph, tmp_path / "web-visits.csv", "Marketo 1")
     live = LiveAudiences(seeded_graph, Broker(), sweep_seconds=0)
     entered = await live.step()

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.asyncio
 
 ADD_WEBHOOK = """mutation ($url: String!, $secret: String!) {
   addDestination(name: "Hook", kind: WEBHOOK, url: $url, secret: $secret, mode: FULL) { name kind url mode } }"""
-CREATE_SEGMENT = """mutation { createSegment(name: "Townsend", rule: {visits: {url: "https://www.bodea.com/products/new-product"}}) { id } }"""
+CREATE_SEGMENT = """mutation { createSegment(name: "Townsend",
+  rule: {visits: {url: "https://www.bodea.com/products/new-product"}}) { id } }"""
 ACTIVATE = """mutation ($id: ID!) { activate(segmentId: $id, destination: "Hook") { sent batches } }"""
 
 
@@ -55,7 +56,8 @@ async def test_no_secret_reaches_logs_errors_or_answers(seeded_graph: Graph, neo
                 too_short = graphql(ADD_WEBHOOK.replace('"Hook"', '"Hook 2"'), api_keys.admin, url=receiver.url,
                                     secret="short")
                 assert "at least 16 characters" in too_short["errors"][0]["message"]
-                broken = f'mutation {{ addDestination(name: "Hook 3", kind: WEBHOOK, url: "{receiver.url}", secret: "{webhook_secret}" '
+                broken = (f'mutation {{ addDestination(name: "Hook 3", kind: WEBHOOK, url: "{receiver.url}", '
+                          f'secret: "{webhook_secret}" ')
                 assert "Syntax Error" in graphql(broken, api_keys.admin)["errors"][0]["message"]
                 # Keys refused and scopes missing.
                 assert "errors" in graphql(ADD_WEBHOOK, api_keys.read, url=receiver.url, secret=webhook_secret)
