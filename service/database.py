@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from neo4j import (
-    READ_ACCESS, AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, Query, RoutingControl, unit_of_work,
+    READ_ACCESS,
+    AsyncDriver,
+    AsyncGraphDatabase,
+    AsyncManagedTransaction,
+    Query,
+    RoutingControl,
+    unit_of_work,
 )
 from neo4j.exceptions import ClientError, ConnectionPoolError, ServiceUnavailable, SessionExpired, TransientError
 from pydantic import SecretStr

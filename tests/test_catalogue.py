@@ -15,7 +15,16 @@ from neo4j.exceptions import ClientError
 from service.config import PROJECT_ROOT
 from service.database import Graph, QueryModeError, Transaction
 from service.queries import (
-    CYPHER_DIR, CatalogueError, CypherFile, Mode, Q, Rendered, Template, catalogue, load_catalogue, query_file,
+    CYPHER_DIR,
+    CatalogueError,
+    CypherFile,
+    Mode,
+    Q,
+    Rendered,
+    Template,
+    catalogue,
+    load_catalogue,
+    query_file,
 )
 from service.segments import engine, store
 from service.segments.presets import audience_rule

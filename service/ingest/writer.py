@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from service.database import Graph, Transaction
@@ -19,7 +19,7 @@ from service.ingest.specs import MDM_SPECS, SOURCE_SPECS
 from service.queries import Q
 
 CHUNK_ROWS = 5000
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MILLISECOND = timedelta(milliseconds=1)
 # Steps whose transactions may run side by side (WRITERS at a time), with the row field they are
 # sorted by first. While Neo4j runs one transaction the driver encodes the next, so both cores work.

@@ -49,7 +49,8 @@ def page_size(first: int) -> int:
 
 async def count(graph: Graph, compiled: Compiled) -> int:
     rows = await graph.run_template(compiled.render(Template.SEGMENT_COUNT), **compiled.parameters)
-    return rows[0]["count"]
+    members: int = rows[0]["count"]
+    return members
 
 
 async def _members(graph: Graph, compiled: Compiled, limit: int, after: str | None) -> list[Row]:
@@ -110,4 +111,5 @@ async def evaluate(graph: Graph, segment_id: str) -> Row:
     compiled = await compile_for(graph, parse_rule(json.loads(rows[0]["segment"]["rule"])), segment_id)
     result = await graph.run_template(compiled.render(Template.SEGMENT_EVALUATE), **compiled.parameters,
                                       segmentId=segment_id)
-    return result[0]["evaluation"]
+    evaluation: Row = result[0]["evaluation"]
+    return evaluation
