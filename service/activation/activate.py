@@ -10,14 +10,17 @@ from typing import Any
 
 from service.activation import formats, webhook
 from service.database import Graph
+from service.errors import AccountGraphError, ErrorCode
 from service.segments import engine
 
 KINDS = ("MARKETO", "LINKEDIN", "WEBHOOK")
 MODES = ("FULL", "DELTA")
 
 
-class ActivationError(ValueError):
-    pass
+class ActivationError(AccountGraphError, ValueError):
+    """Destination settings refused, or a destination that is not there."""
+
+    default_code = ErrorCode.VALIDATION_FAILED
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ class DestinationSettings:
 async def add_destination(graph: Graph, settings: DestinationSettings) -> dict[str, Any]:
     settings.check()
     if await graph.read("destination_by_name", name=settings.name):
-        raise ActivationError(f"a destination named {settings.name!r} exists already")
+        raise ActivationError(f"a destination named {settings.name!r} exists already", code=ErrorCode.CONFLICT)
     rows = await graph.write("destination_create", name=settings.name, kind=settings.kind, instance=settings.instance,
                              url=settings.url, secret=settings.secret, mode=settings.mode)
     return rows[0]["destination"]
@@ -70,7 +73,7 @@ async def activate(graph: Graph, segment_id: str, destination: str, out_dir: Pat
     """
     found = await graph.read("destination_by_name", name=destination)
     if not found:
-        raise ActivationError(f"no destination named {destination!r}")
+        raise ActivationError(f"no destination named {destination!r}", code=ErrorCode.NOT_FOUND)
     settings = found[0]["destination"]
     if emails is None:
         await engine.evaluate(graph, segment_id)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
+from service.errors import AccountGraphError, ErrorCode
 from service.text import valid_unicode
 
 MAX_DEPTH = 12
@@ -33,8 +34,10 @@ SCOPES = frozenset({"ACCOUNT", "COMPANY"})
 URL_MATCHES = frozenset({"EXACT", "PREFIX", "PATTERN"})
 
 
-class RuleError(ValueError):
+class RuleError(AccountGraphError, ValueError):
     """An invalid rule; the message starts with the path of the wrong part."""
+
+    default_code = ErrorCode.RULE_INVALID
 
     def __init__(self, path: str, message: str) -> None:
         self.path = path
