@@ -10,66 +10,12 @@ from typing import Any
 import strawberry
 from strawberry.utils.str_converters import to_camel_case
 
+from service.api.derived import graphql_enum
+from service.segments.rules import AccountField, AccountScope, Aggregate, Op, OpportunityStatus, PersonField, UrlMatch
 
-@strawberry.enum(description="Comparisons: EQ, NEQ, GT, GTE, LT, LTE for numbers; EQ, NEQ, IN, CONTAINS, STARTS_WITH, ENDS_WITH for text (case-insensitive).")
-class Op(Enum):
-    EQ = "EQ"
-    NEQ = "NEQ"
-    GT = "GT"
-    GTE = "GTE"
-    LT = "LT"
-    LTE = "LTE"
-    IN = "IN"
-    CONTAINS = "CONTAINS"
-    STARTS_WITH = "STARTS_WITH"
-    ENDS_WITH = "ENDS_WITH"
-
-
-@strawberry.enum
-class PersonField(Enum):
-    EMAIL = "EMAIL"
-    EMAIL_DOMAIN = "EMAIL_DOMAIN"
-    FIRST_NAME = "FIRST_NAME"
-    LAST_NAME = "LAST_NAME"
-    TITLE = "TITLE"
-
-
-@strawberry.enum
-class AccountField(Enum):
-    NAME = "NAME"
-    INDUSTRY = "INDUSTRY"
-    COUNTRY = "COUNTRY"
-    SOURCE = "SOURCE"
-    WEBSITE = "WEBSITE"
-    EMPLOYEES = "EMPLOYEES"
-
-
-@strawberry.enum(description="ACCOUNT: the person's own accounts; COMPANY: every account of their companies.")
-class AccountScope(Enum):
-    ACCOUNT = "ACCOUNT"
-    COMPANY = "COMPANY"
-
-
-@strawberry.enum
-class Aggregate(Enum):
-    SUM = "SUM"
-    COUNT = "COUNT"
-    MAX = "MAX"
-
-
-@strawberry.enum
-class OpportunityStatus(Enum):
-    WON = "WON"
-    LOST = "LOST"
-    OPEN = "OPEN"
-    ANY = "ANY"
-
-
-@strawberry.enum(description="EXACT url, url PREFIX, or PATTERN with * wildcards.")
-class UrlMatch(Enum):
-    EXACT = "EXACT"
-    PREFIX = "PREFIX"
-    PATTERN = "PATTERN"
+# The rule language's enums are declared in service.segments.rules; this makes them GraphQL enums too.
+for _enum in (Op, PersonField, AccountField, AccountScope, Aggregate, OpportunityStatus, UrlMatch):
+    graphql_enum(_enum)
 
 
 @strawberry.input(description="A test on the person.")
