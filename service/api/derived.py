@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_type_hints
 
 import strawberry
 
@@ -20,3 +20,15 @@ def _described(doc: str | None) -> str | None:
 def graphql_enum(enum: EnumType) -> EnumType:
     """A Python enum in GraphQL under its own name and values, described by its docstring if it has one."""
     return strawberry.enum(enum, description=_described(enum.__doc__))
+
+
+def graphql_type(source: type[Any], name: str, types: dict[str, Any] | None = None) -> type[Any]:
+    """An output type with the fields of a dataclass, described by its docstring and each field by its
+    metadata's "description"; `types` replaces the type of some fields (a `str` id that GraphQL calls
+    an ID). Its fields are read by name, so a resolver returns the dataclass's own instances."""
+    hints = get_type_hints(source)
+    annotations = {f.name: (types or {}).get(f.name, hints[f.name]) for f in dataclasses.fields(source)}
+    described = {f.name: strawberry.field(description=f.metadata["description"])
+                 for f in dataclasses.fields(source) if "description" in f.metadata}
+    return strawberry.type(type(name, (), {"__annotations__": annotations, **described}), name=name,
+                           description=_described(source.__doc__))

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 
 from service.api.context import Context
+from service.api.derived import graphql_type
 from service.api.permissions import needs
 from service.auth.keys import Scope
+from service.realtime import broker
 
-
-@strawberry.type(description="A person entering or leaving a saved segment.")
-class AudienceChange:
-    segment_id: strawberry.ID
-    segment_name: str
-    email: str
-    change: str = strawberry.field(description="ENTERED or LEFT.")
-    at: datetime
+if TYPE_CHECKING:  # the broker's own class, which the subscription yields
+    AudienceChange = broker.AudienceChange
+else:
+    AudienceChange = graphql_type(broker.AudienceChange, "AudienceChange", types={"segment_id": strawberry.ID})
 
 
 @strawberry.type
@@ -30,5 +28,4 @@ class Subscription:
         if live is None:
             raise RuntimeError("subscriptions need the running service")
         async for change in live.broker.subscribe(str(segment_id) if segment_id else None):
-            yield AudienceChange(segment_id=strawberry.ID(change.segment_id), segment_name=change.segment_name,
-                                 email=change.email, change=change.change, at=change.at)
+            yield change
