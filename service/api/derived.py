@@ -9,6 +9,9 @@ from enum import Enum
 from typing import Any, TypeVar, get_type_hints
 
 import strawberry
+from strawberry.types.arguments import StrawberryArgumentAnnotation
+
+from service.ingest.specs import RecordSpec
 
 EnumType = TypeVar("EnumType", bound=type[Enum])
 
@@ -32,3 +35,18 @@ def graphql_type(source: type[Any], name: str, types: dict[str, Any] | None = No
                  for f in dataclasses.fields(source) if "description" in f.metadata}
     return strawberry.type(type(name, (), {"__annotations__": annotations, **described}), name=name,
                            description=_described(source.__doc__))
+
+
+def record_input(spec: RecordSpec, name: str, description: str) -> type[Any]:
+    """The input type of one record kind of the import format: a field per column, named in camelCase,
+    of the column's value type; required when a deletion must give it too, else optional."""
+    annotations = {c.api_name: c.value_type if c.api_required else c.value_type | None for c in spec.columns}
+    declared = {c.api_name: strawberry.field(name=c.api_name) if c.api_required
+                else strawberry.field(name=c.api_name, default=None) for c in spec.columns}
+    return strawberry.input(type(name, (), {"__annotations__": annotations, **declared}), name=name,
+                            description=description)
+
+
+def records_of(input_type: type[Any]) -> StrawberryArgumentAnnotation:
+    """The GraphQL type of an argument that is a list of `input_type`, for `Annotated[list[Any], ...]`."""
+    return strawberry.argument(graphql_type=list[input_type])  # type: ignore[valid-type]
