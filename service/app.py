@@ -178,6 +178,7 @@ def create_app(connection: Neo4jConnection, poll_seconds: float = 1.0, sweep_sec
             asset_route(),
         ],
         # The first is the outermost: every answer has its request id; the key is checked before a body is read.
-        middleware=[Middleware(RequestId), Middleware(RequireApiKey), Middleware(LimitBody, limit=limits.max_body_bytes)],
+        middleware=[Middleware(RequestId), Middleware(RequireApiKey),
+                    Middleware(LimitBody, limit=limits.max_body_bytes)],
         lifespan=lifespan,
     )

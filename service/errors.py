@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 
 class ErrorCode(StrEnum):
-    INVALID_QUERY = "INVALID_QUERY"  # the GraphQL document does not parse or validate, or a variable is of the wrong type
+    INVALID_QUERY = "INVALID_QUERY"  # the GraphQL document does not parse or validate, or a variable has the wrong type
     VALIDATION_FAILED = "VALIDATION_FAILED"  # an argument is refused: a name too long, not an email, a bad cursor
     RULE_INVALID = "RULE_INVALID"  # a segment rule does not parse, or names a saved segment that is not there
     IMPORT_REJECTED = "IMPORT_REJECTED"  # an import or upsert with invalid records; nothing was written

@@ -15,7 +15,6 @@ from service.errors import AccountGraphError, ErrorCode
 from service.segments import engine
 
 
-
 class DestinationKind(StrEnum):
     MARKETO = "MARKETO"
     LINKEDIN = "LINKEDIN"

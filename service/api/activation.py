@@ -14,7 +14,6 @@ from service.api.permissions import needs
 from service.auth.keys import Scope
 from service.config import get_settings
 
-
 # Declared in service.activation.activate; this makes them GraphQL enums too.
 graphql_enum(DestinationKind)
 graphql_enum(DeliveryMode)

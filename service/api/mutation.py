@@ -66,7 +66,8 @@ def _raw_table(spec: RecordSpec, argument: str, records: list[Any]) -> RawTable:
     if not records:
         raise InvalidArgument(f"{argument} must hold at least one record")
     if len(records) > MAX_BATCH:
-        raise InvalidArgument(f"{argument} may hold at most {MAX_BATCH} records per call; use `accountgraph ingest` for bulk")
+        raise InvalidArgument(
+            f"{argument} may hold at most {MAX_BATCH} records per call; use `accountgraph ingest` for bulk")
     table = RawTable(spec, argument)
     for index, record in enumerate(records):
         table.records.append((index, {c.header: getattr(record, c.api_name) for c in spec.columns}))

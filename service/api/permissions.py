@@ -26,7 +26,8 @@ class MissingScope(AccountGraphError):
     default_code = ErrorCode.FORBIDDEN
 
     def __init__(self, field_name: str, scope: Scope) -> None:
-        super().__init__(f"{field_name} needs an API key with the '{scope.value}' scope, which the key used does not have")
+        super().__init__(
+            f"{field_name} needs an API key with the '{scope.value}' scope, which the key used does not have")
         self.scope = scope
 
     @property

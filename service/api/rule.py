@@ -1,4 +1,11 @@
-"""GraphQL input types of the rule language; `rule_data` turns them into the rule JSON."""
+"""GraphQL input types of the rule language, and the one road from them to the compiler.
+
+A rule has one form that every entry shares: its JSON (service.segments.rules), stored with a
+saved segment and taken by the CLI and rule files. `rule_data` turns a `RuleInput` into that JSON
+generically (GraphQL field names, enum values, ISO dates; nothing per condition), and `parse_rule`
+alone decides what a rule may be and builds the tree the compiler takes. These types only give
+GraphQL clients the shape to write it in, with the parser's own enums.
+"""
 
 from __future__ import annotations
 

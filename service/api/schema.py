@@ -48,8 +48,8 @@ class AccountGraphSchema(strawberry.Schema):
         for index, error in enumerate(errors):
             original = error.original_error
             if original is None or isinstance(original, GraphQLError):
-                if "code" not in error.extensions:
-                    error.extensions = {**error.extensions, "code": ErrorCode.INVALID_QUERY.value}
+                if "code" not in (error.extensions or {}):
+                    error.extensions = {**(error.extensions or {}), "code": ErrorCode.INVALID_QUERY.value}
             elif isinstance(original, AccountGraphError):
                 if isinstance(original, (QueryTimeout, DatabaseUnavailable)):
                     log.warning("GraphQL operation %s stopped: %s", _operation(execution_context), original)

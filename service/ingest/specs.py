@@ -12,7 +12,6 @@ from typing import Any
 
 from service.ingest import fields
 
-
 # The Python type of the values each parser takes from a typed source (GraphQL); the others take text.
 VALUE_TYPES: dict[Callable[[Any], Any], type] = {
     fields.boolean: bool, fields.count: int, fields.amount: float, fields.iso_date: date, fields.iso_datetime: datetime,
