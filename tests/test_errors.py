@@ -50,6 +50,7 @@ def test_every_error_type_of_every_layer_names_its_code() -> None:
     assert QueryTimeout(1).extensions == {"code": "QUERY_TIMEOUT"}
 
 
+@pytest.mark.asyncio
 async def test_user_errors_are_answered_with_their_codes(graph: Graph) -> None:
     cases = {
         "{ person(email: ": "INVALID_QUERY",
@@ -60,6 +61,8 @@ async def test_user_errors_are_answered_with_their_codes(graph: Graph) -> None:
         'mutation { upsertPeople(source: "crm", people: []) { records } }': "VALIDATION_FAILED",
         '{ preview(rule: {person: {field: EMAIL, op: EQ, value: "a"}}) { members(after: "a") { endCursor } } }':
             "VALIDATION_FAILED",
+        '{ preview(rule: {person: {field: EMAIL, op: EQ, value: "a"}}) { companies(first: 0) { members } } }':
+            "VALIDATION_FAILED",
     }
     for query, code in cases.items():
         result = await execute_graphql(graph, query)
@@ -67,6 +70,7 @@ async def test_user_errors_are_answered_with_their_codes(graph: Graph) -> None:
     assert codes(await execute_graphql(graph, PREVIEW, key_=None)) == ["FORBIDDEN"]
 
 
+@pytest.mark.asyncio
 async def test_a_rejected_upsert_has_the_import_code_and_names_the_record_and_field(graph: Graph) -> None:
     result = await execute_graphql(graph, """mutation { upsertPeople(source: "crm", people: [
         {id: "1", email: "broken", advertisingOptOut: true}]) { records } }""")
@@ -76,12 +80,14 @@ async def test_a_rejected_upsert_has_the_import_code_and_names_the_record_and_fi
         "code": "IMPORT_REJECTED", "errors": [{"record": 0, "field": "email", "reason": reason}]}
 
 
+@pytest.mark.asyncio
 async def test_a_conflict_is_answered_with_its_code(graph: Graph) -> None:
     add = 'mutation { addDestination(name: "Ads", kind: LINKEDIN) { name } }'
     assert codes(await execute_graphql(graph, add)) == []
     assert codes(await execute_graphql(graph, add)) == ["CONFLICT"]
 
 
+@pytest.mark.asyncio
 async def test_an_internal_error_is_logged_with_the_request_id_and_not_shown(
         graph: Graph, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     async def broken(*arguments: object) -> int:

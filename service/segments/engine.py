@@ -46,7 +46,7 @@ async def compile_for(graph: Graph, rule: Rule, own_id: str | None = None) -> Co
 
 def page_size(first: int) -> int:
     if not 1 <= first <= MAX_PAGE:
-        raise RuleError("first", f"must be from 1 to {MAX_PAGE}")
+        raise SegmentError(f"first: must be from 1 to {MAX_PAGE}")
     return first
 
 
