@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import TYPE_CHECKING
 
 import strawberry
 
@@ -13,17 +12,16 @@ from service.api.permissions import needs
 from service.auth.keys import Scope
 from service.realtime import broker
 
-if TYPE_CHECKING:  # the broker's own class, which the subscription yields
-    AudienceChange = broker.AudienceChange
-else:
-    AudienceChange = graphql_type(broker.AudienceChange, "AudienceChange", types={"segment_id": strawberry.ID})
+# The broker's changes as they are, in GraphQL.
+AudienceChange = graphql_type(broker.AudienceChange, "AudienceChange", types={"segment_id": strawberry.ID})
 
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(extensions=needs(Scope.READ), description="Entries and exits of one saved segment (or of all), from now on.")
-    async def audience_changes(self, info: strawberry.Info[Context, None],
-                               segment_id: strawberry.ID | None = None) -> AsyncGenerator[AudienceChange, None]:
+    @strawberry.subscription(extensions=needs(Scope.READ), graphql_type=AudienceChange,
+                             description="Entries and exits of one saved segment (or of all), from now on.")
+    async def audience_changes(self, info: strawberry.Info[Context, None], segment_id: strawberry.ID | None = None
+                               ) -> AsyncGenerator[broker.AudienceChange, None]:
         live = info.context.live
         if live is None:
             raise RuntimeError("subscriptions need the running service")
