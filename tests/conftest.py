@@ -93,7 +93,8 @@ SESSION_KEY_IDS: set[str] = set()
 
 async def wipe(graph: Graph) -> None:
     """Delete every node but the session's API keys."""
-    await run_cypher(graph, "MATCH (n) WHERE NOT (n:ApiKey AND n.id IN $kept) DETACH DELETE n", kept=sorted(SESSION_KEY_IDS))
+    await run_cypher(graph, "MATCH (n) WHERE NOT (n:ApiKey AND n.id IN $kept) DETACH DELETE n",
+                     kept=sorted(SESSION_KEY_IDS))
 
 
 @pytest_asyncio.fixture

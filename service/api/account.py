@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from service.api import typed
 from service.api.context import Context
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ class Account:
                    industry=row.get("industry"), country=row.get("country"), role=row.get("role"),
                    company_id=row.get("companyId"))
 
-    @strawberry.field(description="The company: this account and every account linked to it by SAME_COMPANY.")
+    @typed.field(description="The company: this account and every account linked to it by SAME_COMPANY.")
     async def company(
         self, info: strawberry.Info[Context, None]
     ) -> Annotated[Company, strawberry.lazy("service.api.company")] | None:

@@ -5,6 +5,7 @@ from typing import Any
 
 import strawberry
 
+from service.api import typed
 from service.api.account import Account
 from service.api.context import Context
 
@@ -48,6 +49,6 @@ class Company:
             opportunity_count=row["opportunityCount"],
         )
 
-    @strawberry.field(description="The MDM links that join this company's accounts (its lineage).")
+    @typed.field(description="The MDM links that join this company's accounts (its lineage).")
     async def links(self, info: strawberry.Info[Context, None]) -> list[MdmLink]:
         return [MdmLink.from_row(row) for row in await info.context.loaders.links_of_company.load(str(self.id))]

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import strawberry
 
+from service.api import typed
 from service.api.context import Context
 from service.api.derived import record_input, records_of
 from service.api.permissions import needs
@@ -21,7 +22,14 @@ from service.ingest.errors import ImportRejected, RowError
 from service.ingest.pipeline import ingest_tables
 from service.ingest.readers import RawTable
 from service.ingest.specs import (
-    ACCOUNT_PEOPLE, ACCOUNTS, MDM_SOURCE, OPPORTUNITIES, PEOPLE, SAME_COMPANY, WEB_VISITS, RecordSpec,
+    ACCOUNT_PEOPLE,
+    ACCOUNTS,
+    MDM_SOURCE,
+    OPPORTUNITIES,
+    PEOPLE,
+    SAME_COMPANY,
+    WEB_VISITS,
+    RecordSpec,
 )
 
 MAX_BATCH = 1000
@@ -92,32 +100,36 @@ async def _ingest(info: strawberry.Info[Context, None], source: str, spec: Recor
 
 @strawberry.type
 class IngestMutation:
-    @strawberry.mutation(extensions=needs(Scope.WRITE), description="Upsert (or, with isDeleted, remove) people as one source knows them.")
+    @typed.mutation(extensions=needs(Scope.WRITE),
+                    description="Upsert (or, with isDeleted, remove) people as one source knows them.")
     async def upsert_people(self, info: strawberry.Info[Context, None], source: str,
                             people: Annotated[list[Any], records_of(PersonInput)]) -> IngestResult:
         return await _ingest(info, source, PEOPLE, "people", people)
 
-    @strawberry.mutation(extensions=needs(Scope.WRITE), description="Upsert (or remove) accounts of one source.")
+    @typed.mutation(extensions=needs(Scope.WRITE), description="Upsert (or remove) accounts of one source.")
     async def upsert_accounts(self, info: strawberry.Info[Context, None], source: str,
                               accounts: Annotated[list[Any], records_of(AccountInput)]) -> IngestResult:
         return await _ingest(info, source, ACCOUNTS, "accounts", accounts)
 
-    @strawberry.mutation(extensions=needs(Scope.WRITE), description="Associate people with accounts of one source (or remove associations).")
+    @typed.mutation(extensions=needs(Scope.WRITE),
+                    description="Associate people with accounts of one source (or remove associations).")
     async def upsert_account_people(self, info: strawberry.Info[Context, None], source: str,
                                     links: Annotated[list[Any], records_of(AccountPersonInput)]) -> IngestResult:
         return await _ingest(info, source, ACCOUNT_PEOPLE, "links", links)
 
-    @strawberry.mutation(extensions=needs(Scope.WRITE), description="Upsert (or remove) opportunities of one source.")
+    @typed.mutation(extensions=needs(Scope.WRITE), description="Upsert (or remove) opportunities of one source.")
     async def upsert_opportunities(self, info: strawberry.Info[Context, None], source: str,
                                    opportunities: Annotated[list[Any], records_of(OpportunityInput)]) -> IngestResult:
         return await _ingest(info, source, OPPORTUNITIES, "opportunities", opportunities)
 
-    @strawberry.mutation(extensions=needs(Scope.WRITE), description="Record web visits reported by one source.")
+    @typed.mutation(extensions=needs(Scope.WRITE), description="Record web visits reported by one source.")
     async def record_web_visits(self, info: strawberry.Info[Context, None], source: str,
                                 visits: Annotated[list[Any], records_of(WebVisitInput)]) -> IngestResult:
         return await _ingest(info, source, WEB_VISITS, "visits", visits)
 
-    @strawberry.mutation(extensions=needs(Scope.WRITE), description="Add, move or (with isDeleted) remove MDM same-company links; companies regroup at once.")
+    @typed.mutation(extensions=needs(Scope.WRITE),
+                    description="Add, move or (with isDeleted) remove MDM same-company links; "
+                                "companies regroup at once.")
     async def upsert_same_company_links(self, info: strawberry.Info[Context, None],
                                         links: Annotated[list[Any], records_of(SameCompanyLinkInput)]) -> IngestResult:
         return await _ingest(info, MDM_SOURCE, SAME_COMPANY, "links", links)

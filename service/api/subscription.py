@@ -6,6 +6,7 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
+from service.api import typed
 from service.api.context import Context
 from service.api.derived import graphql_type
 from service.api.permissions import needs
@@ -18,8 +19,8 @@ AudienceChange = graphql_type(broker.AudienceChange, "AudienceChange", types={"s
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(extensions=needs(Scope.READ), graphql_type=AudienceChange,
-                             description="Entries and exits of one saved segment (or of all), from now on.")
+    @typed.subscription(extensions=needs(Scope.READ), graphql_type=AudienceChange,
+                        description="Entries and exits of one saved segment (or of all), from now on.")
     async def audience_changes(self, info: strawberry.Info[Context, None], segment_id: strawberry.ID | None = None
                                ) -> AsyncGenerator[broker.AudienceChange, None]:
         live = info.context.live

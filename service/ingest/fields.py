@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from service.text import valid_unicode
@@ -47,17 +47,17 @@ def _string(value: Any) -> str:
 
 
 def text(value: Any) -> str:
-    value = _string(value)
-    if len(value) > MAX_TEXT:
+    checked = _string(value)
+    if len(checked) > MAX_TEXT:
         raise ValueError(f"text may have at most {MAX_TEXT} characters")
-    return value
+    return checked
 
 
 def key(value: Any) -> str:
-    value = _string(value)
-    if len(value) > MAX_KEY:
+    checked = _string(value)
+    if len(checked) > MAX_KEY:
         raise ValueError(f"an id may have at most {MAX_KEY} characters")
-    return value
+    return checked
 
 
 def email(value: Any) -> str:
@@ -116,10 +116,10 @@ def currency(value: Any) -> str:
 
 
 def stage(value: Any) -> str:
-    value = _string(value)
-    if value not in OPPORTUNITY_STAGES:
-        raise ValueError(f"{value!r} is not a known stage ({', '.join(sorted(OPPORTUNITY_STAGES))})")
-    return value
+    checked = _string(value)
+    if checked not in OPPORTUNITY_STAGES:
+        raise ValueError(f"{checked!r} is not a known stage ({', '.join(sorted(OPPORTUNITY_STAGES))})")
+    return checked
 
 
 def iso_date(value: Any) -> date:
@@ -142,16 +142,16 @@ def iso_datetime(value: Any) -> datetime:
             moment = datetime.fromisoformat(_string(value))
         except ValueError:
             raise ValueError(f"{value!r} is not an ISO 8601 date-time") from None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     try:
-        moment.astimezone(timezone.utc)
+        moment.astimezone(UTC)
     except OverflowError:
         raise ValueError(f"{value!r} is out of range: in UTC it falls before year 1 or after year 9999") from None
     return moment
 
 
 def url(value: Any) -> str:
-    value = text(value)
-    if not value.startswith(("http://", "https://", "/")):
-        raise ValueError(f"{value!r} is not a URL (http://, https:// or a /path)")
-    return value
+    checked = text(value)
+    if not checked.startswith(("http://", "https://", "/")):
+        raise ValueError(f"{checked!r} is not a URL (http://, https:// or a /path)")
+    return checked

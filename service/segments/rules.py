@@ -9,8 +9,9 @@ part that is wrong (`and[1].visits.withinDays`), before anything reaches Cypher.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -86,11 +87,15 @@ class UrlMatch(StrEnum):
 
 
 # The graph property each field tests.
-PERSON_FIELDS = {PersonField.EMAIL: "email", PersonField.EMAIL_DOMAIN: "email", PersonField.FIRST_NAME: "firstName",
-                 PersonField.LAST_NAME: "lastName", PersonField.TITLE: "title"}
-ACCOUNT_TEXT_FIELDS = {AccountField.NAME: "name", AccountField.INDUSTRY: "industry", AccountField.COUNTRY: "country",
-                       AccountField.SOURCE: "source", AccountField.WEBSITE: "website"}
-ACCOUNT_NUMBER_FIELDS = {AccountField.EMPLOYEES: "employees"}
+PERSON_FIELDS: dict[str, str] = {
+    PersonField.EMAIL: "email", PersonField.EMAIL_DOMAIN: "email", PersonField.FIRST_NAME: "firstName",
+    PersonField.LAST_NAME: "lastName", PersonField.TITLE: "title",
+}
+ACCOUNT_TEXT_FIELDS: dict[str, str] = {
+    AccountField.NAME: "name", AccountField.INDUSTRY: "industry", AccountField.COUNTRY: "country",
+    AccountField.SOURCE: "source", AccountField.WEBSITE: "website",
+}
+ACCOUNT_NUMBER_FIELDS: dict[str, str] = {AccountField.EMPLOYEES: "employees"}
 TEXT_OPS = frozenset({Op.EQ, Op.NEQ, Op.IN, Op.CONTAINS, Op.STARTS_WITH, Op.ENDS_WITH})
 NUMBER_OPS = frozenset({Op.EQ, Op.NEQ, Op.GT, Op.GTE, Op.LT, Op.LTE})
 AGGREGATES = frozenset(Aggregate)
@@ -183,7 +188,8 @@ class Not:
     part: Rule
 
 
-Leaf = PersonCondition | AccountCondition | OpportunityCondition | VisitCondition | MembershipCondition | SegmentCondition
+Leaf = (PersonCondition | AccountCondition | OpportunityCondition | VisitCondition | MembershipCondition
+        | SegmentCondition)
 Rule = All | AnyOf | Not | Leaf
 
 COMBINATORS = ("and", "or", "not")
@@ -220,7 +226,8 @@ class _Parser:
             return Not(self.rule(value, here, depth + 1))
         if not isinstance(value, dict):
             raise RuleError(here, "must be an object")
-        return getattr(self, f"_{key}")(_Fields(value, here))
+        parse_condition: Callable[[_Fields], Rule] = getattr(self, f"_{key}")
+        return parse_condition(_Fields(value, here))
 
     def _person(self, f: _Fields) -> PersonCondition:
         field = f.choice("field", PERSON_FIELDS)
@@ -358,7 +365,7 @@ class _Fields:
             moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
         except (TypeError, ValueError):
             raise self.error(key, "must be an ISO 8601 date-time") from None
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
     def text_test(self) -> TextTest:
         op = self.choice("op", TEXT_OPS)
