@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from enum import Enum
+from types import GenericAlias
 from typing import Any, TypeVar, get_type_hints
 
 import strawberry
@@ -49,4 +50,4 @@ def record_input(spec: RecordSpec, name: str, description: str) -> type[Any]:
 
 def records_of(input_type: type[Any]) -> StrawberryArgumentAnnotation:
     """The GraphQL type of an argument that is a list of `input_type`, for `Annotated[list[Any], ...]`."""
-    return strawberry.argument(graphql_type=list[input_type])  # type: ignore[valid-type]
+    return strawberry.argument(graphql_type=GenericAlias(list, (input_type,)))  # list[input_type]
