@@ -17,13 +17,14 @@ from typing import Any
 from service.database import Graph, Transaction
 from service.erasure.exports import ExportScrub, scrub_exports
 from service.erasure.hashing import email_hash, id_hash, normalised_email, shown
+from service.errors import AccountGraphError, ErrorCode
 from service.queries import Q
 
 log = logging.getLogger("accountgraph.erasure")
 
 
-class ErasureError(ValueError):
-    pass
+class ErasureError(AccountGraphError, ValueError):
+    default_code = ErrorCode.VALIDATION_FAILED
 
 
 @dataclass(frozen=True)
