@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from service.database import Graph
-from tests.conftest import run_cypher
+from tests.helpers import run_cypher
 
 PAGE = "https://www.bodea.com/products/new-product"
 

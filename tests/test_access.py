@@ -30,7 +30,7 @@ from service.auth.store import INVALID, MISSING, REVOKED
 from service.config import PROJECT_ROOT
 from service.database import Graph, Neo4jConnection
 from service.neo4j_server import free_port
-from tests.conftest import ApiKeys, execute_graphql, run_cli, run_cypher
+from tests.helpers import ApiKeys, execute_graphql, run_cli, run_cypher
 
 pytestmark = pytest.mark.asyncio
 

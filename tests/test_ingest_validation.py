@@ -10,7 +10,7 @@ import pytest
 from service.database import Graph, Neo4jConnection
 from service.ingest.errors import ImportRejected
 from service.ingest.pipeline import ingest_path
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 from tests.snapshot import snapshot
 
 pytestmark = pytest.mark.asyncio

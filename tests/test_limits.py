@@ -20,7 +20,7 @@ from service.database import Graph, Neo4jConnection, QueryTimeout
 from service.limits import ApiLimits
 from service.segments.engine import MAX_PAGE
 from service.segments.rules import MAX_NODES, MAX_VALUES
-from tests.conftest import ApiKeys, ServerThread, execute_graphql, graphql_data, messages, run_cypher
+from tests.helpers import ApiKeys, ServerThread, execute_graphql, graphql_data, messages, run_cypher
 
 pytestmark = pytest.mark.asyncio
 

@@ -35,7 +35,7 @@ from service.segments.rules import (
     ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS, AGGREGATES, NUMBER_OPS, OPPORTUNITY_STATUSES, PERSON_FIELDS, SCOPES,
     TEXT_OPS, URL_MATCHES, RuleError, parse_rule,
 )
-from tests.conftest import run_cypher, wipe
+from tests.helpers import run_cypher, wipe
 
 pytestmark = pytest.mark.asyncio
 

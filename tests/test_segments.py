@@ -16,7 +16,7 @@ import pytest_asyncio
 from service.database import Graph
 from service.ingest.pipeline import ingest_path
 from service.segments.compiler import glob_to_regex
-from tests.conftest import execute_graphql, graphql_data
+from tests.helpers import execute_graphql, graphql_data
 from tests.snapshot import snapshot
 
 pytestmark = pytest.mark.asyncio

@@ -18,8 +18,9 @@ from neo4j import AsyncManagedTransaction
 
 from service.database import Graph
 from service.erasure.exports import ExportScrub, scrub_exports
-from service.erasure.hashing import email_hash, id_hash, normalised_email, shown
+from service.erasure.hashing import email_hash, id_hash, shown
 from service.queries import cypher
+from service.text import normalised_email
 
 log = logging.getLogger("accountgraph.erasure")
 

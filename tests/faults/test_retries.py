@@ -13,7 +13,7 @@ from neo4j import AsyncManagedTransaction
 
 from service.config import PROJECT_ROOT
 from service.database import Graph
-from tests.conftest import run_cypher
+from tests.helpers import run_cypher
 
 pytestmark = pytest.mark.faults
 
