@@ -24,6 +24,9 @@ from service.neo4j_server import free_port
 SEED_DIR = get_settings().seed_dir
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 AccountKey = tuple[str, str]
+# A URL pattern and a URL it almost matches: the obvious regular expression backtracks for ever on it.
+NEAR_MISS_PATTERN = "*a" * 8 + "*b"
+NEAR_MISS_URL = "https://x.example/" + "a" * 50
 
 
 async def run_cypher(graph: Graph, statement: str, **parameters: object) -> list[dict[str, object]]:
@@ -46,7 +49,8 @@ SESSION_KEY_IDS: set[str] = set()
 
 async def wipe(graph: Graph) -> None:
     """Delete every node but the session's API keys."""
-    await run_cypher(graph, "MATCH (n) WHERE NOT (n:ApiKey AND n.id IN $kept) DETACH DELETE n", kept=sorted(SESSION_KEY_IDS))
+    await run_cypher(graph, "MATCH (n) WHERE NOT (n:ApiKey AND n.id IN $kept) DETACH DELETE n",
+                     kept=sorted(SESSION_KEY_IDS))
 
 
 class ApiKeys:

@@ -30,17 +30,17 @@ def is_blank(value: Any) -> bool:
 
 
 def text(value: Any) -> str:
-    value = plain_text(value)
-    if len(value) > MAX_TEXT:
+    checked = plain_text(value)
+    if len(checked) > MAX_TEXT:
         raise ValueError(f"text may have at most {MAX_TEXT} characters")
-    return value
+    return checked
 
 
 def key(value: Any) -> str:
-    value = plain_text(value)
-    if len(value) > MAX_KEY:
+    checked = plain_text(value)
+    if len(checked) > MAX_KEY:
         raise ValueError(f"an id may have at most {MAX_KEY} characters")
-    return value
+    return checked
 
 
 def email(value: Any) -> str:
@@ -96,10 +96,10 @@ def currency(value: Any) -> str:
 
 
 def stage(value: Any) -> str:
-    value = plain_text(value)
-    if value not in OPPORTUNITY_STAGES:
-        raise ValueError(f"{value!r} is not a known stage ({', '.join(sorted(OPPORTUNITY_STAGES))})")
-    return value
+    checked = plain_text(value)
+    if checked not in OPPORTUNITY_STAGES:
+        raise ValueError(f"{checked!r} is not a known stage ({', '.join(sorted(OPPORTUNITY_STAGES))})")
+    return checked
 
 
 def iso_date(value: Any) -> date:
@@ -131,7 +131,7 @@ def iso_datetime(value: Any) -> datetime:
 
 
 def url(value: Any) -> str:
-    value = text(value)
-    if not value.startswith(("http://", "https://", "/")):
-        raise ValueError(f"{value!r} is not a URL (http://, https:// or a /path)")
-    return value
+    checked = text(value)
+    if not checked.startswith(("http://", "https://", "/")):
+        raise ValueError(f"{checked!r} is not a URL (http://, https:// or a /path)")
+    return checked
