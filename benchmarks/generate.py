@@ -425,7 +425,7 @@ def _write_same_company_links(rng: random.Random, export: _Export, companies: li
     sink = export.mdm()
     number = 0
     for company in companies:
-        for left, right in zip(company.accounts, company.accounts[1:]):
+        for left, right in zip(company.accounts, company.accounts[1:], strict=False):
             a, b = (accounts[left], accounts[right]) if rng.random() < 0.5 else (accounts[right], accounts[left])
             number += 1
             updated = datetime.combine(as_of, time()) - timedelta(seconds=rng.randrange(VISIT_HORIZON_DAYS * 86_400))
