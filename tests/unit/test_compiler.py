@@ -101,7 +101,7 @@ def test_saved_segments_are_inlined_and_may_not_refer_to_themselves() -> None:
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_no_value_of_a_rule_reaches_the_cypher_text(text: str) -> None:
-    for rule in [
+    rules: list[dict[str, Any]] = [
         {"person": {"field": "EMAIL", "op": "EQ", "value": text}},
         {"person": {"field": "TITLE", "op": "IN", "values": [text, text + "2"]}},
         {"account": {"field": "NAME", "op": "STARTS_WITH", "value": text}},
@@ -110,7 +110,8 @@ def test_no_value_of_a_rule_reaches_the_cypher_text(text: str) -> None:
         {"visits": {"url": text, "match": "PREFIX"}},
         {"campaign": {"source": text, "id": text, "status": text}},
         {"list": {"source": text, "id": text}},
-    ]:
+    ]
+    for rule in rules:
         result = compiled(rule)
         for cypher_text in texts(result):
             assert MARK not in cypher_text, (rule, cypher_text)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from strawberry.types.base import StrawberryObjectDefinition
+
 from service.api.permissions import required_scope
 from service.api.schema import schema
 from service.auth.keys import Scope
@@ -21,5 +23,6 @@ def test_every_root_field_needs_the_scope_of_its_kind() -> None:
     """A root field added without a scope, or with another than its kind's, fails here."""
     for type_name, expected in EXPECTED_SCOPES.items():
         definition = schema.get_type_by_name(type_name)
-        found = {schema.config.name_converter.get_graphql_name(f): required_scope(f) for f in definition.fields}  # type: ignore[union-attr]
+        assert isinstance(definition, StrawberryObjectDefinition), type_name
+        found = {schema.config.name_converter.get_graphql_name(f): required_scope(f) for f in definition.fields}
         assert found == expected, type_name
