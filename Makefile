@@ -6,13 +6,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES_FOR_JAVA := openjdk-17-jre-headless
 
-.PHONY: run test faults load sample bench bench-deps bench-ingest bench-realtime setup python-deps graphiql-assets neo4j-server system-deps browser apt-install clean
+.PHONY: run test lint faults load sample bench bench-deps bench-ingest bench-realtime setup python-deps graphiql-assets neo4j-server system-deps browser apt-install clean
 
 run: setup
 	$(BIN)/accountgraph run
 
-test: setup browser
+test: setup browser lint
 	$(BIN)/pytest
+
+# Lint (ruff: pyflakes, pycodestyle, isort, bugbear, pyupgrade) and types (mypy --strict on service/).
+lint: python-deps
+	$(BIN)/ruff check service tests benchmarks
+	$(BIN)/mypy service
 
 # Fault tests alone (also part of `make test`): Neo4j down at start-up, killed and restarted under
 # the service, killed in the middle of a large import, a deadlocked write retried (docs/reliability.md).

@@ -40,10 +40,10 @@ from pydantic import SecretStr
 from benchmarks.generate import DEFAULT_AS_OF, MANIFEST, generate
 from service.config import PROJECT_ROOT, get_settings
 from service.database import Graph, Neo4jConnection
+from service.ingest import writer
 from service.ingest.batch import parse_table
 from service.ingest.errors import RowError
 from service.ingest.pipeline import ingest_path, read_path
-from service.ingest import writer
 from service.ingest.progress import ProgressBar
 from service.neo4j_server import LocalNeo4j, free_port, install, neo4j_version
 

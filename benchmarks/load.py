@@ -43,7 +43,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +119,7 @@ def _error_kind(response: httpx.Response) -> str | None:
 async def prepare(graph: Graph, root: Path, people: int) -> dict[str, Any]:
     """Generate and import the export, save the segment, make the keys; what the clients need."""
     started = time.perf_counter()
-    generate(root, people, seed=7, as_of=datetime.now(timezone.utc).date())
+    generate(root, people, seed=7, as_of=datetime.now(UTC).date())
     await graph.migrate()
     manifest = tomllib.loads((root / MANIFEST).read_text())
     for source in manifest["sources"]:
@@ -162,7 +162,8 @@ async def writer(client: httpx.AsyncClient, visits: list[dict[str, str]], stream
 
 async def reader(client: httpx.AsyncClient, segment_id: str, stream: Stream, done: asyncio.Event) -> None:
     requests = [{"query": SEGMENT_COUNT, "variables": {"id": segment_id}},
-                {"query": AUDIENCE_COUNT, "variables": {"min": THRESHOLD, "page": NEW_PRODUCT_PAGE, "days": WITHIN_DAYS}}]
+                {"query": AUDIENCE_COUNT,
+                 "variables": {"min": THRESHOLD, "page": NEW_PRODUCT_PAGE, "days": WITHIN_DAYS}}]
     turn = 0
     while not done.is_set():
         started = time.perf_counter()
@@ -183,9 +184,10 @@ async def reader(client: httpx.AsyncClient, segment_id: str, stream: Stream, don
 async def drive(url: str, prepared: dict[str, Any], run_id: str, clients: int, events: int, readers: int,
                 max_seconds: float) -> tuple[dict[str, Any], list[dict[str, str]]]:
     person_ids = sorted(prepared["people"])
-    now = datetime.now(timezone.utc).isoformat()
-    plans = [[{"source": SOURCE, "id": f"{run_id}-{c:02d}-{n:04d}", "person": person_ids[(c * events + n) % len(person_ids)],
-               "url": NEW_PRODUCT_PAGE, "at": now} for n in range(events)] for c in range(clients)]
+    now = datetime.now(UTC).isoformat()
+    plans = [[{"source": SOURCE, "id": f"{run_id}-{c:02d}-{n:04d}",
+               "person": person_ids[(c * events + n) % len(person_ids)], "url": NEW_PRODUCT_PAGE, "at": now}
+              for n in range(events)] for c in range(clients)]
     writes, reads = Stream(), Stream()
     done = asyncio.Event()
     limits = httpx.Limits(max_connections=clients + readers, max_keepalive_connections=clients + readers)
@@ -209,7 +211,8 @@ async def drive(url: str, prepared: dict[str, Any], run_id: str, clients: int, e
 # ---- the check --------------------------------------------------------------------------------
 
 
-async def check_exactly_once(graph: Graph, run_id: str, sent: list[dict[str, str]], people: dict[str, str]) -> dict[str, int]:
+async def check_exactly_once(graph: Graph, run_id: str, sent: list[dict[str, str]],
+                             people: dict[str, str]) -> dict[str, int]:
     records, _, _ = await graph.driver.execute_query(FIND_VISITS, {"ids": [v["id"] for v in sent], "source": SOURCE},
                                                      database_=graph.database)
     found = {record["id"]: (record["nodes"], record["visitors"]) for record in records}
@@ -259,7 +262,7 @@ async def run_load(connection: Neo4jConnection, workdir: Path, *, clients: int =
     ok = (not results["writes"]["errors"] and not results["reads"]["errors"]
           and check["exactly_once"] == check["sent"] == check["in_graph_with_run_prefix"])
     return {
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "neo4j": neo4j_version()},
         "config": {"clients": clients, "events_per_client": events, "readers": readers, "people": people,
                    "segment_members_before": prepared["members"], "max_seconds": max_seconds},
@@ -287,7 +290,8 @@ def markdown(report: dict[str, Any]) -> str:
         "# Load test",
         "",
         f"`python -m benchmarks.load` (`make load`), {report['when']}: {config['clients']} writers x "
-        f"{config['events_per_client']} web visits (one `recordWebVisits` mutation each) and {config['readers']} readers "
+        f"{config['events_per_client']} web visits (one `recordWebVisits` mutation each) and "
+        f"{config['readers']} readers "
         f"(segment and audience counts) against the real service in a subprocess, on a throwaway Neo4j "
         f"{report['machine']['neo4j']} with {config['people']:,} generated people and a saved segment; "
         f"{report['machine']['cpus']} CPUs shared by Neo4j, the service and the clients.",
@@ -301,8 +305,10 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"**Exactly once:** {check['exactly_once']:,} of {check['sent']:,} visits are in the graph exactly once, "
         f"linked to the person they were sent for ({check['missing']} missing, {check['duplicated']} duplicated, "
-        f"{check['wrong_person']} on another person; {check['in_graph_with_run_prefix']:,} visits with the run's ids in all). "
-        f"The live loop had evaluated every marked person {report['live_loop_caught_up_seconds']} s after the last write.",
+        f"{check['wrong_person']} on another person; {check['in_graph_with_run_prefix']:,} visits with the run's ids "
+        "in all). "
+        f"The live loop had evaluated every marked person {report['live_loop_caught_up_seconds']} s "
+        "after the last write.",
         "",
         f"Result: **{'passed' if report['passed'] else 'FAILED'}**.",
         "",

@@ -58,7 +58,7 @@ import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +67,18 @@ import websockets
 from pydantic import SecretStr
 
 from benchmarks.generate import MANIFEST, NEW_PRODUCT_PAGE
+from benchmarks.ingest import (
+    CLOCK_TICKS,
+    HEAP,
+    PAGECACHE,
+    PASSWORD,
+    cpu_seconds,
+    export,
+    graph_counts,
+    query_timer,
+    throwaway_neo4j,
+)
 from benchmarks.service_process import environment, serve
-from benchmarks.ingest import CLOCK_TICKS, export, HEAP, PAGECACHE, PASSWORD, cpu_seconds, graph_counts, query_timer, throwaway_neo4j
 from service.config import PROJECT_ROOT
 from service.database import Graph, Neo4jConnection
 from service.ingest.pipeline import ingest_path, ingest_tables
@@ -205,7 +215,8 @@ async def save_segment(graph: Graph, seed: int) -> tuple[str, Candidates]:
     rng = random.Random(seed)
     rng.shuffle(visits)
     rng.shuffle(opportunities)
-    return segment["id"], Candidates(threshold, len(totals), len(qualifying), evaluation["count"], visits, opportunities)
+    return segment["id"], Candidates(threshold, len(totals), len(qualifying), evaluation["count"], visits,
+                                     opportunities)
 
 
 # ---- the service ------------------------------------------------------------------------------
@@ -336,10 +347,11 @@ class TransactionWatcher:
             for row in rows:
                 lines = [line.strip() for line in (row["query"] or "").splitlines() if line.strip()]
                 first = next((line for line in lines if line.startswith("// name:")), lines[0] if lines else "")
-                entry = self.seen.setdefault(row["id"], {"at": round(time.time() - self.began - row["elapsed"] / 1000, 2),
-                                                         "query": first[:120] or IDLE})
+                entry = self.seen.setdefault(row["id"], {
+                    "at": round(time.time() - self.began - row["elapsed"] / 1000, 2), "query": first[:120] or IDLE})
                 if row["elapsed"] >= entry.get("elapsed", 0):
-                    entry.update(elapsed=row["elapsed"], status=row["status"][:120], waiting=row["waiting"], cpu=row["cpu"])
+                    entry.update(elapsed=row["elapsed"], status=row["status"][:120], waiting=row["waiting"],
+                                 cpu=row["cpu"])
             await asyncio.sleep(self.every)
 
     def stop(self, keep: int = 12) -> dict[str, Any]:
@@ -438,7 +450,7 @@ def lifting(company: dict[str, Any], threshold: float) -> dict[str, Any]:
         return update | {"amount": round(company["amount"] + gap, 2), "stage": company["stage"],
                          "close": company["closeDate"]}
     return update | {"amount": round(gap, 2), "stage": "Closed Won",
-                     "close": datetime.now(timezone.utc).date().isoformat()}
+                     "close": datetime.now(UTC).date().isoformat()}
 
 
 def make_events(candidates: Candidates, count: int, start_index: int) -> list[Event]:
@@ -473,7 +485,7 @@ def enough(candidates: Candidates, count: int, start_index: int) -> bool:
 async def send(client: httpx.AsyncClient, event: Event) -> None:
     variables = {k: v for k, v in event.variables.items() if not k.startswith("_")}
     if event.kind == "visit":
-        variables["at"] = datetime.now(timezone.utc).isoformat()
+        variables["at"] = datetime.now(UTC).isoformat()
     event.sent = time.time()
     try:
         response = await client.post("/graphql", json={
@@ -558,17 +570,20 @@ class Step:
             "visits": by_kind["visit"]["events"], "opportunities": by_kind["opportunity"]["events"],
             "latency": stats(latencies), "by_kind": by_kind,
             "lost": len(lost), "lost_events": [{"kind": e.kind, "key": e.key, "fate": e.fate} for e in lost][:20],
-            "missed": len(missed), "missed_by_kind": {k: sum(1 for e in missed if e.kind == k) for k in ("visit", "opportunity")},
+            "missed": len(missed),
+            "missed_by_kind": {k: sum(1 for e in missed if e.kind == k) for k in ("visit", "opportunity")},
             "missed_events": [{"kind": e.kind, "key": e.key} for e in missed][:20],
             "errors": sum(1 for e in self.events if e.error),
             "error_examples": sorted({e.error for e in self.events if e.error})[:3],
             "send_rate": (len(self.events) - 1) / (last_sent - first_sent) if last_sent > first_sent else None,
             "achieved": len(done) / span if span > 0 else None,  # events heard per second
-            "messages_expected": sum(e.expected for e in self.events), "messages_received": sum(e.received for e in self.events),
+            "messages_expected": sum(e.expected for e in self.events),
+            "messages_received": sum(e.received for e in self.events),
             "mutation_seconds": stats(mutation),
             "returned_to_evaluated": stats(to_evaluated), "evaluated_to_delivered": stats(to_delivered),
             "latency_first_third_p50": percentile(early, 0.5), "latency_last_third_p50": percentile(late, 0.5),
-            "began": self.began, "cpu_timeline": self.timeline, "long_transactions": self.long_transactions, "stalls": stalls(self.events, first_sent),
+            "began": self.began, "cpu_timeline": self.timeline, "long_transactions": self.long_transactions,
+            "stalls": stalls(self.events, first_sent),
             "wall_seconds": self.wall, "cpu_seconds": self.cpu, "neo4j_thread_cpu_seconds": self.neo4j_threads,
             "cpu_cores": {name: seconds / self.wall for name, seconds in self.cpu.items()} if self.wall else {},
             "neo4j_cpu_ms_per_event": {kind: 1000 * seconds / len(self.events)
@@ -758,7 +773,7 @@ async def phases(graph: Graph, threshold: float, visits: list[dict[str, Any]],
         if kind == "visit":
             source = item["source"]
             table.records.append((0, {"Id": f"rt-phase-{number}", "PersonId": item["key"], "Url": NEW_PRODUCT_PAGE,
-                                      "VisitedAt": datetime.now(timezone.utc).isoformat(), "IsDeleted": None}))
+                                      "VisitedAt": datetime.now(UTC).isoformat(), "IsDeleted": None}))
         else:
             source = item["source"]
             update = lifting(item, threshold)
@@ -931,7 +946,8 @@ async def benchmark(options: Options, root: Path, server: LocalNeo4j, work: Path
                         "threshold": candidates.threshold, "companies": candidates.companies,
                         "qualifying_companies": candidates.qualifying, "members_before": candidates.members,
                         "visit_candidates": visit_candidates, "opportunity_candidates": opportunity_candidates},
-            "settings": {"rates": options.rates, "seconds_per_rate": options.seconds, "max_events_per_rate": options.max_events,
+            "settings": {"rates": options.rates, "seconds_per_rate": options.seconds,
+                         "max_events_per_rate": options.max_events,
                          "warmup_events": options.warmup, "warmup_rate": options.warmup_rate, "lost_after": LOST_AFTER,
                          "opportunity_share": 1 / OPPORTUNITY_SHARE, "live_poll_seconds": 1, "target_p95": TARGET_P95},
             "steps": steps, "stopped": stopped,
@@ -949,7 +965,8 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value * 1000:,.0f}"
 
 
-HEADER = (f"{'rate/s':>6} {'events':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} {'lost':>5} {'missed':>6} "
+HEADER = (f"{'rate/s':>6} {'events':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} {'lost':>5} "
+          f"{'missed':>6} "
           f"{'achieved/s':>10} {'mutation p50':>12} {'cpu neo4j/svc/client':>21}")
 
 
@@ -965,7 +982,8 @@ def row(s: dict[str, Any]) -> str:
 def table(figures: dict[str, Any]) -> str:
     graph = figures["graph"]
     lines = [f"Live-audience latency: {figures['people']:,} people generated ({graph['people']:,} after merging), "
-             f"{graph['accounts']:,} accounts, {graph['companies']:,} companies, {graph['relationships']:,} relationships",
+             f"{graph['accounts']:,} accounts, {graph['companies']:,} companies, "
+             f"{graph['relationships']:,} relationships",
              f"segment: company closed-won total > {figures['segment']['threshold']:,.0f} and a new-product visit "
              f"within {WITHIN_DAYS} days ({figures['segment']['members_before']:,} members at the start)",
              HEADER, "-" * len(HEADER)]
@@ -1037,14 +1055,17 @@ def markdown(figures: dict[str, Any], png: str, command: str) -> str:
         "",
         "## Result",
         "",
-        "| events/s | held s | events | p50 ms | p95 ms | p99 ms | max ms | lost | missed | heard/s | mutation p50 ms | CPU cores: Neo4j / service / client |",
+        "| events/s | held s | events | p50 ms | p95 ms | p99 ms | max ms | lost | missed | heard/s | mutation p50 ms "
+        "| CPU cores: Neo4j / service / client |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for s in figures["steps"]:
         latency, cores = s["latency"], s["cpu_cores"]
         lines.append(
-            f"| {s['rate']:g} | {s['seconds']:g} | {s['events']} | {_ms(latency['p50'])} | {_ms(latency['p95'])} | {_ms(latency['p99'])} | "
-            f"{_ms(latency['max'])} | {s['lost']} | {s['missed']} | {s['achieved'] or 0:.1f} | {_ms(s['mutation_seconds']['p50'])} | "
+            f"| {s['rate']:g} | {s['seconds']:g} | {s['events']} | {_ms(latency['p50'])} | {_ms(latency['p95'])} | "
+            f"{_ms(latency['p99'])} | "
+            f"{_ms(latency['max'])} | {s['lost']} | {s['missed']} | {s['achieved'] or 0:.1f} | "
+            f"{_ms(s['mutation_seconds']['p50'])} | "
             f"{cores['neo4j']:.2f} / {cores['service']:.2f} / {cores['client']:.2f} |")
     lines += [
         "",
@@ -1060,7 +1081,8 @@ def markdown(figures: dict[str, Any], png: str, command: str) -> str:
         "",
         "Latency by kind of event (p50 / p95 ms):",
         "",
-        "| events/s | visit | opportunity (first person of the company) | returned → evaluated p50 / p95 | evaluated → delivered p50 / p95 |",
+        "| events/s | visit | opportunity (first person of the company) | returned → evaluated p50 / p95 "
+        "| evaluated → delivered p50 / p95 |",
         "| ---: | ---: | ---: | ---: | ---: |",
     ]
     for s in figures["steps"]:
@@ -1079,7 +1101,8 @@ def markdown(figures: dict[str, Any], png: str, command: str) -> str:
         f"{graph['accounts']:,} accounts in {graph['companies']:,} companies (median "
         f"{graph['people_per_company']['median']:g} people per company), {graph['opportunities']:,} opportunities, "
         f"{graph['web_visits']:,} web visits; {graph['nodes']:,} nodes, {graph['relationships']:,} relationships.",
-        f"- **Neo4j** {machine['neo4j']} (community), local, heap {machine['heap']}, page cache {machine['pagecache']}; "
+        f"- **Neo4j** {machine['neo4j']} (community), local, heap {machine['heap']}, "
+        f"page cache {machine['pagecache']}; "
         f"{machine['cpus']} cores shared by Neo4j, the service and the load generator.",
         f"- **Segment**: `audience_rule({segment['threshold']:,.0f}, NEW_PRODUCT_PAGE, {WITHIN_DAYS})`, the threshold "
         f"being the median company's closed-won total ({segment['qualifying_companies']:,} of "
@@ -1092,7 +1115,8 @@ def markdown(figures: dict[str, Any], png: str, command: str) -> str:
         f"queries take), each rate is held for {figures['settings']['seconds_per_rate']:g} s, or at high rates for "
         f"about {figures['settings']['max_events_per_rate']} events (at least {MIN_SECONDS:g} s), as every fifth "
         f"event uses up one of the {figures['segment']['opportunity_candidates']} candidate companies. One mutation "
-        "per event on a fixed schedule (a mutation does not wait for the previous one): 80 % `recordWebVisits` (a visit to the new "
+        "per event on a fixed schedule (a mutation does not wait for the previous one): "
+        "80 % `recordWebVisits` (a visit to the new "
         "product page now, by a person of a qualifying company who is not in the segment), 20 % "
         "`upsertOpportunities` (a company below the threshold with a recent visitor: its largest Closed Won deal's "
         "amount raised to lift the company over it, or for a company without one, its largest open deal closed as "
@@ -1114,7 +1138,8 @@ def markdown(figures: dict[str, Any], png: str, command: str) -> str:
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     for p in figures["evaluation_profile"]:
-        lines.append(f"| {p['batch']} | {p['people']} | {p['entered']} | {p['seconds'] * 1000:.1f} | {p['db_hits']:,} |")
+        lines.append(
+            f"| {p['batch']} | {p['people']} | {p['entered']} | {p['seconds'] * 1000:.1f} | {p['db_hits']:,} |")
     lines += [
         "",
         "CPU per event during each step (ms; Neo4j's threads from /proc: the JIT compilers, GC, the Bolt threads "
@@ -1130,10 +1155,11 @@ def markdown(figures: dict[str, Any], png: str, command: str) -> str:
                      f"{s['service_cpu_ms_per_event']:.0f} |")
     lines += [
         "",
-        "One event at a time, written in process as the mutation writes it (`ingest_tables`) and followed by one "
-        "live round as `Evaluator.evaluate_pending` runs it (medians, ms):",
+        "One event at a time, written in process as the mutation writes it (`ingest_tables`) and followed by "
+        "one live round as `Evaluator.evaluate_pending` runs it (medians, ms):",
         "",
-        "| event | write (all) | of which upsert | of which mark | round (all) | read rules | claim | evaluate | commit | people claimed |",
+        "| event | write (all) | of which upsert | of which mark | round (all) | read rules | claim | evaluate "
+        "| commit | people claimed |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for kind, t in figures["phases_in_process"].items():
@@ -1151,7 +1177,8 @@ def markdown(figures: dict[str, Any], png: str, command: str) -> str:
             continue
         rate = s["rate"] if isinstance(s["rate"], str) else f"{s['rate']:g}/s"
         stretches = "; ".join(f"{x['start']:.1f}-{x['end']:.1f} s: {x['events']} events, worst latency "
-                              f"{x['worst_latency'] * 1000:,.0f} ms, worst mutation {x['worst_mutation'] * 1000:,.0f} ms"
+                              f"{x['worst_latency'] * 1000:,.0f} ms, "
+                              f"worst mutation {x['worst_mutation'] * 1000:,.0f} ms"
                               for x in s["stalls"]) or "none"
         watched = s["long_transactions"]
         named = [t for t in watched.get("longest", []) if t["query"] != IDLE][:4]
@@ -1220,13 +1247,15 @@ def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.realtime", description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--rates", type=lambda text: [float(r) for r in text.split(",")], default=[2, 5, 10, 20, 40, 60, 80, 100],
+    parser.add_argument("--rates", type=lambda text: [float(r) for r in text.split(",")],
+                        default=[2, 5, 10, 20, 40, 60, 80, 100],
                         help="the ladder of fixed rates, events per second (comma-separated)")
     parser.add_argument("--seconds", type=float, default=20, help="how long each rate is held")
     parser.add_argument("--max-events", type=int, default=600,
                         help=f"hold high rates only for about this many events (at least {MIN_SECONDS:g} s)")
     parser.add_argument("--warmup", type=int, default=100,
-                        help="events sent before the ladder, not counted: the JVM compiles the new code paths meanwhile")
+                        help="events sent before the ladder, not counted: "
+                             "the JVM compiles the new code paths meanwhile")
     parser.add_argument("--warmup-rate", type=float, default=5)
     parser.add_argument("--keep-log", action="store_true", help="keep the service's log (its path is printed)")
     return parser.parse_args()
@@ -1235,7 +1264,7 @@ def arguments() -> argparse.Namespace:
 def main() -> None:
     args = arguments()
     options = Options(args.people, args.seed, args.rates, args.seconds, args.max_events, args.warmup, args.warmup_rate)
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     root, generation_seconds = export_for(args.people, args.seed, today)
     work = Path(tempfile.mkdtemp(prefix="accountgraph-realtime-"))  # the service's log; kept if the run fails
     try:
@@ -1260,7 +1289,8 @@ def main() -> None:
     (RESULTS / f"{stem}.json").write_text(compact_json(figures) + "\n")
     (RESULTS / f"{stem}.md").write_text(markdown(figures, str(png), command.strip()))
     plot(figures, points, png)
-    print(f"Written: {', '.join(str((RESULTS / f'{stem}{ext}').relative_to(PROJECT_ROOT)) for ext in ('.json', '.md', '.png'))}")
+    written = (str((RESULTS / f"{stem}{ext}").relative_to(PROJECT_ROOT)) for ext in (".json", ".md", ".png"))
+    print(f"Written: {', '.join(written)}")
 
 
 if __name__ == "__main__":

@@ -39,15 +39,17 @@ def _ratio(slow: float, fast: float) -> str:
 
 
 def scale_table(results: list[dict[str, Any]]) -> list[str]:
-    lines = ["| scale | commit | people | rows imported | ingest s | rows/s | nodes+rels/s | members | cold s | warm p50 s | "
-             "warm p95 s | count warm p50 s | explained members warm p50 s | naive s (queries) | naive / warm | PostgreSQL cold s | PostgreSQL warm p50 s | "
+    lines = ["| scale | commit | people | rows imported | ingest s | rows/s | nodes+rels/s | members | cold s | "
+             "warm p50 s | warm p95 s | count warm p50 s | explained members warm p50 s | naive s (queries) | "
+             "naive / warm | PostgreSQL cold s | PostgreSQL warm p50 s | "
              "PostgreSQL / warm | PostgreSQL load s |",
              "|---" * 19 + "|"]
     for r in results:
         ingest, audience, naive, pg = r["ingest"], r["audience"], r["naive"], r["postgres"]
         warm = audience["warm"]["p50_s"]
         lines.append(
-            f"| {r['scale']} | {r.get('commit', '-')} | {r['people']:,} | {ingest['rows']:,} | {_s(ingest['seconds'])} | {ingest['rows_per_second']:,} | "
+            f"| {r['scale']} | {r.get('commit', '-')} | {r['people']:,} | {ingest['rows']:,} | "
+            f"{_s(ingest['seconds'])} | {ingest['rows_per_second']:,} | "
             f"{ingest['elements_per_second']:,} | {audience['members']:,} | {_s(audience['cold_s'])} | {_s(warm)} | "
             f"{_s(audience['warm']['p95_s'])} | {_s(audience['count_warm']['p50_s'])} | "
             f"{_s(audience['explained_members_warm']['p50_s'])} | "
@@ -80,9 +82,11 @@ def goals(r: dict[str, Any]) -> list[tuple[str, str, bool]]:
 
     def no_worse(name: str) -> tuple[str, str, bool]:
         ours, theirs = op(name, "accountgraph", "p99_ms"), op(name, "neo4j_graphql", "p99_ms")
-        ours_rps, theirs_rps = op(name, "accountgraph", "requests_per_second"), op(name, "neo4j_graphql", "requests_per_second")
+        ours_rps, theirs_rps = (op(name, "accountgraph", "requests_per_second"),
+                                op(name, "neo4j_graphql", "requests_per_second"))
         return (f"{OPERATIONS[name]}: no worse than @neo4j/graphql (p99, requests/s)",
-                f"p99 {ours} vs {theirs} ms, {ours_rps} vs {theirs_rps} req/s", ours <= theirs and ours_rps >= theirs_rps)
+                f"p99 {ours} vs {theirs} ms, {ours_rps} vs {theirs_rps} req/s",
+                ours <= theirs and ours_rps >= theirs_rps)
 
     return [
         ("ingest >= 25,000 nodes+relationships/s", f"{r['ingest']['elements_per_second']:,}/s",
@@ -90,9 +94,11 @@ def goals(r: dict[str, Any]) -> list[tuple[str, str, bool]]:
         ("audience warm p50 <= 2 s", f"{warm:.3f} s", warm <= 2),
         ("audience cold <= 10 s", f"{audience['cold_s']:.3f} s", audience["cold_s"] <= 10),
         (">= 50x faster than naive", f"{naive_ratio:,.1f}x", naive_ratio >= 50),
-        ("at least on par with PostgreSQL (warm p50)", f"{pg_ratio:,.2f}x (PostgreSQL {r['postgres']['warm']['p50_s']:.3f} s)",
+        ("at least on par with PostgreSQL (warm p50)",
+         f"{pg_ratio:,.2f}x (PostgreSQL {r['postgres']['warm']['p50_s']:.3f} s)",
          pg_ratio >= 1),
-        ("person lookup p99 <= 20 ms", f"{op('person', 'accountgraph', 'p99_ms')} ms", op("person", "accountgraph", "p99_ms") <= 20),
+        ("person lookup p99 <= 20 ms", f"{op('person', 'accountgraph', 'p99_ms')} ms",
+         op("person", "accountgraph", "p99_ms") <= 20),
         ("first 100 members p99 <= 150 ms", f"{op('members_first_100', 'accountgraph', 'p99_ms')} ms",
          op("members_first_100", "accountgraph", "p99_ms") <= 150),
         *(no_worse(name) for name in OPERATIONS),
@@ -144,7 +150,7 @@ def plot_scaling(results: list[dict[str, Any]], path: Path) -> None:
 
 def plot_graphql(r: dict[str, Any], path: Path) -> None:
     figure, axes = plt.subplots(1, len(OPERATIONS), figsize=(13, 4.2))
-    for axis, (operation, label) in zip(axes, OPERATIONS.items()):
+    for axis, (operation, label) in zip(axes, OPERATIONS.items(), strict=True):
         for offset, (server, name) in enumerate(SERVERS.items()):
             f = r["graphql"]["operations"][operation][server]
             values = [f["p50_ms"], f["p95_ms"], f["p99_ms"]]
@@ -174,9 +180,11 @@ def markdown(results: list[dict[str, Any]]) -> str:
         "PostgreSQL from Debian's packages (see `benchmarks/postgres.py` for its settings). "
         "Everything (servers, client, import) runs on this one machine.",
         "",
-        f"The rule: company closed-won total over all MDM-linked accounts > {largest['rule']['minCompanyWonAmount']:,.0f} "
+        "The rule: company closed-won total over all MDM-linked accounts > "
+        f"{largest['rule']['minCompanyWonAmount']:,.0f} "
         f"and a visit to `{largest['rule']['visitedPage']}` in the last {largest['rule']['withinDays']} days "
-        "(the Townsend audience of the use case). Data: `benchmarks/generate.py` (4 sources, MDM chains, ~5 visits a person).",
+        "(the Townsend audience of the use case). "
+        "Data: `benchmarks/generate.py` (4 sources, MDM chains, ~5 visits a person).",
         "",
         "## Goals at the largest scale run" + f" ({largest['scale']}, {largest['people']:,} people)",
         "",
@@ -195,7 +203,8 @@ def markdown(results: list[dict[str, Any]]) -> str:
         "explanation of each condition (`engine.all_members`). Cold = the first run after a Neo4j restart "
         "(the OS file cache is not dropped). Naive = one query per object as a resolver-per-field GraphQL API "
         "without DataLoaders runs it (`benchmarks/naive.py`); PostgreSQL = the same rule in SQL with a recursive CTE "
-        "for the companies at query time (`benchmarks/postgres.py`). The three answers were checked equal in every run.",
+        "for the companies at query time (`benchmarks/postgres.py`). "
+        "The three answers were checked equal in every run.",
         "",
         *scale_table(results),
         "",

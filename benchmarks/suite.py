@@ -41,7 +41,7 @@ import time
 import tomllib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +55,8 @@ from benchmarks.ingest import ImportFailed, cpu_seconds, export, graph_counts, t
 from benchmarks.realtime import service
 from service.config import PROJECT_ROOT
 from service.database import Graph, Neo4jConnection
-from service.queries import cypher
 from service.neo4j_server import LocalNeo4j, free_port, neo4j_version
+from service.queries import cypher
 from service.segments import engine, store
 from service.segments.compiler import Compiled
 from service.segments.presets import audience_rule
@@ -95,7 +95,8 @@ SCALES = {
 
 OUR_PERSON = """query ($email: String!) { person(email: $email) {
   email firstName lastName title accounts { source sourceKey name } } }"""
-OUR_MEMBERS = """query ($id: ID!) { segment(id: $id) { members(first: 100) { people { email firstName lastName } } } }"""
+OUR_MEMBERS = ("query ($id: ID!) { segment(id: $id) { members(first: 100) { "
+               "people { email firstName lastName } } } }")
 OUR_COUNT = """query ($id: ID!) { segment(id: $id) { now { count } } }"""
 
 
@@ -104,7 +105,7 @@ OUR_COUNT = """query ($id: ID!) { segment(id: $id) { now { count } } }"""
 
 def export_for(people: int) -> tuple[Path, float | None]:
     """Today's export for `people` (generated if missing; older days' exports removed)."""
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     root = CACHE / f"suite-{people}-{today.isoformat()}"
     for stale in CACHE.glob(f"suite-{people}-*"):
         if stale != root:
@@ -198,8 +199,8 @@ async def profile(graph: Graph, compiled: Compiled, template: str) -> dict[str, 
     operators: list[dict[str, Any]] = []
 
     def walk(step: dict[str, Any]) -> None:
-        operators.append({"operator": step["operatorType"], "db_hits": step.get("dbHits", 0), "rows": step.get("rows", 0),
-                          "details": str(step.get("args", {}).get("Details", ""))[:200]})
+        operators.append({"operator": step["operatorType"], "db_hits": step.get("dbHits", 0),
+                          "rows": step.get("rows", 0), "details": str(step.get("args", {}).get("Details", ""))[:200]})
         for child in step.get("children", []):
             walk(child)
 
@@ -291,7 +292,8 @@ async def person_sample(graph: Graph) -> list[str]:
 
 def _our_person(data: dict[str, Any]) -> dict[str, Any]:
     person = data["data"]["person"]
-    return {} if person is None else {**person, "accounts": sorted(person["accounts"], key=lambda a: (a["source"], a["sourceKey"]))}
+    return {} if person is None else {**person, "accounts": sorted(person["accounts"],
+                                                                   key=lambda a: (a["source"], a["sourceKey"]))}
 
 
 async def graphql_over_http(server: LocalNeo4j, scale: Scale, segment_id: str, count: int,
@@ -308,10 +310,12 @@ async def graphql_over_http(server: LocalNeo4j, scale: Scale, segment_id: str, c
         endpoint = f"{url}/graphql"
         async with httpx.AsyncClient(timeout=120, headers=headers) as client:
             answers["ours"] = {
-                "people": [_our_person(await post(client, endpoint, OUR_PERSON, {"email": e})) for e in emails[:CHECKED_PEOPLE]],
+                "people": [_our_person(await post(client, endpoint, OUR_PERSON, {"email": e}))
+                           for e in emails[:CHECKED_PEOPLE]],
                 "members": [p["email"] for p in (await post(client, endpoint, OUR_MEMBERS, {"id": segment_id}))
                             ["data"]["segment"]["members"]["people"]],
-                "count": (await post(client, endpoint, OUR_COUNT, {"id": segment_id}))["data"]["segment"]["now"]["count"]}
+                "count": (await post(client, endpoint, OUR_COUNT, {"id": segment_id}))
+                ["data"]["segment"]["now"]["count"]}
         for name, (query, _, variables, warm_up) in operations.items():
             print(f"  accountgraph {name} ...", flush=True)
             figures[name]["accountgraph"] = (await load(endpoint, query, variables, scale.http_seconds, warm_up=warm_up,
@@ -322,7 +326,8 @@ async def graphql_over_http(server: LocalNeo4j, scale: Scale, segment_id: str, c
             answers["library"] = {
                 "people": [neo4j_graphql.person_answer(await post(client, endpoint, neo4j_graphql.PERSON, {"email": e}))
                            for e in emails[:CHECKED_PEOPLE]],
-                "members": neo4j_graphql.members_answer(await post(client, endpoint, neo4j_graphql.MEMBERS, {"id": segment_id})),
+                "members": neo4j_graphql.members_answer(
+                    await post(client, endpoint, neo4j_graphql.MEMBERS, {"id": segment_id})),
                 "count": neo4j_graphql.count_answer(await post(client, endpoint, neo4j_graphql.COUNT, count_variables))}
         for name, (_, query, variables, warm_up) in operations.items():
             print(f"  @neo4j/graphql {name} ...", flush=True)
@@ -345,10 +350,12 @@ async def run_scale(scale: Scale) -> dict[str, Any]:
     root, generation_seconds = export_for(scale.people)
     results: dict[str, Any] = {
         "scale": scale.name, "people": scale.people, "commit": commit(),
-        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "as_of": tomllib.loads((root / MANIFEST).read_text())["as_of"],
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "as_of": tomllib.loads((root / MANIFEST).read_text())["as_of"],
         "generated_seconds": generation_seconds,
         "rule": {"minCompanyWonAmount": AMOUNT, "visitedPage": NEW_PRODUCT_PAGE, "withinDays": WITHIN_DAYS},
-        "machine": {"cpus": os.cpu_count(), "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
+        "machine": {"cpus": os.cpu_count(),
+                    "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
                     "python": platform.python_version(), "neo4j": neo4j_version(), "neo4j_heap": HEAP,
                     "neo4j_pagecache": PAGECACHE},
     }

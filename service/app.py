@@ -15,9 +15,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -26,8 +25,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.types.unset import UNSET, UnsetType
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UnsetType
 
 from service.api.context import Context
 from service.api.schema import build_schema
@@ -49,7 +50,7 @@ RETRY_AFTER = {"Retry-After": "5"}
 EXAMPLE_QUERY = (Path(__file__).parent / "api" / "example_query.graphql").read_text()
 
 
-class GraphQLApp(OfflineGraphQL):
+class GraphQLApp(OfflineGraphQL[Context, None]):
     def decode_json(self, data: str | bytes) -> object:
         """JSON strawberry cannot take answers 400 too (not 500): nested past Python's recursion
         limit (a 100 KB body can be), bytes that are not UTF-8, or a value that is not an object."""
@@ -63,13 +64,17 @@ class GraphQLApp(OfflineGraphQL):
             raise HTTPException(400, "the request body must be a JSON object")
         return decoded
 
-    async def execute_single(self, **arguments: Any) -> Any:
+    async def execute_single(self, request: Request, request_adapter: AsyncHTTPRequestAdapter,
+                             sub_response: Response, context: Context, root_value: None,
+                             request_data: GraphQLRequestData) -> ExecutionResult:
         """Strawberry runs a subscription POSTed as plain JSON like a query, which can only answer
         'Cannot return null': say where subscriptions are served instead."""
-        data = arguments["request_data"]
-        if isinstance(data.query, str) and "subscription" in data.query and _is_subscription(data.query, data.operation_name):
-            raise HTTPException(400, "subscriptions are served over WebSocket on /graphql (graphql-transport-ws), not over HTTP")
-        return await super().execute_single(**arguments)
+        query = request_data.query
+        if isinstance(query, str) and "subscription" in query and _is_subscription(query, request_data.operation_name):
+            raise HTTPException(400, "subscriptions are served over WebSocket on /graphql (graphql-transport-ws), "
+                                     "not over HTTP")
+        return await super().execute_single(request=request, request_adapter=request_adapter, sub_response=sub_response,
+                                            context=context, root_value=root_value, request_data=request_data)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
         state = request.app.state
@@ -91,7 +96,7 @@ class GraphQLApp(OfflineGraphQL):
         except DatabaseUnavailable as unavailable:  # the key cannot be checked: the socket is closed (4403)
             log.warning("WebSocket /graphql refused: %s", unavailable)
             raise ConnectionRejectionError() from None
-        return UNSET
+        return UnsetType()  # UNSET itself, the singleton; the name UNSET is typed Any
 
 
 def _is_subscription(query: str, operation_name: str | None) -> bool:

@@ -6,8 +6,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from service.timeouts import SERVICE_DRIVER, DriverTimeouts
 from service.limits import ApiLimits
+from service.timeouts import SERVICE_DRIVER, DriverTimeouts
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

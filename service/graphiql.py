@@ -8,7 +8,7 @@ served from an allow-list under /graphiql/assets/; the page references nothing e
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
@@ -126,7 +126,11 @@ def asset_route() -> Route:
     return Route(ASSETS_URL + "/{name}", _serve_asset, methods=["GET", "HEAD"])
 
 
-class OfflineGraphQL(GraphQL):
+ContextT = TypeVar("ContextT")
+RootValueT = TypeVar("RootValueT")
+
+
+class OfflineGraphQL(GraphQL[ContextT, RootValueT]):
     """Strawberry's ASGI GraphQL app whose IDE page is the self-hosted GraphiQL."""
 
     def __init__(self, schema: BaseSchema, *, default_query: str, **kwargs: Any) -> None:

@@ -22,7 +22,7 @@ class ProvidedNeo4j:
     kind: str  # "external", "docker" or "local"
     connection: Neo4jConnection
     browser_url: str | None
-    stop: Callable[[], None]
+    stop: Callable[[], object]
 
 
 def docker_engine_available() -> bool:

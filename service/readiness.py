@@ -21,7 +21,8 @@ MAX_PAUSE_SECONDS = 5.0
 
 
 class Readiness:
-    def __init__(self, graph: Graph, first_pause: float = FIRST_PAUSE_SECONDS, max_pause: float = MAX_PAUSE_SECONDS) -> None:
+    def __init__(self, graph: Graph, first_pause: float = FIRST_PAUSE_SECONDS,
+                 max_pause: float = MAX_PAUSE_SECONDS) -> None:
         self.graph = graph
         self.first_pause = first_pause
         self.max_pause = max_pause

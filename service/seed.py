@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from service.database import Graph
@@ -26,7 +26,7 @@ async def seed(graph: Graph, seed_dir: Path, today: date | None = None) -> list[
     Web-visit times are shifted by (today - as_of) whole days, so the demo's visits keep their age.
     """
     manifest = tomllib.loads((seed_dir / "manifest.toml").read_text())
-    days = ((today or datetime.now(timezone.utc).date()) - manifest["as_of"]).days
+    days = ((today or datetime.now(UTC).date()) - manifest["as_of"]).days
     reports = [
         await ingest_path(graph, seed_dir / source["folder"], source["name"], adjust=_shift_visits(days))
         for source in manifest["sources"]

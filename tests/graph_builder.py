@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from service.database import Graph
 from tests.helpers import run_cypher
@@ -11,7 +11,7 @@ PAGE = "https://www.bodea.com/products/new-product"
 
 
 def days_ago(days: float) -> datetime:
-    return datetime.now(timezone.utc) - timedelta(days=days)
+    return datetime.now(UTC) - timedelta(days=days)
 
 
 async def account(graph: Graph, key: str, source: str = "CRM 1") -> None:

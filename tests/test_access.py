@@ -35,7 +35,8 @@ pytestmark = pytest.mark.asyncio
 PAGE = "https://www.bodea.com/products/new-product"
 SEGMENTS = "{ segments { id name } }"
 UPSERT = 'mutation { upsertPeople(source: "CRM 1", people: [{id: "1", email: "ann@acme.example"}]) { records } }'
-CREATE_SEGMENT = 'mutation { createSegment(name: "Acme", rule: {person: {field: EMAIL_DOMAIN, op: EQ, value: "acme.example"}}) { id } }'
+CREATE_SEGMENT = ('mutation { createSegment(name: "Acme", '
+                  'rule: {person: {field: EMAIL_DOMAIN, op: EQ, value: "acme.example"}}) { id } }')
 EVENT = {"source": "Marketo 1", "events": [
     {"type": "webVisit", "Id": "acc-1", "PersonId": "1001", "Url": PAGE, "VisitedAt": "2026-01-05T10:00:00Z"}]}
 
@@ -86,7 +87,8 @@ async def test_the_explorer_and_the_probes_stay_open(anonymous: httpx.Client) ->
     assert anonymous.get("/", follow_redirects=False).headers["location"] == "/graphql"
 
 
-@pytest.mark.parametrize("presented", ["nonsense", "Bearer", "ag_000000000000_" + "x" * 43, "ag_" + "f" * 12 + "_short"])
+@pytest.mark.parametrize("presented",
+                         ["nonsense", "Bearer", "ag_000000000000_" + "x" * 43, "ag_" + "f" * 12 + "_short"])
 async def test_a_key_that_is_not_one_answers_401(anonymous: httpx.Client, presented: str) -> None:
     response = anonymous.post("/graphql", json={"query": SEGMENTS}, headers={"Authorization": f"Bearer {presented}"})
     assert_refused(response, INVALID)
@@ -103,13 +105,15 @@ async def test_another_scheme_is_not_a_key(anonymous: httpx.Client, api_keys: Ap
                                   headers={"Authorization": f"Basic {api_keys.admin}"}), MISSING)
 
 
-async def test_bearer_in_any_case_and_x_api_key_are_accepted(anonymous: httpx.Client, graph: Graph, api_keys: ApiKeys) -> None:
+async def test_bearer_in_any_case_and_x_api_key_are_accepted(anonymous: httpx.Client, graph: Graph,
+                                                             api_keys: ApiKeys) -> None:
     for headers in ({"authorization": f"bearer {api_keys.read}"}, {"X-API-Key": api_keys.read}):
         response = anonymous.post("/graphql", json={"query": SEGMENTS}, headers=headers)
         assert response.status_code == 200 and response.json() == {"data": {"segments": []}}, response.text
 
 
-async def test_a_revoked_key_answers_401_at_once(anonymous: httpx.Client, graph: Graph, neo4j_connection: Neo4jConnection,
+async def test_a_revoked_key_answers_401_at_once(anonymous: httpx.Client, graph: Graph,
+                                                 neo4j_connection: Neo4jConnection,
                                                  api_keys: ApiKeys) -> None:
     created = run_cli(neo4j_connection, "key", "create", "--name", "short-lived", "--scope", "read")
     assert created.returncode == 0, created.stderr
@@ -122,7 +126,8 @@ async def test_a_revoked_key_answers_401_at_once(anonymous: httpx.Client, graph:
 
     # An admin can revoke over GraphQL too, and the answer never holds a secret or a hash.
     record, other = await store.create(graph, "another", [Scope.READ])
-    body = post(anonymous, f'mutation {{ revokeApiKey(id: "{record.id}") {{ id name scopes revokedAt }} }}', api_keys.admin).json()
+    body = post(anonymous, f'mutation {{ revokeApiKey(id: "{record.id}") {{ id name scopes revokedAt }} }}',
+                api_keys.admin).json()
     assert body["data"]["revokeApiKey"]["name"] == "another" and body["data"]["revokeApiKey"]["revokedAt"]
     assert_refused(post(anonymous, SEGMENTS, other), REVOKED)
     listed = post(anonymous, "{ apiKeys { id name scopes revokedAt lastUsedAt } }", api_keys.admin).json()
@@ -147,7 +152,8 @@ async def test_a_read_key_cannot_write_or_administer(anonymous: httpx.Client, gr
     forbidden(post(anonymous, "{ destinations { name } }", api_keys.read).json(), "destinations", "admin")
     forbidden(post(anonymous, "{ apiKeys { id } }", api_keys.read).json(), "apiKeys", "admin")
     events = anonymous.post("/events", json=EVENT, headers={"X-API-Key": api_keys.read})
-    assert (events.status_code, events.json()) == (403, {"error": "POST /events needs an API key with the 'write' scope"})
+    assert (events.status_code, events.json()) == (403,
+                                                   {"error": "POST /events needs an API key with the 'write' scope"})
     assert await run_cypher(graph, "MATCH (n) WHERE NOT n:ApiKey RETURN count(n) AS n") == [{"n": 0}]
 
 
@@ -156,15 +162,18 @@ async def test_a_write_key_ingests_but_cannot_read_or_administer(anonymous: http
     assert post(anonymous, UPSERT, api_keys.write).json() == {"data": {"upsertPeople": {"records": 1}}}
     events = anonymous.post("/events", json=EVENT, headers={"X-API-Key": api_keys.write})
     assert events.status_code == 200 and events.json()["records"] == 1, events.text
-    forbidden(post(anonymous, '{ person(email: "ann@acme.example") { email } }', api_keys.write).json(), "person", "read")
+    forbidden(post(anonymous, '{ person(email: "ann@acme.example") { email } }', api_keys.write).json(), "person",
+              "read")
     forbidden(post(anonymous, CREATE_SEGMENT, api_keys.write).json(), "createSegment", "admin")
 
 
 async def test_an_admin_key_may_do_everything(anonymous: httpx.Client, graph: Graph, api_keys: ApiKeys) -> None:
     assert post(anonymous, UPSERT, api_keys.admin).json()["data"]["upsertPeople"]["records"] == 1
     assert post(anonymous, CREATE_SEGMENT, api_keys.admin).json()["data"]["createSegment"]["id"]
-    body = post(anonymous, '{ segments { name now { count } } person(email: "ann@acme.example") { email } }', api_keys.admin).json()
-    assert body == {"data": {"segments": [{"name": "Acme", "now": {"count": 1}}], "person": {"email": "ann@acme.example"}}}
+    body = post(anonymous, '{ segments { name now { count } } person(email: "ann@acme.example") { email } }',
+                api_keys.admin).json()
+    assert body == {"data": {"segments": [{"name": "Acme", "now": {"count": 1}}],
+                             "person": {"email": "ann@acme.example"}}}
 
 
 async def test_in_process_graphql_without_a_key_runs_nothing(graph: Graph) -> None:
@@ -178,7 +187,8 @@ async def test_in_process_graphql_without_a_key_runs_nothing(graph: Graph) -> No
 
 @pytest_asyncio.fixture
 async def socket(live_server: str) -> AsyncIterator[Any]:
-    connection = await websockets.connect(live_server.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"])
+    connection = await websockets.connect(live_server.replace("http", "ws") + "/graphql",
+                                          subprotocols=["graphql-transport-ws"])
     yield connection
     await connection.close()
 
@@ -314,12 +324,14 @@ async def test_accountgraph_run_serves_nothing_without_its_key(graph: Graph, neo
             await asyncio.sleep(0.3)
         key = (tmp_path / "dev-api-key").read_text().strip()
         assert f"API key:       {key}" in log.read_text()
-        assert neo4j_connection.password.get_secret_value() not in log.read_text() or not neo4j_connection.password.get_secret_value()
+        password = neo4j_connection.password.get_secret_value()
+        assert password not in log.read_text() or not password
         example = (PROJECT_ROOT / "service" / "api" / "example_query.graphql").read_text()
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
             refused = await client.post("/graphql", json={"query": example})
             assert refused.status_code == 401
-            answered = await client.post("/graphql", json={"query": example}, headers={"Authorization": f"Bearer {key}"})
+            answered = await client.post("/graphql", json={"query": example},
+                                         headers={"Authorization": f"Bearer {key}"})
         assert answered.json()["data"]["audience"]["count"] == 1, answered.text
     finally:
         process.send_signal(signal.SIGINT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +32,12 @@ async def townsend(seeded_graph: Graph, tmp_path: Path) -> tuple[Graph, str]:
     Returns the graph and the id of the saved Townsend segment."""
     folder = tmp_path / "m1"
     folder.mkdir()
-    yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
-    (folder / "people.csv").write_text("Id,Email,Unsubscribed,AdvertisingOptOut\n1004,p4@townsend.com,true,\n1005,p5@townsend.com,,true\n")
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    (folder / "people.csv").write_text("Id,Email,Unsubscribed,AdvertisingOptOut\n"
+                                       "1004,p4@townsend.com,true,\n1005,p5@townsend.com,,true\n")
     (folder / "account-people.csv").write_text("AccountId,PersonId\n0011A00001,1004\n0011A00001,1005\n")
-    (folder / "web-visits.csv").write_text(f"Id,PersonId,Url,VisitedAt\nx4,1004,{PAGE},{yesterday}\nx5,1005,{PAGE},{yesterday}\n")
+    (folder / "web-visits.csv").write_text(f"Id,PersonId,Url,VisitedAt\n"
+                                           f"x4,1004,{PAGE},{yesterday}\nx5,1005,{PAGE},{yesterday}\n")
     await ingest_path(seeded_graph, folder, "Marketo 1")
     data = await graphql_data(seeded_graph, """mutation ($rule: RuleInput!) {
         createSegment(name: "Townsend top customers", rule: $rule) { id } }""", rule=audience_rule(1_000_000, PAGE, 30))
@@ -43,7 +45,8 @@ async def townsend(seeded_graph: Graph, tmp_path: Path) -> tuple[Graph, str]:
 
 
 ACTIVATE = """mutation ($segment: ID!, $destination: String!) {
-  activate(segmentId: $segment, destination: $destination) { sent withoutConsent unknownToDestination entered left files } }"""
+  activate(segmentId: $segment, destination: $destination) {
+    sent withoutConsent unknownToDestination entered left files } }"""
 
 
 async def test_townsend_goes_to_both_marketo_lists_and_linkedin(townsend: tuple[Graph, str]) -> None:
@@ -51,7 +54,8 @@ async def test_townsend_goes_to_both_marketo_lists_and_linkedin(townsend: tuple[
     for name, kind, instance in (("Marketo 1 list", "MARKETO", "Marketo 1"), ("Marketo 2 list", "MARKETO", "Marketo 2"),
                                  ("LinkedIn", "LINKEDIN", None)):
         await graphql_data(graph, """mutation ($name: String!, $kind: DestinationKind!, $instance: String) {
-            addDestination(name: $name, kind: $kind, instance: $instance) { name } }""", name=name, kind=kind, instance=instance)
+            addDestination(name: $name, kind: $kind, instance: $instance) { name } }""", name=name, kind=kind,
+            instance=instance)
 
     m1 = (await graphql_data(graph, ACTIVATE, segment=segment, destination="Marketo 1 list"))["activate"]
     assert (m1["sent"], m1["withoutConsent"], m1["unknownToDestination"], m1["entered"], m1["left"]) == (2, 1, 0, 2, 0)
@@ -59,7 +63,8 @@ async def test_townsend_goes_to_both_marketo_lists_and_linkedin(townsend: tuple[
     assert csv_file.name == "marketo-marketo-1.csv"
     assert csv_file.read_bytes() == b"id,email\n1002,p2@townsend.com\n1005,p5@townsend.com\n"
     assert requests_file.read_bytes() == (
-        b'[\n  {\n    "input": [\n      {\n        "id": 1002\n      },\n      {\n        "id": 1005\n      }\n    ]\n  }\n]\n')
+        b'[\n  {\n    "input": [\n      {\n        "id": 1002\n      },\n'
+        b'      {\n        "id": 1005\n      }\n    ]\n  }\n]\n')
 
     m2 = (await graphql_data(graph, ACTIVATE, segment=segment, destination="Marketo 2 list"))["activate"]
     assert (m2["sent"], m2["withoutConsent"], m2["unknownToDestination"]) == (1, 0, 2)
@@ -73,7 +78,9 @@ async def test_townsend_goes_to_both_marketo_lists_and_linkedin(townsend: tuple[
                        + "".join(f"{h},,,,,,\n" for h in hashes)).encode()
     assert b"@" not in content
 
-    history = await graphql_data(graph, """query ($id: ID!) { segment(id: $id) { activations { destination sent } } }""", id=segment)
+    history = await graphql_data(graph,
+                                 """query ($id: ID!) { segment(id: $id) { activations { destination sent } } }""",
+                                 id=segment)
     assert sorted((a["destination"], a["sent"]) for a in history["segment"]["activations"]) == [
         ("LinkedIn", 2), ("Marketo 1 list", 2), ("Marketo 2 list", 1)]
     again = (await graphql_data(graph, ACTIVATE, segment=segment, destination="Marketo 1 list"))["activate"]
@@ -87,7 +94,8 @@ def receiver() -> Iterator[Receiver]:
     server.close()
 
 
-async def test_webhook_retries_signs_and_sends_only_changes(townsend: tuple[Graph, str], receiver: Receiver, tmp_path: Path) -> None:
+async def test_webhook_retries_signs_and_sends_only_changes(townsend: tuple[Graph, str], receiver: Receiver,
+                                                            tmp_path: Path) -> None:
     graph, segment = townsend
     await add_destination(graph, DestinationSettings("Hook", "WEBHOOK", url=receiver.url, secret=SECRET))
     first = await activate(graph, segment, "Hook", tmp_path, FAST)
@@ -150,7 +158,8 @@ async def test_the_secret_never_shows(townsend: tuple[Graph, str], receiver: Rec
     assert "secret" not in [f["name"] for f in fields["__type"]["fields"]]
 
 
-async def test_segments_sharing_a_destination_keep_their_own_deltas(townsend: tuple[Graph, str], tmp_path: Path) -> None:
+async def test_segments_sharing_a_destination_keep_their_own_deltas(townsend: tuple[Graph, str],
+                                                                    tmp_path: Path) -> None:
     graph, townsend_id = townsend
     await add_destination(graph, DestinationSettings("M1", "MARKETO", instance="Marketo 1"))
     pricing = await graph_data_segment(graph, "Pricing visitors", {"visits": {"url": "https://www.bodea.com/pricing"}})
@@ -160,12 +169,14 @@ async def test_segments_sharing_a_destination_keep_their_own_deltas(townsend: tu
     again = await activate(graph, townsend_id, "M1", tmp_path)
     assert (again["entered"], again["left"]) == (0, 0)
     await graphql_data(graph, "mutation ($id: ID!) { deleteSegment(id: $id) }", id=pricing)
-    assert await run_cypher(graph, "MATCH (a:Activation)-[:OF]->(s:Segment) RETURN count(a) AS linked") == [{"linked": 2}]
+    assert await run_cypher(graph,
+                            "MATCH (a:Activation)-[:OF]->(s:Segment) RETURN count(a) AS linked") == [{"linked": 2}]
     assert await run_cypher(graph, "MATCH (a:Activation) RETURN count(a) AS all") == [{"all": 2}]
     assert await run_cypher(graph, "MATCH ()-[s:SENT_TO]->() RETURN count(s) AS sent") == [{"sent": 2}]
 
 
 async def graph_data_segment(graph: Graph, name: str, rule: dict[str, Any]) -> str:
-    data = await graphql_data(graph, "mutation ($name: String!, $rule: RuleInput!) { createSegment(name: $name, rule: $rule) { id } }",
+    data = await graphql_data(graph, "mutation ($name: String!, $rule: RuleInput!) { "
+                                     "createSegment(name: $name, rule: $rule) { id } }",
                               name=name, rule=rule)
     return data["createSegment"]["id"]

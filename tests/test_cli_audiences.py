@@ -15,7 +15,8 @@ PAGE = "https://www.bodea.com/products/new-product"
 
 
 @pytest.mark.asyncio
-async def test_save_preview_evaluate_and_activate(seeded_graph: Graph, neo4j_connection: Neo4jConnection, tmp_path: Path) -> None:
+async def test_save_preview_evaluate_and_activate(seeded_graph: Graph, neo4j_connection: Neo4jConnection,
+                                                  tmp_path: Path) -> None:
     rule = tmp_path / "townsend.json"
     rule.write_text(json.dumps(audience_rule(1_000_000, PAGE, 30)))
     exports = {"EXPORTS_DIR": str(tmp_path / "exports")}
@@ -26,7 +27,8 @@ async def test_save_preview_evaluate_and_activate(seeded_graph: Graph, neo4j_con
         return done.stdout
 
     assert "1 people; first 1:\n  p2@townsend.com" in cli("segment", "preview", "--rule", str(rule))
-    assert "Saved segment 'Townsend top customers'" in cli("segment", "save", "--name", "Townsend top customers", "--rule", str(rule))
+    assert "Saved segment 'Townsend top customers'" in cli("segment", "save", "--name", "Townsend top customers",
+                                                           "--rule", str(rule))
     assert "1 members, 1 entered, 0 left" in cli("segment", "evaluate", "Townsend top customers")
     cli("destination", "add", "--name", "Marketo 1", "--kind", "MARKETO", "--instance", "Marketo 1")
     activated = cli("activate", "--segment", "Townsend top customers", "--destination", "Marketo 1")

@@ -7,7 +7,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.asyncio
 
 PAGE = "https://www.bodea.com/products/new-product"
 P2 = "p2@townsend.com"
-YESTERDAY = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
+YESTERDAY = (datetime.now(UTC) - timedelta(days=1)).isoformat()
 ERASE = """mutation ($email: String!) { erasePerson(email: $email) {
   suppression person webVisits relationships { type count } suppressedIds destinations segmentsNamingEmail
   exportFiles exportLines exportFailures } }"""
@@ -72,7 +72,8 @@ async def townsend(seeded_graph: Graph, tmp_path: Path, exports: Path) -> Graph:
     await ingest_path(graph, await write_export(tmp_path / "extra", EXTRA), "Marketo 1")
     segment = (await graphql_data(graph, "mutation ($r: RuleInput!) { createSegment(name: \"Top\", rule: $r) { id } }",
                                   r=audience_rule(1_000_000, PAGE, 30)))["createSegment"]["id"]
-    for name, kind, instance in (("M1", "MARKETO", "Marketo 1"), ("M2", "MARKETO", "Marketo 2"), ("LI", "LINKEDIN", None)):
+    for name, kind, instance in (("M1", "MARKETO", "Marketo 1"), ("M2", "MARKETO", "Marketo 2"),
+                                 ("LI", "LINKEDIN", None)):
         await graphql_data(graph, """mutation ($n: String!, $k: DestinationKind!, $i: String) {
             addDestination(name: $n, kind: $k, instance: $i) { name } }""", n=name, k=kind, i=instance)
         await graphql_data(graph, ACTIVATE, s=segment, d=name)
@@ -98,7 +99,8 @@ async def places_holding(graph: Graph, text: str) -> list[str]:
         CALL () { MATCH (n) RETURN labels(n)[0] AS what, properties(n) AS props
                   UNION ALL MATCH ()-[r]->() RETURN type(r) AS what, properties(r) AS props }
         WITH what, [k IN keys(props) | props[k]] AS values
-        WHERE any(v IN values WHERE CASE WHEN v IS :: LIST<ANY> THEN any(x IN v WHERE toLower(toStringOrNull(x)) CONTAINS $t)
+        WHERE any(v IN values WHERE CASE WHEN v IS :: LIST<ANY>
+                                         THEN any(x IN v WHERE toLower(toStringOrNull(x)) CONTAINS $t)
                                          ELSE toLower(toStringOrNull(v)) CONTAINS $t END)
         RETURN what""", t=text)
     return sorted(row["what"] for row in rows)
@@ -130,13 +132,16 @@ async def test_erasing_a_person_removes_them_everywhere_and_says_what_went(
     assert answer["segmentsNamingEmail"] == ["Just Sam"]
     # The graph: no person, no visit, no relationship; the suppression holds hashes only.
     assert await run_cypher(graph, "MATCH (p:Person {email: $e}) RETURN p", e=P2) == []
-    assert await run_cypher(graph, "MATCH (v:WebVisit) WHERE v.sourceKey IN $ids RETURN v", ids=[v["id"] for v in visits]) == []
+    assert await run_cypher(graph, "MATCH (v:WebVisit) WHERE v.sourceKey IN $ids RETURN v",
+                            ids=[v["id"] for v in visits]) == []
     assert await run_cypher(graph, "MATCH (p:Person) RETURN count(p) AS n") == others
     assert await places_holding(graph, P2) == ["Segment"]  # the rule of "Just Sam", reported above
     suppressions = await run_cypher(graph, """MATCH (s:Suppression) OPTIONAL MATCH (i:SuppressedId)-[:OF]->(s)
-                                              WITH s, i ORDER BY i.hash RETURN s.hash AS hash, collect(i.hash) AS ids""")
-    assert suppressions == [{"hash": digest, "ids": sorted([id_hash("Marketo 1", "1002"), id_hash("Marketo 2", "5507")])}]
-    top = await run_cypher(graph, "MATCH (s:Segment {name: 'Top'}) RETURN s.memberCount AS n, COUNT { (s)<-[:IN_SEGMENT]-() } AS members")
+        WITH s, i ORDER BY i.hash RETURN s.hash AS hash, collect(i.hash) AS ids""")
+    assert suppressions == [{"hash": digest,
+                             "ids": sorted([id_hash("Marketo 1", "1002"), id_hash("Marketo 2", "5507")])}]
+    top = await run_cypher(graph, "MATCH (s:Segment {name: 'Top'}) "
+                                  "RETURN s.memberCount AS n, COUNT { (s)<-[:IN_SEGMENT]-() } AS members")
     assert top[0]["n"] == top[0]["members"]
     # The files: p2's lines went, and nothing else changed.
     after_files = every_file_under(exports)
@@ -189,10 +194,12 @@ async def test_mutations_skip_erased_people_by_email_and_by_old_id(townsend: Gra
         {id: "77", email: " p2@TOWNSEND.com", firstName: "Sam"}]) { records suppressed } }""")
     assert people["upsertPeople"] == {"records": 0, "suppressed": 1}
     visits = await graphql_data(graph, """mutation { recordWebVisits(source: "Marketo 1", visits: [
-        {id: "late", personId: "1002", url: "https://www.bodea.com/", visitedAt: "2026-11-20T00:00:00Z"}]) { records suppressed } }""")
+        {id: "late", personId: "1002", url: "https://www.bodea.com/", visitedAt: "2026-11-20T00:00:00Z"}]) {
+        records suppressed } }""")
     assert visits["recordWebVisits"] == {"records": 0, "suppressed": 1}
     links = await graphql_data(graph, """mutation { upsertAccountPeople(source: "Marketo 2", links: [
-        {accountId: "0012B00007", personId: "5507"}, {accountId: "0012B00007", personId: "5508", role: "Owner"}]) { records suppressed } }""")
+        {accountId: "0012B00007", personId: "5507"}, {accountId: "0012B00007", personId: "5508", role: "Owner"}]) {
+        records suppressed } }""")
     assert links["upsertAccountPeople"] == {"records": 1, "suppressed": 1}
     assert await run_cypher(graph, "MATCH (p:Person {email: $e}) RETURN p", e=P2) == []
     # An id Marketo 1 gives out again names someone else, whose rows are written.
@@ -200,7 +207,8 @@ async def test_mutations_skip_erased_people_by_email_and_by_old_id(townsend: Gra
         {id: "1002", email: "new@townsend.com"}]) { records suppressed } }""")
     assert reused["upsertPeople"] == {"records": 1, "suppressed": 0}
     visit = await graphql_data(graph, """mutation { recordWebVisits(source: "Marketo 1", visits: [
-        {id: "new-1", personId: "1002", url: "https://www.bodea.com/", visitedAt: "2026-11-20T00:00:00Z"}]) { records suppressed } }""")
+        {id: "new-1", personId: "1002", url: "https://www.bodea.com/", visitedAt: "2026-11-20T00:00:00Z"}]) {
+        records suppressed } }""")
     assert visit["recordWebVisits"] == {"records": 1, "suppressed": 0}
     assert before != await snapshot(graph)
 
@@ -240,7 +248,8 @@ async def test_a_bad_email_or_a_key_without_admin_erases_nothing(seeded_graph: G
     assert await snapshot(seeded_graph) == before
 
 
-async def test_the_cli_erases_and_reports(seeded_graph: Graph, neo4j_connection: Neo4jConnection, tmp_path: Path) -> None:
+async def test_the_cli_erases_and_reports(seeded_graph: Graph, neo4j_connection: Neo4jConnection,
+                                          tmp_path: Path) -> None:
     exports = tmp_path / "cli-exports"
     folder = exports / "some-activation"
     folder.mkdir(parents=True)
@@ -270,5 +279,6 @@ async def test_an_unreadable_export_file_is_reported_and_the_others_are_done(gra
     answer = (await graphql_data(graph, ERASE, email=P2))["erasePerson"]
     assert answer["exportLines"] == 2
     assert [Path(f).name for f in answer["exportFiles"]] == ["marketo-x.csv", "linkedin-matched-audience.csv"]
-    assert len(answer["exportFailures"]) == 1 and "marketo-x-requests.json: JSONDecodeError" in answer["exportFailures"][0]
+    assert len(answer["exportFailures"]) == 1
+    assert "marketo-x-requests.json: JSONDecodeError" in answer["exportFailures"][0]
     assert (folder / "linkedin-matched-audience.csv").read_text() == "email\n"

@@ -7,7 +7,7 @@ import csv
 import tomllib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -33,7 +33,7 @@ query ($min: Float!, $page: String!, $days: Int!) {
 def export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GenerationSummary]:
     """10k people as of today (UTC): ingest keeps timestamps as given, so "last 30 days" is real time."""
     out = tmp_path_factory.mktemp("generated")
-    return out, generate(out, PEOPLE, seed=SEED, as_of=datetime.now(timezone.utc).date())
+    return out, generate(out, PEOPLE, seed=SEED, as_of=datetime.now(UTC).date())
 
 
 def csv_rows_raw(path: Path) -> list[dict[str, str]]:
@@ -151,7 +151,8 @@ def test_the_shape_is_what_the_audience_needs(export: tuple[Path, GenerationSumm
     stages = {row["StageName"] for opportunities in root.glob("*/opportunities.csv") for row in csv_rows(opportunities)}
     assert {"Closed Won", "Closed Lost", "Prospecting", "Negotiation/Review"} <= stages
     links = csv_rows(root / "mdm" / "same-company.csv")
-    ends = Counter([(row["SourceA"], row["AccountIdA"]) for row in links] + [(row["SourceB"], row["AccountIdB"]) for row in links])
+    ends = Counter([(row["SourceA"], row["AccountIdA"]) for row in links]
+                   + [(row["SourceB"], row["AccountIdB"]) for row in links])
     assert max(ends.values()) == 2, "chains (A-B, B-C), never stars; some of three or more accounts"
     written = [row["Email"] for people in root.glob("*/people.csv") for row in csv_rows_raw(people)]
     assert any(email != email.strip().lower() for email in written), "some sources write emails their own way"
@@ -172,12 +173,13 @@ async def test_the_graph_answers_the_audience_computed_from_the_files(
     assert counts == {"people": PEOPLE, "accounts": summary.accounts, "companies": len(files.companies.roots())}
 
     totals = files.company_totals()
-    visitors = files.visitors(datetime.now(timezone.utc) - timedelta(days=WITHIN_DAYS))
-    minimum = threshold_between([totals[files.companies.find(a)] for email in visitors for a in files.accounts_of[email]])
+    visitors = files.visitors(datetime.now(UTC) - timedelta(days=WITHIN_DAYS))
+    minimum = threshold_between([totals[files.companies.find(a)]
+                                 for email in visitors for a in files.accounts_of[email]])
 
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     answer = (await graphql_data(graph, AUDIENCE, min=minimum, page=NEW_PRODUCT_PAGE, days=WITHIN_DAYS))["audience"]
-    after = datetime.now(timezone.utc)
+    after = datetime.now(UTC)
     expected = files.audience(minimum, before - timedelta(days=WITHIN_DAYS))
     assert expected == files.audience(minimum, after - timedelta(days=WITHIN_DAYS)), "a visit at the cut-off"
 

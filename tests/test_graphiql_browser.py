@@ -50,7 +50,8 @@ async def chromium() -> AsyncIterator[Browser]:
             await browser.close()
 
 
-async def test_graphiql_runs_the_example_query_offline(live_server: str, seeded_graph: Graph, api_keys: ApiKeys) -> None:
+async def test_graphiql_runs_the_example_query_offline(live_server: str, seeded_graph: Graph,
+                                                       api_keys: ApiKeys) -> None:
     blocked: list[str] = []
     page_errors: list[str] = []
 
@@ -81,8 +82,9 @@ async def test_graphiql_runs_the_example_query_offline(live_server: str, seeded_
             )
             assert "p2@townsend.com" not in await page.locator(RESULT).inner_text()
 
-            headers = '{"Authorization": "Bearer %s"}' % api_keys.read
-            assert await page.evaluate(SET_HEADERS, [DEFAULT_HEADERS, headers]), "no headers editor with the placeholder"
+            headers = f'{{"Authorization": "Bearer {api_keys.read}"}}'
+            assert await page.evaluate(SET_HEADERS, [DEFAULT_HEADERS, headers]), (
+                "no headers editor with the placeholder")
             await page.locator(".graphiql-execute-button").click()
             await page.wait_for_function(
                 "selector => (document.querySelector(selector)?.innerText ?? '').includes('p2@townsend.com')",

@@ -14,8 +14,14 @@ from typing import Any
 import httpx
 import pytest
 from graphql import (
-    GraphQLEnumType, GraphQLError, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLObjectType,
-    GraphQLScalarType, GraphQLType,
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLType,
 )
 
 from service.api.schema import schema
@@ -57,17 +63,20 @@ DOCUMENTS: dict[str, str] = {
     "enum-as-string.graphql": "Enum 'DestinationKind' cannot represent non-enum value: \"MARKETO\".",
     "float-overflow.graphql": "minCompanyWonAmount: must be a finite amount >= 0",
     "fragment-cycle.graphql": "Cannot spread fragment 'A' within itself via 'B'.",
-    "fragment-on-wrong-type.graphql": "Fragment 'F' cannot be spread here as objects of type 'Segment' can never be of type 'Person'.",
+    "fragment-on-wrong-type.graphql":
+        "Fragment 'F' cannot be spread here as objects of type 'Segment' can never be of type 'Person'.",
     "introspection-cycle.graphql": "Maximum introspection depth exceeded",
     "invalid-enum.graphql": "Value 'SFTP' does not exist in 'DestinationKind' enum.",
-    "missing-argument.graphql": "Argument 'Query.person(email:)' of type 'String!' is required, but it was not provided.",
+    "missing-argument.graphql":
+        "Argument 'Query.person(email:)' of type 'String!' is required, but it was not provided.",
     "missing-selection.graphql": "Field 'segments' of type '[Segment!]!' must have a selection of subfields.",
     "mutation-in-query.graphql": "Cannot query field 'erasePerson' on type 'Query'.",
     "nul-in-document.graphql": "",  # answered: a NUL is no email, so no such person
     "number-overflow.graphql": "Int cannot represent non 32-bit signed integer value: 99999999999999999999",
     "only-a-comment.graphql": "Syntax Error: Unexpected <EOF>.",
     "selection-on-scalar.graphql": "Field 'id' must not have a selection since type 'ID!' has no subfields.",
-    "subscription-over-http.graphql": "subscriptions are served over WebSocket on /graphql (graphql-transport-ws), not over HTTP",
+    "subscription-over-http.graphql":
+        "subscriptions are served over WebSocket on /graphql (graphql-transport-ws), not over HTTP",
     "two-anonymous-operations.graphql": "This anonymous operation must be the only defined operation.",
     "unclosed-brace.graphql": "Syntax Error: Expected Name, found <EOF>.",
     "undefined-variable.graphql": "Variable '$email' is not defined.",
@@ -130,7 +139,8 @@ def nested_selection(levels: int) -> str:
     (20, "exceeds maximum operation depth of 12"),
     (3000, "Syntax Error: Document is nested too deeply. Parsing aborted."),
 ])
-async def test_deeply_nested_selections_are_refused(seeded_graph: Graph, client: httpx.Client, levels: int, expected: str) -> None:
+async def test_deeply_nested_selections_are_refused(seeded_graph: Graph, client: httpx.Client, levels: int,
+                                                    expected: str) -> None:
     response = client.post("/graphql", json={"query": nested_selection(levels)})
     assert any(expected in message for message in messages(response)), response.text[:500]
     still_answers(client)
@@ -154,7 +164,8 @@ async def test_deeply_nested_json_bodies_are_refused(seeded_graph: Graph, client
         rule = {"not": rule}
     nested_rule = client.post("/graphql", json={"query": "query ($r: RuleInput!) { preview(rule: $r) { count } }",
                                                 "variables": {"r": rule}})
-    assert any("nest at most 12 levels" in m or "nested too deeply" in m for m in messages(nested_rule)), nested_rule.text[:300]
+    assert any("nest at most 12 levels" in m or "nested too deeply" in m
+               for m in messages(nested_rule)), nested_rule.text[:300]
     assert await snapshot(seeded_graph) == before
     still_answers(client)
 
@@ -282,8 +293,9 @@ STRING_FIELDS = sorted(where for where in ROOT_FIELDS if has_string_argument(whe
 
 
 async def test_the_walk_reaches_the_root_fields_that_take_strings() -> None:
-    assert {"Query.person", "Query.preview", "Mutation.upsertPeople", "Mutation.createSegment", "Mutation.addDestination",
-            "Mutation.activate", "Mutation.erasePerson", "Mutation.revokeApiKey"} <= set(STRING_FIELDS)
+    assert {"Query.person", "Query.preview", "Mutation.upsertPeople", "Mutation.createSegment",
+            "Mutation.addDestination", "Mutation.activate", "Mutation.erasePerson",
+            "Mutation.revokeApiKey"} <= set(STRING_FIELDS)
     assert len(STRING_FIELDS) >= 20
 
 
@@ -399,7 +411,8 @@ def as_export(case: str, folder: Path) -> Path:
 
 
 @pytest.mark.parametrize("case", sorted(IMPORTS))
-async def test_a_hostile_import_file_is_rejected_clearly_or_read_right(seeded_graph: Graph, tmp_path: Path, case: str) -> None:
+async def test_a_hostile_import_file_is_rejected_clearly_or_read_right(seeded_graph: Graph, tmp_path: Path,
+                                                                       case: str) -> None:
     file = as_export(case, tmp_path / "export")
     before = await snapshot(seeded_graph)
     expected = IMPORTS[case]
@@ -419,7 +432,8 @@ async def test_a_hostile_import_file_is_rejected_clearly_or_read_right(seeded_gr
 
 async def test_values_that_look_like_cypher_are_stored_as_they_are(seeded_graph: Graph, tmp_path: Path) -> None:
     await ingest_path(seeded_graph, as_export("cypher-in-values.accounts.csv", tmp_path / "e"), "Marketo 1")
-    rows = await run_cypher(seeded_graph, "MATCH (a:Account {source: 'Marketo 1', sourceKey: $k}) RETURN a.name AS name, a.industry AS industry",
+    rows = await run_cypher(seeded_graph, "MATCH (a:Account {source: 'Marketo 1', sourceKey: $k}) "
+                                          "RETURN a.name AS name, a.industry AS industry",
                             k="x'}) DETACH DELETE n //")
     assert rows == [{"name": "Acme`) CREATE (:Pwned) //", "industry": "$source"}]
     assert await run_cypher(seeded_graph, "MATCH (n:Pwned) RETURN count(n) AS n") == [{"n": 0}]
@@ -431,7 +445,8 @@ async def test_odd_but_valid_files_are_read_right(seeded_graph: Graph, tmp_path:
                            ("bom.accounts.csv", {"X1": "Acme"})):
         await run_cypher(seeded_graph, "MATCH (a:Account) WHERE a.sourceKey STARTS WITH 'X' DETACH DELETE a")
         await ingest_path(seeded_graph, as_export(case, tmp_path / case), "Marketo 1")
-        rows = await run_cypher(seeded_graph, "MATCH (a:Account) WHERE a.sourceKey STARTS WITH 'X' RETURN a.sourceKey AS id, a.name AS name")
+        rows = await run_cypher(seeded_graph, "MATCH (a:Account) WHERE a.sourceKey STARTS WITH 'X' "
+                                              "RETURN a.sourceKey AS id, a.name AS name")
         assert {row["id"]: row["name"] for row in rows} == expected, case
 
 
@@ -449,17 +464,23 @@ async def test_a_2_mb_cell_is_rejected_by_name(seeded_graph: Graph, tmp_path: Pa
 # ---- dates out of range through GraphQL -------------------------------------------------------------
 
 DATES: list[tuple[str, dict[str, Any], str]] = [
-    ("mutation ($at: DateTime!) { recordWebVisits(source: \"Marketo 1\", visits: [{id: \"v\", personId: \"1002\", url: \"/\", visitedAt: $at}]) { records } }",
+    ("mutation ($at: DateTime!) { recordWebVisits(source: \"Marketo 1\", "
+     "visits: [{id: \"v\", personId: \"1002\", url: \"/\", visitedAt: $at}]) { records } }",
      {"at": "0000-01-01T00:00:00Z"}, "Value cannot represent a DateTime"),
-    ("mutation ($at: DateTime!) { recordWebVisits(source: \"Marketo 1\", visits: [{id: \"v\", personId: \"1002\", url: \"/\", visitedAt: $at}]) { records } }",
+    ("mutation ($at: DateTime!) { recordWebVisits(source: \"Marketo 1\", "
+     "visits: [{id: \"v\", personId: \"1002\", url: \"/\", visitedAt: $at}]) { records } }",
      {"at": "10000-01-01T00:00:00Z"}, "Value cannot represent a DateTime"),
-    ("mutation ($at: DateTime!) { recordWebVisits(source: \"Marketo 1\", visits: [{id: \"v\", personId: \"1002\", url: \"/\", visitedAt: $at}]) { records } }",
+    ("mutation ($at: DateTime!) { recordWebVisits(source: \"Marketo 1\", "
+     "visits: [{id: \"v\", personId: \"1002\", url: \"/\", visitedAt: $at}]) { records } }",
      {"at": "2026-02-30T00:00:00Z"}, "Value cannot represent a DateTime"),
-    ("mutation ($at: DateTime!) { recordWebVisits(source: \"Marketo 1\", visits: [{id: \"v\", personId: \"1002\", url: \"/\", visitedAt: $at}]) { records } }",
+    ("mutation ($at: DateTime!) { recordWebVisits(source: \"Marketo 1\", "
+     "visits: [{id: \"v\", personId: \"1002\", url: \"/\", visitedAt: $at}]) { records } }",
      {"at": "9999-12-31T23:30:00-01:00"}, "out of range"),
-    ("mutation ($d: Date!) { upsertOpportunities(source: \"Marketo 1\", opportunities: [{id: \"o\", accountId: \"0011A00001\", name: \"n\", amount: 1, stageName: \"Prospecting\", closeDate: $d}]) { records } }",
+    ("mutation ($d: Date!) { upsertOpportunities(source: \"Marketo 1\", opportunities: [{id: \"o\", "
+     "accountId: \"0011A00001\", name: \"n\", amount: 1, stageName: \"Prospecting\", closeDate: $d}]) { records } }",
      {"d": "2026-02-30"}, "Value cannot represent a Date"),
-    ("mutation ($d: Date!) { upsertOpportunities(source: \"Marketo 1\", opportunities: [{id: \"o\", accountId: \"0011A00001\", name: \"n\", amount: 1, stageName: \"Prospecting\", closeDate: $d}]) { records } }",
+    ("mutation ($d: Date!) { upsertOpportunities(source: \"Marketo 1\", opportunities: [{id: \"o\", "
+     "accountId: \"0011A00001\", name: \"n\", amount: 1, stageName: \"Prospecting\", closeDate: $d}]) { records } }",
      {"d": "0000-12-01"}, "Value cannot represent a Date"),
     ("query ($r: RuleInput!) { preview(rule: $r) { count } }",
      {"r": {"opportunities": {"op": "GT", "value": 1, "closedAfter": "2026-02-30"}}}, "Value cannot represent a Date"),

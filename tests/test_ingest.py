@@ -17,10 +17,14 @@ from tests.snapshot import snapshot
 pytestmark = pytest.mark.asyncio
 
 FULL_EXPORT = {
-    "accounts.csv": "Id,Name,Industry,BillingCountry,NumberOfEmployees,Website\nA1,Acme,Automotive,Germany,1200,acme.example\n",
-    "people.csv": "Id,Email,FirstName,LastName,Title,Unsubscribed\nL1,ann@acme.example,Ann,Lee,CTO,false\nL2,bob@acme.example,Bob,Ray,Buyer,true\n",
+    "accounts.csv": "Id,Name,Industry,BillingCountry,NumberOfEmployees,Website\n"
+                    "A1,Acme,Automotive,Germany,1200,acme.example\n",
+    "people.csv": "Id,Email,FirstName,LastName,Title,Unsubscribed\n"
+                  "L1,ann@acme.example,Ann,Lee,CTO,false\nL2,bob@acme.example,Bob,Ray,Buyer,true\n",
     "account-people.csv": "AccountId,PersonId,Role\nA1,L1,Decision Maker\nA1,L2,\n",
-    "opportunities.csv": "Id,AccountId,Name,Amount,CurrencyIsoCode,StageName,CloseDate\nO1,A1,Fleet,250000,EUR,Closed Won,2026-05-01\nO2,A1,Renewal,1000,eur,Prospecting,2027-01-01\n",
+    "opportunities.csv": "Id,AccountId,Name,Amount,CurrencyIsoCode,StageName,CloseDate\n"
+                         "O1,A1,Fleet,250000,EUR,Closed Won,2026-05-01\n"
+                         "O2,A1,Renewal,1000,eur,Prospecting,2027-01-01\n",
     "opportunity-contact-roles.csv": "OpportunityId,PersonId,Role,IsPrimary\nO1,L1,Economic Buyer,true\n",
     "web-visits.csv": "Id,PersonId,Url,VisitedAt\nV1,L1,https://acme.example/new,2026-11-01T10:00:00\n",
     "campaigns.csv": "Id,Name,Type,Status,StartDate\nC1,Launch,Webinar,In Progress,2026-10-01\n",
@@ -47,18 +51,30 @@ async def test_every_record_kind_lands_with_its_source(graph: Graph, tmp_path: P
     report = await ingest_path(graph, export(tmp_path / "crm", FULL_EXPORT), "CRM 1")
     assert report.rows == 13
     account = await one(graph, "MATCH (a:Account {source: 'CRM 1', sourceKey: 'A1'}) RETURN a {.*} AS a")
-    assert (account["name"], account["industry"], account["country"], account["employees"]) == ("Acme", "Automotive", "Germany", 1200)
+    assert (account["name"], account["industry"], account["country"], account["employees"]) == (
+        "Acme", "Automotive", "Germany", 1200)
     assert account["firstSeenAt"] == account["lastSeenAt"]
-    opportunity = await one(graph, "MATCH (:Account {sourceKey: 'A1'})-[:HAS_OPPORTUNITY]->(o {sourceKey: 'O1'}) RETURN o {.*} AS o")
-    assert (opportunity["amount"], opportunity["isWon"], opportunity["isClosed"], opportunity["currency"]) == (250000.0, True, True, "EUR")
+    opportunity = await one(graph, "MATCH (:Account {sourceKey: 'A1'})-[:HAS_OPPORTUNITY]->(o {sourceKey: 'O1'}) "
+                                   "RETURN o {.*} AS o")
+    assert (opportunity["amount"], opportunity["isWon"], opportunity["isClosed"], opportunity["currency"]) == (
+        250000.0, True, True, "EUR")
     assert await one(graph, "MATCH (o:Opportunity {sourceKey: 'O2'}) RETURN o.currency") == "EUR"
-    assert await one(graph, "MATCH (p:Person {email: 'ann@acme.example'})-[k:KNOWN_IN]->(s:Source) RETURN [s.name, k.sourceKey, k.unsubscribed]") == ["CRM 1", "L1", False]
-    assert await one(graph, "MATCH (:Person {email: 'bob@acme.example'})-[k:KNOWN_IN]->() RETURN k.unsubscribed") is True
-    assert await one(graph, "MATCH (:Person {email: 'ann@acme.example'})-[r:ASSOCIATED_WITH]->(:Account {sourceKey: 'A1'}) RETURN [r.role, r.source]") == ["Decision Maker", "CRM 1"]
-    assert await one(graph, "MATCH (:Person {email: 'ann@acme.example'})-[r:CONTACT_FOR]->(:Opportunity {sourceKey: 'O1'}) RETURN [r.role, r.isPrimary]") == ["Economic Buyer", True]
-    assert await one(graph, "MATCH (:Person {email: 'ann@acme.example'})-[:VISITED]->(v:WebVisit) RETURN toString(v.visitedAt)") == "2026-11-01T10:00:00Z"
-    assert await one(graph, "MATCH (:Person {email: 'ann@acme.example'})-[m:MEMBER_OF]->(c:Campaign) RETURN [c.name, m.status, toString(c.startDate)]") == ["Launch", "Attended", "2026-10-01"]
-    assert await one(graph, "MATCH (:Person {email: 'bob@acme.example'})-[:ON_LIST]->(l:MarketingList) RETURN l.name") == "VIP customers"
+    assert await one(graph, "MATCH (p:Person {email: 'ann@acme.example'})-[k:KNOWN_IN]->(s:Source) "
+                            "RETURN [s.name, k.sourceKey, k.unsubscribed]") == ["CRM 1", "L1", False]
+    assert await one(graph, "MATCH (:Person {email: 'bob@acme.example'})-[k:KNOWN_IN]->() "
+                            "RETURN k.unsubscribed") is True
+    assert await one(graph, "MATCH (:Person {email: 'ann@acme.example'})"
+                            "-[r:ASSOCIATED_WITH]->(:Account {sourceKey: 'A1'}) "
+                            "RETURN [r.role, r.source]") == ["Decision Maker", "CRM 1"]
+    assert await one(graph, "MATCH (:Person {email: 'ann@acme.example'})"
+                            "-[r:CONTACT_FOR]->(:Opportunity {sourceKey: 'O1'}) "
+                            "RETURN [r.role, r.isPrimary]") == ["Economic Buyer", True]
+    assert await one(graph, "MATCH (:Person {email: 'ann@acme.example'})-[:VISITED]->(v:WebVisit) "
+                            "RETURN toString(v.visitedAt)") == "2026-11-01T10:00:00Z"
+    assert await one(graph, "MATCH (:Person {email: 'ann@acme.example'})-[m:MEMBER_OF]->(c:Campaign) "
+                            "RETURN [c.name, m.status, toString(c.startDate)]") == ["Launch", "Attended", "2026-10-01"]
+    assert await one(graph, "MATCH (:Person {email: 'bob@acme.example'})-[:ON_LIST]->(l:MarketingList) "
+                            "RETURN l.name") == "VIP customers"
     assert await one(graph, "MATCH (:Account {sourceKey: 'A1'})-[:PART_OF]->(c:Company) RETURN c.id") == "CRM 1/A1"
     untagged = await one(graph, """
         MATCH ()-[r:ASSOCIATED_WITH|HAS_OPPORTUNITY|CONTACT_FOR|VISITED|MEMBER_OF|ON_LIST]->()
@@ -81,8 +97,10 @@ async def test_json_lines_give_the_same_graph_as_csv(graph: Graph, tmp_path: Pat
         (folder / name.replace(".csv", ".jsonl")).write_text("\n".join(lines) + "\n")
     # JSON values may be typed as well as strings.
     (folder / "opportunities.jsonl").write_text(
-        '{"Id": "O1", "AccountId": "A1", "Name": "Fleet", "Amount": 250000, "CurrencyIsoCode": "EUR", "StageName": "Closed Won", "CloseDate": "2026-05-01"}\n'
-        '{"Id": "O2", "AccountId": "A1", "Name": "Renewal", "Amount": 1000.0, "CurrencyIsoCode": "eur", "StageName": "Prospecting", "CloseDate": "2027-01-01"}\n')
+        '{"Id": "O1", "AccountId": "A1", "Name": "Fleet", "Amount": 250000, "CurrencyIsoCode": "EUR", '
+        '"StageName": "Closed Won", "CloseDate": "2026-05-01"}\n'
+        '{"Id": "O2", "AccountId": "A1", "Name": "Renewal", "Amount": 1000.0, "CurrencyIsoCode": "eur", '
+        '"StageName": "Prospecting", "CloseDate": "2027-01-01"}\n')
     await ingest_path(graph, folder, "CRM 1")
     nodes, rels = await snapshot(graph)
     strip = lambda items: [tuple(x for x in item if "firstSeenAt" not in repr(x)) for item in items]  # noqa: E731
@@ -90,9 +108,12 @@ async def test_json_lines_give_the_same_graph_as_csv(graph: Graph, tmp_path: Pat
 
 
 async def test_one_person_across_sources_despite_case_and_spaces(graph: Graph, tmp_path: Path) -> None:
-    await ingest_path(graph, export(tmp_path / "m1", {"people.csv": "Id,Email\n7, Jane.Doe@Example.COM \n"}), "Marketo 1")
-    await ingest_path(graph, export(tmp_path / "m2", {"people.csv": "Id,Email\n900,jane.doe@example.com\n"}), "Marketo 2")
-    known = await run_cypher(graph, "MATCH (p:Person)-[k:KNOWN_IN]->(s:Source) RETURN p.email AS email, s.name AS source, k.sourceKey AS id ORDER BY source")
+    await ingest_path(graph, export(tmp_path / "m1", {"people.csv": "Id,Email\n7, Jane.Doe@Example.COM \n"}),
+                      "Marketo 1")
+    await ingest_path(graph, export(tmp_path / "m2", {"people.csv": "Id,Email\n900,jane.doe@example.com\n"}),
+                      "Marketo 2")
+    known = await run_cypher(graph, "MATCH (p:Person)-[k:KNOWN_IN]->(s:Source) "
+                                    "RETURN p.email AS email, s.name AS source, k.sourceKey AS id ORDER BY source")
     assert known == [{"email": "jane.doe@example.com", "source": "Marketo 1", "id": "7"},
                      {"email": "jane.doe@example.com", "source": "Marketo 2", "id": "900"}]
 
@@ -122,9 +143,11 @@ async def test_updates_change_the_record_and_the_audience_follows(graph: Graph, 
     assert await presets.audience(graph, *rule) == []
     # The open $300k renewal closes as won, and the first win is revised down.
     await ingest_path(graph, export(tmp_path / "m2", {"opportunities.csv":
-        "Id,AccountId,Name,Amount,StageName,CloseDate\n0062B00012,0012B00007,Printer service renewal,300000,Closed Won,2026-11-20\n"}), "Marketo 2")
+        "Id,AccountId,Name,Amount,StageName,CloseDate\n"
+        "0062B00012,0012B00007,Printer service renewal,300000,Closed Won,2026-11-20\n"}), "Marketo 2")
     await ingest_path(graph, export(tmp_path / "m1", {"opportunities.csv":
-        "Id,AccountId,Name,Amount,StageName,CloseDate\n0061A00001,0011A00001,Opportunity 1: fleet software,150000,Closed Won,2026-06-30\n"}), "Marketo 1")
+        "Id,AccountId,Name,Amount,StageName,CloseDate\n"
+        "0061A00001,0011A00001,Opportunity 1: fleet software,150000,Closed Won,2026-06-30\n"}), "Marketo 1")
     rows = await presets.audience(graph, *rule)
     assert {r.email: r.company_won_total for r in rows} == {"p2@townsend.com": 1_350_000, "p3@townsend.com": 1_350_000}
     assert await one(graph, "MATCH (o:Opportunity) RETURN count(o)") == 3
@@ -152,7 +175,8 @@ async def test_a_person_stays_while_another_source_still_knows_them(graph: Graph
     for source, person_id in (("Marketo 1", "1"), ("Marketo 2", "2")):
         await ingest_path(graph, export(tmp_path / source, {
             "people.csv": f"Id,Email\n{person_id},sam@x.example\n",
-            "web-visits.csv": f"Id,PersonId,Url,VisitedAt\nv{person_id},{person_id},https://x.example/,2026-11-01T00:00:00Z\n"}), source)
+            "web-visits.csv": f"Id,PersonId,Url,VisitedAt\n"
+                              f"v{person_id},{person_id},https://x.example/,2026-11-01T00:00:00Z\n"}), source)
     await ingest_path(graph, export(tmp_path / "gone", {"people.csv": "Id,IsDeleted\n1,true\n"}), "Marketo 1")
     assert await one(graph, "MATCH (p:Person)-[:KNOWN_IN]->(s) RETURN collect(s.name)") == ["Marketo 2"]
     assert await one(graph, "MATCH (:Person)-[:VISITED]->(v) RETURN collect(v.source)") == ["Marketo 2"]
@@ -163,7 +187,8 @@ async def chain_of_four(graph: Graph, tmp_path: Path) -> None:
     for index, key in enumerate("ABCD"):
         await ingest_path(graph, export(tmp_path / key, {
             "accounts.csv": f"Id,Name\n{key},Company {key}\n",
-            "opportunities.csv": f"Id,AccountId,Name,Amount,StageName,CloseDate\no{key},{key},Deal,300000,Closed Won,2026-01-01\n",
+            "opportunities.csv": "Id,AccountId,Name,Amount,StageName,CloseDate\n"
+                                 f"o{key},{key},Deal,300000,Closed Won,2026-01-01\n",
             "people.csv": f"Id,Email\np{key},{key.lower()}@chain.example\n",
             "account-people.csv": f"AccountId,PersonId\n{key},p{key}\n",
         }), f"Source {index}")
@@ -187,7 +212,8 @@ async def test_chained_mdm_links_make_one_company_and_a_removal_splits_it(graph:
     await chain_of_four(graph, tmp_path)
     assert await companies(graph) == [["A", "B", "C", "D"]]
     assert await one(graph, "MATCH (c:Company) RETURN c.id") == "Source 0/A"
-    await ingest_path(graph, export(tmp_path / "unlink", {"same-company.csv": "LinkId,IsDeleted\nL-BC,true\n"}), mdm=True)
+    await ingest_path(graph, export(tmp_path / "unlink", {"same-company.csv": "LinkId,IsDeleted\nL-BC,true\n"}),
+                      mdm=True)
     assert await companies(graph) == [["A", "B"], ["C", "D"]]
     # A link id moved to other accounts: the old link goes.
     await ingest_path(graph, export(tmp_path / "move", {"same-company.csv":
@@ -204,7 +230,8 @@ async def test_deleting_a_linked_account_regroups_its_company(graph: Graph, tmp_
 
 async def test_grouping_matches_a_traversal_of_the_links(graph: Graph, tmp_path: Path) -> None:
     await chain_of_four(graph, tmp_path)
-    await ingest_path(graph, export(tmp_path / "unlink", {"same-company.csv": "LinkId,IsDeleted\nL-CD,true\n"}), mdm=True)
+    await ingest_path(graph, export(tmp_path / "unlink", {"same-company.csv": "LinkId,IsDeleted\nL-CD,true\n"}),
+                      mdm=True)
     mismatches = await one(graph, """
         MATCH (a:Account)-[:PART_OF]->(c:Company)
         MATCH (a)-[:SAME_COMPANY*0..]-(m:Account)

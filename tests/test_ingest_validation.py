@@ -24,15 +24,25 @@ CASES: list[tuple[str, bytes | str, int, str, str]] = [
     ("people.csv", "Id,Email\n9,ok@x.example\n10,not-an-email\n", 3, "Email", "not an email address"),
     ("people.csv", "Id,Email\n9,a@x.example\n10,A@x.example\n", 3, "Email", "already person Id '9'"),
     ("people.csv", "Id,Email,Unsubscribed\n9,a@x.example,maybe\n", 2, "Unsubscribed", "not true or false"),
-    ("opportunities.csv", OPPORTUNITY_HEADER + GOOD_OPPORTUNITY + "N2,0011A00001,Bad,-5,Closed Won,2026-01-01\n", 3, "Amount", "negative"),
-    ("opportunities.csv", OPPORTUNITY_HEADER + "N2,0011A00001,Bad,12k,Closed Won,2026-01-01\n", 2, "Amount", "not a number"),
-    ("opportunities.csv", OPPORTUNITY_HEADER + "N2,0011A00001,Bad,1,Won,2026-01-01\n", 2, "StageName", "not a known stage"),
-    ("opportunities.csv", OPPORTUNITY_HEADER + "N2,0011A00001,Bad,1,Closed Won,2026-13-01\n", 2, "CloseDate", "not an ISO date"),
-    ("opportunities.csv", OPPORTUNITY_HEADER + "N2,NO-SUCH,Bad,1,Closed Won,2026-01-01\n", 2, "AccountId", "no accounts record with Id 'NO-SUCH'"),
-    ("opportunities.csv", OPPORTUNITY_HEADER + GOOD_OPPORTUNITY + GOOD_OPPORTUNITY, 3, "Id", "duplicate key N1: first on line 2"),
-    ("opportunities.csv", "Id,AccountId,Name,Amount,StageName,CloseDate,CurrencyIsoCode\nN2,0011A00001,Bad,1,Closed Won,2026-01-01,euro\n", 2, "CurrencyIsoCode", "ISO 4217"),
-    ("web-visits.csv", VISIT_HEADER + "W1,1002,https://x.example/,yesterday\n", 2, "VisitedAt", "not an ISO 8601 date-time"),
-    ("web-visits.csv", VISIT_HEADER + "W1,4242,https://x.example/,2026-01-01T00:00:00Z\n", 2, "PersonId", "no people record with Id '4242'"),
+    ("opportunities.csv", OPPORTUNITY_HEADER + GOOD_OPPORTUNITY + "N2,0011A00001,Bad,-5,Closed Won,2026-01-01\n", 3,
+     "Amount", "negative"),
+    ("opportunities.csv", OPPORTUNITY_HEADER + "N2,0011A00001,Bad,12k,Closed Won,2026-01-01\n", 2, "Amount",
+     "not a number"),
+    ("opportunities.csv", OPPORTUNITY_HEADER + "N2,0011A00001,Bad,1,Won,2026-01-01\n", 2, "StageName",
+     "not a known stage"),
+    ("opportunities.csv", OPPORTUNITY_HEADER + "N2,0011A00001,Bad,1,Closed Won,2026-13-01\n", 2, "CloseDate",
+     "not an ISO date"),
+    ("opportunities.csv", OPPORTUNITY_HEADER + "N2,NO-SUCH,Bad,1,Closed Won,2026-01-01\n", 2, "AccountId",
+     "no accounts record with Id 'NO-SUCH'"),
+    ("opportunities.csv", OPPORTUNITY_HEADER + GOOD_OPPORTUNITY + GOOD_OPPORTUNITY, 3, "Id",
+     "duplicate key N1: first on line 2"),
+    ("opportunities.csv",
+     "Id,AccountId,Name,Amount,StageName,CloseDate,CurrencyIsoCode\nN2,0011A00001,Bad,1,Closed Won,2026-01-01,euro\n",
+     2, "CurrencyIsoCode", "ISO 4217"),
+    ("web-visits.csv", VISIT_HEADER + "W1,1002,https://x.example/,yesterday\n", 2, "VisitedAt",
+     "not an ISO 8601 date-time"),
+    ("web-visits.csv", VISIT_HEADER + "W1,4242,https://x.example/,2026-01-01T00:00:00Z\n", 2, "PersonId",
+     "no people record with Id '4242'"),
     ("web-visits.csv", VISIT_HEADER + "W1,1002,javascript:alert(1),2026-01-01T00:00:00Z\n", 2, "Url", "not a URL"),
     ("accounts.csv", "Id,Name\nX1,\n", 2, "Name", "a value is required"),
     ("accounts.csv", "Id,Name,NumberOfEmployees\nX1,Acme,-3\n", 2, "NumberOfEmployees", "not a whole number"),
@@ -66,11 +76,15 @@ async def test_a_bad_file_is_rejected_whole_and_names_the_value(
 
 
 @pytest.mark.parametrize(("content", "column", "reason"), [
-    ("LinkId,SourceA,AccountIdA,SourceB,AccountIdB\nL9,Marketo 1,0011A00001,Marketo 2,NOPE\n", "AccountIdB", "of source 'Marketo 2'"),
-    ("LinkId,SourceA,AccountIdA,SourceB,AccountIdB\nL9,Marketo 1,0011A00001,Marketo 1,0011A00001\n", "AccountIdB", "cannot be linked to itself"),
-    ("LinkId,SourceA,AccountIdA,SourceB,AccountIdB,UpdatedAt\nL9,Marketo 1,0011A00001,Marketo 2,0012B00007,soon\n", "UpdatedAt", "ISO 8601"),
+    ("LinkId,SourceA,AccountIdA,SourceB,AccountIdB\nL9,Marketo 1,0011A00001,Marketo 2,NOPE\n", "AccountIdB",
+     "of source 'Marketo 2'"),
+    ("LinkId,SourceA,AccountIdA,SourceB,AccountIdB\nL9,Marketo 1,0011A00001,Marketo 1,0011A00001\n", "AccountIdB",
+     "cannot be linked to itself"),
+    ("LinkId,SourceA,AccountIdA,SourceB,AccountIdB,UpdatedAt\nL9,Marketo 1,0011A00001,Marketo 2,0012B00007,soon\n",
+     "UpdatedAt", "ISO 8601"),
 ])
-async def test_a_bad_mdm_link_is_rejected(seeded_graph: Graph, tmp_path: Path, content: str, column: str, reason: str) -> None:
+async def test_a_bad_mdm_link_is_rejected(seeded_graph: Graph, tmp_path: Path, content: str, column: str,
+                                          reason: str) -> None:
     file = tmp_path / "same-company.csv"
     file.write_text(content)
     before = await snapshot(seeded_graph)

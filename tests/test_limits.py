@@ -76,23 +76,28 @@ async def test_a_document_of_more_tokens_than_the_limit_is_not_parsed(client: ht
     at_limit = messages(client.post("/graphql", json={"query": document_of(LIMITS.max_tokens)}))
     assert at_limit == ["person.values: must be a list of 1 to 1000 strings"]  # parsed, and checked as a rule
     too_long = client.post("/graphql", json={"query": document_of(LIMITS.max_tokens + 1)})
-    assert messages(too_long) == [f"Syntax Error: Document contains more than {LIMITS.max_tokens} tokens. Parsing aborted."]
+    assert messages(too_long) == [
+        f"Syntax Error: Document contains more than {LIMITS.max_tokens} tokens. Parsing aborted."]
 
 
 INTROSPECTION = "{ __schema { queryType { name } } }"
 
 
 async def test_introspection_is_on_by_default(client: httpx.Client) -> None:
-    assert client.post("/graphql", json={"query": INTROSPECTION}).json() == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+    assert client.post("/graphql", json={"query": INTROSPECTION}).json() == {
+        "data": {"__schema": {"queryType": {"name": "Query"}}}}
 
 
 async def test_introspection_can_be_switched_off(neo4j_connection: Neo4jConnection, api_keys: ApiKeys) -> None:
-    with ServerThread(neo4j_connection, limits=ApiLimits(introspection=False), poll_seconds=3600, sweep_seconds=3600) as server:
+    with ServerThread(neo4j_connection, limits=ApiLimits(introspection=False), poll_seconds=3600,
+                      sweep_seconds=3600) as server:
         with httpx.Client(base_url=server.url, timeout=30, headers=api_keys.admin_header) as client:
             refused = messages(client.post("/graphql", json={"query": INTROSPECTION}))
-            assert refused[0] == "GraphQL introspection has been disabled, but the requested query contained the field '__schema'."
+            assert refused[0] == ("GraphQL introspection has been disabled, "
+                                 "but the requested query contained the field '__schema'.")
             by_type = messages(client.post("/graphql", json={"query": '{ __type(name: "Query") { name } }'}))
-            assert by_type[0] == "GraphQL introspection has been disabled, but the requested query contained the field '__type'."
+            assert by_type[0] == ("GraphQL introspection has been disabled, "
+                                 "but the requested query contained the field '__type'.")
             assert client.post("/graphql", json={"query": "{ segments { id } __typename }"}).status_code == 200
 
 
@@ -122,7 +127,8 @@ async def test_a_body_over_the_limit_is_413(client: httpx.Client, graph: Graph) 
     chunked = client.post("/graphql", content=chunks(), headers={"Content-Type": "application/json"})
     assert chunked.status_code == 413 and "at most 1048576 bytes" in chunked.text
     events = client.post("/events", content=padded(limit + 1), headers={"Content-Type": "application/json"})
-    assert (events.status_code, events.json()) == (413, {"error": "the request body may have at most 1048576 bytes (1 MiB)"})
+    assert (events.status_code, events.json()) == (
+        413, {"error": "the request body may have at most 1048576 bytes (1 MiB)"})
     assert client.post("/graphql", json={"query": "{ segments { id } }"}).status_code == 200  # and serves on
 
 
@@ -142,7 +148,8 @@ CALL (a) { UNWIND range(1, $deals) AS j
 # people x deals rows, about 30 s for 5000 x 5000 here. (At the top level of a rule, the company
 # condition is evaluated once per company: that would answer at once.)
 EXPENSIVE = """{ preview(rule: {or: [{opportunities: {aggregate: SUM, status: WON, op: GT, value: 1e15}},
-                                      {opportunities: {aggregate: MAX, status: WON, op: GT, value: 1e15}}]}) { count } }"""
+                                      {opportunities: {aggregate: MAX, status: WON, op: GT, value: 1e15}}]}) {
+  count } }"""
 ENDLESS = "UNWIND range(1, 4000000000) AS x WITH x WHERE x = -1 RETURN count(x) AS n"
 
 
@@ -200,12 +207,24 @@ def upsert(field: str, argument: str, input_type: str, record: Any, source: bool
 
 # Every list argument (and list field of an input), with a call just over its maximum and the error.
 LIST_ARGUMENTS: dict[str, tuple[str, dict[str, Any], str]] = {
-    "Mutation.upsertPeople(people)": (*upsert("upsertPeople", "people", "PersonInput", lambda i: {"id": str(i), "email": f"p{i}@x.example"}), f"at most {MAX_BATCH} records"),
-    "Mutation.upsertAccounts(accounts)": (*upsert("upsertAccounts", "accounts", "AccountInput", lambda i: {"id": str(i)}), f"at most {MAX_BATCH} records"),
-    "Mutation.upsertAccountPeople(links)": (*upsert("upsertAccountPeople", "links", "AccountPersonInput", lambda i: {"accountId": "A", "personId": str(i)}), f"at most {MAX_BATCH} records"),
-    "Mutation.upsertOpportunities(opportunities)": (*upsert("upsertOpportunities", "opportunities", "OpportunityInput", lambda i: {"id": str(i)}), f"at most {MAX_BATCH} records"),
-    "Mutation.recordWebVisits(visits)": (*upsert("recordWebVisits", "visits", "WebVisitInput", lambda i: {"id": str(i)}), f"at most {MAX_BATCH} records"),
-    "Mutation.upsertSameCompanyLinks(links)": (*upsert("upsertSameCompanyLinks", "links", "SameCompanyLinkInput", lambda i: {"linkId": str(i)}, source=False), f"at most {MAX_BATCH} records"),
+    "Mutation.upsertPeople(people)": (
+        *upsert("upsertPeople", "people", "PersonInput", lambda i: {"id": str(i), "email": f"p{i}@x.example"}),
+        f"at most {MAX_BATCH} records"),
+    "Mutation.upsertAccounts(accounts)": (
+        *upsert("upsertAccounts", "accounts", "AccountInput", lambda i: {"id": str(i)}),
+        f"at most {MAX_BATCH} records"),
+    "Mutation.upsertAccountPeople(links)": (
+        *upsert("upsertAccountPeople", "links", "AccountPersonInput", lambda i: {"accountId": "A", "personId": str(i)}),
+        f"at most {MAX_BATCH} records"),
+    "Mutation.upsertOpportunities(opportunities)": (
+        *upsert("upsertOpportunities", "opportunities", "OpportunityInput", lambda i: {"id": str(i)}),
+        f"at most {MAX_BATCH} records"),
+    "Mutation.recordWebVisits(visits)": (
+        *upsert("recordWebVisits", "visits", "WebVisitInput", lambda i: {"id": str(i)}),
+        f"at most {MAX_BATCH} records"),
+    "Mutation.upsertSameCompanyLinks(links)": (
+        *upsert("upsertSameCompanyLinks", "links", "SameCompanyLinkInput", lambda i: {"linkId": str(i)}, source=False),
+        f"at most {MAX_BATCH} records"),
     "PersonConditionInput.values": (PREVIEW, {"rule": PERSON_IN}, f"must be a list of 1 to {MAX_VALUES} strings"),
     "AccountConditionInput.values": (PREVIEW, {"rule": ACCOUNT_IN}, f"must be a list of 1 to {MAX_VALUES} strings"),
     "OpportunityConditionInput.stages": (PREVIEW, {"rule": STAGES}, f"must be a list of 1 to {MAX_VALUES} strings"),
@@ -214,8 +233,10 @@ LIST_ARGUMENTS: dict[str, tuple[str, dict[str, Any], str]] = {
 }
 # Page sizes: every `first` argument.
 PAGES: dict[str, str] = {
-    "RulePreview.members(first)": "{ preview(rule: {person: {field: EMAIL, op: EQ, value: \"a@b.c\"}}) { members(first: %d) { hasNextPage } } }",
-    "RulePreview.companies(first)": "{ preview(rule: {person: {field: EMAIL, op: EQ, value: \"a@b.c\"}}) { companies(first: %d) { members } } }",
+    "RulePreview.members(first)": "{ preview(rule: {person: {field: EMAIL, op: EQ, value: \"a@b.c\"}}) "
+                                  "{ members(first: %d) { hasNextPage } } }",
+    "RulePreview.companies(first)": "{ preview(rule: {person: {field: EMAIL, op: EQ, value: \"a@b.c\"}}) "
+                                    "{ companies(first: %d) { members } } }",
     "Segment.evaluations(first)": "query ($id: ID!) { segment(id: $id) { evaluations(first: %d) { count } } }",
     "Segment.members(first)": "query ($id: ID!) { segment(id: $id) { members(first: %d) { hasNextPage } } }",
 }
@@ -238,7 +259,8 @@ def schema_lists_and_pages() -> tuple[set[str], set[str]]:
                     if argument_name == "first":
                         pages.add(f"{name}.{field_name}(first)")
         elif isinstance(graphql_type, GraphQLInputObjectType):
-            lists |= {f"{name}.{f}" for f, field in graphql_type.fields.items() if isinstance(unwrap(field.type), GraphQLList)}
+            lists |= {f"{name}.{f}" for f, field in graphql_type.fields.items()
+                      if isinstance(unwrap(field.type), GraphQLList)}
     return lists, pages
 
 
@@ -257,7 +279,8 @@ async def test_a_list_argument_over_its_maximum_is_a_clear_error(graph: Graph, w
 
 @pytest.mark.parametrize("where", sorted(PAGES))
 async def test_a_page_over_the_maximum_is_a_clear_error(graph: Graph, where: str) -> None:
-    segment = await graphql_data(graph, 'mutation { createSegment(name: "s", rule: {person: {field: EMAIL, op: EQ, value: "a@b.c"}}) { id } }')
+    segment = await graphql_data(graph, 'mutation { createSegment(name: "s", '
+                                        'rule: {person: {field: EMAIL, op: EQ, value: "a@b.c"}}) { id } }')
     variables = {"id": segment["createSegment"]["id"]} if "$id" in PAGES[where] else {}
     assert (await execute_graphql(graph, PAGES[where] % MAX_PAGE, **variables)).errors is None
     for first in (MAX_PAGE + 1, 0):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -27,15 +27,17 @@ def ok(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_records_sent_one_by_one_build_the_audience(client: httpx.Client, graph: Graph) -> None:
-    yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     for source, account in (("CRM 1", "A1"), ("CRM 2", "B1")):
         data = ok(graphql(client, """mutation ($source: String!, $id: String!) {
-            upsertAccounts(source: $source, accounts: [{id: $id, name: "Globex", billingCountry: "France"}]) { source records }
+            upsertAccounts(source: $source, accounts: [{id: $id, name: "Globex", billingCountry: "France"}]) {
+              source records }
         }""", source=source, id=account))
         assert data["upsertAccounts"] == {"source": source, "records": 1}
         ok(graphql(client, """mutation ($source: String!, $account: String!) {
             upsertOpportunities(source: $source, opportunities: [
-              {id: "deal", accountId: $account, name: "Deal", amount: 600000, stageName: "Closed Won", closeDate: "2026-09-01"}
+              {id: "deal", accountId: $account, name: "Deal", amount: 600000, stageName: "Closed Won",
+               closeDate: "2026-09-01"}
             ]) { records }
         }""", source=source, account=account))
     ok(graphql(client, """mutation {
@@ -67,21 +69,25 @@ def test_records_sent_one_by_one_build_the_audience(client: httpx.Client, graph:
 
 
 @pytest.mark.asyncio
-async def test_an_invalid_record_rejects_the_batch_and_names_record_and_field(client: httpx.Client, seeded_graph: Graph) -> None:
+async def test_an_invalid_record_rejects_the_batch_and_names_record_and_field(client: httpx.Client,
+                                                                              seeded_graph: Graph) -> None:
     before = await snapshot(seeded_graph)
     body = graphql(client, """mutation {
-        upsertPeople(source: "Marketo 1", people: [{id: "n1", email: "new@x.example"}, {id: "n2", email: "broken"}]) { records }
+        upsertPeople(source: "Marketo 1", people: [{id: "n1", email: "new@x.example"}, {id: "n2", email: "broken"}]) {
+          records }
     }""")
     assert body["data"] is None
     [error] = body["errors"]
     assert "people[1].email: 'broken' is not an email address" in error["message"]
-    assert error["extensions"]["errors"] == [{"record": 1, "field": "email", "reason": "'broken' is not an email address"}]
+    assert error["extensions"]["errors"] == [{"record": 1, "field": "email",
+                                              "reason": "'broken' is not an email address"}]
     body = graphql(client, """mutation {
         upsertOpportunities(source: "Marketo 1", opportunities: [{id: "o", accountId: "0011A00001", name: "x",
           amount: -1, stageName: "Closed Won", closeDate: "2026-01-01"}]) { records }
     }""")
     assert "opportunities[0].amount" in body["errors"][0]["message"]
-    body = graphql(client, 'mutation { upsertPeople(source: " ", people: [{id: "1", email: "a@b.example"}]) { records } }')
+    body = graphql(client,
+                   'mutation { upsertPeople(source: " ", people: [{id: "1", email: "a@b.example"}]) { records } }')
     assert "a source name is required" in body["errors"][0]["message"]
     assert await snapshot(seeded_graph) == before
 

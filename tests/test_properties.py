@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -24,8 +24,17 @@ from service.ingest.pipeline import ingest_tables, read_path
 from service.queries import cypher
 from service.segments import engine
 from service.segments.rules import (
-    ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS, AGGREGATES, NUMBER_OPS, OPPORTUNITY_STATUSES, PERSON_FIELDS, SCOPES,
-    TEXT_OPS, URL_MATCHES, RuleError, parse_rule,
+    ACCOUNT_NUMBER_FIELDS,
+    ACCOUNT_TEXT_FIELDS,
+    AGGREGATES,
+    NUMBER_OPS,
+    OPPORTUNITY_STATUSES,
+    PERSON_FIELDS,
+    SCOPES,
+    TEXT_OPS,
+    URL_MATCHES,
+    RuleError,
+    parse_rule,
 )
 from tests.helpers import run_cypher, wipe
 from tests.hypothesis_settings import FEW, RULES
@@ -51,14 +60,15 @@ def one_of_or_junk(allowed: Any) -> st.SearchStrategy[Any]:
 numbers = st.one_of(st.integers(-10**6, 10**6), st.integers(-10**30, 10**30), st.floats(), junk)
 days = st.one_of(st.integers(-2, 4000), junk)
 dates = st.one_of(st.dates().map(date.isoformat), texts, junk)
-moments = st.one_of(st.datetimes(timezones=st.none() | st.just(timezone.utc)).map(datetime.isoformat), texts, junk)
+moments = st.one_of(st.datetimes(timezones=st.none() | st.just(UTC)).map(datetime.isoformat), texts, junk)
 value_lists = st.one_of(st.lists(texts, min_size=0, max_size=3), junk)
 
 LEAVES = {
     "person": st.fixed_dictionaries({"field": one_of_or_junk(PERSON_FIELDS), "op": one_of_or_junk(TEXT_OPS)},
                                     optional={"value": texts, "values": value_lists, "extra": junk}),
     "account": st.fixed_dictionaries(
-        {"field": one_of_or_junk({**ACCOUNT_TEXT_FIELDS, **ACCOUNT_NUMBER_FIELDS}), "op": one_of_or_junk(TEXT_OPS | NUMBER_OPS)},
+        {"field": one_of_or_junk({**ACCOUNT_TEXT_FIELDS, **ACCOUNT_NUMBER_FIELDS}),
+         "op": one_of_or_junk(TEXT_OPS | NUMBER_OPS)},
         optional={"scope": one_of_or_junk(SCOPES), "value": texts, "values": value_lists, "number": numbers}),
     "opportunities": st.fixed_dictionaries(
         {"op": one_of_or_junk(NUMBER_OPS), "value": numbers},
@@ -111,7 +121,8 @@ def located(data: Any, path: str) -> bool:
 
 @RULES
 @given(data=rules)
-async def test_a_generated_rule_is_refused_where_it_is_wrong_or_compiles_to_parameterised_cypher(graph: Graph, data: Any) -> None:
+async def test_a_generated_rule_is_refused_where_it_is_wrong_or_compiles_to_parameterised_cypher(
+        graph: Graph, data: Any) -> None:
     try:
         compiled = await engine.compile_for(graph, parse_rule(data))
     except RuleError as error:
@@ -137,12 +148,14 @@ async def test_the_rule_property_can_fail() -> None:
 # Text as the format allows it: anything but NUL, a byte-order mark and lone surrogates.
 free_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\ufeff"), max_size=30)
 ids = free_text.filter(lambda text: text.strip() != "")
-local_parts = st.text(st.characters(whitelist_categories=("Lu", "Ll", "Nd"), whitelist_characters="._%+-'"), min_size=1, max_size=12)
-labels = st.text(st.characters(whitelist_categories=("Lu", "Ll", "Nd"), whitelist_characters="-"), min_size=1, max_size=10)
+local_parts = st.text(st.characters(whitelist_categories=("Lu", "Ll", "Nd"), whitelist_characters="._%+-'"), min_size=1,
+                      max_size=12)
+labels = st.text(st.characters(whitelist_categories=("Lu", "Ll", "Nd"), whitelist_characters="-"), min_size=1,
+                 max_size=10)
 emails = st.builds(lambda local, domain, tld, pad: f"{pad}{local}@{domain}.{tld}{pad}", local_parts, labels, labels,
                    st.sampled_from(["", " "]))
 flags = st.sampled_from(["", "true", "false", "TRUE", "0", "1", "yes", "No", "y", "N"])
-zones = st.sampled_from([None, timezone.utc, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5, minutes=-30))])
+zones = st.sampled_from([None, UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5, minutes=-30))])
 # Visit times are kept to the millisecond (docs/import-format.md).
 visit_times = st.builds(lambda moment, ms: moment.replace(microsecond=ms * 1000),
                         st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1), timezones=zones),
@@ -167,7 +180,8 @@ def csv_bytes(header: list[str], rows: list[list[str]]) -> bytes:
 @st.composite
 def exports(draw: st.DrawFn) -> tuple[list[list[str]], list[list[str]]]:
     """A people file and a web-visits file of the same source; ids and emails unique."""
-    people = draw(st.lists(st.tuples(ids, emails, free_text, free_text, free_text, flags, flags), min_size=1, max_size=6,
+    people = draw(st.lists(st.tuples(ids, emails, free_text, free_text, free_text, flags, flags),
+                           min_size=1, max_size=6,
                            unique_by=(lambda p: p[0].strip(), lambda p: p[1].strip().lower())))
     visits = draw(st.lists(st.tuples(ids, st.sampled_from([p[0] for p in people]), urls, visit_times), max_size=6,
                            unique_by=lambda v: v[0].strip()))
@@ -176,8 +190,9 @@ def exports(draw: st.DrawFn) -> tuple[list[list[str]], list[list[str]]]:
 
 @FEW
 @given(export=exports())
-async def test_valid_rows_come_back_from_the_graph_as_they_were_sent(graph: Graph, tmp_path_factory: pytest.TempPathFactory,
-                                                                     export: tuple[list[list[str]], list[list[str]]]) -> None:
+async def test_valid_rows_come_back_from_the_graph_as_they_were_sent(
+        graph: Graph, tmp_path_factory: pytest.TempPathFactory,
+        export: tuple[list[list[str]], list[list[str]]]) -> None:
     people, visits = export
     folder = tmp_path_factory.mktemp("export")
     (folder / "people.csv").write_bytes(csv_bytes(["Id", "Email", "FirstName", "LastName", "Title", "Unsubscribed",
@@ -192,8 +207,8 @@ async def test_valid_rows_come_back_from_the_graph_as_they_were_sent(graph: Grap
         RETURN k.sourceKey AS id, p.email AS email, p.firstName AS first, p.lastName AS last, p.title AS title,
                k.unsubscribed AS unsubscribed, k.advertisingOptOut AS optOut""")
     assert sorted(stored, key=lambda r: r["id"]) == sorted((
-        {"id": i.strip(), "email": e.strip().lower(), "first": strip_or_none(f), "last": strip_or_none(l),
-         "title": strip_or_none(t), "unsubscribed": flag(u), "optOut": flag(a)} for i, e, f, l, t, u, a in people),
+        {"id": i.strip(), "email": e.strip().lower(), "first": strip_or_none(f), "last": strip_or_none(ln),
+         "title": strip_or_none(t), "unsubscribed": flag(u), "optOut": flag(a)} for i, e, f, ln, t, u, a in people),
         key=lambda r: r["id"])
     email_of = {i.strip(): e.strip().lower() for i, e, *_ in people}
     stored_visits = await run_cypher(graph, """
@@ -204,4 +219,4 @@ async def test_valid_rows_come_back_from_the_graph_as_they_were_sent(graph: Grap
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -7,7 +7,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +35,12 @@ SUBSCRIBE = "subscription ($id: ID) { audienceChanges(segmentId: $id) { email ch
 
 
 def ago(days: float = 0, seconds: float = 0) -> str:
-    return (datetime.now(timezone.utc) - timedelta(days=days, seconds=seconds)).isoformat()
+    return (datetime.now(UTC) - timedelta(days=days, seconds=seconds)).isoformat()
 
 
 async def save_segment(graph: Graph, name: str, rule: dict[str, Any]) -> str:
-    data = await graphql_data(graph, "mutation ($n: String!, $r: RuleInput!) { createSegment(name: $n, rule: $r) { id } }",
+    data = await graphql_data(graph,
+                              "mutation ($n: String!, $r: RuleInput!) { createSegment(name: $n, rule: $r) { id } }",
                               n=name, r=rule)
     segment_id = data["createSegment"]["id"]
     await engine.evaluate(graph, segment_id)
@@ -47,7 +48,9 @@ async def save_segment(graph: Graph, name: str, rule: dict[str, Any]) -> str:
 
 
 async def members(graph: Graph, segment_id: str) -> list[str]:
-    rows = await run_cypher(graph, "MATCH (p:Person)-[:IN_SEGMENT]->(:Segment {id: $id}) RETURN p.email AS e ORDER BY e", id=segment_id)
+    rows = await run_cypher(graph,
+                            "MATCH (p:Person)-[:IN_SEGMENT]->(:Segment {id: $id}) RETURN p.email AS e ORDER BY e",
+                            id=segment_id)
     return [row["e"] for row in rows]
 
 
@@ -84,7 +87,8 @@ async def subscribe(server: ServerThread) -> AsyncIterator[Any]:
     sockets: list[Any] = []
 
     async def start(segment_id: str) -> Subscriber:
-        socket = await websockets.connect(server.url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"])
+        socket = await websockets.connect(server.url.replace("http", "ws") + "/graphql",
+                                          subprotocols=["graphql-transport-ws"])
         sockets.append(socket)
         # A read key is enough to listen.
         await socket.send(json.dumps({"type": "connection_init", "payload": ApiKeys.header(keys(server).read)}))
@@ -112,7 +116,8 @@ async def post_graphql(server: ServerThread, query: str, **variables: Any) -> di
 
 
 VISIT = """mutation ($id: String!, $person: String!, $at: DateTime!) {
-  recordWebVisits(source: "Marketo 1", visits: [{id: $id, personId: $person, url: "https://www.bodea.com/products/new-product", visitedAt: $at}]) { records } }"""
+  recordWebVisits(source: "Marketo 1", visits: [
+    {id: $id, personId: $person, url: "https://www.bodea.com/products/new-product", visitedAt: $at}]) { records } }"""
 
 
 async def test_a_visit_arriving_by_mutation_brings_p2_into_the_audience(seeded_graph: Graph, tmp_path: Path,
@@ -146,7 +151,8 @@ async def test_removing_the_mdm_link_drops_p2(seeded_graph: Graph, server: Serve
     townsend = await save_segment(seeded_graph, "Townsend", audience_rule(1_000_000, PAGE, 30))
     assert await members(seeded_graph, townsend) == ["p2@townsend.com"]
     subscriber = await subscribe(townsend)
-    await post_graphql(server, 'mutation { upsertSameCompanyLinks(links: [{linkId: "MDM-TOWNSEND-0001", isDeleted: true}]) { records } }')
+    await post_graphql(server, 'mutation { upsertSameCompanyLinks(links: '
+                               '[{linkId: "MDM-TOWNSEND-0001", isDeleted: true}]) { records } }')
     assert await subscriber.next() == {"email": "p2@townsend.com", "change": "LEFT", "segmentName": "Townsend"}
     assert await members(seeded_graph, townsend) == []
 
@@ -165,12 +171,14 @@ async def test_events_endpoint_takes_a_batch_and_rejects_a_bad_one_whole(seeded_
         good = await client.post("/events", json={"source": "Marketo 1", "events": [
             {"type": "webVisit", "Id": "e1", "PersonId": "1001", "Url": PAGE, "VisitedAt": ago(seconds=1)}]})
         assert good.status_code == 200 and good.json()["records"] == 1
-    assert await subscriber.next() == {"email": "p1@townsend.com", "change": "ENTERED", "segmentName": "Recent visitors"}
+    assert await subscriber.next() == {"email": "p1@townsend.com", "change": "ENTERED",
+                                       "segmentName": "Recent visitors"}
 
 
 async def test_a_visit_leaving_the_window_is_an_exit(seeded_graph: Graph, tmp_path: Path) -> None:
     recent = await save_segment(seeded_graph, "Recent visitors", {"visits": {"url": PAGE, "withinDays": 30}})
-    (tmp_path / "web-visits.csv").write_text(f"Id,PersonId,Url,VisitedAt\nedge,1001,{PAGE},{ago(days=30, seconds=-3)}\n")
+    (tmp_path / "web-visits.csv").write_text(
+        f"Id,PersonId,Url,VisitedAt\nedge,1001,{PAGE},{ago(days=30, seconds=-3)}\n")
     await ingest_path(seeded_graph, tmp_path / "web-visits.csv", "Marketo 1")
     live = LiveAudiences(seeded_graph, Broker(), sweep_seconds=0)
     entered = await live.step()
@@ -185,7 +193,8 @@ async def test_a_change_waits_in_the_graph_until_evaluated(seeded_graph: Graph, 
     recent = await save_segment(seeded_graph, "Recent visitors", {"visits": {"url": PAGE, "withinDays": 30}})
     (tmp_path / "web-visits.csv").write_text(f"Id,PersonId,Url,VisitedAt\nnew,1001,{PAGE},{ago(seconds=1)}\n")
     await ingest_path(seeded_graph, tmp_path / "web-visits.csv", "Marketo 1")  # no service running
-    assert await run_cypher(seeded_graph, "MATCH (p:PendingEvaluation) RETURN p.email AS e") == [{"e": "p1@townsend.com"}]
+    assert await run_cypher(seeded_graph,
+                            "MATCH (p:PendingEvaluation) RETURN p.email AS e") == [{"e": "p1@townsend.com"}]
     changes = await LiveAudiences(seeded_graph, Broker()).step()  # as a service starting later would
     assert [(c.email, c.change) for c in changes] == [("p1@townsend.com", "ENTERED")]
     assert await run_cypher(seeded_graph, "MATCH (p:PendingEvaluation) RETURN count(p) AS n") == [{"n": 0}]
@@ -202,7 +211,8 @@ async def test_concurrent_events_converge_on_the_full_evaluation(seeded_graph: G
     async def deal(key: str, account: str, source: str, amount: float, stage: str) -> None:
         await post_graphql(server, """mutation ($s: String!, $k: String!, $a: String!, $m: Float!, $st: String!) {
             upsertOpportunities(source: $s, opportunities: [{id: $k, accountId: $a, name: "Deal", amount: $m,
-              stageName: $st, closeDate: "2026-10-01"}]) { records } }""", s=source, k=key, a=account, m=amount, st=stage)
+              stageName: $st, closeDate: "2026-10-01"}]) { records } }""", s=source, k=key, a=account, m=amount,
+              st=stage)
 
     async def visit(person: str, key: str, at: str) -> None:
         source = "Marketo 2" if person == "5508" else "Marketo 1"
@@ -231,7 +241,8 @@ async def test_a_webhook_hears_the_same_changes(seeded_graph: Graph, tmp_path: P
         await activate(seeded_graph, recent, "Hook", tmp_path, RetryPolicy(first_delay=0.01))
         subscriber = await subscribe(recent)
         await post_graphql(server, VISIT, id="hook-1", person="1001", at=ago(seconds=1))
-        assert await subscriber.next() == {"email": "p1@townsend.com", "change": "ENTERED", "segmentName": "Recent visitors"}
+        assert await subscriber.next() == {"email": "p1@townsend.com", "change": "ENTERED",
+                                           "segmentName": "Recent visitors"}
         deadline = time.monotonic() + 10
         while len(receiver.accepted()) < 2:
             assert time.monotonic() < deadline, "the webhook heard nothing"

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.asyncio
 
 ADD_WEBHOOK = """mutation ($url: String!, $secret: String!) {
   addDestination(name: "Hook", kind: WEBHOOK, url: $url, secret: $secret, mode: FULL) { name kind url mode } }"""
-CREATE_SEGMENT = """mutation { createSegment(name: "Townsend", rule: {visits: {url: "https://www.bodea.com/products/new-product"}}) { id } }"""
+CREATE_SEGMENT = """mutation { createSegment(name: "Townsend",
+  rule: {visits: {url: "https://www.bodea.com/products/new-product"}}) { id } }"""
 ACTIVATE = """mutation ($id: ID!) { activate(segmentId: $id, destination: "Hook") { sent batches } }"""
 
 
@@ -46,29 +47,35 @@ async def test_no_secret_reaches_logs_errors_or_answers(seeded_graph: Graph, neo
                                                 headers=ApiKeys.header(key)))
 
                 assert graphql(ADD_WEBHOOK, api_keys.admin, url=receiver.url, secret=webhook_secret)["data"]
-                assert graphql("{ destinations { name kind url mode createdAt } }", api_keys.admin)["data"]["destinations"]
+                assert graphql("{ destinations { name kind url mode createdAt } }",
+                               api_keys.admin)["data"]["destinations"]
                 segment = graphql(CREATE_SEGMENT, api_keys.admin)["data"]["createSegment"]["id"]
                 failed = graphql(ACTIVATE, api_keys.admin, id=segment)
                 assert "refused with HTTP 400" in failed["errors"][0]["message"]
                 assert graphql(ACTIVATE, api_keys.admin, id=segment)["data"]["activate"]["batches"]
-                too_short = graphql(ADD_WEBHOOK.replace('"Hook"', '"Hook 2"'), api_keys.admin, url=receiver.url, secret="short")
+                too_short = graphql(ADD_WEBHOOK.replace('"Hook"', '"Hook 2"'), api_keys.admin, url=receiver.url,
+                                    secret="short")
                 assert "at least 16 characters" in too_short["errors"][0]["message"]
-                broken = f'mutation {{ addDestination(name: "Hook 3", kind: WEBHOOK, url: "{receiver.url}", secret: "{webhook_secret}" '
+                broken = (f'mutation {{ addDestination(name: "Hook 3", kind: WEBHOOK, url: "{receiver.url}", '
+                          f'secret: "{webhook_secret}" ')
                 assert "Syntax Error" in graphql(broken, api_keys.admin)["errors"][0]["message"]
                 # Keys refused and scopes missing.
                 assert "errors" in graphql(ADD_WEBHOOK, api_keys.read, url=receiver.url, secret=webhook_secret)
                 wrong_secret = api_keys.admin[:-4] + "AAAA"
                 assert client.post("/graphql", json={"query": "{ segments { id } }"},
                                    headers=ApiKeys.header(wrong_secret)).status_code == 401
-                remember(client.post("/graphql", json={"query": "{ segments { id } }"}, headers=ApiKeys.header(wrong_secret)))
-                remember(client.post("/events", json={"source": "Marketo 1", "events": []}, headers={"X-API-Key": wrong_secret}))
+                remember(client.post("/graphql", json={"query": "{ segments { id } }"},
+                                     headers=ApiKeys.header(wrong_secret)))
+                remember(client.post("/events", json={"source": "Marketo 1", "events": []},
+                                     headers={"X-API-Key": wrong_secret}))
                 assert graphql("{ apiKeys { id name scopes createdAt lastUsedAt } }", api_keys.admin)["data"]["apiKeys"]
 
         created = run_cli(neo4j_connection, "key", "create", "--name", "for the CLI run", "--scope", "admin")
         assert created.returncode == 0, created.stderr
         new_key = created.stdout.strip()  # printed once, on purpose: the only place a key may appear
         cli_runs = [created.stderr]
-        for arguments in (("key", "list"), ("key", "revoke", parse(new_key).id), ("key", "list"),  # type: ignore[union-attr]
+        for arguments in (("key", "list"), ("key", "revoke", parse(new_key).id),  # type: ignore[union-attr]
+                          ("key", "list"),
                           ("destination", "add", "--name", "Hook 4", "--kind", "WEBHOOK",
                                                      "--url", receiver.url, "--secret-env", "HOOK_SECRET")):
             done = run_cli(neo4j_connection, *arguments, HOOK_SECRET=webhook_secret)
@@ -88,7 +95,8 @@ async def test_no_secret_reaches_logs_errors_or_answers(seeded_graph: Graph, neo
                 "cli": "\n".join(cli_runs)}
     keys = {name: getattr(api_keys, name) for name in ("admin", "read", "write")} | {"created": new_key}
     secret_values = {f"{name} key": key for name, key in keys.items()}
-    secret_values |= {f"{name} key's secret": parse(key).secret for name, key in keys.items()}  # type: ignore[union-attr]
+    secret_values |= {f"{name} key's secret": parse(key).secret  # type: ignore[union-attr]
+                      for name, key in keys.items()}
     secret_values |= {"webhook secret": webhook_secret, "wrong Neo4j password": wrong_password,
                       "near-miss key": wrong_secret}
     if password := neo4j_connection.password.get_secret_value():

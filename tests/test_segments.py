@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ NEW = "https://x.example/new"
 
 
 def ago(days: float) -> str:
-    return (datetime.now(timezone.utc) - timedelta(days=days)).isoformat()
+    return (datetime.now(UTC) - timedelta(days=days)).isoformat()
 
 
 def world_files() -> dict[str, str]:
@@ -30,8 +30,10 @@ def world_files() -> dict[str, str]:
         "accounts.csv": "Id,Name,Industry,BillingCountry,NumberOfEmployees\n"
                         "A,Acme,Automotive,Germany,5000\nB,Acme GmbH,Automotive,Germany,200\nC,Beta,Retail,France,50\n",
         "opportunities.csv": "Id,AccountId,Name,Amount,StageName,CloseDate\n"
-                             "o1,A,Fleet,500000,Closed Won,2026-03-01\no2,A,Lost one,200000,Closed Lost,2026-02-01\n"
-                             "o3,B,Printers,700000,Closed Won,2025-12-01\no4,B,Service,100000,Negotiation/Review,2027-01-01\n"
+                             "o1,A,Fleet,500000,Closed Won,2026-03-01\n"
+                             "o2,A,Lost one,200000,Closed Lost,2026-02-01\n"
+                             "o3,B,Printers,700000,Closed Won,2025-12-01\n"
+                             "o4,B,Service,100000,Negotiation/Review,2027-01-01\n"
                              "o5,C,Small,50000,Closed Won,2026-04-01\n",
         "people.csv": "Id,Email,Title\n1,ann@acme.example,CTO\n2,bob@acme.example,Buyer\n3,cid@beta.example,CEO\n"
                       "4,dee@beta.example,\n5,eve@gmail.example,\n",
@@ -81,23 +83,34 @@ def opportunities(op: str, value: float, **more: Any) -> dict[str, Any]:
 CONDITIONS: list[tuple[str, dict[str, Any], list[str]]] = [
     ("company won sum", opportunities("GT", 1_000_000), ["ann@acme.example", "bob@acme.example"]),
     ("won sum at the threshold", opportunities("GT", 1_200_000), []),
-    ("won sum from a close date", opportunities("GT", 400_000, closedAfter="2026-01-01"), ["ann@acme.example", "bob@acme.example"]),
+    ("won sum from a close date", opportunities("GT", 400_000, closedAfter="2026-01-01"),
+     ["ann@acme.example", "bob@acme.example"]),
     ("won sum in a window too high", opportunities("GT", 600_000, closedAfter="2026-01-01"), []),
-    ("count of all opportunities", opportunities("GTE", 4, aggregate="COUNT", status="ANY"), ["ann@acme.example", "bob@acme.example"]),
-    ("largest open", opportunities("GTE", 100_000, aggregate="MAX", status="OPEN"), ["ann@acme.example", "bob@acme.example"]),
+    ("count of all opportunities", opportunities("GTE", 4, aggregate="COUNT", status="ANY"),
+     ["ann@acme.example", "bob@acme.example"]),
+    ("largest open", opportunities("GTE", 100_000, aggregate="MAX", status="OPEN"),
+     ["ann@acme.example", "bob@acme.example"]),
     ("lost sum", opportunities("GT", 0, status="LOST"), ["ann@acme.example", "bob@acme.example"]),
-    ("stages", opportunities("GTE", 1, aggregate="COUNT", status="ANY", stages=["Negotiation/Review"]), ["ann@acme.example", "bob@acme.example"]),
+    ("stages", opportunities("GTE", 1, aggregate="COUNT", status="ANY", stages=["Negotiation/Review"]),
+     ["ann@acme.example", "bob@acme.example"]),
     ("small company sum", opportunities("LT", 100_000), ["cid@beta.example", "dee@beta.example"]),
     ("title contains", {"person": {"field": "TITLE", "op": "CONTAINS", "value": "ct"}}, ["ann@acme.example"]),
     ("title not equal (no title counts)", {"person": {"field": "TITLE", "op": "NEQ", "value": "cto"}},
      ["bob@acme.example", "cid@beta.example", "dee@beta.example", "eve@gmail.example"]),
-    ("email domain", {"person": {"field": "EMAIL_DOMAIN", "op": "EQ", "value": "Beta.Example"}}, ["cid@beta.example", "dee@beta.example"]),
-    ("email in", {"person": {"field": "EMAIL", "op": "IN", "values": ["eve@gmail.example", "x@y.z"]}}, ["eve@gmail.example"]),
-    ("own account name", {"account": {"scope": "ACCOUNT", "field": "NAME", "op": "CONTAINS", "value": "gmbh"}}, ["bob@acme.example"]),
-    ("company account name", {"account": {"field": "NAME", "op": "CONTAINS", "value": "gmbh"}}, ["ann@acme.example", "bob@acme.example"]),
-    ("own account size", {"account": {"scope": "ACCOUNT", "field": "EMPLOYEES", "op": "GT", "number": 1000}}, ["ann@acme.example"]),
-    ("company size", {"account": {"field": "EMPLOYEES", "op": "GT", "number": 1000}}, ["ann@acme.example", "bob@acme.example"]),
-    ("country in", {"account": {"field": "COUNTRY", "op": "IN", "values": ["France", "Spain"]}}, ["cid@beta.example", "dee@beta.example"]),
+    ("email domain", {"person": {"field": "EMAIL_DOMAIN", "op": "EQ", "value": "Beta.Example"}},
+     ["cid@beta.example", "dee@beta.example"]),
+    ("email in", {"person": {"field": "EMAIL", "op": "IN", "values": ["eve@gmail.example", "x@y.z"]}},
+     ["eve@gmail.example"]),
+    ("own account name", {"account": {"scope": "ACCOUNT", "field": "NAME", "op": "CONTAINS", "value": "gmbh"}},
+     ["bob@acme.example"]),
+    ("company account name", {"account": {"field": "NAME", "op": "CONTAINS", "value": "gmbh"}},
+     ["ann@acme.example", "bob@acme.example"]),
+    ("own account size", {"account": {"scope": "ACCOUNT", "field": "EMPLOYEES", "op": "GT", "number": 1000}},
+     ["ann@acme.example"]),
+    ("company size", {"account": {"field": "EMPLOYEES", "op": "GT", "number": 1000}},
+     ["ann@acme.example", "bob@acme.example"]),
+    ("country in", {"account": {"field": "COUNTRY", "op": "IN", "values": ["France", "Spain"]}},
+     ["cid@beta.example", "dee@beta.example"]),
     ("visited in 30 days", {"visits": {"url": NEW, "withinDays": 30}}, ["ann@acme.example"]),
     ("visited twice", {"visits": {"url": NEW, "withinDays": 30, "minCount": 2}}, ["ann@acme.example"]),
     ("visited three times", {"visits": {"url": NEW, "minCount": 3}}, []),
@@ -110,18 +123,22 @@ CONDITIONS: list[tuple[str, dict[str, Any], list[str]]] = [
     ("campaign status", {"campaign": {"source": "CRM 1", "id": "K1", "status": "attended"}}, ["ann@acme.example"]),
     ("campaign of another source", {"campaign": {"source": "CRM 2", "id": "K1"}}, []),
     ("list", {"list": {"source": "CRM 1", "id": "L1"}}, ["bob@acme.example", "eve@gmail.example"]),
-    ("and", {"and": [opportunities("GT", 1_000_000), {"visits": {"url": NEW, "withinDays": 30}}]}, ["ann@acme.example"]),
+    ("and", {"and": [opportunities("GT", 1_000_000), {"visits": {"url": NEW, "withinDays": 30}}]},
+     ["ann@acme.example"]),
     ("or", {"or": [{"list": {"source": "CRM 1", "id": "L1"}}, {"campaign": {"source": "CRM 1", "id": "K1"}}]},
      ["ann@acme.example", "bob@acme.example", "cid@beta.example", "eve@gmail.example"]),
-    ("not", {"not": {"list": {"source": "CRM 1", "id": "L1"}}}, ["ann@acme.example", "cid@beta.example", "dee@beta.example"]),
-    ("nested", {"and": [{"or": [{"account": {"field": "INDUSTRY", "op": "EQ", "value": "retail"}}, opportunities("GT", 1_000_000)]},
+    ("not", {"not": {"list": {"source": "CRM 1", "id": "L1"}}},
+     ["ann@acme.example", "cid@beta.example", "dee@beta.example"]),
+    ("nested", {"and": [{"or": [{"account": {"field": "INDUSTRY", "op": "EQ", "value": "retail"}},
+                                opportunities("GT", 1_000_000)]},
                         {"not": {"person": {"field": "TITLE", "op": "IN", "values": ["ceo", "cto"]}}}]},
      ["bob@acme.example", "dee@beta.example"]),
 ]
 
 
 @pytest.mark.parametrize(("rule", "expected"), [(c[1], c[2]) for c in CONDITIONS], ids=[c[0] for c in CONDITIONS])
-async def test_each_condition_selects_the_hand_computed_people(world: Graph, rule: dict[str, Any], expected: list[str]) -> None:
+async def test_each_condition_selects_the_hand_computed_people(world: Graph, rule: dict[str, Any],
+                                                              expected: list[str]) -> None:
     assert await selected(world, rule) == expected
 
 
@@ -129,14 +146,16 @@ async def test_the_explanation_shows_the_company_total_and_the_visits(world: Gra
     data = await graphql_data(world, """query ($rule: RuleInput!) { preview(rule: $rule) { members { members {
         email explanation { path kind matched
           companies { companyId value matched accounts { sourceKey } company { wonTotal } }
-          visits { url } } } } } }""", rule={"and": [opportunities("GT", 1_000_000), {"visits": {"url": NEW, "withinDays": 30}}]})
+          visits { url } } } } } }""",
+        rule={"and": [opportunities("GT", 1_000_000), {"visits": {"url": NEW, "withinDays": 30}}]})
     [ann] = data["preview"]["members"]["members"]
     assert ann["email"] == "ann@acme.example"
     money, visits = ann["explanation"]
     assert (money["path"], money["kind"], money["matched"]) == ("and[0].opportunities", "opportunities", True)
     assert money["companies"] == [{"companyId": "CRM 1/A", "value": 1_200_000, "matched": True,
                                    "accounts": [{"sourceKey": "A"}], "company": {"wonTotal": 1_200_000}}]
-    assert (visits["path"], visits["matched"], visits["visits"]) == ("and[1].visits", True, [{"url": NEW}, {"url": NEW}])
+    assert (visits["path"], visits["matched"], visits["visits"]) == ("and[1].visits", True,
+                                                                     [{"url": NEW}, {"url": NEW}])
 
 
 async def test_members_page_with_a_cursor_and_the_account_audience(world: Graph) -> None:
@@ -155,7 +174,8 @@ async def test_members_page_with_a_cursor_and_the_account_audience(world: Graph)
     assert seen == ["ann@acme.example", "bob@acme.example", "cid@beta.example", "dee@beta.example", "eve@gmail.example"]
     assert page["companies"] == [{"companyId": "CRM 1/A", "members": 2, "company": {"wonTotal": 1_200_000}},
                                  {"companyId": "CRM 1/C", "members": 2, "company": {"wonTotal": 50_000}}]
-    too_many = await errors(world, """query ($rule: RuleInput!) { preview(rule: $rule) { members(first: 501) { endCursor } } }""", rule=rule)
+    too_many = await errors(world, "query ($rule: RuleInput!) { "
+                                   "preview(rule: $rule) { members(first: 501) { endCursor } } }", rule=rule)
     assert any("first: must be from 1 to 500" in message for message in too_many)
 
 
@@ -168,7 +188,8 @@ async def test_members_page_with_a_cursor_and_the_account_audience(world: Graph)
     ({"or": [{"visits": {"url": " "}}]}, "or[0].visits.url: must be a non-empty string"),
     ({"and": [opportunities("GT", 1), {"person": {"field": "EMAIL", "op": "IN"}}]}, "and[1].person.values"),
     ({"segment": {"id": "no-such-segment"}}, "no saved segment with id 'no-such-segment'"),
-    ({"and": [{"person": {"field": "EMAIL", "op": "EQ", "value": "a"}}, {"person": {"field": "EMAIL", "op": "EQ", "value": "a"}}],
+    ({"and": [{"person": {"field": "EMAIL", "op": "EQ", "value": "a"}},
+              {"person": {"field": "EMAIL", "op": "EQ", "value": "a"}}],
       "or": [{"list": {"source": "s", "id": "i"}}]}, "must have exactly one of"),
 ])
 async def test_an_invalid_rule_says_which_part_is_wrong(world: Graph, rule: dict[str, Any], message: str) -> None:
@@ -208,40 +229,46 @@ async def test_hostile_strings_in_every_field_change_nothing(world: Graph, text:
     assert await snapshot(world) == before
 
 
-CREATE = """mutation ($name: String!, $rule: RuleInput!) { createSegment(name: $name, rule: $rule, description: "d") { id name rule } }"""
+CREATE = ("mutation ($name: String!, $rule: RuleInput!) { "
+          'createSegment(name: $name, rule: $rule, description: "d") { id name rule } }')
 EVALUATE = """mutation ($id: ID!) { evaluateSegment(id: $id) { count entered left enteredPeople leftPeople } }"""
 
 
 async def test_saved_segments_build_on_each_other_without_cycles(world: Graph) -> None:
-    vip = (await graphql_data(world, CREATE, name="VIP", rule={"list": {"source": "CRM 1", "id": "L1"}}))["createSegment"]
+    vip = (await graphql_data(world, CREATE, name="VIP",
+                              rule={"list": {"source": "CRM 1", "id": "L1"}}))["createSegment"]
     assert vip["rule"] == {"list": {"id": "L1", "source": "CRM 1"}}
     acme_vip = (await graphql_data(world, CREATE, name="Acme VIP", rule={"and": [
         {"segment": {"id": vip["id"]}}, {"account": {"field": "NAME", "op": "EQ", "value": "acme"}}]}))["createSegment"]
-    data = await graphql_data(world, """query ($id: ID!) { segment(id: $id) { name now { count members { members { email } } } } }""",
-                         id=acme_vip["id"])
+    data = await graphql_data(world, "query ($id: ID!) { segment(id: $id) { "
+                                     "name now { count members { members { email } } } } }", id=acme_vip["id"])
     assert data["segment"]["now"]["members"]["members"] == [{"email": "bob@acme.example"}]
-    cycle = await errors(world, """mutation ($id: ID!, $rule: RuleInput!) { updateSegment(id: $id, rule: $rule) { id } }""",
+    cycle = await errors(world, "mutation ($id: ID!, $rule: RuleInput!) { updateSegment(id: $id, rule: $rule) { id } }",
                          id=vip["id"], rule={"segment": {"id": acme_vip["id"]}})
     assert cycle and "may not refer to themselves" in cycle[0]
     same_name = await errors(world, CREATE, name="VIP", rule={"list": {"source": "CRM 1", "id": "L1"}})
     assert same_name and "exists already" in same_name[0]
     in_use = await errors(world, """mutation ($id: ID!) { deleteSegment(id: $id) }""", id=vip["id"])
     assert in_use and "used by Acme VIP" in in_use[0]
-    assert (await graphql_data(world, """mutation ($id: ID!) { deleteSegment(id: $id) }""", id=acme_vip["id"]))["deleteSegment"] is True
+    assert (await graphql_data(world, """mutation ($id: ID!) { deleteSegment(id: $id) }""",
+                               id=acme_vip["id"]))["deleteSegment"] is True
     assert [s["name"] for s in (await graphql_data(world, "{ segments { name } }"))["segments"]] == ["VIP"]
 
 
 async def test_membership_history_follows_data_changes(world: Graph, tmp_path: Path) -> None:
-    segment = (await graphql_data(world, CREATE, name="Recent visitors", rule={"visits": {"url": NEW, "withinDays": 30}}))["createSegment"]
+    segment = (await graphql_data(world, CREATE, name="Recent visitors",
+                                  rule={"visits": {"url": NEW, "withinDays": 30}}))["createSegment"]
     first = (await graphql_data(world, EVALUATE, id=segment["id"]))["evaluateSegment"]
     assert first == {"count": 1, "entered": 1, "left": 0, "enteredPeople": ["ann@acme.example"], "leftPeople": []}
     unchanged = (await graphql_data(world, EVALUATE, id=segment["id"]))["evaluateSegment"]
     assert (unchanged["entered"], unchanged["left"]) == (0, 0)
 
-    (tmp_path / "web-visits.csv").write_text(f"Id,PersonId,Url,VisitedAt,IsDeleted\nv9,2,{NEW},{ago(1)},\nv1,,,,true\nv2,,,,true\n")
+    (tmp_path / "web-visits.csv").write_text(
+        f"Id,PersonId,Url,VisitedAt,IsDeleted\nv9,2,{NEW},{ago(1)},\nv1,,,,true\nv2,,,,true\n")
     await ingest_path(world, tmp_path / "web-visits.csv", "CRM 1")
     changed = (await graphql_data(world, EVALUATE, id=segment["id"]))["evaluateSegment"]
-    assert changed == {"count": 1, "entered": 1, "left": 1, "enteredPeople": ["bob@acme.example"], "leftPeople": ["ann@acme.example"]}
+    assert changed == {"count": 1, "entered": 1, "left": 1, "enteredPeople": ["bob@acme.example"],
+                       "leftPeople": ["ann@acme.example"]}
 
     people = await graphql_data(world, """{
         ann: person(email: "ann@acme.example") { segments { segmentName } segmentHistory { segmentName change } }
@@ -250,8 +277,8 @@ async def test_membership_history_follows_data_changes(world: Graph, tmp_path: P
     assert people["ann"]["segmentHistory"] == [{"segmentName": "Recent visitors", "change": "LEFT"},
                                                {"segmentName": "Recent visitors", "change": "ENTERED"}]
     assert people["bob"]["segments"][0]["segmentName"] == "Recent visitors"
-    history = await graphql_data(world, """query ($id: ID!) { segment(id: $id) { memberCount evaluations { count entered left } } }""",
-                            id=segment["id"])
+    history = await graphql_data(world, "query ($id: ID!) { segment(id: $id) { "
+                                        "memberCount evaluations { count entered left } } }", id=segment["id"])
     assert history["segment"]["memberCount"] == 1
     assert [(e["entered"], e["left"]) for e in history["segment"]["evaluations"]] == [(1, 1), (0, 0), (1, 0)]
     assert json.loads(json.dumps(segment["rule"])) == {"visits": {"url": NEW, "withinDays": 30}}

@@ -32,7 +32,8 @@ class DestinationSettings:
     def check(self) -> None:
         if not self.name.strip() or len(self.name) > 200:
             raise ActivationError("a destination name must have 1 to 200 characters")
-        for label, value, most in (("instance", self.instance, 200), ("url", self.url, 2048), ("secret", self.secret, 1024)):
+        for label, value, most in (("instance", self.instance, 200), ("url", self.url, 2048),
+                                   ("secret", self.secret, 1024)):
             if value is not None and len(value) > most:
                 raise ActivationError(f"a destination's {label} may have at most {most} characters")
         if self.kind not in KINDS:
@@ -54,7 +55,8 @@ async def add_destination(graph: Graph, settings: DestinationSettings) -> dict[s
         raise ActivationError(f"a destination named {settings.name!r} exists already")
     rows = await graph.write("destination_create", name=settings.name, kind=settings.kind, instance=settings.instance,
                              url=settings.url, secret=settings.secret, mode=settings.mode)
-    return rows[0]["destination"]
+    created: dict[str, Any] = rows[0]["destination"]
+    return created
 
 
 def _slug(text: str) -> str:
@@ -62,7 +64,8 @@ def _slug(text: str) -> str:
 
 
 async def activate(graph: Graph, segment_id: str, destination: str, out_dir: Path,
-                   policy: webhook.RetryPolicy = webhook.RetryPolicy(), emails: list[str] | None = None) -> dict[str, Any]:
+                   policy: webhook.RetryPolicy = webhook.RetryPolicy(),
+                   emails: list[str] | None = None) -> dict[str, Any]:
     """Send the segment's consenting members to the destination and record it.
 
     The whole audience is evaluated first; with `emails` (live forwarding of an incremental
@@ -91,7 +94,8 @@ async def activate(graph: Graph, segment_id: str, destination: str, out_dir: Pat
         folder = out_dir / activation_id
         folder.mkdir(parents=True, exist_ok=True)
         outputs = ({f"marketo-{_slug(settings['instance'])}.csv": formats.marketo_list_csv(audience["send"]),
-                    f"marketo-{_slug(settings['instance'])}-requests.json": formats.marketo_list_requests(audience["send"])}
+                    f"marketo-{_slug(settings['instance'])}-requests.json":
+                        formats.marketo_list_requests(audience["send"])}
                    if settings["kind"] == "MARKETO" else
                    {"linkedin-matched-audience.csv": formats.linkedin_audience_csv(audience["send"])})
         for name, content in outputs.items():
@@ -103,7 +107,8 @@ async def activate(graph: Graph, segment_id: str, destination: str, out_dir: Pat
         withoutConsent=audience["withoutConsent"], unknownToDestination=audience["unknownToDestination"],
         entered=[m["email"] for m in audience["entered"]], left=audience["left"], files=files, batches=batches,
     )
-    return rows[0]["activation"]
+    activation: dict[str, Any] = rows[0]["activation"]
+    return activation
 
 
 async def forward_changes(graph: Graph, segment_id: str, emails: list[str]) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 
 from service.activation.activate import DestinationSettings, activate, add_destination
+from service.api import typed
 from service.api.context import Context
 from service.api.permissions import needs
 from service.auth.keys import Scope
@@ -59,13 +60,15 @@ class Activation:
     @classmethod
     def from_row(cls, row: dict[str, Any], destination: str | None = None) -> Activation:
         return cls(id=strawberry.ID(row["id"]), at=row["at"].to_native(), destination=destination or row["destination"],
-                   sent=row["sent"], without_consent=row["withoutConsent"], unknown_to_destination=row["unknownToDestination"],
+                   sent=row["sent"], without_consent=row["withoutConsent"],
+                   unknown_to_destination=row["unknownToDestination"],
                    entered=row["entered"], left=row["left"], files=row["files"], batches=row["batches"])
 
 
 @strawberry.type
 class ActivationMutation:
-    @strawberry.mutation(extensions=needs(Scope.ADMIN), description="Configure a destination: a Marketo instance, LinkedIn, or a webhook.")
+    @typed.mutation(extensions=needs(Scope.ADMIN),
+                    description="Configure a destination: a Marketo instance, LinkedIn, or a webhook.")
     async def add_destination(self, info: strawberry.Info[Context, None], name: str, kind: DestinationKind,
                               instance: str | None = None, url: str | None = None, secret: str | None = None,
                               mode: DeliveryMode = DeliveryMode.DELTA) -> Destination:
@@ -73,7 +76,8 @@ class ActivationMutation:
                                        mode=mode.value)
         return Destination.from_row(await add_destination(info.context.graph, settings))
 
-    @strawberry.mutation(extensions=needs(Scope.ADMIN), description="Evaluate a saved segment and send its consenting members to a destination.")
+    @typed.mutation(extensions=needs(Scope.ADMIN),
+                    description="Evaluate a saved segment and send its consenting members to a destination.")
     async def activate(self, info: strawberry.Info[Context, None], segment_id: strawberry.ID,
                        destination: str) -> Activation:
         row = await activate(info.context.graph, str(segment_id), destination, get_settings().exports_dir)

@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 
+from service.api import typed
 from service.api.context import Context
 
 
@@ -33,7 +34,7 @@ class Account:
                    industry=row.get("industry"), country=row.get("country"), role=row.get("role"),
                    company_id=row.get("companyId"))
 
-    @strawberry.field(description="The company: this account and every account linked to it by SAME_COMPANY.")
+    @typed.field(description="The company: this account and every account linked to it by SAME_COMPANY.")
     async def company(self, info: strawberry.Info[Context, None]) -> Company | None:
         row = await info.context.loaders.company.load(self.company_id) if self.company_id else None
         return Company.from_row(row) if row else None
@@ -74,6 +75,6 @@ class Company:
             opportunity_count=row["opportunityCount"],
         )
 
-    @strawberry.field(description="The MDM links that join this company's accounts (its lineage).")
+    @typed.field(description="The MDM links that join this company's accounts (its lineage).")
     async def links(self, info: strawberry.Info[Context, None]) -> list[MdmLink]:
         return [MdmLink.from_row(row) for row in await info.context.loaders.links_of_company.load(str(self.id))]

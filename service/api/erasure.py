@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from service.api import typed
 from service.api.context import Context
 from service.api.permissions import needs
 from service.auth.keys import Scope
@@ -19,16 +20,22 @@ class RelationshipCount:
 
 @strawberry.type(description="What an erasure deleted and changed. The email itself is not repeated.")
 class ErasureResult:
-    suppression: str = strawberry.field(description="The first 12 hex digits of the suppression hash: how logs name this erasure.")
-    person: int = strawberry.field(description="1, or 0 when no such person was in the graph (the suppression is recorded anyway).")
+    suppression: str = strawberry.field(
+        description="The first 12 hex digits of the suppression hash: how logs name this erasure.")
+    person: int = strawberry.field(
+        description="1, or 0 when no such person was in the graph (the suppression is recorded anyway).")
     web_visits: int
     relationships: list[RelationshipCount] = strawberry.field(description="By type, web visits' VISITED included.")
-    suppressed_ids: int = strawberry.field(description="Source ids of the person recorded (hashed), so that old rows naming them are skipped.")
-    destinations: list[str] = strawberry.field(description="Destinations the person had been sent to: they still hold them; ask them to erase too.")
-    segments_naming_email: list[str] = strawberry.field(description="Saved segments whose rule holds the email as a value: edit them.")
+    suppressed_ids: int = strawberry.field(
+        description="Source ids of the person recorded (hashed), so that old rows naming them are skipped.")
+    destinations: list[str] = strawberry.field(
+        description="Destinations the person had been sent to: they still hold them; ask them to erase too.")
+    segments_naming_email: list[str] = strawberry.field(
+        description="Saved segments whose rule holds the email as a value: edit them.")
     export_files: list[str] = strawberry.field(description="Activation files the person's lines were removed from.")
     export_lines: int
-    export_failures: list[str] = strawberry.field(description="Activation files that could not be read or rewritten, and why.")
+    export_failures: list[str] = strawberry.field(
+        description="Activation files that could not be read or rewritten, and why.")
 
     @classmethod
     def of(cls, erasure: Erasure) -> ErasureResult:
@@ -43,8 +50,9 @@ class ErasureResult:
 
 @strawberry.type
 class ErasureMutation:
-    @strawberry.mutation(
+    @typed.mutation(
         extensions=needs(Scope.ADMIN),
-        description="Erase a person (by email) everywhere accountgraph holds them, and keep later imports from bringing them back.")
+        description="Erase a person (by email) everywhere accountgraph holds them, "
+                    "and keep later imports from bringing them back.")
     async def erase_person(self, info: strawberry.Info[Context, None], email: str) -> ErasureResult:
         return ErasureResult.of(await erase(info.context.graph, email, get_settings().exports_dir))

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import strawberry
 
+from service.api import typed
 from service.api.context import Context
 from service.api.permissions import needs
 from service.auth import store
@@ -30,14 +31,14 @@ class ApiKeyInfo:
 
 @strawberry.type
 class KeyQuery:
-    @strawberry.field(extensions=needs(Scope.ADMIN), description="Every API key, oldest first.")
+    @typed.field(extensions=needs(Scope.ADMIN), description="Every API key, oldest first.")
     async def api_keys(self, info: strawberry.Info[Context, None]) -> list[ApiKeyInfo]:
         return [ApiKeyInfo.from_record(record) for record in await store.all_keys(info.context.graph)]
 
 
 @strawberry.type
 class KeyMutation:
-    @strawberry.mutation(extensions=needs(Scope.ADMIN),
-                         description="Revoke an API key at once: every later request with it gets 401.")
+    @typed.mutation(extensions=needs(Scope.ADMIN),
+                    description="Revoke an API key at once: every later request with it gets 401.")
     async def revoke_api_key(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> ApiKeyInfo:
         return ApiKeyInfo.from_record(await store.revoke(info.context.graph, str(id)))

@@ -15,6 +15,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 
+from service.api import typed
 from service.api.context import Context
 from service.api.permissions import needs
 from service.auth.keys import Scope
@@ -22,7 +23,14 @@ from service.ingest.errors import ImportRejected, RowError
 from service.ingest.pipeline import ingest_tables
 from service.ingest.readers import RawTable
 from service.ingest.specs import (
-    ACCOUNT_PEOPLE, ACCOUNTS, MDM_SOURCE, OPPORTUNITIES, PEOPLE, SAME_COMPANY, WEB_VISITS, RecordSpec,
+    ACCOUNT_PEOPLE,
+    ACCOUNTS,
+    MDM_SOURCE,
+    OPPORTUNITIES,
+    PEOPLE,
+    SAME_COMPANY,
+    WEB_VISITS,
+    RecordSpec,
 )
 
 MAX_BATCH = 1000
@@ -112,7 +120,8 @@ def _raw_table(spec: RecordSpec, argument: str, records: list[Any]) -> RawTable:
     if not records:
         raise GraphQLError(f"{argument} must hold at least one record")
     if len(records) > MAX_BATCH:
-        raise GraphQLError(f"{argument} may hold at most {MAX_BATCH} records per call; use `accountgraph ingest` for bulk")
+        raise GraphQLError(
+            f"{argument} may hold at most {MAX_BATCH} records per call; use `accountgraph ingest` for bulk")
     table = RawTable(spec, argument)
     for index, record in enumerate(records):
         values = asdict(record)
@@ -142,32 +151,36 @@ async def _ingest(info: strawberry.Info[Context, None], source: str, spec: Recor
 
 @strawberry.type
 class IngestMutation:
-    @strawberry.mutation(extensions=needs(Scope.WRITE), description="Upsert (or, with isDeleted, remove) people as one source knows them.")
+    @typed.mutation(extensions=needs(Scope.WRITE),
+                    description="Upsert (or, with isDeleted, remove) people as one source knows them.")
     async def upsert_people(self, info: strawberry.Info[Context, None], source: str,
                             people: list[PersonInput]) -> IngestResult:
         return await _ingest(info, source, PEOPLE, "people", people)
 
-    @strawberry.mutation(extensions=needs(Scope.WRITE), description="Upsert (or remove) accounts of one source.")
+    @typed.mutation(extensions=needs(Scope.WRITE), description="Upsert (or remove) accounts of one source.")
     async def upsert_accounts(self, info: strawberry.Info[Context, None], source: str,
                               accounts: list[AccountInput]) -> IngestResult:
         return await _ingest(info, source, ACCOUNTS, "accounts", accounts)
 
-    @strawberry.mutation(extensions=needs(Scope.WRITE), description="Associate people with accounts of one source (or remove associations).")
+    @typed.mutation(extensions=needs(Scope.WRITE),
+                    description="Associate people with accounts of one source (or remove associations).")
     async def upsert_account_people(self, info: strawberry.Info[Context, None], source: str,
                                     links: list[AccountPersonInput]) -> IngestResult:
         return await _ingest(info, source, ACCOUNT_PEOPLE, "links", links)
 
-    @strawberry.mutation(extensions=needs(Scope.WRITE), description="Upsert (or remove) opportunities of one source.")
+    @typed.mutation(extensions=needs(Scope.WRITE), description="Upsert (or remove) opportunities of one source.")
     async def upsert_opportunities(self, info: strawberry.Info[Context, None], source: str,
                                    opportunities: list[OpportunityInput]) -> IngestResult:
         return await _ingest(info, source, OPPORTUNITIES, "opportunities", opportunities)
 
-    @strawberry.mutation(extensions=needs(Scope.WRITE), description="Record web visits reported by one source.")
+    @typed.mutation(extensions=needs(Scope.WRITE), description="Record web visits reported by one source.")
     async def record_web_visits(self, info: strawberry.Info[Context, None], source: str,
                                 visits: list[WebVisitInput]) -> IngestResult:
         return await _ingest(info, source, WEB_VISITS, "visits", visits)
 
-    @strawberry.mutation(extensions=needs(Scope.WRITE), description="Add, move or (with isDeleted) remove MDM same-company links; companies regroup at once.")
+    @typed.mutation(extensions=needs(Scope.WRITE),
+                    description="Add, move or (with isDeleted) remove MDM same-company links; "
+                                "companies regroup at once.")
     async def upsert_same_company_links(self, info: strawberry.Info[Context, None],
                                         links: list[SameCompanyLinkInput]) -> IngestResult:
         return await _ingest(info, MDM_SOURCE, SAME_COMPANY, "links", links)

@@ -35,19 +35,22 @@ class RequireScope(FieldExtension):
                 extensions={"code": "FORBIDDEN", "missingScope": self.scope.value},
             )
 
-    def resolve(self, next_: Callable[..., Any], root: Any, info: strawberry.Info, /, **kwargs: Any) -> Any:
+    def resolve(  # type: ignore[override]  # positional-only, so an argument named `source` reaches **kwargs
+        self, next_: Callable[..., Any], root: Any, info: strawberry.Info, /, **kwargs: Any
+    ) -> Any:
         self.check(info)
         return next_(root, info, **kwargs)
 
-    async def resolve_async(self, next_: Callable[..., Awaitable[Any]], root: Any, info: strawberry.Info, /,
-                            **kwargs: Any) -> Any:
+    async def resolve_async(  # type: ignore[override]  # positional-only, as resolve
+        self, next_: Callable[..., Awaitable[Any]], root: Any, info: strawberry.Info, /, **kwargs: Any
+    ) -> Any:
         self.check(info)
         result = next_(root, info, **kwargs)
         return result if inspect.isasyncgen(result) else await result
 
 
 def needs(scope: Scope) -> list[FieldExtension]:
-    """The extensions of a field that needs `scope`: `@strawberry.field(extensions=needs(Scope.READ))`."""
+    """The extensions of a field that needs `scope`: `@typed.field(extensions=needs(Scope.READ))`."""
     return [RequireScope(scope)]
 
 

@@ -5,6 +5,7 @@ from typing import Any
 
 import strawberry
 
+from service.api import typed
 from service.api.company import Account, Company
 from service.api.context import Context
 from service.api.visit import WebVisit
@@ -39,30 +40,31 @@ class Person:
                    title=row.get("title"),
                    known_as=[SourceRecord(source=k["source"], source_key=k["sourceKey"]) for k in row["knownAs"]])
 
-    @strawberry.field(description="The person's accounts in every source.")
+    @typed.field(description="The person's accounts in every source.")
     async def accounts(self, info: strawberry.Info[Context, None]) -> list[Account]:
         rows = await info.context.loaders.accounts_of_person.load(self.email)
         return [Account.from_row(row) for row in rows]
 
-    @strawberry.field(description="The companies of the person's accounts, each once.")
+    @typed.field(description="The companies of the person's accounts, each once.")
     async def companies(self, info: strawberry.Info[Context, None]) -> list[Company]:
         loaders = info.context.loaders
         accounts = await loaders.accounts_of_person.load(self.email)
         ids = sorted({a["companyId"] for a in accounts if a["companyId"]})
         return [Company.from_row(row) for row in await loaders.company.load_many(ids) if row]
 
-    @strawberry.field(description="The saved segments the person is in now, since their last evaluation.")
+    @typed.field(description="The saved segments the person is in now, since their last evaluation.")
     async def segments(self, info: strawberry.Info[Context, None]) -> list[SegmentMembership]:
         rows = (await info.context.loaders.segments_of_person.load(self.email))["current"]
-        return [SegmentMembership(segment_id=strawberry.ID(r["id"]), segment_name=r["name"], since=r["since"].to_native())
+        return [SegmentMembership(segment_id=strawberry.ID(r["id"]), segment_name=r["name"],
+                                  since=r["since"].to_native())
                 for r in rows]
 
-    @strawberry.field(description="When the person entered and left saved segments, newest first.")
+    @typed.field(description="When the person entered and left saved segments, newest first.")
     async def segment_history(self, info: strawberry.Info[Context, None]) -> list[SegmentMembership]:
         rows = (await info.context.loaders.segments_of_person.load(self.email))["history"]
         return [SegmentMembership(segment_id=strawberry.ID(r["id"]), segment_name=r["name"], change=r["change"],
                                   at=r["at"].to_native()) for r in rows]
 
-    @strawberry.field(description="The person's web visits, newest first.")
+    @typed.field(description="The person's web visits, newest first.")
     async def visits(self, info: strawberry.Info[Context, None]) -> list[WebVisit]:
         return [WebVisit.from_row(row) for row in await info.context.loaders.visits_of_person.load(self.email)]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
+from service.api import typed
 from service.api.activation import Destination
 from service.api.audience import Audience, AudienceMember
 from service.api.company import Account, Company
@@ -18,7 +19,7 @@ from service.text import normalised_email
 
 @strawberry.type
 class Query:
-    @strawberry.field(extensions=needs(Scope.READ), description=(
+    @typed.field(extensions=needs(Scope.READ), description=(
         "People of every company whose closed-won opportunities, summed over all its SAME_COMPANY-linked "
         "accounts, exceed minCompanyWonAmount, and who visited visitedPage in the last withinDays days."
     ))
@@ -29,7 +30,8 @@ class Query:
         rows = await presets.audience(info.context.graph, min_company_won_amount, visited_page, within_days)
         return Audience(count=len(rows), people=[AudienceMember.from_row(row) for row in rows])
 
-    @strawberry.field(extensions=needs(Scope.READ), description="A person by email (case and surrounding spaces do not matter).")
+    @typed.field(extensions=needs(Scope.READ),
+                 description="A person by email (case and surrounding spaces do not matter).")
     async def person(self, info: strawberry.Info[Context, None], email: str) -> Person | None:
         try:
             normalised = normalised_email(email)
@@ -38,30 +40,33 @@ class Query:
         row = await info.context.loaders.person.load(normalised)
         return Person.from_row(row) if row else None
 
-    @strawberry.field(extensions=needs(Scope.READ), description="An account by its source system and that system's id.")
+    @typed.field(extensions=needs(Scope.READ), description="An account by its source system and that system's id.")
     async def account(self, info: strawberry.Info[Context, None], source: str, source_key: str) -> Account | None:
         row = await info.context.loaders.account.load((source, source_key))
         return Account.from_row(row) if row else None
 
-    @strawberry.field(extensions=needs(Scope.READ), description="A company by id (the smallest 'source/sourceKey' of its accounts).")
+    @typed.field(extensions=needs(Scope.READ),
+                 description="A company by id (the smallest 'source/sourceKey' of its accounts).")
     async def company(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> Company | None:
         row = await info.context.loaders.company.load(str(id))
         return Company.from_row(row) if row else None
 
-    @strawberry.field(extensions=needs(Scope.READ), description="Evaluate a rule without saving it: count, members with explanations, companies.")
+    @typed.field(extensions=needs(Scope.READ),
+                 description="Evaluate a rule without saving it: count, members with explanations, companies.")
     async def preview(self, info: strawberry.Info[Context, None], rule: RuleInput) -> RulePreview:
         compiled = await engine.compile_for(info.context.graph, parse_rule(rule_data(rule)))
         return RulePreview(compiled=compiled)
 
-    @strawberry.field(extensions=needs(Scope.READ), description="A saved segment by id.")
+    @typed.field(extensions=needs(Scope.READ), description="A saved segment by id.")
     async def segment(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> Segment | None:
         rows = await info.context.graph.read("segments_by_id", ids=[str(id)])
         return Segment.from_row(rows[0]["segment"]) if rows else None
 
-    @strawberry.field(extensions=needs(Scope.READ), description="Every saved segment, by name.")
+    @typed.field(extensions=needs(Scope.READ), description="Every saved segment, by name.")
     async def segments(self, info: strawberry.Info[Context, None]) -> list[Segment]:
         return [Segment.from_row(row["segment"]) for row in await info.context.graph.read("segments_all")]
 
-    @strawberry.field(extensions=needs(Scope.ADMIN), description="The configured destinations (a webhook URL can be a secret of its own).")
+    @typed.field(extensions=needs(Scope.ADMIN),
+                 description="The configured destinations (a webhook URL can be a secret of its own).")
     async def destinations(self, info: strawberry.Info[Context, None]) -> list[Destination]:
         return [Destination.from_row(row["destination"]) for row in await info.context.graph.read("destinations_all")]

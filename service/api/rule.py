@@ -11,7 +11,8 @@ import strawberry
 from strawberry.utils.str_converters import to_camel_case
 
 
-@strawberry.enum(description="Comparisons: EQ, NEQ, GT, GTE, LT, LTE for numbers; EQ, NEQ, IN, CONTAINS, STARTS_WITH, ENDS_WITH for text (case-insensitive).")
+@strawberry.enum(description="Comparisons: EQ, NEQ, GT, GTE, LT, LTE for numbers; "
+                             "EQ, NEQ, IN, CONTAINS, STARTS_WITH, ENDS_WITH for text (case-insensitive).")
 class Op(Enum):
     EQ = "EQ"
     NEQ = "NEQ"

@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from service.api import typed
 from service.api.activation import Activation
 from service.api.company import Account, Company
 from service.api.context import Context
@@ -53,7 +54,8 @@ class Membership:
     status: str | None
 
 
-@strawberry.type(description="What one condition of the rule found for a member: why they are in (or what did not hold).")
+@strawberry.type(
+    description="What one condition of the rule found for a member: why they are in (or what did not hold).")
 class Evidence:
     path: str = strawberry.field(description="Where the condition is in the rule, e.g. and[1].visits.")
     kind: str
@@ -67,8 +69,9 @@ class Evidence:
     def from_row(cls, row: dict[str, Any]) -> Evidence:
         return cls(
             path=row["path"], kind=row["kind"], matched=bool(row["matched"]),
-            companies=[CompanyValue(company_id=strawberry.ID(c["companyId"]), value=c["value"], matched=bool(c["matched"]),
-                                    accounts=[Account.from_row(a) for a in c["accounts"]]) for c in row["companies"]],
+            companies=[CompanyValue(company_id=strawberry.ID(c["companyId"]), value=c["value"],
+                                    matched=bool(c["matched"]), accounts=[Account.from_row(a) for a in c["accounts"]])
+                       for c in row["companies"]],
             accounts=[Account.from_row(a) for a in row["accounts"]],
             visits=[WebVisit.from_row(v) for v in row["visits"]],
             memberships=[Membership(**m) for m in row["memberships"]],
@@ -111,10 +114,12 @@ class AudienceCompany:
         return Company.from_row(row) if row else None
 
 
-async def member_page(info: strawberry.Info[Context, None], compiled: Compiled, first: int, after: str | None) -> MemberPage:
+async def member_page(info: strawberry.Info[Context, None], compiled: Compiled, first: int,
+                      after: str | None) -> MemberPage:
     rows, has_next = await engine.members(info.context.graph, compiled, first, decode_cursor(after))
     return MemberPage(
-        members=[SegmentMember(email=r["email"], explanation=[Evidence.from_row(e) for e in r["evidence"]]) for r in rows],
+        members=[SegmentMember(email=r["email"], explanation=[Evidence.from_row(e) for e in r["evidence"]])
+                 for r in rows],
         end_cursor=encode_cursor(rows[-1]["email"]) if rows else None,
         has_next_page=has_next,
     )
@@ -124,21 +129,23 @@ async def member_page(info: strawberry.Info[Context, None], compiled: Compiled, 
 class RulePreview:
     compiled: strawberry.Private[Compiled]
 
-    @strawberry.field(description="How many people the rule selects.")
+    @typed.field(description="How many people the rule selects.")
     async def count(self, info: strawberry.Info[Context, None]) -> int:
         return await engine.count(info.context.graph, self.compiled)
 
-    @strawberry.field(description="A page of members (at most 500), each with an explanation.")
-    async def members(self, info: strawberry.Info[Context, None], first: int = 50, after: str | None = None) -> MemberPage:
+    @typed.field(description="A page of members (at most 500), each with an explanation.")
+    async def members(self, info: strawberry.Info[Context, None], first: int = 50,
+                      after: str | None = None) -> MemberPage:
         return await member_page(info, self.compiled, first, after)
 
-    @strawberry.field(description="The account audience: companies with qualifying people, most first (at most 500).")
+    @typed.field(description="The account audience: companies with qualifying people, most first (at most 500).")
     async def companies(self, info: strawberry.Info[Context, None], first: int = 50) -> list[AudienceCompany]:
         rows = await engine.companies(info.context.graph, self.compiled, first)
         return [AudienceCompany(company_id=strawberry.ID(r["companyId"]), members=r["members"]) for r in rows]
 
 
-@strawberry.type(description="One evaluation of a saved segment: its size, and who entered and left since the one before.")
+@strawberry.type(
+    description="One evaluation of a saved segment: its size, and who entered and left since the one before.")
 class SegmentEvaluation:
     id: strawberry.ID
     at: datetime
@@ -173,25 +180,26 @@ class Segment:
                    updated_at=row["updatedAt"].to_native(), last_evaluated_at=last.to_native() if last else None,
                    member_count=row.get("memberCount"))
 
-    @strawberry.field(description="The rule evaluated now: count, members with explanations, companies.")
+    @typed.field(description="The rule evaluated now: count, members with explanations, companies.")
     async def now(self, info: strawberry.Info[Context, None]) -> RulePreview:
         compiled = await engine.compile_for(info.context.graph, parse_rule(self.rule), str(self.id))
         return RulePreview(compiled=compiled)
 
-    @strawberry.field(description="The members as of the last evaluation, kept current by the live loop "
-                                  "(a stored read, no evaluation), in email order; at most 500 a page.")
-    async def members(self, info: strawberry.Info[Context, None], first: int = 100, after: str | None = None) -> PersonPage:
+    @typed.field(description="The members as of the last evaluation, kept current by the live loop "
+                             "(a stored read, no evaluation), in email order; at most 500 a page.")
+    async def members(self, info: strawberry.Info[Context, None], first: int = 100,
+                      after: str | None = None) -> PersonPage:
         rows, has_next = await engine.current_members(info.context.graph, str(self.id), first, decode_cursor(after))
         return PersonPage(people=[Person.from_row(row) for row in rows],
                           end_cursor=encode_cursor(rows[-1]["email"]) if rows else None,
                           has_next_page=has_next)
 
-    @strawberry.field(description="Every activation of this segment, newest first.")
+    @typed.field(description="Every activation of this segment, newest first.")
     async def activations(self, info: strawberry.Info[Context, None]) -> list[Activation]:
         rows = await info.context.graph.read("activations_of_segments", ids=[str(self.id)])
         return [Activation.from_row(row) for row in rows[0]["activations"]] if rows else []
 
-    @strawberry.field(description="The latest evaluations (snapshots), newest first (first: 1 to 500).")
+    @typed.field(description="The latest evaluations (snapshots), newest first (first: 1 to 500).")
     async def evaluations(self, info: strawberry.Info[Context, None], first: int = 20) -> list[SegmentEvaluation]:
         rows = await info.context.graph.read("segment_evaluations", ids=[str(self.id)], first=engine.page_size(first))
         return [SegmentEvaluation.from_row(row["evaluation"]) for row in rows]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from service.api import typed
 from service.api.context import Context
 from service.api.permissions import needs
 from service.api.rule import RuleInput, rule_data
@@ -14,21 +15,23 @@ from service.segments import engine, store
 
 @strawberry.type
 class SegmentMutation:
-    @strawberry.mutation(extensions=needs(Scope.ADMIN), description="Save a rule as a named segment.")
+    @typed.mutation(extensions=needs(Scope.ADMIN), description="Save a rule as a named segment.")
     async def create_segment(self, info: strawberry.Info[Context, None], name: str, rule: RuleInput,
                              description: str = "") -> Segment:
         return Segment.from_row(await store.create(info.context.graph, name, description, rule_data(rule)))
 
-    @strawberry.mutation(extensions=needs(Scope.ADMIN), description="Change a segment's name, description or rule.")
+    @typed.mutation(extensions=needs(Scope.ADMIN), description="Change a segment's name, description or rule.")
     async def update_segment(self, info: strawberry.Info[Context, None], id: strawberry.ID, name: str | None = None,
                              description: str | None = None, rule: RuleInput | None = None) -> Segment:
         data = rule_data(rule) if rule is not None else None
         return Segment.from_row(await store.update(info.context.graph, str(id), name, description, data))
 
-    @strawberry.mutation(extensions=needs(Scope.ADMIN), description="Delete a segment and its history; refused while another segment builds on it.")
+    @typed.mutation(extensions=needs(Scope.ADMIN),
+                    description="Delete a segment and its history; refused while another segment builds on it.")
     async def delete_segment(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> bool:
         return await store.delete(info.context.graph, str(id))
 
-    @strawberry.mutation(extensions=needs(Scope.ADMIN), description="Evaluate a saved segment now and record who entered and who left.")
+    @typed.mutation(extensions=needs(Scope.ADMIN),
+                    description="Evaluate a saved segment now and record who entered and who left.")
     async def evaluate_segment(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> SegmentEvaluation:
         return SegmentEvaluation.from_row(await engine.evaluate(info.context.graph, str(id)))

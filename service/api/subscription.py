@@ -7,6 +7,7 @@ from datetime import datetime
 
 import strawberry
 
+from service.api import typed
 from service.api.context import Context
 from service.api.permissions import needs
 from service.auth.keys import Scope
@@ -23,7 +24,8 @@ class AudienceChange:
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(extensions=needs(Scope.READ), description="Entries and exits of one saved segment (or of all), from now on.")
+    @typed.subscription(extensions=needs(Scope.READ),
+                        description="Entries and exits of one saved segment (or of all), from now on.")
     async def audience_changes(self, info: strawberry.Info[Context, None],
                                segment_id: strawberry.ID | None = None) -> AsyncGenerator[AudienceChange, None]:
         live = info.context.live

@@ -56,7 +56,8 @@ def _is_open(scope: Scope) -> bool:
             and "query" not in QueryParams(scope["query_string"]))
 
 
-def error_response(path: str, status: int, message: str, code: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(path: str, status: int, message: str, code: str,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
     """GraphQL's error shape on /graphql, so GraphiQL and GraphQL clients show it; `error` elsewhere."""
     body: dict[str, Any] = ({"errors": [{"message": message, "extensions": {"code": code}}]}
                             if path == GRAPHQL_PATH else {"error": message})
@@ -91,7 +92,8 @@ class RequireApiKey:
             await response(scope, receive, send)
             return
         except DatabaseUnavailable as unavailable:
-            response = error_response(scope["path"], 503, str(unavailable), "DATABASE_UNAVAILABLE", {"Retry-After": "5"})
+            response = error_response(scope["path"], 503, str(unavailable), "DATABASE_UNAVAILABLE",
+                                      {"Retry-After": "5"})
             await response(scope, receive, send)
             return
         scope.setdefault("state", {})["api_key"] = key

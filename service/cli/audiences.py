@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from service.activation.activate import DestinationSettings, KINDS, MODES, activate, add_destination
+from service.activation.activate import KINDS, MODES, DestinationSettings, activate, add_destination
 from service.cli.common import Commands, on_graph
 from service.database import Graph
 from service.segments import engine, store
@@ -49,7 +49,8 @@ async def _list(graph: Graph) -> None:
 async def _evaluate(graph: Graph, arguments: argparse.Namespace) -> None:
     segment = await _found(graph, arguments.segment)
     evaluation = await engine.evaluate(graph, segment["id"])
-    print(f"{segment['name']}: {evaluation['count']} members, {evaluation['entered']} entered, {evaluation['left']} left")
+    print(f"{segment['name']}: {evaluation['count']} members, {evaluation['entered']} entered, "
+          f"{evaluation['left']} left")
 
 
 async def _preview(graph: Graph, arguments: argparse.Namespace) -> None:
@@ -62,7 +63,8 @@ async def _preview(graph: Graph, arguments: argparse.Namespace) -> None:
 
 async def _add_destination(graph: Graph, arguments: argparse.Namespace) -> None:
     secret = os.environ.get(arguments.secret_env) if arguments.secret_env else None
-    settings = DestinationSettings(arguments.name, arguments.kind, arguments.instance, arguments.url, secret, arguments.mode)
+    settings = DestinationSettings(arguments.name, arguments.kind, arguments.instance, arguments.url, secret,
+                                   arguments.mode)
     destination = await add_destination(graph, settings)
     print(f"Added destination {destination['name']!r} ({destination['kind']})")
 
@@ -92,7 +94,8 @@ def register(commands: Commands) -> None:
     preview.add_argument("--rule", type=Path, required=True)
     preview.set_defaults(handler=lambda s, a: on_graph(s, lambda g: _preview(g, a)))
 
-    destination = commands.add_parser("destination", help="where audiences go").add_subparsers(dest="action", required=True)
+    destination = commands.add_parser("destination", help="where audiences go").add_subparsers(
+        dest="action", required=True)
     add = destination.add_parser("add")
     add.add_argument("--name", required=True)
     add.add_argument("--kind", required=True, choices=KINDS)

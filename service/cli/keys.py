@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 
 from service.auth import store
 from service.auth.keys import Scope
@@ -11,8 +12,8 @@ from service.cli.common import Commands, on_graph
 from service.database import Graph
 
 
-def _when(value: object) -> str:
-    return value.isoformat(timespec="seconds") if value is not None else "-"  # type: ignore[attr-defined]
+def _when(value: datetime | None) -> str:
+    return value.isoformat(timespec="seconds") if value is not None else "-"
 
 
 async def _create(graph: Graph, arguments: argparse.Namespace) -> None:

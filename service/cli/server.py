@@ -33,9 +33,9 @@ def cmd_db(settings: Settings, arguments: argparse.Namespace) -> None:
     elif arguments.action == "stop":
         print("Neo4j stopped." if server.stop() else "Neo4j was not running.")
     else:
-        pid = server.running_pid()
-        print(f"Neo4j running (pid {pid}): {server.uri}" if pid else "Neo4j is not running.")
-        if not pid:
+        running = server.running_pid()
+        print(f"Neo4j running (pid {running}): {server.uri}" if running else "Neo4j is not running.")
+        if not running:
             raise SystemExit(3)
 
 

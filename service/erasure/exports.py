@@ -20,8 +20,8 @@ import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 from service.activation import formats
 
@@ -44,10 +44,10 @@ def scrub_exports(exports_dir: Path, email: str) -> ExportScrub:
     hashed = formats.sha256_email(email)
     for folder in sorted(p for p in exports_dir.iterdir() if p.is_dir()):
         for file in sorted(folder.glob("marketo-*.csv")):
-            _guarded(file, scrub, lambda file=file: _scrub_marketo(file, email, scrub))
+            _guarded(file, scrub, partial(_scrub_marketo, file, email, scrub))
         linkedin = folder / LINKEDIN_FILE
         if linkedin.is_file():
-            _guarded(linkedin, scrub, lambda: _scrub_csv(linkedin, lambda row: row[:1] == [hashed], scrub))
+            _guarded(linkedin, scrub, partial(_scrub_csv, linkedin, lambda row: row[:1] == [hashed], scrub))
     return scrub
 
 
@@ -64,7 +64,7 @@ def _read_csv(file: Path) -> tuple[list[str], list[list[str]]]:
     return (rows[0], rows[1:]) if rows else ([], [])
 
 
-def _scrub_csv(file: Path, erased: Any, scrub: ExportScrub) -> list[list[str]]:
+def _scrub_csv(file: Path, erased: Callable[[list[str]], bool], scrub: ExportScrub) -> list[list[str]]:
     """Drop the rows `erased` picks; return them."""
     header, rows = _read_csv(file)
     removed = [row for row in rows if erased(row)]

@@ -55,7 +55,8 @@ def parse_table(raw: RawTable, errors: list[RowError]) -> Table:
         identity = tuple(row[name] for name in raw.spec.key)
         if identity in first_line:
             errors.append(RowError(raw.origin, line, _header(raw.spec, raw.spec.key[0]),
-                                   f"duplicate key {', '.join(map(str, identity))}: first on line {first_line[identity]}"))
+                                   f"duplicate key {', '.join(map(str, identity))}: "
+                                   f"first on line {first_line[identity]}"))
             continue
         first_line[identity] = line
         (table.deletions if row["isDeleted"] else table.upserts).append(row)
@@ -122,7 +123,7 @@ async def check_references(graph: Graph, batch: Batch, errors: list[RowError]) -
     for name in KNOWN_QUERIES:
         for row in batch.upserts(name):
             in_batch[name][(batch.source, row["sourceKey"])] = row.get("email", True)
-    for table, reference, row in _referencing_rows(batch):
+    for _table, reference, row in _referencing_rows(batch):
         key = (row[reference.source_field] if reference.source_field else batch.source, row[reference.field])
         if key not in in_batch[reference.target]:
             wanted[reference.target].add(key)
@@ -137,7 +138,8 @@ async def check_references(graph: Graph, batch: Batch, errors: list[RowError]) -
         if value is None:
             where = "" if reference.source_field is None else f" of source {source!r}"
             errors.append(RowError(table.origin, row["_line"], reference.header,
-                                   f"no {reference.target} record with Id {key[1]!r}{where} in this import or the graph"))
+                                   f"no {reference.target} record with Id {key[1]!r}{where} "
+                                   "in this import or the graph"))
         elif reference.target == "people":
             row["email"] = value
 

@@ -13,8 +13,16 @@ from typing import Any
 from service.ingest.errors import ImportRejected, RowError
 from service.ingest.readers import RawTable
 from service.ingest.specs import (
-    ACCOUNT_PEOPLE, ACCOUNTS, CAMPAIGN_MEMBERS, LIST_MEMBERS, MDM_SOURCE, OPPORTUNITIES, PEOPLE, SAME_COMPANY,
-    WEB_VISITS, RecordSpec,
+    ACCOUNT_PEOPLE,
+    ACCOUNTS,
+    CAMPAIGN_MEMBERS,
+    LIST_MEMBERS,
+    MDM_SOURCE,
+    OPPORTUNITIES,
+    PEOPLE,
+    SAME_COMPANY,
+    WEB_VISITS,
+    RecordSpec,
 )
 
 MAX_EVENTS = 1000
@@ -28,7 +36,8 @@ EVENT_TYPES: dict[str, RecordSpec] = {
 def event_tables(body: Any) -> tuple[str, list[RawTable]]:
     """The source and the tables of a batch; ImportRejected naming the event and field if malformed."""
     errors: list[RowError] = []
-    if not isinstance(body, dict) or not isinstance(body.get("source"), str) or not isinstance(body.get("events"), list):
+    if (not isinstance(body, dict) or not isinstance(body.get("source"), str)
+            or not isinstance(body.get("events"), list)):
         raise ImportRejected([RowError("events", 0, "-", 'expected {"source": "...", "events": [...]}')])
     source, events = body["source"], body["events"]
     if not 0 < len(events) <= MAX_EVENTS:
@@ -41,7 +50,8 @@ def event_tables(body: Any) -> tuple[str, list[RawTable]]:
             errors.append(RowError("events", index, "type", f"must be one of {', '.join(EVENT_TYPES)}"))
             continue
         if (spec is SAME_COMPANY) != (source == MDM_SOURCE):
-            errors.append(RowError("events", index, "type", f"sameCompanyLink events, and only they, come from source {MDM_SOURCE!r}"))
+            errors.append(RowError("events", index, "type",
+                                   f"sameCompanyLink events, and only they, come from source {MDM_SOURCE!r}"))
             continue
         values = {k: v for k, v in event.items() if k != "type"}
         unknown = sorted(set(values) - spec.headers)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from service.text import normalised_email, plain_text
@@ -122,9 +122,9 @@ def iso_datetime(value: Any) -> datetime:
             moment = datetime.fromisoformat(plain_text(value))
         except ValueError:
             raise ValueError(f"{value!r} is not an ISO 8601 date-time") from None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     try:
-        moment.astimezone(timezone.utc)
+        moment.astimezone(UTC)
     except OverflowError:
         raise ValueError(f"{value!r} is out of range: in UTC it falls before year 1 or after year 9999") from None
     return moment

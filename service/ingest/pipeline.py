@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from service.database import Graph
@@ -34,7 +34,8 @@ class IngestReport:
 def read_path(path: Path, mdm: bool = False) -> list[RawTable]:
     """The raw tables of an export folder or file; ImportRejected if a file cannot be read."""
     errors: list[RowError] = []
-    tables = [read_file(spec, file, errors) for spec, file in find_files(path, MDM_SPECS if mdm else SOURCE_SPECS, errors)]
+    tables = [read_file(spec, file, errors)
+              for spec, file in find_files(path, MDM_SPECS if mdm else SOURCE_SPECS, errors)]
     if errors:
         raise ImportRejected(errors)
     return tables
@@ -69,7 +70,7 @@ async def ingest_tables(
         raise ImportRejected(errors)
     if adjust:
         adjust(batch)
-    await write_batch(graph, batch, datetime.now(timezone.utc), progress)
+    await write_batch(graph, batch, datetime.now(UTC), progress)
     return IngestReport(source, batch.rows(), time.perf_counter() - started, suppressed)
 
 

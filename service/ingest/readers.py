@@ -74,7 +74,8 @@ def _read_csv(spec: RecordSpec, file: Path, errors: list[RowError]) -> Iterator[
             return
         unknown = [h for h in headers if h not in spec.headers]
         for header in unknown:
-            errors.append(RowError(str(file), 1, header, f"unknown column; {spec.name} has {', '.join(c.header for c in spec.columns)}"))
+            errors.append(RowError(str(file), 1, header,
+                                   f"unknown column; {spec.name} has {', '.join(c.header for c in spec.columns)}"))
         missing = [c.header for c in spec.columns if c.identity and c.header not in headers]
         for header in missing:
             errors.append(RowError(str(file), 1, header, "required column is missing"))
@@ -92,7 +93,7 @@ def _read_csv(spec: RecordSpec, file: Path, errors: list[RowError]) -> Iterator[
                     errors.append(RowError(str(file), line + 1, "-",
                                            f"{len(cells)} cells where the header has {len(headers)} columns"))
                 else:
-                    yield line + 1, dict(zip(headers, cells))
+                    yield line + 1, dict(zip(headers, cells, strict=True))
                 line = reader.line_num
         except csv.Error as error:  # named by the line its row starts on (a quoted value may run on to the end)
             errors.append(RowError(str(file), line + 1, "-", f"malformed CSV: {error}"))

@@ -56,7 +56,8 @@ async def skip_suppressed(graph: Graph, batch: Batch) -> int:
     held = {row["sourceKey"] for row in people.upserts} if people is not None else set()
     unclaimed = {keys[digest] for digest in found["ids"]} - held - erased_keys
     if unclaimed:
-        known = await graph.read("known_people", keys=[{"source": batch.source, "sourceKey": k} for k in sorted(unclaimed)])
+        known = await graph.read("known_people",
+                                 keys=[{"source": batch.source, "sourceKey": k} for k in sorted(unclaimed)])
         unclaimed -= {row["key"]["sourceKey"] for row in known}
     skipped = erased_keys | unclaimed
     if skipped:

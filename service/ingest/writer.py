@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
@@ -21,7 +21,7 @@ from service.ingest.specs import MDM_SPECS, SOURCE_SPECS, RecordSpec
 from service.queries import cypher
 
 CHUNK_ROWS = 5000
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MILLISECOND = timedelta(milliseconds=1)
 # Steps whose transactions may run side by side (WRITERS at a time), with the row field they are
 # sorted by first. While Neo4j runs one transaction the driver encodes the next, so both cores work.
@@ -77,7 +77,8 @@ def _touched(steps: list[Step], source: str) -> tuple[set[str], set[AccountKey]]
     """The people and accounts whose segments a write can change (see mark_for_evaluation)."""
     emails = {row["email"] for step in steps for row in step.rows if row.get("email")}
     accounts = {(source, row["sourceKey"]) for step in steps if step.query == "upsert_accounts" for row in step.rows}
-    accounts |= {(source, row["accountKey"]) for step in steps if step.query == "upsert_opportunities" for row in step.rows}
+    accounts |= {(source, row["accountKey"])
+                 for step in steps if step.query == "upsert_opportunities" for row in step.rows}
     return emails, accounts
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
@@ -31,7 +31,8 @@ class Evaluator:
         for segment in segments:
             key = (segment["id"], segment["rule"])
             if key not in self._compiled:
-                self._compiled[key] = await compile_for(self.graph, parse_rule(json.loads(segment["rule"])), segment["id"])
+                self._compiled[key] = await compile_for(self.graph, parse_rule(json.loads(segment["rule"])),
+                                                        segment["id"])
             compiled.append((segment, self._compiled[key]))
         live = {(s["id"], s["rule"]) for s in segments}
         self._compiled = {k: v for k, v in self._compiled.items() if k in live}
@@ -57,8 +58,10 @@ class Evaluator:
                                       {**compiled.parameters, "segmentId": segment["id"], "emails": emails})
                 for row in await result.data():
                     at = row["at"].to_native()
-                    changes += [AudienceChange(segment["id"], segment["name"], email, "ENTERED", at) for email in row["entered"]]
-                    changes += [AudienceChange(segment["id"], segment["name"], email, "LEFT", at) for email in row["left"]]
+                    changes += [AudienceChange(segment["id"], segment["name"], email, "ENTERED", at)
+                                for email in row["entered"]]
+                    changes += [AudienceChange(segment["id"], segment["name"], email, "LEFT", at)
+                                for email in row["left"]]
             return len(emails), changes
 
         return await self.graph.write_work(work)
@@ -70,7 +73,7 @@ class Evaluator:
         visit_days = sorted({c.within_days for c in conditions if isinstance(c, VisitCondition) and c.within_days})
         close_days = sorted({c.closed_within_days for c in conditions
                              if isinstance(c, OpportunityCondition) and c.closed_within_days})
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         last = await self.graph.read("last_sweep")
         since = last[0]["at"].to_native() if last else now
         await self.graph.write("mark_expired_windows", visitDays=visit_days, closeDays=close_days, since=since, now=now)

@@ -14,13 +14,28 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.segments.rules import (
-    ACCOUNT_NUMBER_FIELDS, ACCOUNT_TEXT_FIELDS, PERSON_FIELDS, AccountCondition, All, AnyOf, Leaf,
-    MembershipCondition, Not, NumberTest, OpportunityCondition, PersonCondition, Rule, RuleError,
-    SegmentCondition, TextTest, VisitCondition,
+    ACCOUNT_NUMBER_FIELDS,
+    ACCOUNT_TEXT_FIELDS,
+    PERSON_FIELDS,
+    AccountCondition,
+    All,
+    AnyOf,
+    Leaf,
+    MembershipCondition,
+    Not,
+    NumberTest,
+    OpportunityCondition,
+    PersonCondition,
+    Rule,
+    RuleError,
+    SegmentCondition,
+    TextTest,
+    VisitCondition,
 )
 
 COMPARE = {"EQ": "=", "NEQ": "<>", "GT": ">", "GTE": ">=", "LT": "<", "LTE": "<="}
-ACCOUNT_MAP = "{.source, .sourceKey, .name, .industry, .country, companyId: COLLECT { MATCH (%s)-[:PART_OF]->(co:Company) RETURN co.id }[0]}"
+ACCOUNT_MAP = ("{.source, .sourceKey, .name, .industry, .country, "
+               "companyId: COLLECT { MATCH (%s)-[:PART_OF]->(co:Company) RETURN co.id }[0]}")
 VISIT_MAP = "v {.source, .sourceKey, .url, .visitedAt}"
 NO_EVIDENCE = "companies: [], accounts: [], visits: [], memberships: []"
 SCAN_ANCHOR = "MATCH (p:Person) RETURN p"
@@ -72,9 +87,11 @@ class _Compiler:
 
     def predicate(self, rule: Rule, path: str, explain: bool = True) -> str:
         if isinstance(rule, All):
-            return "(" + " AND ".join(self.predicate(part, f"{path}and[{i}].", explain) for i, part in enumerate(rule.parts)) + ")"
+            return "(" + " AND ".join(self.predicate(part, f"{path}and[{i}].", explain)
+                                      for i, part in enumerate(rule.parts)) + ")"
         if isinstance(rule, AnyOf):
-            return "(" + " OR ".join(self.predicate(part, f"{path}or[{i}].", explain) for i, part in enumerate(rule.parts)) + ")"
+            return "(" + " OR ".join(self.predicate(part, f"{path}or[{i}].", explain)
+                                     for i, part in enumerate(rule.parts)) + ")"
         if isinstance(rule, Not):
             return "(NOT " + self.predicate(rule.part, f"{path}not.", explain) + ")"
         if isinstance(rule, SegmentCondition):
@@ -117,7 +134,8 @@ class _Compiler:
         if test.op == "IN":
             comparison = f"toLower({expression}) IN {self.parameter([v.lower() for v in test.values])}"
         else:
-            operator = {"EQ": "=", "CONTAINS": "CONTAINS", "STARTS_WITH": "STARTS WITH", "ENDS_WITH": "ENDS WITH"}[test.op]
+            operator = {"EQ": "=", "CONTAINS": "CONTAINS", "STARTS_WITH": "STARTS WITH",
+                        "ENDS_WITH": "ENDS WITH"}[test.op]
             comparison = f"toLower({expression}) {operator} {self.parameter(test.values[0].lower())}"
         return f"coalesce({comparison}, false)"
 
@@ -125,22 +143,26 @@ class _Compiler:
         return f"coalesce({expression} {COMPARE[test.op]} {self.parameter(test.number)}, false)"
 
     def account(self, rule: AccountCondition) -> tuple[str, str]:
-        if rule.field in ACCOUNT_NUMBER_FIELDS:
-            test = self.number_test(f"a.{ACCOUNT_NUMBER_FIELDS[rule.field]}", rule.test)  # type: ignore[arg-type]
+        # The parser gives a number field a NumberTest and a text field a TextTest.
+        if isinstance(rule.test, NumberTest):
+            test = self.number_test(f"a.{ACCOUNT_NUMBER_FIELDS[rule.field]}", rule.test)
         else:
-            test = self.text_test(f"a.{ACCOUNT_TEXT_FIELDS[rule.field]}", rule.test)  # type: ignore[arg-type]
+            test = self.text_test(f"a.{ACCOUNT_TEXT_FIELDS[rule.field]}", rule.test)
         # Two MATCH clauses for the company: in one pattern, the person's own account could not be
         # reached back over the PART_OF it came through.
         path = ("(p)-[:ASSOCIATED_WITH]->(a:Account)" if rule.scope == "ACCOUNT" else
-                "(p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(company:Company) MATCH (company)<-[:PART_OF]-(a:Account)")
+                "(p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(company:Company) "
+                "MATCH (company)<-[:PART_OF]-(a:Account)")
         condition = f"EXISTS {{ MATCH {path} WHERE {test} }}"
         evidence = (f"companies: [], accounts: COLLECT {{ MATCH {path} WHERE {test} "
-                    f"RETURN DISTINCT a {ACCOUNT_MAP % 'a'} ORDER BY a.source, a.sourceKey }}, visits: [], memberships: []")
+                    f"RETURN DISTINCT a {ACCOUNT_MAP % 'a'} ORDER BY a.source, a.sourceKey }}, "
+                    "visits: [], memberships: []")
         return condition, evidence
 
     def company_value(self, rule: OpportunityCondition) -> str:
         """The aggregate of the opportunities of company `c` over all its accounts."""
-        filters = {"WON": ["o.isWon"], "LOST": ["o.isClosed", "NOT o.isWon"], "OPEN": ["NOT o.isClosed"], "ANY": []}[rule.status]
+        filters = {"WON": ["o.isWon"], "LOST": ["o.isClosed", "NOT o.isWon"], "OPEN": ["NOT o.isClosed"],
+                   "ANY": []}[rule.status]
         if rule.stages:
             filters.append(f"o.stage IN {self.parameter(list(rule.stages))}")
         if rule.closed_after:
@@ -151,11 +173,13 @@ class _Compiler:
             filters.append(f"o.closeDate >= date() - duration({{days: {self.parameter(rule.closed_within_days)}}})")
             filters.append("o.closeDate <= date()")
         where = f" WHERE {' AND '.join(filters)}" if filters else ""
-        opportunities = f"COLLECT {{ MATCH (c)<-[:PART_OF]-(:Account)-[:HAS_OPPORTUNITY]->(o:Opportunity){where} RETURN DISTINCT o }}"
+        opportunities = (f"COLLECT {{ MATCH (c)<-[:PART_OF]-(:Account)-[:HAS_OPPORTUNITY]->(o:Opportunity){where} "
+                         "RETURN DISTINCT o }")
         return {
             "SUM": f"reduce(total = 0.0, o IN {opportunities} | total + o.amount)",
             "COUNT": f"size({opportunities})",
-            "MAX": f"reduce(top = null, o IN {opportunities} | CASE WHEN top IS NULL OR o.amount > top THEN o.amount ELSE top END)",
+            "MAX": f"reduce(top = null, o IN {opportunities} | "
+                   "CASE WHEN top IS NULL OR o.amount > top THEN o.amount ELSE top END)",
         }[rule.aggregate]
 
     def opportunities(self, rule: OpportunityCondition) -> tuple[str, str]:
@@ -166,7 +190,8 @@ class _Compiler:
             "companies: COLLECT { MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company) "
             f"WITH DISTINCT c WITH c, {value} AS value "
             f"RETURN {{companyId: c.id, value: value, matched: {self.number_test('value', rule.test)}, "
-            f"accounts: COLLECT {{ MATCH (p)-[:ASSOCIATED_WITH]->(a:Account)-[:PART_OF]->(c) RETURN a {ACCOUNT_MAP % 'a'} "
+            "accounts: COLLECT { MATCH (p)-[:ASSOCIATED_WITH]->(a:Account)-[:PART_OF]->(c) "
+            f"RETURN a {ACCOUNT_MAP % 'a'} "
             "ORDER BY a.source, a.sourceKey }} }, "
             "accounts: [], visits: [], memberships: []"
         )
@@ -200,7 +225,8 @@ class _Compiler:
         where = f" WHERE toLower(m.status) = {self.parameter(rule.status.lower())}" if rule.status else ""
         condition = f"EXISTS {{ MATCH {pattern}{where} }}"
         evidence = (f"companies: [], accounts: [], visits: [], memberships: COLLECT {{ MATCH {pattern}{where} "
-                    f"RETURN {{kind: '{rule.kind}', source: x.source, id: x.sourceKey, name: x.name, status: m.status}} }}")
+                    f"RETURN {{kind: '{rule.kind}', source: x.source, id: x.sourceKey, name: x.name, "
+                    "status: m.status} }")
         return condition, evidence
 
     def anchor(self, rule: Rule) -> tuple[str, str]:
@@ -225,7 +251,8 @@ class _Compiler:
                 guaranteed.append(visits[0])
         elif memberships:
             pattern = self.membership_pattern(memberships[0])
-            where = f" WHERE toLower(m.status) = {self.parameter(memberships[0].status.lower())}" if memberships[0].status else ""
+            where = (f" WHERE toLower(m.status) = {self.parameter(memberships[0].status.lower())}"
+                     if memberships[0].status else "")
             clauses.append(f"MATCH {pattern}{where} WITH DISTINCT p")
             guaranteed.append(memberships[0])
         if companies:
@@ -252,7 +279,8 @@ def _person_property(field_name: str) -> str:
 
 def _key(rule: Leaf) -> str:
     return {PersonCondition: "person", AccountCondition: "account", OpportunityCondition: "opportunities",
-            VisitCondition: "visits"}.get(type(rule)) or ("campaign" if getattr(rule, "kind", "") == "campaign" else "list")
+            VisitCondition: "visits"}.get(type(rule)) or (
+                "campaign" if getattr(rule, "kind", "") == "campaign" else "list")
 
 
 def compile_rule(rule: Rule, saved_rules: Callable[[str], Rule], own_id: str | None = None) -> Compiled:

@@ -49,7 +49,8 @@ def page_size(first: int) -> int:
 
 async def count(graph: Graph, compiled: Compiled) -> int:
     rows = await graph.read_text(compiled.render(cypher("segment_count")), compiled.parameters)
-    return rows[0]["count"]
+    members: int = rows[0]["count"]
+    return members
 
 
 async def _members(graph: Graph, compiled: Compiled, limit: int, after: str | None) -> list[Row]:
@@ -67,7 +68,8 @@ async def members(graph: Graph, compiled: Compiled, first: int, after: str | Non
 async def current_members(graph: Graph, segment_id: str, first: int, after: str | None) -> tuple[list[Row], bool]:
     """A page of a saved segment's members as of its last evaluation (the live loop keeps it current),
     in email order after `after`, and whether more follow: a read of the stored membership, no evaluation."""
-    people = (await graph.read("segment_member_page", id=segment_id, first=page_size(first) + 1, after=after))[0]["people"]
+    people = (await graph.read("segment_member_page", id=segment_id, first=page_size(first) + 1,
+                               after=after))[0]["people"]
     return people[:first], len(people) > first
 
 
@@ -109,4 +111,5 @@ async def evaluate(graph: Graph, segment_id: str) -> Row:
     compiled = await compile_for(graph, parse_rule(json.loads(rows[0]["segment"]["rule"])), segment_id)
     result = await graph.write_text(compiled.render(cypher("segment_evaluate")),
                                     {**compiled.parameters, "segmentId": segment_id})
-    return result[0]["evaluation"]
+    evaluation: Row = result[0]["evaluation"]
+    return evaluation

@@ -40,8 +40,10 @@ def audience_rule(min_company_won_amount: float, visited_page: str, within_days:
     ]}
 
 
-async def audience(graph: Graph, min_company_won_amount: float, visited_page: str, within_days: int) -> list[AudienceRow]:
-    compiled = await engine.compile_for(graph, parse_rule(audience_rule(min_company_won_amount, visited_page, within_days)))
+async def audience(graph: Graph, min_company_won_amount: float, visited_page: str,
+                   within_days: int) -> list[AudienceRow]:
+    compiled = await engine.compile_for(
+        graph, parse_rule(audience_rule(min_company_won_amount, visited_page, within_days)))
     return [_row(member) for member in await engine.all_members(graph, compiled, MAX_AUDIENCE)]
 
 

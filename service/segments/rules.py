@@ -8,8 +8,9 @@ names the part that is wrong (`and[1].visits.withinDays`), before anything reach
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from service.text import valid_unicode
@@ -115,7 +116,8 @@ class Not:
     part: Rule
 
 
-Leaf = PersonCondition | AccountCondition | OpportunityCondition | VisitCondition | MembershipCondition | SegmentCondition
+Leaf = (PersonCondition | AccountCondition | OpportunityCondition | VisitCondition | MembershipCondition
+        | SegmentCondition)
 Rule = All | AnyOf | Not | Leaf
 
 COMBINATORS = ("and", "or", "not")
@@ -152,7 +154,8 @@ class _Parser:
             return Not(self.rule(value, here, depth + 1))
         if not isinstance(value, dict):
             raise RuleError(here, "must be an object")
-        return getattr(self, f"_{key}")(_Fields(value, here))
+        parse_condition: Callable[[_Fields], Rule] = getattr(self, f"_{key}")
+        return parse_condition(_Fields(value, here))
 
     def _person(self, f: _Fields) -> PersonCondition:
         field = f.choice("field", PERSON_FIELDS)
@@ -290,7 +293,7 @@ class _Fields:
             moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
         except (TypeError, ValueError):
             raise self.error(key, "must be an ISO 8601 date-time") from None
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
     def text_test(self) -> TextTest:
         op = self.choice("op", TEXT_OPS)

@@ -32,21 +32,23 @@ async def create(graph: Graph, name: str, description: str, rule: Any) -> Row:
     await _name_taken(graph, draft.name)
     rows = await graph.write("segment_create", name=draft.name, description=draft.description,
                              rule=draft.rule_json, uses=draft.uses)
-    return rows[0]["segment"]
+    saved: Row = rows[0]["segment"]
+    return saved
 
 
 async def update(graph: Graph, segment_id: str, name: str | None, description: str | None, rule: Any | None) -> Row:
-    current = (await graph.read("segments_by_id", ids=[segment_id]) or [None])[0]
-    if current is None:
+    found = await graph.read("segments_by_id", ids=[segment_id])
+    if not found:
         raise SegmentError(f"no saved segment with id {segment_id!r}")
-    segment = current["segment"]
+    segment = found[0]["segment"]
     draft = await engine.draft(graph, name if name is not None else segment["name"],
                                description if description is not None else segment.get("description") or "",
                                rule if rule is not None else json.loads(segment["rule"]), own_id=segment_id)
     await _name_taken(graph, draft.name, segment_id)
     rows = await graph.write("segment_update", id=segment_id, name=draft.name, description=draft.description,
                              rule=draft.rule_json, uses=draft.uses)
-    return rows[0]["segment"]
+    saved: Row = rows[0]["segment"]
+    return saved
 
 
 async def delete(graph: Graph, segment_id: str) -> bool:

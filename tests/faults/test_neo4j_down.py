@@ -70,7 +70,8 @@ def test_without_neo4j_health_answers_at_once_and_requests_get_a_quick_503() -> 
             assert ready.status_code == 503 and ready.json()["status"] == "starting", ready.text
             assert seconds < BOUND_SECONDS, seconds
 
-            graphql, seconds = timed(lambda: client.post("/graphql", json=SEGMENTS, headers={"Authorization": f"Bearer {A_KEY}"}))
+            graphql, seconds = timed(lambda: client.post("/graphql", json=SEGMENTS,
+                                                         headers={"Authorization": f"Bearer {A_KEY}"}))
             assert_unavailable(graphql, seconds)
             assert graphql.json() == {"errors": [{"message": "the database (Neo4j) is unavailable; try again shortly",
                                                   "extensions": {"code": "DATABASE_UNAVAILABLE"}}]}
@@ -88,7 +89,8 @@ def test_how_long_the_service_waits_for_neo4j_is_set_from_the_environment(monkey
     monkeypatch.setenv("NEO4J_CONNECT_TIMEOUT_SECONDS", "1.5")
     monkeypatch.setenv("NEO4J_ACQUIRE_TIMEOUT_SECONDS", "3")
     monkeypatch.setenv("NEO4J_RETRY_SECONDS", "0")
-    assert Settings(_env_file=None).driver_timeouts() == DriverTimeouts(connect_seconds=1.5, acquire_seconds=3, retry_seconds=0)
+    assert Settings(_env_file=None).driver_timeouts() == DriverTimeouts(connect_seconds=1.5, acquire_seconds=3,
+                                                                        retry_seconds=0)
 
 
 @pytest.mark.asyncio

@@ -40,7 +40,8 @@ async def test_a_deadlocked_write_is_retried_and_committed_once(graph: Graph) ->
                                           graph.write_work(work, "b", "a", 2, 1)), timeout=60)
 
     assert sorted(attempts.values()) == [1, 2], f"one transaction was stopped and retried: {attempts}"
-    nodes = await run_cypher(graph, "MATCH (n:DeadlockTest) RETURN n.id AS id, n.writes AS writes, n.by AS by ORDER BY id")
+    nodes = await run_cypher(graph,
+                             "MATCH (n:DeadlockTest) RETURN n.id AS id, n.writes AS writes, n.by AS by ORDER BY id")
     assert [node["writes"] for node in nodes] == [2, 2], "each committed once; the stopped attempt left nothing"
     assert all(sorted(node["by"]) == ["a", "b"] for node in nodes), nodes
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -94,8 +94,8 @@ def test_dates_and_moments() -> None:
     assert fields.iso_date(datetime(2026, 2, 28, 23, 0)) == date(2026, 2, 28)
     with pytest.raises(ValueError, match="is not an ISO date"):
         fields.iso_date("2026-02-30")
-    assert fields.iso_datetime("2026-11-01T10:00:00") == datetime(2026, 11, 1, 10, tzinfo=timezone.utc)
-    assert fields.iso_datetime("2026-11-01T10:00:00Z").tzinfo == timezone.utc
+    assert fields.iso_datetime("2026-11-01T10:00:00") == datetime(2026, 11, 1, 10, tzinfo=UTC)
+    assert fields.iso_datetime("2026-11-01T10:00:00Z").tzinfo == UTC
     plus_two = fields.iso_datetime("2026-11-01T10:00:00+02:00")
     assert plus_two.utcoffset() == timedelta(hours=2)
     with pytest.raises(ValueError, match="is not an ISO 8601 date-time"):

@@ -7,7 +7,15 @@ import hashlib
 import pytest
 
 from service.auth.keys import (
-    ALL_SCOPES, ApiKey, NewKey, Scope, generate, hash_secret, parse, parse_scopes, secret_matches,
+    ALL_SCOPES,
+    ApiKey,
+    NewKey,
+    Scope,
+    generate,
+    hash_secret,
+    parse,
+    parse_scopes,
+    secret_matches,
 )
 
 SECRET = "A" * 21 + "-" + "b" * 20 + "_"  # 43 base64url characters: 32 bytes

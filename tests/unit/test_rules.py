@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
 from service.segments.rules import (
-    MAX_DEPTH, MAX_NODES, AccountCondition, All, AnyOf, MembershipCondition, Not, NumberTest, OpportunityCondition,
-    PersonCondition, RuleError, SegmentCondition, TextTest, VisitCondition, leaves, parse_rule, segment_reference_paths,
+    MAX_DEPTH,
+    MAX_NODES,
+    AccountCondition,
+    All,
+    AnyOf,
+    MembershipCondition,
+    Not,
+    NumberTest,
+    OpportunityCondition,
+    PersonCondition,
+    RuleError,
+    SegmentCondition,
+    TextTest,
+    VisitCondition,
+    leaves,
+    parse_rule,
+    segment_reference_paths,
     segment_references,
 )
 
@@ -47,7 +62,7 @@ def test_memberships_segments_and_text_lists_parse() -> None:
 def test_a_moment_without_a_zone_is_utc_and_null_keys_count_as_absent() -> None:
     rule = parse_rule({"visits": {"url": NEW, "after": "2026-11-01T10:00:00", "before": None, "match": None}})
     assert isinstance(rule, VisitCondition)
-    assert rule.after == datetime(2026, 11, 1, 10, tzinfo=timezone.utc) and rule.before is None
+    assert rule.after == datetime(2026, 11, 1, 10, tzinfo=UTC) and rule.before is None
     assert rule.match == "EXACT"
     assert parse_rule({"person": {"field": "EMAIL", "op": "EQ", "value": "a"}, "and": None}) == \
         PersonCondition("EMAIL", TextTest("EQ", ("a",)))

@@ -10,7 +10,14 @@ from collections.abc import Iterator
 import pytest
 
 from service.activation.webhook import (
-    BATCH_HEADER, BATCH_SIZE, SIGNATURE_HEADER, DeliveryFailed, RetryPolicy, batches, deliver, sign,
+    BATCH_HEADER,
+    BATCH_SIZE,
+    SIGNATURE_HEADER,
+    DeliveryFailed,
+    RetryPolicy,
+    batches,
+    deliver,
+    sign,
 )
 from tests.receiver import SECRET, Receiver
 
