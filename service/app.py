@@ -44,6 +44,7 @@ from service.limits import ApiLimits
 from service.readiness import Readiness
 from service.realtime.broker import Broker
 from service.realtime.live import LiveAudiences
+from service.request_id import RequestId, new_request_id
 
 log = logging.getLogger("accountgraph")
 RETRY_AFTER = {"Retry-After": "5"}
@@ -81,7 +82,8 @@ class GraphQLApp(OfflineGraphQL[Context, None]):
         # Over HTTP, RequireApiKey has checked the key (none for the open GraphiQL page, which runs
         # nothing); a WebSocket's is checked in on_ws_connect.
         key = getattr(request.state, "api_key", None)
-        return Context(request=request, response=response, graph=state.graph, live=state.live, key=key)
+        return Context(request=request, response=response, graph=state.graph, live=state.live, key=key,
+                       request_id=getattr(request.state, "request_id", None) or new_request_id())
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """A subscription's key comes in connection_init: {"Authorization": "Bearer <key>"}.
@@ -180,7 +182,8 @@ def create_app(connection: Neo4jConnection, poll_seconds: float = 1.0, sweep_sec
             Route("/events", events, methods=["POST"]),
             asset_route(),
         ],
-        # The first is the outermost: the key is checked before a body is read.
-        middleware=[Middleware(RequireApiKey), Middleware(LimitBody, limit=limits.max_body_bytes)],
+        # The first is the outermost: every answer has its request id; the key is checked before a body is read.
+        middleware=[Middleware(RequestId), Middleware(RequireApiKey),
+                    Middleware(LimitBody, limit=limits.max_body_bytes)],
         lifespan=lifespan,
     )

@@ -17,6 +17,7 @@ from neo4j import READ_ACCESS, AsyncDriver, AsyncGraphDatabase, Query, RoutingCo
 from neo4j.exceptions import ClientError, ConnectionPoolError, ServiceUnavailable, SessionExpired, TransientError
 from pydantic import SecretStr
 
+from service.errors import AccountGraphError, ErrorCode
 from service.queries import cypher, queries
 from service.timeouts import SERVICE_DRIVER, DriverTimeouts
 
@@ -31,8 +32,10 @@ TIMEOUT_CODES = frozenset({
 })
 
 
-class QueryTimeout(RuntimeError):
+class QueryTimeout(AccountGraphError, RuntimeError):
     """A transaction ran past its timeout and Neo4j stopped it (and rolled it back)."""
+
+    default_code = ErrorCode.QUERY_TIMEOUT
 
     def __init__(self, seconds: float | None) -> None:
         limit = f"{seconds:g} s" if seconds else "the server's transaction timeout"
@@ -40,11 +43,11 @@ class QueryTimeout(RuntimeError):
         self.seconds = seconds
 
 
-class DatabaseUnavailable(RuntimeError):
+class DatabaseUnavailable(AccountGraphError, RuntimeError):
     """Neo4j could not be reached (down, restarting, or no connection free) within the driver's
-    time limits, retries included. GraphQL answers it with this code, HTTP with 503."""
+    time limits, retries included. GraphQL answers it with its code, HTTP with 503."""
 
-    extensions = {"code": "DATABASE_UNAVAILABLE"}  # graphql-core copies it into the error
+    default_code = ErrorCode.DATABASE_UNAVAILABLE
 
     def __init__(self) -> None:
         super().__init__("the database (Neo4j) is unavailable; try again shortly")
@@ -57,8 +60,10 @@ STARTING_CODE = "Neo.TransientError.General.DatabaseUnavailable"
 UNREACHABLE = (ServiceUnavailable, SessionExpired, ConnectionPoolError, OSError)
 
 
-class InvalidText(ValueError):
+class InvalidText(AccountGraphError, ValueError):
     """A parameter the driver cannot send: text with a lone surrogate (a JSON "\\ud800" escape)."""
+
+    default_code = ErrorCode.VALIDATION_FAILED
 
     def __init__(self) -> None:
         super().__init__("a value is not valid Unicode text (it holds a lone surrogate, U+D800 to U+DFFF)")

@@ -27,6 +27,7 @@ from graphql import (
 from service.api.schema import schema
 from service.config import get_settings
 from service.database import Graph
+from service.errors import AccountGraphError
 from service.ingest.errors import ImportRejected
 from service.ingest.pipeline import ingest_path
 from tests.helpers import execute_graphql, graphql_data, messages, run_cypher
@@ -300,9 +301,10 @@ async def test_the_walk_reaches_the_root_fields_that_take_strings() -> None:
 
 
 def unexpected(errors: list[GraphQLError]) -> list[str]:
-    """Errors that are not the caller's mistake said clearly: a crash, a Cypher error, a driver error."""
+    """Errors that are not the caller's mistake said clearly (an AccountGraphError, or GraphQL's own): a crash,
+    a Cypher error, a driver error, a plain ValueError."""
     return [f"{type(e.original_error).__name__}: {e.message}" for e in errors
-            if not (e.original_error is None or isinstance(e.original_error, (ValueError, GraphQLError)))
+            if not (e.original_error is None or isinstance(e.original_error, (AccountGraphError, GraphQLError)))
             or any(word in e.message for word in ("Neo.", "Traceback", "Invalid input", "CypherSyntax"))]
 
 

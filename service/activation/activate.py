@@ -5,19 +5,35 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from service.activation import formats, webhook
 from service.database import Graph
+from service.errors import AccountGraphError, ErrorCode
 from service.segments import engine
 
-KINDS = ("MARKETO", "LINKEDIN", "WEBHOOK")
-MODES = ("FULL", "DELTA")
+
+class DestinationKind(StrEnum):
+    MARKETO = "MARKETO"
+    LINKEDIN = "LINKEDIN"
+    WEBHOOK = "WEBHOOK"
 
 
-class ActivationError(ValueError):
-    pass
+class DeliveryMode(StrEnum):
+    DELTA = "DELTA"
+    FULL = "FULL"
+
+
+KINDS = tuple(kind.value for kind in DestinationKind)
+MODES = (DeliveryMode.FULL.value, DeliveryMode.DELTA.value)  # in the order the CLI and messages have always had
+
+
+class ActivationError(AccountGraphError, ValueError):
+    """Destination settings refused, or a destination that is not there."""
+
+    default_code = ErrorCode.VALIDATION_FAILED
 
 
 @dataclass(frozen=True)
@@ -27,7 +43,7 @@ class DestinationSettings:
     instance: str | None = None  # MARKETO: the Marketo source instance, e.g. "Marketo 1"
     url: str | None = None  # WEBHOOK
     secret: str | None = None  # WEBHOOK signing secret; stored, never shown
-    mode: str = "DELTA"  # WEBHOOK: DELTA sends changes since the last send, FULL the whole audience
+    mode: str = DeliveryMode.DELTA.value  # WEBHOOK: DELTA sends changes since the last send, FULL the whole audience
 
     def check(self) -> None:
         if not self.name.strip() or len(self.name) > 200:
@@ -38,9 +54,9 @@ class DestinationSettings:
                 raise ActivationError(f"a destination's {label} may have at most {most} characters")
         if self.kind not in KINDS:
             raise ActivationError(f"kind must be one of {', '.join(KINDS)}")
-        if self.kind == "MARKETO" and not (self.instance and self.instance.strip()):
+        if self.kind == DestinationKind.MARKETO and not (self.instance and self.instance.strip()):
             raise ActivationError("a MARKETO destination names its instance (the source name, e.g. 'Marketo 1')")
-        if self.kind == "WEBHOOK":
+        if self.kind == DestinationKind.WEBHOOK:
             if not (self.url and re.match(r"^https?://", self.url)):
                 raise ActivationError("a WEBHOOK destination needs an http(s) url")
             if not self.secret or len(self.secret) < 16:
@@ -52,7 +68,7 @@ class DestinationSettings:
 async def add_destination(graph: Graph, settings: DestinationSettings) -> dict[str, Any]:
     settings.check()
     if await graph.read("destination_by_name", name=settings.name):
-        raise ActivationError(f"a destination named {settings.name!r} exists already")
+        raise ActivationError(f"a destination named {settings.name!r} exists already", code=ErrorCode.CONFLICT)
     rows = await graph.write("destination_create", name=settings.name, kind=settings.kind, instance=settings.instance,
                              url=settings.url, secret=settings.secret, mode=settings.mode)
     created: dict[str, Any] = rows[0]["destination"]
@@ -73,7 +89,7 @@ async def activate(graph: Graph, segment_id: str, destination: str, out_dir: Pat
     """
     found = await graph.read("destination_by_name", name=destination)
     if not found:
-        raise ActivationError(f"no destination named {destination!r}")
+        raise ActivationError(f"no destination named {destination!r}", code=ErrorCode.NOT_FOUND)
     settings = found[0]["destination"]
     if emails is None:
         await engine.evaluate(graph, segment_id)
@@ -81,8 +97,8 @@ async def activate(graph: Graph, segment_id: str, destination: str, out_dir: Pat
     activation_id = str(uuid.uuid4())
     files: list[str] = []
     batches: list[str] = []
-    if settings["kind"] == "WEBHOOK":
-        full = settings["mode"] == "FULL"
+    if settings["kind"] == DestinationKind.WEBHOOK:
+        full = settings["mode"] == DeliveryMode.FULL
         header = {"segmentId": segment_id, "segment": audience["segmentName"], "destination": destination,
                   "mode": settings["mode"]}
         entered = audience["send"] if full else audience["entered"]
@@ -96,7 +112,7 @@ async def activate(graph: Graph, segment_id: str, destination: str, out_dir: Pat
         outputs = ({f"marketo-{_slug(settings['instance'])}.csv": formats.marketo_list_csv(audience["send"]),
                     f"marketo-{_slug(settings['instance'])}-requests.json":
                         formats.marketo_list_requests(audience["send"])}
-                   if settings["kind"] == "MARKETO" else
+                   if settings["kind"] == DestinationKind.MARKETO else
                    {"linkedin-matched-audience.csv": formats.linkedin_audience_csv(audience["send"])})
         for name, content in outputs.items():
             (folder / name).write_bytes(content)

@@ -12,14 +12,18 @@ from typing import Any
 
 import httpx
 
+from service.errors import AccountGraphError, ErrorCode
+
 BATCH_SIZE = 500
 SIGNATURE_HEADER = "X-Accountgraph-Signature"
 BATCH_HEADER = "X-Accountgraph-Batch-Id"
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
-class DeliveryFailed(RuntimeError):
-    pass
+class DeliveryFailed(AccountGraphError, RuntimeError):
+    """The receiver refused a batch, or did not take it within the retries: the receiver's failure."""
+
+    default_code = ErrorCode.DELIVERY_FAILED
 
 
 @dataclass(frozen=True)

@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from typing import Any
 
 import strawberry
 
-from service.activation.activate import DestinationSettings, activate, add_destination
+from service.activation.activate import DeliveryMode, DestinationKind, DestinationSettings, activate, add_destination
 from service.api import typed
 from service.api.context import Context
+from service.api.derived import graphql_enum
 from service.api.permissions import needs
 from service.auth.keys import Scope
 from service.config import get_settings
 
-
-@strawberry.enum
-class DestinationKind(Enum):
-    MARKETO = "MARKETO"
-    LINKEDIN = "LINKEDIN"
-    WEBHOOK = "WEBHOOK"
-
-
-@strawberry.enum
-class DeliveryMode(Enum):
-    DELTA = "DELTA"
-    FULL = "FULL"
+# Declared in service.activation.activate; this makes them GraphQL enums too.
+graphql_enum(DestinationKind)
+graphql_enum(DeliveryMode)
 
 
 @strawberry.type(description="Where audiences are sent. A webhook's secret is never shown.")

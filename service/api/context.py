@@ -14,6 +14,7 @@ from strawberry.dataloader import DataLoader
 from service.auth.keys import ApiKey
 from service.database import Graph
 from service.realtime.live import LiveAudiences
+from service.request_id import new_request_id
 
 AccountKey = tuple[str, str]  # (source, sourceKey)
 
@@ -85,6 +86,8 @@ class Context:
     key: ApiKey | None = None
     # A WebSocket's connection_init payload, where a subscription presents its key.
     connection_params: dict[str, Any] | None = None
+    # Names the request in the log line of an internal error, and in its answer (service.request_id).
+    request_id: str = field(default_factory=new_request_id)
     loaders: Loaders = field(init=False)
 
     def changed(self) -> None:

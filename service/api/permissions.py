@@ -14,10 +14,25 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.extensions import FieldExtension
 
 from service.auth.keys import Scope
+from service.errors import AccountGraphError, ErrorCode
+
+
+class MissingScope(AccountGraphError):
+    """The request's key does not hold the scope a field needs; the answer names the scope."""
+
+    default_code = ErrorCode.FORBIDDEN
+
+    def __init__(self, field_name: str, scope: Scope) -> None:
+        super().__init__(
+            f"{field_name} needs an API key with the '{scope.value}' scope, which the key used does not have")
+        self.scope = scope
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {**super().extensions, "missingScope": self.scope.value}
 
 
 class RequireScope(FieldExtension):
@@ -29,11 +44,7 @@ class RequireScope(FieldExtension):
     def check(self, info: strawberry.Info) -> None:
         key = getattr(info.context, "key", None)
         if key is None or not key.grants(self.scope):
-            raise GraphQLError(
-                f"{info.field_name} needs an API key with the '{self.scope.value}' scope, "
-                "which the key used does not have",
-                extensions={"code": "FORBIDDEN", "missingScope": self.scope.value},
-            )
+            raise MissingScope(info.field_name, self.scope)
 
     def resolve(  # type: ignore[override]  # positional-only, so an argument named `source` reaches **kwargs
         self, next_: Callable[..., Any], root: Any, info: strawberry.Info, /, **kwargs: Any

@@ -1,4 +1,11 @@
-"""GraphQL input types of the rule language; `rule_data` turns them into the rule JSON."""
+"""GraphQL input types of the rule language, and the one road from them to the compiler.
+
+A rule has one form that every entry shares: its JSON (service.segments.rules), stored with a
+saved segment and taken by the CLI and rule files. `rule_data` turns a `RuleInput` into that JSON
+generically (GraphQL field names, enum values, ISO dates; nothing per condition), and `parse_rule`
+alone decides what a rule may be and builds the tree the compiler takes. These types only give
+GraphQL clients the shape to write it in, with the parser's own enums.
+"""
 
 from __future__ import annotations
 
@@ -10,67 +17,12 @@ from typing import Any
 import strawberry
 from strawberry.utils.str_converters import to_camel_case
 
+from service.api.derived import graphql_enum
+from service.segments.rules import AccountField, AccountScope, Aggregate, Op, OpportunityStatus, PersonField, UrlMatch
 
-@strawberry.enum(description="Comparisons: EQ, NEQ, GT, GTE, LT, LTE for numbers; "
-                             "EQ, NEQ, IN, CONTAINS, STARTS_WITH, ENDS_WITH for text (case-insensitive).")
-class Op(Enum):
-    EQ = "EQ"
-    NEQ = "NEQ"
-    GT = "GT"
-    GTE = "GTE"
-    LT = "LT"
-    LTE = "LTE"
-    IN = "IN"
-    CONTAINS = "CONTAINS"
-    STARTS_WITH = "STARTS_WITH"
-    ENDS_WITH = "ENDS_WITH"
-
-
-@strawberry.enum
-class PersonField(Enum):
-    EMAIL = "EMAIL"
-    EMAIL_DOMAIN = "EMAIL_DOMAIN"
-    FIRST_NAME = "FIRST_NAME"
-    LAST_NAME = "LAST_NAME"
-    TITLE = "TITLE"
-
-
-@strawberry.enum
-class AccountField(Enum):
-    NAME = "NAME"
-    INDUSTRY = "INDUSTRY"
-    COUNTRY = "COUNTRY"
-    SOURCE = "SOURCE"
-    WEBSITE = "WEBSITE"
-    EMPLOYEES = "EMPLOYEES"
-
-
-@strawberry.enum(description="ACCOUNT: the person's own accounts; COMPANY: every account of their companies.")
-class AccountScope(Enum):
-    ACCOUNT = "ACCOUNT"
-    COMPANY = "COMPANY"
-
-
-@strawberry.enum
-class Aggregate(Enum):
-    SUM = "SUM"
-    COUNT = "COUNT"
-    MAX = "MAX"
-
-
-@strawberry.enum
-class OpportunityStatus(Enum):
-    WON = "WON"
-    LOST = "LOST"
-    OPEN = "OPEN"
-    ANY = "ANY"
-
-
-@strawberry.enum(description="EXACT url, url PREFIX, or PATTERN with * wildcards.")
-class UrlMatch(Enum):
-    EXACT = "EXACT"
-    PREFIX = "PREFIX"
-    PATTERN = "PATTERN"
+# The rule language's enums are declared in service.segments.rules; this makes them GraphQL enums too.
+for _enum in (Op, PersonField, AccountField, AccountScope, Aggregate, OpportunityStatus, UrlMatch):
+    graphql_enum(_enum)
 
 
 @strawberry.input(description="A test on the person.")

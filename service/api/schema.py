@@ -21,9 +21,7 @@ from strawberry.extensions import (
 )
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
-from strawberry.utils.logging import StrawberryLogger
 
-from service.activation.webhook import DeliveryFailed
 from service.api.activation import ActivationMutation
 from service.api.erasure import ErasureMutation
 from service.api.keys import KeyMutation, KeyQuery
@@ -32,33 +30,54 @@ from service.api.query import Query as DataQuery
 from service.api.segment_mutation import SegmentMutation
 from service.api.subscription import Subscription
 from service.database import DatabaseUnavailable, QueryTimeout
+from service.errors import AccountGraphError, ErrorCode
 from service.limits import ApiLimits
+from service.request_id import new_request_id
 
 log = logging.getLogger("accountgraph")
 
 Query = merge_types("Query", (DataQuery, KeyQuery))
 Mutation = merge_types("Mutation", (IngestMutation, SegmentMutation, ActivationMutation, KeyMutation, ErasureMutation))
 
-# Answered in `errors` and not logged: the caller's mistakes (a bad argument or rule, a missing
-# scope) and a receiver that is down, which is the receiver's.
-EXPECTED = (ValueError, DeliveryFailed, GraphQLError)
+INTERNAL_MESSAGE = "internal error"
 
 
 class AccountGraphSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        """Log unexpected failures only; a query stopped by the timeout, or Neo4j out of reach, is one
-        warning line. Over HTTP, the latter makes the answer a 503 (the error's code says why)."""
-        for error in errors:
+        """Every error answered gets its code. The caller's (an AccountGraphError, or GraphQL's own for a
+        document that does not parse or validate) are answered as they are and not logged, except a
+        query stopped by the timeout, or Neo4j out of reach, which is one warning line (and over HTTP
+        the latter makes the answer a 503). Anything else is a bug: logged in full with the request's
+        id, and answered "internal error" with that id, not with its own message.
+
+        Strawberry returns the list it passes here, so an internal error is replaced in it."""
+        for index, error in enumerate(errors):
             original = error.original_error
-            if original is None or isinstance(original, EXPECTED):
-                continue
-            if isinstance(original, (QueryTimeout, DatabaseUnavailable)):
-                name = execution_context.operation_name if execution_context else None
-                log.warning("GraphQL operation %s stopped: %s", name or "(anonymous)", original)
+            if original is None or isinstance(original, GraphQLError):
+                if "code" not in (error.extensions or {}):
+                    error.extensions = {**(error.extensions or {}), "code": ErrorCode.INVALID_QUERY.value}
+            elif isinstance(original, AccountGraphError):
+                if isinstance(original, (QueryTimeout, DatabaseUnavailable)):
+                    log.warning("GraphQL operation %s stopped: %s", _operation(execution_context), original)
                 if isinstance(original, DatabaseUnavailable):
                     _unavailable(execution_context)
-                continue
-            StrawberryLogger.error(error, execution_context)
+            else:
+                errors[index] = _internal(error, execution_context)
+
+
+def _operation(execution_context: ExecutionContext | None) -> str:
+    return (execution_context.operation_name if execution_context else None) or "(anonymous)"
+
+
+def _internal(error: GraphQLError, execution_context: ExecutionContext | None) -> GraphQLError:
+    """The error logged with its traceback and the request's id; the answer names only the id."""
+    request_id = getattr(getattr(execution_context, "context", None), "request_id", None) or new_request_id()
+    where = ".".join(map(str, error.path or [])) or "-"
+    log.error("internal error in GraphQL operation %s at %s (request %s)", _operation(execution_context), where,
+              request_id, exc_info=error.original_error)
+    return GraphQLError(INTERNAL_MESSAGE, nodes=error.nodes, source=error.source, positions=error.positions,
+                        path=error.path, original_error=error.original_error,
+                        extensions={"code": ErrorCode.INTERNAL.value, "requestId": request_id})
 
 
 def _unavailable(execution_context: ExecutionContext | None) -> None:

@@ -14,6 +14,7 @@ from service.api.company import Account, Company
 from service.api.context import Context
 from service.api.person import Person
 from service.api.visit import WebVisit
+from service.errors import InvalidArgument
 from service.segments import engine
 from service.segments.compiler import Compiled
 from service.segments.rules import parse_rule
@@ -29,7 +30,7 @@ def decode_cursor(cursor: str | None) -> str | None:
     try:
         return base64.urlsafe_b64decode(cursor.encode()).decode()
     except (ValueError, UnicodeDecodeError):
-        raise ValueError("after: not a cursor returned by this API") from None
+        raise InvalidArgument("after: not a cursor returned by this API") from None
 
 
 @strawberry.type(description="A company's value for an opportunity condition, and whether it passed.")

@@ -31,7 +31,8 @@ def mutation(
 
 
 def subscription(
-    *, description: str | None = None, extensions: list[FieldExtension] | None = None
+    *, description: str | None = None, extensions: list[FieldExtension] | None = None, graphql_type: Any | None = None
 ) -> Callable[[Resolver], Resolver]:
-    decorate: Callable[[Resolver], Resolver] = strawberry.subscription(description=description, extensions=extensions)
+    decorate: Callable[[Resolver], Resolver] = strawberry.subscription(
+        description=description, extensions=extensions, graphql_type=graphql_type)
     return decorate

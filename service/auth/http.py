@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.auth.keys import parse
 from service.auth.store import INVALID, REVOKED, KeyChecker, Unauthenticated
 from service.database import DatabaseUnavailable
+from service.errors import ErrorCode
 
 log = logging.getLogger("accountgraph")
 
@@ -56,10 +57,10 @@ def _is_open(scope: Scope) -> bool:
             and "query" not in QueryParams(scope["query_string"]))
 
 
-def error_response(path: str, status: int, message: str, code: str,
+def error_response(path: str, status: int, message: str, code: ErrorCode,
                    headers: dict[str, str] | None = None) -> JSONResponse:
     """GraphQL's error shape on /graphql, so GraphiQL and GraphQL clients show it; `error` elsewhere."""
-    body: dict[str, Any] = ({"errors": [{"message": message, "extensions": {"code": code}}]}
+    body: dict[str, Any] = ({"errors": [{"message": message, "extensions": {"code": code.value}}]}
                             if path == GRAPHQL_PATH else {"error": message})
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -88,12 +89,11 @@ class RequireApiKey:
             challenge = 'Bearer realm="accountgraph"'
             if message in (INVALID, REVOKED):
                 challenge += ', error="invalid_token"'
-            response = error_response(scope["path"], 401, message, "UNAUTHENTICATED", {"WWW-Authenticate": challenge})
+            response = error_response(scope["path"], 401, message, refused.code, {"WWW-Authenticate": challenge})
             await response(scope, receive, send)
             return
         except DatabaseUnavailable as unavailable:
-            response = error_response(scope["path"], 503, str(unavailable), "DATABASE_UNAVAILABLE",
-                                      {"Retry-After": "5"})
+            response = error_response(scope["path"], 503, str(unavailable), unavailable.code, {"Retry-After": "5"})
             await response(scope, receive, send)
             return
         scope.setdefault("state", {})["api_key"] = key
@@ -146,7 +146,7 @@ class LimitBody:
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         mib = f" ({self.limit / (1 << 20):g} MiB)" if self.limit % (1 << 18) == 0 else ""
         message = f"the request body may have at most {self.limit} bytes{mib}"
-        await error_response(scope["path"], 413, message, "BODY_TOO_LARGE")(scope, receive, send)
+        await error_response(scope["path"], 413, message, ErrorCode.BODY_TOO_LARGE)(scope, receive, send)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -10,6 +10,7 @@ from typing import Any
 
 from service.auth.keys import ApiKey, Scope, generate, hash_secret, parse, secret_matches
 from service.database import Graph
+from service.errors import AccountGraphError, ErrorCode
 
 MAX_NAME = 200
 TOUCH_EVERY_SECONDS = 60.0
@@ -19,12 +20,16 @@ INVALID = "the API key is not valid"
 REVOKED = "the API key was revoked"
 
 
-class KeyStoreError(ValueError):
+class KeyStoreError(AccountGraphError, ValueError):
     """A key command that cannot be done (an unknown id, a bad name or scope)."""
 
+    default_code = ErrorCode.VALIDATION_FAILED
 
-class Unauthenticated(Exception):
+
+class Unauthenticated(AccountGraphError):
     """No usable key: the request is refused before anything runs. The message never holds the key."""
+
+    default_code = ErrorCode.UNAUTHENTICATED
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,7 @@ async def all_keys(graph: Graph) -> list[KeyRecord]:
 async def revoke(graph: Graph, key_id: str) -> KeyRecord:
     rows = await graph.write("api_key_revoke", id=key_id)
     if not rows:
-        raise KeyStoreError(f"no API key with id {key_id!r}")
+        raise KeyStoreError(f"no API key with id {key_id!r}", code=ErrorCode.NOT_FOUND)
     return KeyRecord.from_row(rows[0]["key"])
 
 

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from service.activation.activate import KINDS, MODES, DestinationSettings, activate, add_destination
+from service.activation.activate import KINDS, MODES, DeliveryMode, DestinationSettings, activate, add_destination
 from service.cli.common import Commands, on_graph
 from service.database import Graph
 from service.segments import engine, store
@@ -102,7 +102,7 @@ def register(commands: Commands) -> None:
     add.add_argument("--instance", help="MARKETO: the source instance, e.g. 'Marketo 1'")
     add.add_argument("--url", help="WEBHOOK: where to POST")
     add.add_argument("--secret-env", help="WEBHOOK: the environment variable holding the signing secret")
-    add.add_argument("--mode", choices=MODES, default="DELTA")
+    add.add_argument("--mode", choices=MODES, default=DeliveryMode.DELTA.value)
     add.set_defaults(handler=lambda s, a: on_graph(s, lambda g: _add_destination(g, a)))
 
     activate_command = commands.add_parser("activate", help="send a segment's consenting members to a destination")

@@ -19,14 +19,15 @@ from neo4j import AsyncManagedTransaction
 from service.database import Graph
 from service.erasure.exports import ExportScrub, scrub_exports
 from service.erasure.hashing import email_hash, id_hash, shown
+from service.errors import AccountGraphError, ErrorCode
 from service.queries import cypher
 from service.text import normalised_email
 
 log = logging.getLogger("accountgraph.erasure")
 
 
-class ErasureError(ValueError):
-    pass
+class ErasureError(AccountGraphError, ValueError):
+    default_code = ErrorCode.VALIDATION_FAILED
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ import csv
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from service.errors import AccountGraphError, ErrorCode
+
 
 @dataclass(frozen=True)
 class RowError:
@@ -18,9 +20,10 @@ class RowError:
         return f"{self.file}:{self.line}: column {self.column!r}: {self.reason}"
 
 
-class ImportRejected(Exception):
+class ImportRejected(AccountGraphError):
     """A batch with invalid rows; nothing of it was written."""
 
+    default_code = ErrorCode.IMPORT_REJECTED
     SHOWN = 50
 
     def __init__(self, errors: list[RowError]) -> None:

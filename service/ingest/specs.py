@@ -7,9 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from service.ingest import fields
+
+# The Python type of the values each parser takes from a typed source (GraphQL); the others take text.
+VALUE_TYPES: dict[Callable[[Any], Any], type] = {
+    fields.boolean: bool, fields.count: int, fields.amount: float, fields.iso_date: date, fields.iso_datetime: datetime,
+}
 
 
 @dataclass(frozen=True)
@@ -19,6 +25,20 @@ class Column:
     parse: Callable[[Any], Any]
     required: bool = True
     identity: bool = False  # part of what a deletion row must still give
+    always_given: bool = False  # the upsert mutations ask for it even to delete (a person's email)
+
+    @property
+    def api_name(self) -> str:
+        """The column's name in the upsert mutations: the header in camelCase (AccountIdA: accountIdA)."""
+        return self.header[0].lower() + self.header[1:]
+
+    @property
+    def value_type(self) -> type:
+        return VALUE_TYPES.get(self.parse, str)
+
+    @property
+    def api_required(self) -> bool:
+        return self.identity or self.always_given
 
 
 @dataclass(frozen=True)
@@ -42,6 +62,10 @@ class RecordSpec:
     def headers(self) -> frozenset[str]:
         return frozenset(column.header for column in self.columns)
 
+    def api_name_of(self, header: str) -> str:
+        """The upsert mutations' name of a column given by its header; anything else ("-") as it is."""
+        return next((column.api_name for column in self.columns if column.header == header), header)
+
 
 IS_DELETED = Column("IsDeleted", "isDeleted", fields.boolean, required=False)
 
@@ -56,7 +80,7 @@ def _person_ref() -> Column:
 
 PEOPLE = RecordSpec("people", (
     _id(),
-    Column("Email", "email", fields.email),
+    Column("Email", "email", fields.email, always_given=True),
     Column("FirstName", "firstName", fields.text, required=False),
     Column("LastName", "lastName", fields.text, required=False),
     Column("Title", "title", fields.text, required=False),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 QUEUE_LIMIT = 10_000
@@ -12,10 +12,13 @@ QUEUE_LIMIT = 10_000
 
 @dataclass(frozen=True)
 class AudienceChange:
+    """A person entering or leaving a saved segment."""
+
+    # GraphQL serves this class as it is (service.api.subscription): the descriptions are its schema's.
     segment_id: str
     segment_name: str
     email: str
-    change: str  # ENTERED or LEFT
+    change: str = field(metadata={"description": "ENTERED or LEFT."})
     at: datetime
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.database import Graph
+from service.errors import AccountGraphError, ErrorCode
 from service.queries import cypher
 from service.segments.compiler import Compiled, compile_rule
 from service.segments.rules import Rule, RuleError, parse_rule, segment_reference_paths, segment_references
@@ -15,8 +16,10 @@ MAX_PAGE = 500
 Row = dict[str, Any]
 
 
-class SegmentError(ValueError):
+class SegmentError(AccountGraphError, ValueError):
     """A segment operation that cannot be done, with the reason."""
+
+    default_code = ErrorCode.VALIDATION_FAILED
 
 
 async def _saved_rules(graph: Graph, rule: Rule) -> dict[str, Rule]:
@@ -43,7 +46,7 @@ async def compile_for(graph: Graph, rule: Rule, own_id: str | None = None) -> Co
 
 def page_size(first: int) -> int:
     if not 1 <= first <= MAX_PAGE:
-        raise RuleError("first", f"must be from 1 to {MAX_PAGE}")
+        raise SegmentError(f"first: must be from 1 to {MAX_PAGE}")
     return first
 
 
@@ -107,7 +110,7 @@ async def evaluate(graph: Graph, segment_id: str) -> Row:
     """Evaluate a saved segment now and record the snapshot (entered, left)."""
     rows = await graph.read("segments_by_id", ids=[segment_id])
     if not rows:
-        raise SegmentError(f"no saved segment with id {segment_id!r}")
+        raise SegmentError(f"no saved segment with id {segment_id!r}", code=ErrorCode.NOT_FOUND)
     compiled = await compile_for(graph, parse_rule(json.loads(rows[0]["segment"]["rule"])), segment_id)
     result = await graph.write_text(compiled.render(cypher("segment_evaluate")),
                                     {**compiled.parameters, "segmentId": segment_id})

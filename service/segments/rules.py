@@ -1,8 +1,9 @@
 """The rule language: a tree of AND / OR / NOT over leaf conditions, parsed from JSON.
 
-The JSON is exactly the GraphQL `RuleInput` (camelCase keys, enum names as strings), so a rule
-can be written in GraphiQL, saved in a file, or passed to the CLI. Parsing checks every part and
-names the part that is wrong (`and[1].visits.withinDays`), before anything reaches Cypher.
+The JSON is the one form of a rule: what is stored, what the CLI and files hold, and what the
+GraphQL `RuleInput` is turned into (camelCase keys, enum names as strings; service.api.rule). The
+enums below are declared here only; GraphQL wraps them. Parsing checks every part and names the
+part that is wrong (`and[1].visits.withinDays`), before anything reaches Cypher.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
+from service.errors import AccountGraphError, ErrorCode
 from service.text import valid_unicode
 
 MAX_DEPTH = 12
@@ -21,21 +24,90 @@ MAX_TEXT = 2048
 MAX_VALUES = 1000
 MAX_DAYS = 3660
 
-PERSON_FIELDS = {"EMAIL": "email", "EMAIL_DOMAIN": "email", "FIRST_NAME": "firstName", "LAST_NAME": "lastName",
-                 "TITLE": "title"}
-ACCOUNT_TEXT_FIELDS = {"NAME": "name", "INDUSTRY": "industry", "COUNTRY": "country", "SOURCE": "source",
-                       "WEBSITE": "website"}
-ACCOUNT_NUMBER_FIELDS = {"EMPLOYEES": "employees"}
-TEXT_OPS = frozenset({"EQ", "NEQ", "IN", "CONTAINS", "STARTS_WITH", "ENDS_WITH"})
-NUMBER_OPS = frozenset({"EQ", "NEQ", "GT", "GTE", "LT", "LTE"})
-AGGREGATES = frozenset({"SUM", "COUNT", "MAX"})
-OPPORTUNITY_STATUSES = frozenset({"WON", "LOST", "OPEN", "ANY"})
-SCOPES = frozenset({"ACCOUNT", "COMPANY"})
-URL_MATCHES = frozenset({"EXACT", "PREFIX", "PATTERN"})
+
+class Op(StrEnum):
+    """Comparisons: EQ, NEQ, GT, GTE, LT, LTE for numbers; EQ, NEQ, IN, CONTAINS, STARTS_WITH, ENDS_WITH
+    for text (case-insensitive)."""
+
+    EQ = "EQ"
+    NEQ = "NEQ"
+    GT = "GT"
+    GTE = "GTE"
+    LT = "LT"
+    LTE = "LTE"
+    IN = "IN"
+    CONTAINS = "CONTAINS"
+    STARTS_WITH = "STARTS_WITH"
+    ENDS_WITH = "ENDS_WITH"
 
 
-class RuleError(ValueError):
+class PersonField(StrEnum):
+    EMAIL = "EMAIL"
+    EMAIL_DOMAIN = "EMAIL_DOMAIN"
+    FIRST_NAME = "FIRST_NAME"
+    LAST_NAME = "LAST_NAME"
+    TITLE = "TITLE"
+
+
+class AccountField(StrEnum):
+    NAME = "NAME"
+    INDUSTRY = "INDUSTRY"
+    COUNTRY = "COUNTRY"
+    SOURCE = "SOURCE"
+    WEBSITE = "WEBSITE"
+    EMPLOYEES = "EMPLOYEES"
+
+
+class AccountScope(StrEnum):
+    """ACCOUNT: the person's own accounts; COMPANY: every account of their companies."""
+
+    ACCOUNT = "ACCOUNT"
+    COMPANY = "COMPANY"
+
+
+class Aggregate(StrEnum):
+    SUM = "SUM"
+    COUNT = "COUNT"
+    MAX = "MAX"
+
+
+class OpportunityStatus(StrEnum):
+    WON = "WON"
+    LOST = "LOST"
+    OPEN = "OPEN"
+    ANY = "ANY"
+
+
+class UrlMatch(StrEnum):
+    """EXACT url, url PREFIX, or PATTERN with * wildcards."""
+
+    EXACT = "EXACT"
+    PREFIX = "PREFIX"
+    PATTERN = "PATTERN"
+
+
+# The graph property each field tests.
+PERSON_FIELDS: dict[str, str] = {
+    PersonField.EMAIL: "email", PersonField.EMAIL_DOMAIN: "email", PersonField.FIRST_NAME: "firstName",
+    PersonField.LAST_NAME: "lastName", PersonField.TITLE: "title",
+}
+ACCOUNT_TEXT_FIELDS: dict[str, str] = {
+    AccountField.NAME: "name", AccountField.INDUSTRY: "industry", AccountField.COUNTRY: "country",
+    AccountField.SOURCE: "source", AccountField.WEBSITE: "website",
+}
+ACCOUNT_NUMBER_FIELDS: dict[str, str] = {AccountField.EMPLOYEES: "employees"}
+TEXT_OPS = frozenset({Op.EQ, Op.NEQ, Op.IN, Op.CONTAINS, Op.STARTS_WITH, Op.ENDS_WITH})
+NUMBER_OPS = frozenset({Op.EQ, Op.NEQ, Op.GT, Op.GTE, Op.LT, Op.LTE})
+AGGREGATES = frozenset(Aggregate)
+OPPORTUNITY_STATUSES = frozenset(OpportunityStatus)
+SCOPES = frozenset(AccountScope)
+URL_MATCHES = frozenset(UrlMatch)
+
+
+class RuleError(AccountGraphError, ValueError):
     """An invalid rule; the message starts with the path of the wrong part."""
+
+    default_code = ErrorCode.RULE_INVALID
 
     def __init__(self, path: str, message: str) -> None:
         self.path = path

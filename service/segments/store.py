@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from service.database import Graph
+from service.errors import ErrorCode
 from service.segments import engine
 from service.segments.engine import SegmentError
 
@@ -24,7 +25,7 @@ async def find(graph: Graph, id_or_name: str) -> Row | None:
 async def _name_taken(graph: Graph, name: str, own_id: str | None = None) -> None:
     clash = await graph.read("segments_by_name", names=[name])
     if clash and clash[0]["id"] != own_id:
-        raise SegmentError(f"a segment named {name!r} exists already")
+        raise SegmentError(f"a segment named {name!r} exists already", code=ErrorCode.CONFLICT)
 
 
 async def create(graph: Graph, name: str, description: str, rule: Any) -> Row:
@@ -39,7 +40,7 @@ async def create(graph: Graph, name: str, description: str, rule: Any) -> Row:
 async def update(graph: Graph, segment_id: str, name: str | None, description: str | None, rule: Any | None) -> Row:
     found = await graph.read("segments_by_id", ids=[segment_id])
     if not found:
-        raise SegmentError(f"no saved segment with id {segment_id!r}")
+        raise SegmentError(f"no saved segment with id {segment_id!r}", code=ErrorCode.NOT_FOUND)
     segment = found[0]["segment"]
     draft = await engine.draft(graph, name if name is not None else segment["name"],
                                description if description is not None else segment.get("description") or "",
@@ -54,6 +55,6 @@ async def update(graph: Graph, segment_id: str, name: str | None, description: s
 async def delete(graph: Graph, segment_id: str) -> bool:
     users = [row["name"] for row in await graph.read("segment_users", id=segment_id)]
     if users:
-        raise SegmentError(f"segment is used by {', '.join(users)}; change those first")
+        raise SegmentError(f"segment is used by {', '.join(users)}; change those first", code=ErrorCode.CONFLICT)
     rows = await graph.write("segment_delete", id=segment_id)
     return bool(rows and rows[0]["deleted"])
