@@ -1,12 +1,15 @@
-"""No import cycles in `service`: none between its packages, none between its modules."""
+"""No import cycles in `service`: none between its packages, none between its modules. And no test
+imports from a conftest.py: shared helpers live in tests/helpers.py (tests/faults/helpers.py)."""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 from tests.unit.import_graph import cycles, module_graph, package_graph
 
 SERVICE = Path(__file__).resolve().parents[2] / "service"
+TESTS = SERVICE.parent / "tests"
 
 
 def test_no_package_imports_another_that_imports_it_back() -> None:
@@ -15,6 +18,17 @@ def test_no_package_imports_another_that_imports_it_back() -> None:
 
 def test_no_module_imports_another_that_imports_it_back() -> None:
     assert cycles(module_graph(SERVICE)) == []
+
+
+def test_no_test_imports_from_a_conftest() -> None:
+    offenders: list[str] = []
+    for path in sorted(TESTS.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else (
+                [alias.name for alias in node.names] if isinstance(node, ast.Import) else [])
+            if any(name.split(".")[-1] == "conftest" for name in names):
+                offenders.append(f"{path.relative_to(TESTS.parent)}:{node.lineno}")
+    assert offenders == [], "import these from tests/helpers.py instead"
 
 
 def _write(root: Path, files: dict[str, str]) -> Path:
