@@ -24,8 +24,12 @@ def test_no_test_imports_from_a_conftest() -> None:
     offenders: list[str] = []
     for path in sorted(TESTS.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else (
-                [alias.name for alias in node.names] if isinstance(node, ast.Import) else [])
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
             if any(name.split(".")[-1] == "conftest" for name in names):
                 offenders.append(f"{path.relative_to(TESTS.parent)}:{node.lineno}")
     assert offenders == [], "import these from tests/helpers.py instead"
