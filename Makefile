@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES_FOR_JAVA := openjdk-17-jre-headless
 
-.PHONY: run test lint faults load bench bench-deps bench-ingest bench-realtime setup python-deps graphiql-assets neo4j-server system-deps browser apt-install clean
+.PHONY: run test lint faults load sample bench bench-deps bench-ingest bench-realtime setup python-deps graphiql-assets neo4j-server system-deps browser apt-install clean
 
 run: setup
 	$(BIN)/accountgraph run
@@ -28,6 +28,11 @@ faults: setup
 # throwaway Neo4j; checks every visit is in the graph exactly once; report in docs/benchmarks/load.md.
 load: setup
 	$(BIN)/python -m benchmarks.load
+
+# A synthetic export of PEOPLE people (four sources and MDM, deterministic) in .cache/sample/, to seed or import.
+PEOPLE ?= 10000
+sample: python-deps
+	$(BIN)/python -m benchmarks.generate --people $(PEOPLE) .cache/sample
 
 # The performance benchmark: ingest, audience (vs naive N+1 and PostgreSQL), GraphQL over HTTP (vs
 # @neo4j/graphql) at scales S (10k people), M (100k), L (1M); `make bench SCALE=S` for a quick check.

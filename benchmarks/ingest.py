@@ -37,9 +37,9 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from benchmarks.generate import DEFAULT_AS_OF, MANIFEST, generate
 from service.config import PROJECT_ROOT, get_settings
 from service.database import Graph, Neo4jConnection, Transaction
-from service.generate import DEFAULT_AS_OF, MANIFEST, generate
 from service.ingest.batch import parse_table
 from service.ingest.errors import RowError
 from service.ingest.pipeline import ingest_path, read_path

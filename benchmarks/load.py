@@ -50,12 +50,12 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from benchmarks.generate import MANIFEST, NEW_PRODUCT_PAGE, generate
 from benchmarks.service_process import serve
 from service.auth import store as keys
 from service.auth.keys import Scope
 from service.config import PROJECT_ROOT, get_settings
 from service.database import Graph, Neo4jConnection
-from service.generate import MANIFEST, NEW_PRODUCT_PAGE, generate
 from service.ingest.pipeline import ingest_path
 from service.neo4j_server import LocalNeo4j, free_port, install, neo4j_version
 from service.segments import engine, store

@@ -56,7 +56,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from service.generate import MANIFEST
+from benchmarks.generate import MANIFEST
 from service.neo4j_server import free_port
 
 PG_LIB = Path("/usr/lib/postgresql")

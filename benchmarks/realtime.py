@@ -66,6 +66,7 @@ import httpx
 import websockets
 from pydantic import SecretStr
 
+from benchmarks.generate import MANIFEST, NEW_PRODUCT_PAGE
 from benchmarks.ingest import (
     CLOCK_TICKS,
     HEAP,
@@ -80,7 +81,6 @@ from benchmarks.ingest import (
 from benchmarks.service_process import environment, serve
 from service.config import PROJECT_ROOT
 from service.database import Graph, Neo4jConnection
-from service.generate import MANIFEST, NEW_PRODUCT_PAGE
 from service.ingest.pipeline import ingest_path, ingest_tables
 from service.ingest.readers import RawTable
 from service.ingest.specs import OPPORTUNITIES, WEB_VISITS
@@ -1095,7 +1095,7 @@ def markdown(figures: dict[str, Any], png: str, command: str) -> str:
         "",
         "## Method",
         "",
-        f"- **Data**: `service.generate` export for {figures['people']:,} people (seed {figures['seed']}, as of "
+        f"- **Data**: `benchmarks.generate` export for {figures['people']:,} people (seed {figures['seed']}, as of "
         f"{figures['as_of']}), imported source by source and then MDM with `ingest_path` in "
         f"{ingest['seconds']:.0f} s ({ingest['rows']:,} rows). The graph: {graph['people']:,} people, "
         f"{graph['accounts']:,} accounts in {graph['companies']:,} companies (median "

@@ -184,7 +184,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
         f"{largest['rule']['minCompanyWonAmount']:,.0f} "
         f"and a visit to `{largest['rule']['visitedPage']}` in the last {largest['rule']['withinDays']} days "
         "(the Townsend audience of the use case). "
-        "Data: `service/generate.py` (4 sources, MDM chains, ~5 visits a person).",
+        "Data: `benchmarks/generate.py` (4 sources, MDM chains, ~5 visits a person).",
         "",
         "## Goals at the largest scale run" + f" ({largest['scale']}, {largest['people']:,} people)",
         "",

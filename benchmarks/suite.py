@@ -6,7 +6,7 @@ then docs/benchmarks/README.md and its plots (benchmarks/report.py).
     python -m benchmarks.suite S M L
 
 Per scale:
-1. The synthetic export (service/generate.py) with `as_of` = today, so the rule's 30-day window
+1. The synthetic export (benchmarks/generate.py) with `as_of` = today, so the rule's 30-day window
    holds a month of visits: .cache/bench/suite-<N>-<date>/ (generated once a day, not timed).
 2. A throwaway local Neo4j (HEAP, PAGECACHE below); migrate; every source then MDM imported with the
    product's own import (`ingest_path`): rows/s and nodes+relationships/s.
@@ -49,12 +49,12 @@ import httpx
 from pydantic import SecretStr
 
 from benchmarks import naive, neo4j_graphql, postgres
+from benchmarks.generate import MANIFEST, NEW_PRODUCT_PAGE
 from benchmarks.http_load import load, post
 from benchmarks.ingest import ImportFailed, cpu_seconds, export, graph_counts, throwaway_neo4j, timed_import
 from benchmarks.realtime import service
 from service.config import PROJECT_ROOT
 from service.database import Graph, Neo4jConnection
-from service.generate import MANIFEST, NEW_PRODUCT_PAGE
 from service.neo4j_server import LocalNeo4j, free_port, neo4j_version
 from service.queries import Mode, Template
 from service.segments import engine, store

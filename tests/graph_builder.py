@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from service.database import Graph
 from service.queries import Q
-from tests.conftest import run_cypher
+from tests.helpers import run_cypher
 
 PAGE = "https://www.bodea.com/products/new-product"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.database import Graph
-from tests.conftest import run_cypher
+from tests.helpers import run_cypher
 
 # lastUsedAt: an API key records its use, which a request that changes nothing still is.
 VOLATILE = {"lastSeenAt", "lastUsedAt"}

@@ -17,7 +17,7 @@ from service.activation.webhook import DeliveryFailed, RetryPolicy
 from service.database import Graph
 from service.ingest.pipeline import ingest_path
 from service.segments.presets import audience_rule
-from tests.conftest import graphql_data, run_cypher
+from tests.helpers import graphql_data, run_cypher
 from tests.receiver import SECRET, Receiver
 
 pytestmark = pytest.mark.asyncio

@@ -10,8 +10,8 @@ import pytest
 from service.database import Graph
 from service.ingest.pipeline import ingest_path
 from tests import graph_builder as build
-from tests.conftest import execute_graphql, graphql_data
 from tests.graph_builder import PAGE, days_ago
+from tests.helpers import execute_graphql, graphql_data
 
 pytestmark = pytest.mark.asyncio
 

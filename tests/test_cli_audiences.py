@@ -9,7 +9,7 @@ import pytest
 
 from service.database import Graph, Neo4jConnection
 from service.segments.presets import audience_rule
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 PAGE = "https://www.bodea.com/products/new-product"
 

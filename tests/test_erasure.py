@@ -21,7 +21,7 @@ from service.erasure.hashing import email_hash, id_hash
 from service.ingest.pipeline import ingest_path
 from service.seed import seed
 from service.segments.presets import audience_rule
-from tests.conftest import SEED_DIR, ApiKeys, execute_graphql, graphql_data, run_cli, run_cypher
+from tests.helpers import SEED_DIR, ApiKeys, execute_graphql, graphql_data, run_cli, run_cypher
 from tests.snapshot import snapshot
 
 pytestmark = pytest.mark.asyncio

@@ -22,7 +22,7 @@ from service.api.schema import schema
 from service.database import DatabaseUnavailable, Graph, QueryTimeout
 from service.errors import AccountGraphError, ErrorCode
 from service.segments import engine
-from tests.conftest import IN_PROCESS_ADMIN, execute_graphql
+from tests.helpers import IN_PROCESS_ADMIN, execute_graphql
 
 SECRET = "the-internal-detail-no-caller-may-see"
 PREVIEW = '{ preview(rule: {person: {field: EMAIL, op: EQ, value: "a@example.com"}}) { count } }'

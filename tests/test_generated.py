@@ -12,15 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.generate import MANIFEST, NEW_PRODUCT_PAGE, GenerationSummary, generate
 from service.database import Graph
-from service.generate import MANIFEST, NEW_PRODUCT_PAGE, GenerationSummary, generate
 from service.ingest.pipeline import ingest_path
-from tests.conftest import graphql_data, run_cypher
+from tests.helpers import AccountKey, Companies, graphql_data, run_cypher
 
 PEOPLE = 10_000
 SEED = 20_261_101
 WITHIN_DAYS = 30
-AccountKey = tuple[str, str]
 AUDIENCE = """
 query ($min: Float!, $page: String!, $days: Int!) {
   audience(minCompanyWonAmount: $min, visitedPage: $page, withinDays: $days) {
@@ -46,30 +45,6 @@ def csv_rows_raw(path: Path) -> list[dict[str, str]]:
 def csv_rows(path: Path) -> list[dict[str, str]]:
     """The cells trimmed, as the import reads them."""
     return [{k: v.strip() for k, v in row.items()} for row in csv_rows_raw(path)]
-
-
-class Companies:
-    """Union-find over accounts: MDM links, in either direction and chained, make one company."""
-
-    def __init__(self) -> None:
-        self.parent: dict[AccountKey, AccountKey] = {}
-
-    def add(self, account: AccountKey) -> None:
-        self.parent.setdefault(account, account)
-
-    def find(self, account: AccountKey) -> AccountKey:
-        root = account
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[account] != root:
-            self.parent[account], account = root, self.parent[account]
-        return root
-
-    def union(self, a: AccountKey, b: AccountKey) -> None:
-        self.parent[self.find(a)] = self.find(b)
-
-    def roots(self) -> set[AccountKey]:
-        return {self.find(account) for account in self.parent}
 
 
 @dataclass

@@ -17,7 +17,7 @@ from playwright.async_api import Browser, Route, async_playwright
 
 from service.database import Graph
 from service.graphiql import DEFAULT_HEADERS
-from tests.conftest import ARTIFACTS, ApiKeys
+from tests.helpers import ARTIFACTS, ApiKeys
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio]
 

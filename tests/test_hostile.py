@@ -30,7 +30,7 @@ from service.database import Graph
 from service.errors import AccountGraphError
 from service.ingest.errors import ImportRejected
 from service.ingest.pipeline import ingest_path
-from tests.conftest import execute_graphql, graphql_data, messages, run_cypher
+from tests.helpers import execute_graphql, graphql_data, messages, run_cypher
 from tests.snapshot import snapshot
 
 pytestmark = pytest.mark.asyncio

@@ -11,7 +11,7 @@ import pytest
 from service.database import Graph
 from service.ingest.pipeline import ingest_path
 from service.segments import presets
-from tests.conftest import SEED_DIR, run_cypher, wipe
+from tests.helpers import SEED_DIR, run_cypher, wipe
 from tests.snapshot import snapshot
 
 pytestmark = pytest.mark.asyncio

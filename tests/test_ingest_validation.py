@@ -11,7 +11,7 @@ from service.database import Graph, Neo4jConnection
 from service.ingest.errors import ImportRejected
 from service.ingest.pipeline import ingest_path
 from service.queries import Q
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 from tests.snapshot import snapshot
 
 pytestmark = pytest.mark.asyncio

@@ -11,17 +11,15 @@ import httpx
 import pytest
 from graphql import GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLType, Source
 from graphql.language import Lexer, TokenKind
-from pydantic import ValidationError
 
 from service.api.mutation import MAX_BATCH
 from service.api.schema import schema
-from service.config import Settings
 from service.database import Graph, Neo4jConnection, QueryTimeout, Transaction
 from service.limits import ApiLimits
 from service.queries import Mode
 from service.segments.engine import MAX_PAGE
 from service.segments.rules import MAX_NODES, MAX_VALUES
-from tests.conftest import ApiKeys, ServerThread, execute_graphql, graphql_data, messages, run_cypher
+from tests.helpers import ApiKeys, ServerThread, execute_graphql, graphql_data, messages, run_cypher
 
 pytestmark = pytest.mark.asyncio
 
@@ -102,18 +100,6 @@ async def test_introspection_can_be_switched_off(neo4j_connection: Neo4jConnecti
             assert by_type[0] == ("GraphQL introspection has been disabled, "
                                  "but the requested query contained the field '__type'.")
             assert client.post("/graphql", json={"query": "{ segments { id } __typename }"}).status_code == 200
-
-
-async def test_the_settings_carry_the_limits(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GRAPHQL_INTROSPECTION", "false")
-    monkeypatch.setenv("GRAPHQL_MAX_DEPTH", "8")
-    monkeypatch.setenv("NEO4J_QUERY_TIMEOUT_SECONDS", "2.5")
-    limits = Settings().limits()
-    assert (limits.introspection, limits.max_depth, limits.query_timeout_seconds) == (False, 8, 2.5)
-    assert Settings().limits().max_aliases == LIMITS.max_aliases
-    monkeypatch.setenv("NEO4J_QUERY_TIMEOUT_SECONDS", "0")  # 0 would mean no timeout at all to Neo4j
-    with pytest.raises(ValidationError, match="neo4j_query_timeout_seconds"):
-        Settings()
 
 
 # ---- request bodies ------------------------------------------------------------------------------

@@ -3,8 +3,7 @@
 - Any generated rule is either refused with a RuleError whose path leads to the part at fault in
   the rule's JSON, or compiles to Cypher that holds none of the rule's values (they travel as
   parameters) and that Neo4j accepts (EXPLAIN, on the real test database).
-- Any generated import file (arbitrary text, values of any JSON type, arbitrary bytes) is read and
-  parsed without an exception: every problem is a RowError naming the file, a line and a column.
+- (Any generated import file is read and parsed without a crash: tests/unit/test_import_file_properties.py.)
 - Valid generated rows go through file, parser and graph and come back as they were sent.
 """
 
@@ -12,23 +11,16 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import os
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from service.database import Graph
-from service.ingest.batch import parse_table
-from service.ingest.errors import RowError
 from service.ingest.pipeline import ingest_tables, read_path
-from service.ingest.readers import read_file
-from service.ingest.specs import MDM_SPECS, SOURCE_SPECS, RecordSpec
 from service.queries import Rendered, Template
 from service.segments import engine
 from service.segments.rules import (
@@ -44,20 +36,10 @@ from service.segments.rules import (
     RuleError,
     parse_rule,
 )
-from tests.conftest import run_cypher, wipe
+from tests.helpers import run_cypher, wipe
+from tests.hypothesis_settings import FEW, RULES
 
 pytestmark = pytest.mark.asyncio
-
-# HYPOTHESIS_EXAMPLES=2000 pytest tests/test_properties.py searches longer and with new examples each
-# run; without it the suite (and CI) replays the same examples every time, so a red run is a change's.
-EXPLORE = "HYPOTHESIS_EXAMPLES" in os.environ
-SCALE = max(1, int(os.environ.get("HYPOTHESIS_EXAMPLES", "100")) // 100)
-SOME = settings(max_examples=100 * SCALE, deadline=None, derandomize=not EXPLORE,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
-RULES = settings(max_examples=60 * SCALE, deadline=None, derandomize=not EXPLORE,
-                 suppress_health_check=[HealthCheck.function_scoped_fixture])
-FEW = settings(max_examples=30 * SCALE, deadline=None, derandomize=not EXPLORE,
-               suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 # ---- the rule compiler ------------------------------------------------------------------------------
 
@@ -160,85 +142,6 @@ async def test_the_rule_property_can_fail() -> None:
     assert not located({"visits": {"url": 5}}, "person.value")
     assert located({"visits": {"url": 5}}, "visits.url") and located({"visits": {}}, "visits.url")
     assert located([], "")
-
-
-# ---- the import parser: anything in, only RowErrors out --------------------------------------------
-
-ALL_SPECS: list[RecordSpec] = [*SOURCE_SPECS, *MDM_SPECS]
-cell_values = st.one_of(st.none(), st.text(max_size=20), st.integers(), st.floats(), st.booleans(),
-                        st.sampled_from(["", " ", "true", "2026-02-30", "1e400", "-0", "NaN", "\ufeff", "a@b.c",
-                                         "\x00"]))
-json_values = st.recursive(
-    cell_values,
-    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=3), inner, max_size=2),
-    max_leaves=4)
-
-
-def headers_of(spec: RecordSpec) -> st.SearchStrategy[list[str]]:
-    known = sorted(spec.headers)
-    return st.lists(st.sampled_from(known) | st.text(max_size=6), min_size=0, max_size=len(known) + 1)
-
-
-def quoted(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return '"' + text.replace('"', '""') + '"'
-
-
-@st.composite
-def csv_files(draw: st.DrawFn) -> tuple[RecordSpec, bytes, str]:
-    spec = draw(st.sampled_from(ALL_SPECS))
-    headers = draw(headers_of(spec))
-    rows = draw(st.lists(st.lists(cell_values, min_size=0, max_size=len(headers) + 1), max_size=5))
-    ending = draw(st.sampled_from(["\n", "\r\n", "\r"]))
-    lines = [",".join(quoted(h) for h in headers)] + [",".join(quoted(v) for v in row) for row in rows]
-    text = draw(st.sampled_from(["", "\ufeff"])) + ending.join(lines) + draw(st.sampled_from(["", ending]))
-    return spec, text.encode("utf-8"), "csv"
-
-
-@st.composite
-def jsonl_files(draw: st.DrawFn) -> tuple[RecordSpec, bytes, str]:
-    spec = draw(st.sampled_from(ALL_SPECS))
-    records = draw(st.lists(st.one_of(st.dictionaries(st.sampled_from(sorted(spec.headers)) | st.text(max_size=4),
-                                                      json_values, max_size=len(spec.headers)),
-                                      json_values), max_size=5))
-    return spec, "".join(json.dumps(record) + "\n" for record in records).encode("utf-8"), "jsonl"
-
-
-def check_errors(spec: RecordSpec, file: Path, content: bytes, errors: list[RowError]) -> None:
-    lines = content.count(b"\n") + content.count(b"\r") + 1
-    for error in errors:
-        assert isinstance(error, RowError)
-        assert error.file == str(file), error
-        assert 0 <= error.line <= lines, error
-        assert isinstance(error.column, str) and error.reason, error
-        if not error.reason.startswith("unknown"):  # else the column is the unknown one, as the file has it
-            assert error.column == "-" or error.column in spec.headers, error
-
-
-def read_and_parse(spec: RecordSpec, file: Path) -> list[RowError]:
-    errors: list[RowError] = []
-    raw = read_file(spec, file, errors)
-    parse_table(raw, errors)
-    return errors
-
-
-@SOME
-@given(made=st.one_of(csv_files(), jsonl_files()))
-async def test_any_file_is_read_without_a_crash_and_every_problem_is_named(tmp_path: Path,
-                                                                           made: tuple[RecordSpec, bytes, str]) -> None:
-    spec, content, suffix = made
-    file = tmp_path / f"{spec.name}.{suffix}"
-    file.write_bytes(content)
-    check_errors(spec, file, content, read_and_parse(spec, file))
-
-
-@SOME
-@given(spec=st.sampled_from(ALL_SPECS), content=st.binary(max_size=200), suffix=st.sampled_from(["csv", "jsonl"]))
-async def test_any_bytes_are_read_without_a_crash(tmp_path: Path, spec: RecordSpec, content: bytes,
-                                                  suffix: str) -> None:
-    file = tmp_path / f"{spec.name}.{suffix}"
-    file.write_bytes(content)
-    check_errors(spec, file, content, read_and_parse(spec, file))
 
 
 # ---- valid rows: file, parser, graph and back ------------------------------------------------------

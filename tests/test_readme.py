@@ -12,7 +12,7 @@ import pytest
 from service.auth.store import MISSING
 from service.config import PROJECT_ROOT
 from service.database import Graph
-from tests.conftest import ApiKeys
+from tests.helpers import ApiKeys
 
 README = (PROJECT_ROOT / "README.md").read_text()
 DEMO_ADDRESS = "http://127.0.0.1:8000"

@@ -26,7 +26,7 @@ from service.realtime.live import LiveAudiences
 from service.segments import engine
 from service.segments.presets import audience_rule
 from service.segments.rules import parse_rule
-from tests.conftest import ApiKeys, ServerThread, graphql_data, run_cypher
+from tests.helpers import ApiKeys, ServerThread, graphql_data, run_cypher
 from tests.receiver import SECRET, Receiver
 
 pytestmark = pytest.mark.asyncio

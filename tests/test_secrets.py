@@ -13,7 +13,7 @@ import pytest
 
 from service.auth.keys import parse
 from service.database import Graph, Neo4jConnection
-from tests.conftest import ApiKeys, ServerThread, run_cli
+from tests.helpers import ApiKeys, ServerThread, run_cli
 from tests.receiver import Receiver
 
 pytestmark = pytest.mark.asyncio

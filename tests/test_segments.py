@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
-import re
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,8 +13,7 @@ import pytest_asyncio
 
 from service.database import Graph
 from service.ingest.pipeline import ingest_path
-from service.segments.compiler import glob_to_regex
-from tests.conftest import execute_graphql, graphql_data
+from tests.helpers import NEAR_MISS_PATTERN, NEAR_MISS_URL, execute_graphql, graphql_data
 from tests.snapshot import snapshot
 
 pytestmark = pytest.mark.asyncio
@@ -311,33 +308,6 @@ async def test_saved_segment_members_are_the_stored_membership_paged_in_email_or
     too_many = await errors(world, """query ($id: ID!) { segment(id: $id) { members(first: 501) { endCursor } } }""",
                             id=segment["id"])
     assert too_many and "first" in too_many[0]
-
-
-def backtracking_glob(pattern: str) -> str:
-    """The obvious translation (each * as .*): correct, and exponential on a near miss."""
-    return "^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$"
-
-
-async def test_url_patterns_match_what_the_obvious_regex_matches() -> None:
-    generator = random.Random(7)
-    for _ in range(20_000):
-        pattern = "".join(generator.choice("ab*/") for _ in range(generator.randint(0, 7)))
-        text = "".join(generator.choice("ab/") for _ in range(generator.randint(0, 9)))
-        expected = re.match(backtracking_glob(pattern), text) is not None
-        assert (re.match(glob_to_regex(pattern), text) is not None) == expected, (pattern, text)
-
-
-NEAR_MISS_PATTERN = "*a" * 8 + "*b"
-NEAR_MISS_URL = "https://x.example/" + "a" * 50
-
-
-async def test_a_url_pattern_cannot_backtrack_for_ever() -> None:
-    """Neo4j cannot stop a regular expression that runs (the transaction timeout does not reach
-    it): the obvious translation takes about 16 s on this near miss in Python, and far longer on
-    slightly longer URLs; the compiled pattern answers at once."""
-    started = time.monotonic()
-    assert re.match(glob_to_regex(NEAR_MISS_PATTERN), NEAR_MISS_URL) is None
-    assert time.monotonic() - started < 0.5
 
 
 async def test_a_near_miss_pattern_is_answered_at_once_by_neo4j(world: Graph, tmp_path: Path) -> None:

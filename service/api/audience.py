@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
-from service.api.account import Account
+from service.api.company import Account
 from service.api.visit import WebVisit
 from service.segments.presets import AudienceRow
 

@@ -6,8 +6,7 @@ from typing import Any
 import strawberry
 
 from service.api import typed
-from service.api.account import Account
-from service.api.company import Company
+from service.api.company import Account, Company
 from service.api.context import Context
 from service.api.visit import WebVisit
 

@@ -3,20 +3,19 @@ from __future__ import annotations
 import strawberry
 
 from service.api import typed
-from service.api.account import Account
 from service.api.activation import Destination
 from service.api.audience import Audience, AudienceMember
-from service.api.company import Company
+from service.api.company import Account, Company
 from service.api.context import Context
 from service.api.permissions import needs
 from service.api.person import Person
 from service.api.rule import RuleInput, rule_data
 from service.api.segment import RulePreview, Segment
 from service.auth.keys import Scope
-from service.ingest.fields import email as normalise_email
 from service.queries import Q
 from service.segments import engine, presets
 from service.segments.rules import parse_rule
+from service.text import normalised_email
 
 
 @strawberry.type
@@ -36,7 +35,7 @@ class Query:
                  description="A person by email (case and surrounding spaces do not matter).")
     async def person(self, info: strawberry.Info[Context, None], email: str) -> Person | None:
         try:
-            normalised = normalise_email(email)
+            normalised = normalised_email(email)
         except ValueError:
             return None
         row = await info.context.loaders.person.load(normalised)

@@ -9,9 +9,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from service.api import typed
-from service.api.account import Account
 from service.api.activation import Activation
-from service.api.company import Company
+from service.api.company import Account, Company
 from service.api.context import Context
 from service.api.person import Person
 from service.api.visit import WebVisit

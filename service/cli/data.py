@@ -1,16 +1,14 @@
-"""Commands that put data in: schema, seed, imports, synthetic exports."""
+"""Commands that put data in: schema, seed, imports. (Synthetic exports: `python -m benchmarks.generate`.)"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 from pathlib import Path
 
 from service.cli.common import Commands, on_graph
 from service.config import Settings, get_settings
 from service.database import Graph
-from service.generate import DEFAULT_AS_OF, generate
 from service.ingest.errors import ImportRejected
 from service.ingest.pipeline import ingest_path
 from service.ingest.progress import ProgressBar
@@ -50,10 +48,6 @@ def cmd_seed(settings: Settings, arguments: argparse.Namespace) -> None:
     on_graph(settings, lambda graph: seed_and_report(graph, arguments.dir))
 
 
-def cmd_generate(settings: Settings, arguments: argparse.Namespace) -> None:
-    print(generate(arguments.out, arguments.people, arguments.seed, arguments.as_of))
-
-
 def register(commands: Commands) -> None:
     commands.add_parser("migrate", help="apply constraints and indexes").set_defaults(handler=cmd_migrate)
     seed_command = commands.add_parser("seed", help="load a seed folder (idempotent)")
@@ -66,10 +60,3 @@ def register(commands: Commands) -> None:
     ingest.add_argument("--report", type=Path, help="write the errors of a rejected import to this CSV file")
     ingest.add_argument("path", type=Path)
     ingest.set_defaults(handler=cmd_ingest)
-    generate_command = commands.add_parser("generate", help="write a synthetic multi-source export (deterministic)")
-    generate_command.add_argument("--people", type=int, required=True, help="how many people (accounts: a tenth)")
-    generate_command.add_argument("--seed", type=int, default=42)
-    generate_command.add_argument("--as-of", type=date.fromisoformat, default=DEFAULT_AS_OF,
-                                  help="the day visits and close dates are relative to (YYYY-MM-DD)")
-    generate_command.add_argument("out", type=Path)
-    generate_command.set_defaults(handler=cmd_generate)

@@ -16,9 +16,10 @@ from typing import Any
 
 from service.database import Graph, Transaction
 from service.erasure.exports import ExportScrub, scrub_exports
-from service.erasure.hashing import email_hash, id_hash, normalised_email, shown
+from service.erasure.hashing import email_hash, id_hash, shown
 from service.errors import AccountGraphError, ErrorCode
 from service.queries import Q
+from service.text import normalised_email
 
 log = logging.getLogger("accountgraph.erasure")
 

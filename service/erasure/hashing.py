@@ -9,16 +9,9 @@ from __future__ import annotations
 
 import hashlib
 
-from service.ingest import fields
-
 EMAIL_DOMAIN = b"accountgraph/suppression/email/v1\x00"
 ID_DOMAIN = b"accountgraph/suppression/id/v1\x00"
 SHOWN = 12  # hex digits of a hash shown in answers and logs
-
-
-def normalised_email(address: str) -> str:
-    """The email as the graph keys a person (trimmed, lower-cased); ValueError if not an email."""
-    return fields.email(address)
 
 
 def email_hash(normalised: str) -> str:

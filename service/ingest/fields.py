@@ -7,15 +7,12 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
-from service.text import valid_unicode
+from service.text import normalised_email, plain_text
 
-# Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is the sources' job.
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_TEXT = 4096
 MAX_KEY = 255
 MAX_COUNT = 2**63 - 1  # Neo4j's largest integer
-BOM = "\ufeff"  # a byte-order mark inside a value: two exports joined into one file
 
 # Salesforce's standard opportunity stages.
 OPPORTUNITY_STAGES = frozenset({
@@ -32,39 +29,22 @@ def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _string(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError(f"{value!r} is not text")
-    text = str(value)
-    if "\x00" in text:
-        raise ValueError("contains a NUL character")
-    if BOM in text:
-        raise ValueError("contains a byte-order mark (U+FEFF); was a second file appended to this one?")
-    if not valid_unicode(text):
-        raise ValueError("is not valid Unicode text (it holds a lone surrogate, U+D800 to U+DFFF)")
-    return text.strip()
-
-
-
 def text(value: Any) -> str:
-    checked = _string(value)
+    checked = plain_text(value)
     if len(checked) > MAX_TEXT:
         raise ValueError(f"text may have at most {MAX_TEXT} characters")
     return checked
 
 
 def key(value: Any) -> str:
-    checked = _string(value)
+    checked = plain_text(value)
     if len(checked) > MAX_KEY:
         raise ValueError(f"an id may have at most {MAX_KEY} characters")
     return checked
 
 
 def email(value: Any) -> str:
-    normalised = _string(value).lower()
-    if len(normalised) > 320 or not EMAIL.match(normalised):
-        raise ValueError(f"{value!r} is not an email address")
-    return normalised
+    return normalised_email(value)
 
 
 def _number(value: Any) -> float:
@@ -100,7 +80,7 @@ def count(value: Any) -> int:
 def boolean(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    word = _string(value).lower()
+    word = plain_text(value).lower()
     if word in TRUE_WORDS:
         return True
     if word in FALSE_WORDS:
@@ -109,14 +89,14 @@ def boolean(value: Any) -> bool:
 
 
 def currency(value: Any) -> str:
-    code = _string(value).upper()
+    code = plain_text(value).upper()
     if not CURRENCY.match(code):
         raise ValueError(f"{value!r} is not an ISO 4217 currency code")
     return code
 
 
 def stage(value: Any) -> str:
-    checked = _string(value)
+    checked = plain_text(value)
     if checked not in OPPORTUNITY_STAGES:
         raise ValueError(f"{checked!r} is not a known stage ({', '.join(sorted(OPPORTUNITY_STAGES))})")
     return checked
@@ -128,7 +108,7 @@ def iso_date(value: Any) -> date:
     if isinstance(value, date):
         return value
     try:
-        return date.fromisoformat(_string(value))
+        return date.fromisoformat(plain_text(value))
     except ValueError:
         raise ValueError(f"{value!r} is not an ISO date (YYYY-MM-DD)") from None
 
@@ -139,7 +119,7 @@ def iso_datetime(value: Any) -> datetime:
         moment = value
     else:
         try:
-            moment = datetime.fromisoformat(_string(value))
+            moment = datetime.fromisoformat(plain_text(value))
         except ValueError:
             raise ValueError(f"{value!r} is not an ISO 8601 date-time") from None
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -52,12 +52,15 @@ class Compiled:
     parameters: dict[str, Any] = field(default_factory=dict)
 
     def render(self, template: Template) -> Rendered:
-        """The template's text with this rule in its slots; run it with Graph.run_template."""
-        text = (query_file(template).text.replace("/*ANCHOR*/", self.anchor)
+        """The template with this rule in its slots; run it with Graph.run_template."""
+        return Rendered(template, self.fill(query_file(template).text))
+
+    def fill(self, text: str) -> str:
+        """Text with this rule in its /*ANCHOR*/, /*PREDICATE*/, /*RESIDUAL*/ and /*EVIDENCE*/ slots."""
+        return (text.replace("/*ANCHOR*/", self.anchor)
                 .replace("/*PREDICATE*/", self.predicate)
                 .replace("/*RESIDUAL*/", self.residual)
                 .replace("/*EVIDENCE*/", ",\n  ".join(self.evidence) or ""))
-        return Rendered(template, text)
 
 
 def glob_to_regex(pattern: str) -> str:

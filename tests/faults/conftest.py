@@ -8,37 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from pydantic import SecretStr
 
 from service.config import get_settings
-from service.database import DriverTimeouts, Graph, Neo4jConnection
+from service.database import DriverTimeouts, Graph
 from service.neo4j_provider import docker_engine_available
 from service.neo4j_server import LocalNeo4j, free_port, install
-
-PASSWORD = "fault-password"
-
-
-def kill(server: LocalNeo4j) -> None:
-    """SIGKILL the server's JVM (no shutdown, no checkpoint) and wait until it is gone."""
-    pid = server.running_pid()
-    assert pid is not None, "the fault Neo4j is not running"
-    os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 30
-    while server.running_pid() == pid:
-        try:
-            os.waitpid(pid, os.WNOHANG)  # reap it: it is our child (posix_spawn)
-        except ChildProcessError:
-            pass
-        assert time.monotonic() < deadline, "the killed JVM did not go away"
-        time.sleep(0.05)
-    server.pid_file.unlink(missing_ok=True)
+from tests.faults.helpers import PASSWORD, connection_of
 
 
 @pytest.fixture(scope="session")
@@ -56,10 +36,6 @@ def fault_neo4j(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4j
         yield server
     finally:
         server.stop()
-
-
-def connection_of(server: LocalNeo4j) -> Neo4jConnection:
-    return Neo4jConnection(server.uri, "neo4j", SecretStr(PASSWORD), "neo4j")
 
 
 @pytest_asyncio.fixture

@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.generate import MANIFEST, generate
 from service.database import DatabaseUnavailable, DriverTimeouts, Graph
-from service.generate import MANIFEST, generate
 from service.ingest.pipeline import ingest_path
 from service.ingest.writer import CHUNK_ROWS
 from service.neo4j_server import LocalNeo4j
-from tests.conftest import run_cypher
-from tests.faults.conftest import connection_of, kill
-from tests.test_generated import Companies
+from tests.faults.helpers import connection_of, kill
+from tests.helpers import Companies, run_cypher
 
 pytestmark = pytest.mark.faults
 

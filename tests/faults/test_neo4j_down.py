@@ -20,8 +20,8 @@ from service.config import Settings
 from service.database import SERVICE_DRIVER, DatabaseUnavailable, DriverTimeouts, Graph, Neo4jConnection
 from service.neo4j_server import LocalNeo4j, free_port
 from service.queries import Q
-from tests.conftest import IN_PROCESS_ADMIN, ServerThread, run_cypher
-from tests.faults.conftest import connection_of, kill
+from tests.faults.helpers import connection_of, kill
+from tests.helpers import IN_PROCESS_ADMIN, ServerThread, run_cypher
 
 pytestmark = pytest.mark.faults
 

@@ -12,7 +12,7 @@ import pytest
 
 from service.config import PROJECT_ROOT
 from service.database import Graph, Transaction
-from tests.conftest import run_cypher
+from tests.helpers import run_cypher
 
 pytestmark = pytest.mark.faults
 

@@ -1,5 +1,8 @@
 """Synthetic multi-source exports in the import format (service/ingest/specs.py), for tests and benchmarks.
 
+Not part of the product: `python -m benchmarks.generate --people N OUT` from a checkout (the word
+lists it draws names, titles, products and pages from are in generate_vocabulary.json next to it).
+
 `generate(out, people=N)` writes what four source instances and MDM would export for about N
 people: `marketo-1/`, `marketo-2/`, `crm-1/`, `crm-2/` (one CSV file per record kind) and
 `mdm/same-company.csv`, plus a `manifest.toml` like the seed's, so the tree can be imported folder
@@ -20,7 +23,9 @@ as they are made; only companies, accounts and opportunity keys are held in memo
 
 from __future__ import annotations
 
+import argparse
 import csv
+import json
 import math
 import random
 from collections.abc import Iterator
@@ -100,89 +105,35 @@ def _check_headers() -> None:
     for spec in (*specs.SOURCE_SPECS, *specs.MDM_SPECS):
         unknown = set(HEADERS[spec.name]) - spec.headers
         if unknown:
-            raise RuntimeError(f"service.generate writes {sorted(unknown)} that {spec.name} no longer has")
+            raise RuntimeError(f"benchmarks.generate writes {sorted(unknown)} that {spec.name} no longer has")
 
 
 _check_headers()
 
 # ---- vocabulary -------------------------------------------------------------------------------
 
-FIRST_NAMES = (
-    "James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "David", "Elizabeth",
-    "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Chris", "Karen",
-    "Daniel", "Lisa", "Matthew", "Nancy", "Anthony", "Sandra", "Mark", "Betty", "Steven", "Ashley",
-    "Paul", "Emily", "Andrew", "Donna", "Joshua", "Michelle", "Kevin", "Carol", "Brian", "Amanda",
-    "George", "Melissa", "Timothy", "Deborah", "Ronald", "Stephanie", "Jason", "Rebecca", "Ryan", "Laura",
-    "Jacob", "Sharon", "Gary", "Cynthia", "Nicholas", "Kathleen", "Eric", "Amy", "Jonathan", "Angela",
-    "Stephen", "Shirley", "Larry", "Anna", "Justin", "Brenda", "Scott", "Pamela", "Brandon", "Emma",
-    "Benjamin", "Nicole", "Samuel", "Helen", "Gregory", "Samantha", "Alexander", "Katherine", "Frank",
-    "Christine", "Raymond", "Debra", "Jack", "Rachel", "Dennis", "Carolyn", "Jerry", "Janet", "Tyler",
-    "Maria", "Aaron", "Olivia", "Jose", "Heather", "Adam", "Diane", "Nathan", "Julie", "Henry", "Joyce",
-    "Priya", "Wei", "Hiroshi", "Fatima", "Lukas", "Sofia", "Mateo", "Aisha", "Noah", "Ingrid",
-)
-LAST_NAMES = (
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
-    "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin",
-    "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson",
-    "Walker", "Young", "Allen", "King", "Wright", "Scott", "Torres", "Nguyen", "Hill", "Flores",
-    "Green", "Adams", "Nelson", "Baker", "Hall", "Rivera", "Campbell", "Mitchell", "Carter", "Roberts",
-    "Gomez", "Phillips", "Evans", "Turner", "Diaz", "Parker", "Cruz", "Edwards", "Collins", "Reyes",
-    "Stewart", "Morris", "Morales", "Murphy", "Cook", "Rogers", "Gutierrez", "Ortiz", "Morgan", "Cooper",
-    "Peterson", "Bailey", "Reed", "Kelly", "Howard", "Ramos", "Kim", "Cox", "Ward", "Richardson",
-    "Watson", "Brooks", "Chavez", "Wood", "James", "Bennett", "Gray", "Mendoza", "Ruiz", "Hughes",
-    "Price", "Alvarez", "Castillo", "Sanders", "Patel", "Myers", "Long", "Ross", "Foster", "Jimenez",
-    "Mueller", "Schmidt", "Schneider", "Fischer", "Weber", "Tanaka", "Suzuki", "Chen", "Wang", "Singh",
-    "Kowalski", "Novak", "Dubois", "Rossi", "Silva", "Larsen", "Jansen", "Okafor", "Haddad", "Berg",
-)
-TITLES = (
-    "CTO", "CIO", "CFO", "COO", "VP Engineering", "VP Operations", "VP Sales", "VP Marketing",
-    "Head of Engineering", "Head of Procurement", "Head of IT", "Director of Operations",
-    "Director of Manufacturing", "IT Manager", "Procurement Manager", "Operations Manager",
-    "Plant Manager", "Engineering Manager", "Software Engineer", "Data Analyst", "Product Manager",
-    "Marketing Manager", "Sales Manager", "Buyer", "Controller", "Project Manager", "Architect",
-    "Manufacturing Lead", "Quality Manager", "Supply Chain Manager",
-)
-PREFIXES = (
-    "North", "South", "East", "West", "Blue", "Red", "Green", "Silver", "Golden", "Iron", "Bright",
-    "Clear", "Swift", "True", "Grand", "High", "Deep", "Pine", "Oak", "Maple", "Cedar", "Stone",
-    "River", "Lake", "Harbor", "Summit", "Crest", "Eagle", "Falcon", "Hawk", "Fox", "Wolf", "Bear",
-    "Star", "Sun", "Moon", "Sky", "Cloud", "Storm", "Frost", "Ember", "Copper", "Cobalt", "Granite",
-    "Prime", "Apex", "Vertex", "Nova", "Terra", "Aqua", "Lumen", "Orbit", "Atlas", "Titan", "Vector",
-    "Quantum", "Pioneer", "Liberty", "Heritage", "Keystone",
-)
-CORES = (
-    "wind", "field", "stone", "bridge", "gate", "ridge", "brook", "wood", "dale", "port", "haven",
-    "point", "view", "line", "works", "forge", "mark", "way", "path", "crest", "land", "shore",
-    "vale", "wave", "peak", "star", "light", "craft", "core", "scape", "well", "ford", "mont",
-    "bay", "rock", "tech", "stream", "spire", "hill", "town",
-)
-INDUSTRIES: dict[str, tuple[str, ...]] = {
-    "Automotive": ("Motors", "Automotive", "Mobility", "Auto Parts"),
-    "Manufacturing": ("Manufacturing", "Industries", "Fabrication", "Machining"),
-    "Software": ("Software", "Systems", "Labs", "Digital"),
-    "Healthcare": ("Health", "Medical", "Clinics", "Care"),
-    "Financial Services": ("Capital", "Financial", "Bank", "Partners"),
-    "Retail": ("Retail", "Stores", "Outfitters", "Market"),
-    "Logistics": ("Logistics", "Freight", "Shipping", "Transport"),
-    "Energy": ("Energy", "Power", "Solar", "Utilities"),
-    "Telecommunications": ("Telecom", "Networks", "Communications", "Wireless"),
-    "Aerospace": ("Aerospace", "Aviation", "Avionics", "Space"),
-    "Construction": ("Construction", "Builders", "Engineering", "Structures"),
-    "Pharmaceuticals": ("Pharma", "Biosciences", "Therapeutics", "Life Sciences"),
-}
-COUNTRIES: tuple[tuple[str, str, int], ...] = (  # (BillingCountry, top-level domain, weight)
-    ("United States", "com", 55), ("United Kingdom", "co.uk", 10), ("Germany", "de", 9),
-    ("France", "fr", 6), ("Canada", "ca", 6), ("Netherlands", "nl", 4), ("Japan", "co.jp", 4),
-    ("Australia", "com.au", 3), ("Sweden", "se", 3),
-)
-LEGAL_FORMS = ("Inc.", ", Inc.", "LLC", "Ltd", "Group", "Corp.", "Holdings")
-ACCOUNT_ROLES = ("Decision Maker", "Economic Buyer", "Technical Buyer", "Influencer", "Evaluator", "User")
-CONTACT_ROLES = ("Decision Maker", "Economic Buyer", "Technical Buyer", "Influencer", "Evaluator", "Executive Sponsor")
-PRODUCTS = (
-    "fleet software", "3D printer line", "printer service renewal", "analytics platform", "support plan",
-    "sensor retrofit", "cloud migration", "robotics cell", "maintenance contract", "new product pilot",
-    "enterprise licence", "training package", "spare parts framework", "upgrade", "expansion",
-)
+VOCABULARY_FILE = Path(__file__).with_name("generate_vocabulary.json")
+
+
+def _load_vocabulary() -> dict[str, Any]:
+    with VOCABULARY_FILE.open(encoding="utf-8") as handle:
+        vocabulary: dict[str, Any] = json.load(handle)
+    return vocabulary
+
+
+_WORDS = _load_vocabulary()
+FIRST_NAMES: tuple[str, ...] = tuple(_WORDS["first_names"])
+LAST_NAMES: tuple[str, ...] = tuple(_WORDS["last_names"])
+TITLES: tuple[str, ...] = tuple(_WORDS["titles"])
+PREFIXES: tuple[str, ...] = tuple(_WORDS["company_name_prefixes"])
+CORES: tuple[str, ...] = tuple(_WORDS["company_name_cores"])
+INDUSTRIES: dict[str, tuple[str, ...]] = {industry: tuple(words) for industry, words in _WORDS["industries"].items()}
+COUNTRIES: tuple[tuple[str, str, int], ...] = tuple(  # (BillingCountry, top-level domain, weight)
+    (country, tld, weight) for country, tld, weight in _WORDS["countries"])
+LEGAL_FORMS: tuple[str, ...] = tuple(_WORDS["legal_forms"])
+ACCOUNT_ROLES: tuple[str, ...] = tuple(_WORDS["account_roles"])
+CONTACT_ROLES: tuple[str, ...] = tuple(_WORDS["contact_roles"])
+PRODUCTS: tuple[str, ...] = tuple(_WORDS["products"])
 CLOSED_WON, CLOSED_LOST = "Closed Won", "Closed Lost"
 OPEN_STAGES = (
     "Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",
@@ -193,21 +144,16 @@ STAGE_CUMULATIVE = tuple(accumulate((30.0, 25.0, *(45 / len(OPEN_STAGES),) * len
 AMOUNT_MEDIAN = 40_000.0
 AMOUNT_SIGMA = 1.1
 SITE = "https://www.bodea.com"
-PAGES: tuple[tuple[str, int], ...] = (  # (url, weight): the new product page gets ~8% of the visits
-    (f"{SITE}/", 20), (NEW_PRODUCT_PAGE, 8), (f"{SITE}/pricing", 8), (f"{SITE}/products", 8),
-    (f"{SITE}/products/fleet-software", 5), (f"{SITE}/products/3d-printers", 5),
-    (f"{SITE}/products/analytics", 5), (f"{SITE}/products/robotics", 4), (f"{SITE}/solutions/automotive", 4),
-    (f"{SITE}/solutions/manufacturing", 4), (f"{SITE}/customers", 4), (f"{SITE}/blog", 6),
-    (f"{SITE}/blog/new-product-launch", 3), (f"{SITE}/events", 2), (f"{SITE}/webinars", 3),
-    (f"{SITE}/docs", 4), (f"{SITE}/support", 3), (f"{SITE}/about", 2), (f"{SITE}/careers", 1),
-    (f"{SITE}/contact", 3),
-)
+PAGES: tuple[tuple[str, int], ...] = tuple(  # (url, weight): the new product page gets ~8% of the visits
+    (f"{SITE}{path}", weight) for path, weight in _WORDS["pages"])
 PAGE_URLS = tuple(url for url, _ in PAGES)
 PAGE_CUMULATIVE = tuple(accumulate(weight for _, weight in PAGES))
-CAMPAIGN_TYPES = ("Webinar", "Email", "Trade Show", "Conference", "Direct Mail", "Content Syndication")
-CAMPAIGN_STATUSES = ("Planned", "In Progress", "Completed")
-MEMBER_STATUSES = ("Sent", "Opened", "Clicked", "Responded", "Registered", "Attended")
-LIST_THEMES = ("Newsletter", "Webinar invitees", "Event follow-up", "Product updates", "Nurture", "Beta programme")
+CAMPAIGN_TYPES: tuple[str, ...] = tuple(_WORDS["campaign_types"])
+CAMPAIGN_STATUSES: tuple[str, ...] = tuple(_WORDS["campaign_statuses"])
+MEMBER_STATUSES: tuple[str, ...] = tuple(_WORDS["member_statuses"])
+LIST_THEMES: tuple[str, ...] = tuple(_WORDS["list_themes"])
+if NEW_PRODUCT_PAGE not in PAGE_URLS:
+    raise RuntimeError(f"{VOCABULARY_FILE.name} has no page {NEW_PRODUCT_PAGE}: the audience rule looks for it")
 
 
 # ---- the model held in memory -----------------------------------------------------------------
@@ -330,9 +276,10 @@ def _export(out: Path) -> Iterator[_Export]:
 
 def write_manifest(out: Path, people: int, seed: int, as_of: date) -> None:
     """The manifest names the sources and the day the data is relative to, as the seed's does."""
+    command = f"python -m benchmarks.generate --people {people} --seed {seed} --as-of {as_of.isoformat()}"
     lines = [
-        f"# Synthetic export: `accountgraph generate --people {people} --seed {seed} --as-of {as_of.isoformat()}`",
-        "# (service/generate.py). Web visits lie in the year before `as_of`; `accountgraph ingest` stores",
+        f"# Synthetic export: `{command}`",
+        "# (benchmarks/generate.py). Web visits lie in the year before `as_of`; `accountgraph ingest` stores",
         "# them as given, `accountgraph seed --dir` shifts them so that they keep their age.",
         f"as_of = {as_of.isoformat()}",
     ]
@@ -657,3 +604,19 @@ def generate(out: Path, people: int, seed: int = 42, as_of: date = DEFAULT_AS_OF
             writer.write()
     write_manifest(out, people, seed, as_of)  # last: its presence means the tree is complete
     return GenerationSummary(out, as_of, seed, people, len(companies), len(accounts), export.rows())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.generate",
+                                     description="Write a synthetic multi-source export (deterministic).")
+    parser.add_argument("--people", type=int, required=True, help="how many people (accounts: a tenth)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--as-of", type=date.fromisoformat, default=DEFAULT_AS_OF,
+                        help="the day visits and close dates are relative to (YYYY-MM-DD)")
+    parser.add_argument("out", type=Path)
+    arguments = parser.parse_args(argv)
+    print(generate(arguments.out, arguments.people, arguments.seed, arguments.as_of))
+
+
+if __name__ == "__main__":
+    main()

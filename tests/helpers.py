@@ -1,0 +1,154 @@
+"""Helpers the tests share: ad-hoc Cypher, the CLI as a subprocess, GraphQL in-process, the
+service in a thread, the session's API keys. Fixtures stay in conftest.py; tests import these."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from strawberry.types import ExecutionResult
+
+from service.app import create_app
+from service.auth.keys import ALL_SCOPES, ApiKey
+from service.config import get_settings
+from service.database import Graph, Neo4jConnection
+from service.neo4j_server import free_port
+
+SEED_DIR = get_settings().seed_dir
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+AccountKey = tuple[str, str]
+# A URL pattern and a URL it almost matches: the obvious regular expression backtracks for ever on it.
+NEAR_MISS_PATTERN = "*a" * 8 + "*b"
+NEAR_MISS_URL = "https://x.example/" + "a" * 50
+
+
+async def run_cypher(graph: Graph, statement: str, **parameters: object) -> list[dict[str, object]]:
+    """Ad-hoc Cypher for test set-up and assertions only; the product's queries live in cypher/."""
+    records, _, _ = await graph.driver.execute_query(statement, parameters, database_=graph.database)
+    return [record.data() for record in records]
+
+
+def run_cli(connection: Neo4jConnection, *arguments: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    """The real `accountgraph` command, pointed at the test Neo4j."""
+    env = {**os.environ, "NEO4J_URI": connection.uri, "NEO4J_USER": connection.user,
+           "NEO4J_PASSWORD": connection.password.get_secret_value(), **environment}
+    return subprocess.run([sys.executable, "-m", "service.cli", *arguments], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+# The ids of the session's API keys: the per-test wipe keeps them.
+SESSION_KEY_IDS: set[str] = set()
+
+
+async def wipe(graph: Graph) -> None:
+    """Delete every node but the session's API keys."""
+    await run_cypher(graph, "MATCH (n) WHERE NOT (n:ApiKey AND n.id IN $kept) DETACH DELETE n",
+                     kept=sorted(SESSION_KEY_IDS))
+
+
+class ApiKeys:
+    """Keys of the test session, as clients send them."""
+
+    def __init__(self, admin: str, read: str, write: str) -> None:
+        self.admin, self.read, self.write = admin, read, write
+
+    @staticmethod
+    def header(key: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key}"}
+
+    @property
+    def admin_header(self) -> dict[str, str]:
+        return self.header(self.admin)
+
+
+class ServerThread:
+    """The real application served by uvicorn in a thread (`keys`: what its tests call it with)."""
+
+    keys: ApiKeys | None = None
+
+    def __init__(self, connection: Neo4jConnection, log_level: str = "warning", wait_ready: bool = True,
+                 **options: Any) -> None:
+        self.wait_ready = wait_ready  # for /readyz: the schema is applied in the background
+        self.port = free_port()
+        self.app = create_app(connection, **options)
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level=log_level))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.05)
+        while self.wait_ready and httpx.get(f"{self.url}/readyz", timeout=10).status_code != 200:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the test server did not become ready")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def messages(response: httpx.Response) -> list[str]:
+    """The GraphQL error messages of an HTTP answer."""
+    return [error["message"] for error in response.json().get("errors") or []]
+
+
+# In-process GraphQL acts as this key unless told otherwise (it is not stored: no HTTP checks it).
+IN_PROCESS_ADMIN = ApiKey(id="in-process", name="tests, in-process", scopes=ALL_SCOPES)
+
+
+async def execute_graphql(graph: Graph, query: str, key_: ApiKey | None = IN_PROCESS_ADMIN,
+                          **variables: Any) -> ExecutionResult:
+    """Run a GraphQL operation in-process against the real graph (no HTTP), as `key_`."""
+    from service.api.context import Context
+    from service.api.schema import schema
+
+    context = Context(request=None, response=None, graph=graph, key=key_)  # type: ignore[arg-type]
+    return await schema.execute(query, variable_values=variables, context_value=context)
+
+
+async def graphql_data(graph: Graph, query: str, **variables: Any) -> dict[str, Any]:
+    """The data of a GraphQL operation that must succeed."""
+    result = await execute_graphql(graph, query, **variables)
+    assert result.errors is None, result.errors
+    assert result.data is not None
+    return result.data
+
+
+class Companies:
+    """Union-find over accounts: MDM links, in either direction and chained, make one company."""
+
+    def __init__(self) -> None:
+        self.parent: dict[AccountKey, AccountKey] = {}
+
+    def add(self, account: AccountKey) -> None:
+        self.parent.setdefault(account, account)
+
+    def find(self, account: AccountKey) -> AccountKey:
+        root = account
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[account] != root:
+            self.parent[account], account = root, self.parent[account]
+        return root
+
+    def union(self, a: AccountKey, b: AccountKey) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+    def roots(self) -> set[AccountKey]:
+        return {self.find(account) for account in self.parent}

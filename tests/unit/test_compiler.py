@@ -1,0 +1,118 @@
+"""The rule compiler's output: the Cypher text it writes and the parameters the values travel in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from service.segments.compiler import SCAN_ANCHOR, Compiled, compile_rule, glob_to_regex
+from service.segments.rules import Rule, RuleError, parse_rule
+
+# Each hostile value carries a mark no Cypher the compiler writes holds ("$r0" alone is in the text anyway).
+MARK = "\u2042"
+HOSTILE = [MARK + text for text in (
+    "' OR 1=1 //", "`) DETACH DELETE n //", "\"}) MATCH (n) DETACH DELETE n RETURN 1 //", "$r0",
+    "*/ MATCH (n) DETACH DELETE n /*", "ann@acme.example' OR 'a'='a",
+)]
+
+
+def no_saved_segments(segment_id: str) -> Rule:
+    raise RuleError("segment.id", f"no saved segment with id {segment_id!r}")
+
+
+def compiled(rule: dict[str, Any]) -> Compiled:
+    return compile_rule(parse_rule(rule), no_saved_segments)
+
+
+def texts(result: Compiled) -> list[str]:
+    return [result.predicate, result.anchor, result.residual, *result.evidence]
+
+
+def test_a_person_condition_compiles_to_a_case_insensitive_test_on_a_parameter() -> None:
+    result = compiled({"person": {"field": "EMAIL", "op": "EQ", "value": " Ann@Acme.example "}})
+    assert result.predicate == "coalesce(toLower(p.email) = $r0, false)"
+    assert result.anchor == SCAN_ANCHOR
+    assert result.residual == "coalesce(toLower(p.email) = $r2, false)"
+    assert result.parameters == {"r0": "ann@acme.example", "r1": "person", "r2": "ann@acme.example"}
+    assert result.evidence == ["{path: $r1, kind: 'person', matched: coalesce(toLower(p.email) = $r0, false), "
+                               "companies: [], accounts: [], visits: [], memberships: []}"]
+
+
+def test_not_equal_passes_a_missing_value_and_the_email_domain_is_split_off() -> None:
+    assert compiled({"person": {"field": "TITLE", "op": "NEQ", "value": "CTO"}}).predicate == \
+        "(p.title IS NULL OR toLower(p.title) <> $r0)"
+    assert compiled({"person": {"field": "EMAIL_DOMAIN", "op": "IN", "values": ["A.example", "b.example"]}}).predicate \
+        == "coalesce(toLower(split(p.email, '@')[1]) IN $r0, false)"
+
+
+def test_not_and_account_scope_compile_as_written() -> None:
+    result = compiled({"not": {"account": {"scope": "ACCOUNT", "field": "EMPLOYEES", "op": "GTE", "number": 500}}})
+    assert result.predicate == \
+        "(NOT EXISTS { MATCH (p)-[:ASSOCIATED_WITH]->(a:Account) WHERE coalesce(a.employees >= $r0, false) })"
+    assert result.anchor == SCAN_ANCHOR
+    assert result.parameters == {"r0": 500.0, "r1": "not.account", "r2": 500.0}
+
+
+def test_a_visit_and_a_company_total_anchor_on_the_visits_and_leave_no_residual() -> None:
+    result = compiled({"and": [{"opportunities": {"op": "GT", "value": 100_000}},
+                               {"visits": {"url": "https://x.example/new", "withinDays": 30}}]})
+    assert result.anchor.startswith(
+        "MATCH (v:WebVisit) WHERE v.url = $r7 AND v.visitedAt >= datetime() - duration({days: $r8}) "
+        "MATCH (p:Person)-[:VISITED]->(v) WITH DISTINCT p "
+        "MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company) "
+        "WITH c, collect(DISTINCT p) AS people WHERE coalesce(reduce(total = 0.0, o IN COLLECT { MATCH ")
+    assert result.anchor.endswith("> $r9, false) UNWIND people AS p WITH DISTINCT p RETURN p")
+    assert result.residual == "true"
+    assert result.parameters == {"r0": 100_000.0, "r1": 100_000.0, "r2": "and[0].opportunities",
+                                 "r3": "https://x.example/new", "r4": 30, "r5": 1, "r6": "and[1].visits",
+                                 "r7": "https://x.example/new", "r8": 30, "r9": 100_000.0}
+    assert [e.split(",")[1] for e in result.evidence] == [" kind: 'opportunities'", " kind: 'visits'"]
+
+
+def test_a_pattern_travels_as_its_compiled_regular_expression() -> None:
+    result = compiled({"or": [{"campaign": {"source": "Marketo 1", "id": "K1", "status": "Attended"}},
+                              {"visits": {"url": "https://x.example/*a*", "match": "PATTERN"}}]})
+    assert result.predicate == (
+        "(EXISTS { MATCH (p)-[m:MEMBER_OF]->(x:Campaign {source: $r0, sourceKey: $r1}) WHERE toLower(m.status) = $r2 }"
+        " OR COUNT { MATCH (p)-[:VISITED]->(v:WebVisit) WHERE v.url =~ $r4 } >= $r5)")
+    assert result.parameters["r4"] == glob_to_regex("https://x.example/*a*") == r"^https://x\.example/(?>.*?a).*$"
+    assert result.parameters["r2"] == "attended"
+
+
+def test_render_fills_the_template_slots() -> None:
+    result = compiled({"person": {"field": "EMAIL", "op": "EQ", "value": "a@b.c"}})
+    template = "CALL { /*ANCHOR*/ } WITH p WHERE /*RESIDUAL*/ RETURN p, [/*EVIDENCE*/] AS why, /*PREDICATE*/ AS all"
+    assert result.fill(template) == (
+        f"CALL {{ {SCAN_ANCHOR} }} WITH p WHERE coalesce(toLower(p.email) = $r2, false) "
+        f"RETURN p, [{result.evidence[0]}] AS why, coalesce(toLower(p.email) = $r0, false) AS all")
+
+
+def test_saved_segments_are_inlined_and_may_not_refer_to_themselves() -> None:
+    saved = {"vip": parse_rule({"list": {"source": "s", "id": "L1"}}),
+             "loop": parse_rule({"segment": {"id": "loop"}})}
+    result = compile_rule(parse_rule({"segment": {"id": "vip"}}), saved.__getitem__)
+    assert result.predicate == "EXISTS { MATCH (p)-[m:ON_LIST]->(x:MarketingList {source: $r0, sourceKey: $r1}) }"
+    with pytest.raises(RuleError, match="segments may not refer to themselves"):
+        compile_rule(parse_rule({"segment": {"id": "loop"}}), saved.__getitem__)
+    with pytest.raises(RuleError, match="segments may not refer to themselves"):
+        compile_rule(parse_rule({"segment": {"id": "vip"}}), saved.__getitem__, own_id="vip")
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_no_value_of_a_rule_reaches_the_cypher_text(text: str) -> None:
+    rules: list[dict[str, Any]] = [
+        {"person": {"field": "EMAIL", "op": "EQ", "value": text}},
+        {"person": {"field": "TITLE", "op": "IN", "values": [text, text + "2"]}},
+        {"account": {"field": "NAME", "op": "STARTS_WITH", "value": text}},
+        {"opportunities": {"op": "GT", "value": 0, "stages": [text]}},
+        {"visits": {"url": text}},
+        {"visits": {"url": text, "match": "PREFIX"}},
+        {"campaign": {"source": text, "id": text, "status": text}},
+        {"list": {"source": text, "id": text}},
+    ]
+    for rule in rules:
+        result = compiled(rule)
+        for cypher_text in texts(result):
+            assert MARK not in cypher_text, (rule, cypher_text)
+        assert any(text.lower() in str(value).lower() for value in result.parameters.values()), rule
