@@ -75,9 +75,10 @@ async def test_a_rejected_upsert_has_the_import_code_and_names_the_record_and_fi
     result = await execute_graphql(graph, """mutation { upsertPeople(source: "crm", people: [
         {id: "1", email: "broken", advertisingOptOut: true}]) { records } }""")
     reason = "'broken' is not an email address"
-    assert result.errors and result.errors[0].message == f"rejected, nothing written: people[0].email: {reason}"
+    assert result.errors
+    assert result.errors[0].message == f"rejected, nothing written: people[0].email (id '1'): {reason}"
     assert result.errors[0].extensions == {
-        "code": "IMPORT_REJECTED", "errors": [{"record": 0, "field": "email", "reason": reason}]}
+        "code": "IMPORT_REJECTED", "errors": [{"record": 0, "id": "1", "field": "email", "reason": reason}]}
 
 
 @pytest.mark.asyncio

@@ -12,6 +12,7 @@ import pytest
 
 from service.database import Graph
 from service.graphiql import ASSET_FILES
+from tests.snapshot import snapshot
 
 EXAMPLE_QUERY = (Path(__file__).resolve().parent.parent / "service" / "api" / "example_query.graphql").read_text()
 
@@ -109,3 +110,22 @@ def test_anything_else_under_assets_is_not_found(live_server: str, path: str) ->
         connection.close()
     assert status == 404, (path, status, body[:200])
     assert "[project]" not in body
+
+
+@pytest.mark.asyncio
+async def test_a_rejected_event_batch_names_each_events_record_id(client: httpx.Client, seeded_graph: Graph) -> None:
+    before = await snapshot(seeded_graph)
+    unknown = client.post("/events", json={"source": "Marketo 1", "events": [
+        {"type": "webVisit", "Id": "v1", "PersonId": "1002", "Colour": "red"}]})
+    assert unknown.status_code == 400
+    assert unknown.json()["errors"] == [{"file": "events", "line": 0, "id": "v1", "column": "Colour",
+                                         "reason": "unknown field for a webVisit event"}]
+    invalid = client.post("/events", json={"source": "Marketo 1", "events": [
+        {"type": "person", "Id": "x1", "Email": "broken"}, {"type": "person", "Email": "nobody@x.example"}]})
+    assert invalid.status_code == 400
+    assert [(e["line"], e["id"], e["column"]) for e in invalid.json()["errors"]] == [(0, "x1", "Email"), (1, "", "Id")]
+    unresolved = client.post("/events", json={"source": "Marketo 1", "events": [
+        {"type": "accountPerson", "AccountId": "0011A00001", "PersonId": "NOPE"}]})
+    assert unresolved.status_code == 400
+    assert [(e["id"], e["column"]) for e in unresolved.json()["errors"]] == [("0011A00001, NOPE", "PersonId")]
+    assert await snapshot(seeded_graph) == before

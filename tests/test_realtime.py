@@ -167,7 +167,7 @@ async def test_events_endpoint_takes_a_batch_and_rejects_a_bad_one_whole(seeded_
             {"type": "webVisit", "Id": "e1", "PersonId": "1001", "Url": PAGE, "VisitedAt": ago(seconds=1)},
             {"type": "webVisit", "Id": "e2", "PersonId": "1001", "Url": PAGE, "VisitedAt": "soon"}]})
         assert bad.status_code == 400
-        assert bad.json()["errors"] == [{"file": "events", "line": 1, "column": "VisitedAt",
+        assert bad.json()["errors"] == [{"file": "events", "line": 1, "id": "e2", "column": "VisitedAt",
                                          "reason": "'soon' is not an ISO 8601 date-time"}]
         good = await client.post("/events", json={"source": "Marketo 1", "events": [
             {"type": "webVisit", "Id": "e1", "PersonId": "1001", "Url": PAGE, "VisitedAt": ago(seconds=1)}]})

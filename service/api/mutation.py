@@ -55,13 +55,13 @@ class IngestResult:
 
 
 class UpsertRejected(AccountGraphError):
-    """An upsert with invalid records, nothing written: each error names the record and its field."""
+    """An upsert with invalid records, nothing written: each error names the record (index and id) and its field."""
 
     default_code = ErrorCode.IMPORT_REJECTED
 
     def __init__(self, spec: RecordSpec, rejected: ImportRejected) -> None:
         super().__init__(f"rejected, nothing written: {'; '.join(_error_text(spec, e) for e in rejected.errors[:20])}")
-        self.errors = [{"record": e.line, "field": spec.api_name_of(e.column), "reason": e.reason}
+        self.errors = [{"record": e.line, "id": e.id, "field": spec.api_name_of(e.column), "reason": e.reason}
                        for e in rejected.errors]
 
     @property
@@ -85,7 +85,8 @@ def _raw_table(spec: RecordSpec, argument: str, records: list[Any]) -> RawTable:
 def _error_text(spec: RecordSpec, error: RowError) -> str:
     field = "" if error.column in ("-", "source") else f".{spec.api_name_of(error.column)}"
     where = error.file if error.column == "source" else f"{error.file}[{error.line}]{field}"
-    return f"{where}: {error.reason}"
+    record = f" (id {error.id!r})" if error.id else ""
+    return f"{where}{record}: {error.reason}"
 
 
 async def _ingest(info: strawberry.Info[Context, None], source: str, spec: RecordSpec,

@@ -55,9 +55,9 @@ def parse_table(raw: RawTable, errors: list[RowError]) -> Table:
             continue
         identity = tuple(row[name] for name in raw.spec.key)
         if identity in first_line:
-            errors.append(RowError(raw.origin, line, _header(raw.spec, raw.spec.key[0]),
-                                   f"duplicate key {', '.join(map(str, identity))}: "
-                                   f"first on line {first_line[identity]}"))
+            errors.append(RowError(raw.origin, line, raw.spec.header_of(raw.spec.key[0]), id=raw.spec.row_id(row),
+                                   reason=f"duplicate key {', '.join(map(str, identity))}: "
+                                          f"first on line {first_line[identity]}"))
             continue
         first_line[identity] = line
         (table.deletions if row["isDeleted"] else table.upserts).append(row)
@@ -66,18 +66,17 @@ def parse_table(raw: RawTable, errors: list[RowError]) -> Table:
     return table
 
 
-def _header(spec: RecordSpec, field_name: str) -> str:
-    return next(column.header for column in spec.columns if column.field == field_name)
-
-
 def _parse_record(spec: RecordSpec, origin: str, line: int, values: dict[str, Any],
                   errors: list[RowError]) -> Row | None:
+    def reject(column: str, reason: str) -> None:  # the id is read only for a row in error: it costs a parse
+        errors.append(RowError(origin, line, column, reason, id=spec.record_id(values)))
+
     row: Row = {"_line": line}
     deleted_value = values.get("IsDeleted")
     try:
         row["isDeleted"] = False if fields.is_blank(deleted_value) else fields.boolean(deleted_value)
     except ValueError as error:
-        errors.append(RowError(origin, line, "IsDeleted", str(error)))
+        reject("IsDeleted", str(error))
         return None
     valid = True
     for column in spec.columns:
@@ -86,21 +85,21 @@ def _parse_record(spec: RecordSpec, origin: str, line: int, values: dict[str, An
         raw = values.get(column.header)
         if fields.is_blank(raw):
             if column.required and (column.identity or not row["isDeleted"]):
-                errors.append(RowError(origin, line, column.header, "a value is required"))
+                reject(column.header, "a value is required")
                 valid = False
             row[column.field] = None
             continue
         try:
             row[column.field] = column.parse(raw)
         except ValueError as error:
-            errors.append(RowError(origin, line, column.header, str(error)))
+            reject(column.header, str(error))
             valid = False
     if valid and spec.name == "opportunities" and not row["isDeleted"]:
         row["isWon"] = row["stage"] == fields.WON_STAGE
         row["isClosed"] = row["stage"] in fields.CLOSED_STAGES
     if valid and spec.name == "same-company" and not row["isDeleted"]:
         if (row["sourceA"], row["keyA"]) == (row["sourceB"], row["keyB"]):
-            errors.append(RowError(origin, line, "AccountIdB", "an account cannot be linked to itself"))
+            reject("AccountIdB", "an account cannot be linked to itself")
             valid = False
     return row if valid else None
 
@@ -110,8 +109,8 @@ def _check_one_id_per_email(people: Table, errors: list[RowError]) -> None:
     for row in people.upserts:
         other = seen.setdefault(row["email"], row["sourceKey"])
         if other != row["sourceKey"]:
-            errors.append(RowError(people.origin, row["_line"], "Email",
-                                   f"{row['email']} is already person Id {other!r} in this file"))
+            errors.append(RowError(people.origin, row["_line"], "Email", id=people.spec.row_id(row),
+                                   reason=f"{row['email']} is already person Id {other!r} in this file"))
 
 
 async def check_references(graph: Graph, batch: Batch, errors: list[RowError]) -> None:
@@ -138,8 +137,8 @@ async def check_references(graph: Graph, batch: Batch, errors: list[RowError]) -
         value = in_batch[reference.target].get(key) or found.get(reference.target, {}).get(key)
         if value is None:
             where = "" if reference.source_field is None else f" of source {source!r}"
-            errors.append(RowError(table.origin, row["_line"], reference.header,
-                                   f"no {reference.target} record with Id {key[1]!r}{where} "
+            errors.append(RowError(table.origin, row["_line"], reference.header, id=table.spec.row_id(row),
+                                   reason=f"no {reference.target} record with Id {key[1]!r}{where} "
                                    "in this import or the graph"))
         elif reference.target == "people":
             row["email"] = value

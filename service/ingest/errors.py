@@ -1,9 +1,9 @@
-"""Import errors that name the file (or mutation), the line (or record), the column and the reason."""
+"""Import errors that name the file (or mutation), the line (or record), the record's id, the column and the reason."""
 
 from __future__ import annotations
 
 import csv
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from service.errors import AccountGraphError, ErrorCode
@@ -13,11 +13,15 @@ from service.errors import AccountGraphError, ErrorCode
 class RowError:
     file: str
     line: int
+    # The record's own id in its source (RecordSpec.record_id), what a user searches for there; empty
+    # when the error is about a whole file or the row gives no valid id.
+    id: str = field(default="", kw_only=True)
     column: str
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: column {self.column!r}: {self.reason}"
+        record = f" id {self.id!r}:" if self.id else ""
+        return f"{self.file}:{self.line}:{record} column {self.column!r}: {self.reason}"
 
 
 class ImportRejected(AccountGraphError):

@@ -56,7 +56,8 @@ def event_tables(body: Any) -> tuple[str, list[RawTable]]:
         values = {k: v for k, v in event.items() if k != "type"}
         unknown = sorted(set(values) - spec.headers)
         if unknown:
-            errors.append(RowError("events", index, unknown[0], f"unknown field for a {kind} event"))
+            errors.append(RowError("events", index, unknown[0], f"unknown field for a {kind} event",
+                                   id=spec.record_id(values)))
             continue
         tables.setdefault(spec.name, RawTable(spec, "events")).records.append((index, values))
     if errors:

@@ -117,6 +117,7 @@ def _read_jsonl(spec: RecordSpec, file: Path, errors: list[RowError]) -> Iterato
                 continue
             unknown = [name for name in record if name not in spec.headers]
             for name in unknown:
-                errors.append(RowError(str(file), line, name, f"unknown field for {spec.name}"))
+                errors.append(RowError(str(file), line, name, f"unknown field for {spec.name}",
+                                       id=spec.record_id(record)))
             if not unknown:
                 yield line, record

@@ -5,7 +5,7 @@ docs/import-format.md describes the same format for people; keep the two in step
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -68,6 +68,22 @@ class RecordSpec:
     def api_name_of(self, header: str) -> str:
         """The upsert mutations' name of a column given by its header; anything else ("-") as it is."""
         return next((column.api_name for column in self.columns if column.header == header), header)
+
+    def record_id(self, values: Mapping[str, Any]) -> str:
+        """The record's id as its row gives it (values by header), for errors: the key's value, or the
+        key's values joined by ", " (AccountId, PersonId); empty if a key value is missing or invalid."""
+        try:
+            keys = [fields.key(values.get(self.header_of(name))) for name in self.key]
+        except ValueError:
+            return ""
+        return ", ".join(keys) if all(keys) else ""
+
+    def row_id(self, row: Mapping[str, Any]) -> str:
+        """The same id from a parsed row (values by field), whose key values are valid."""
+        return ", ".join(str(row[name]) for name in self.key)
+
+    def header_of(self, field_name: str) -> str:
+        return next(column.header for column in self.columns if column.field == field_name)
 
 
 IS_DELETED = Column("IsDeleted", "isDeleted", fields.boolean, required=False)

@@ -65,6 +65,7 @@ def check_errors(spec: RecordSpec, file: Path, content: bytes, errors: list[RowE
         assert error.file == str(file), error
         assert 0 <= error.line <= lines, error
         assert isinstance(error.column, str) and error.reason, error
+        assert isinstance(error.id, str) and (error.line > 0 or not error.id), error  # a file error names no record
         if not error.reason.startswith("unknown"):  # else the column is the unknown one, as the file has it
             assert error.column == "-" or error.column in spec.headers, error
 
