@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     # The live loop: how often it looks for marked people without being woken, and sweeps time windows.
     live_poll_seconds: float = 1.0
     live_sweep_seconds: float = 60.0
+    # How far in the future a web visit may be stamped and still be accepted (the sender's clock may
+    # run ahead); it counts in audiences once its time has come.
+    clock_skew_seconds: float = Field(300.0, ge=0)
 
     # Limits of the API (docs/security.md): GraphQL documents, request bodies, and the time any one
     # Neo4j transaction of the service may take before Neo4j stops it.

@@ -9,6 +9,7 @@ import pytest
 
 from service.database import Graph
 from service.ingest.pipeline import ingest_path
+from service.segments import presets
 from tests import graph_builder as build
 from tests.graph_builder import PAGE, days_ago
 from tests.helpers import execute_graphql, graphql_data
@@ -168,3 +169,18 @@ async def test_person_and_account_lookups(seeded_graph: Graph) -> None:
     assert account["company"]["wonTotal"] == 1_100_000
     assert [a["sourceKey"] for a in account["company"]["accounts"]] == ["0011A00001", "0012B00007"]
     assert data["nobody"] is None
+
+
+async def test_the_count_is_counted_and_a_list_too_long_is_an_error_not_cut_short(
+        seeded_graph: Graph, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`count` is the true size whatever the list's limit; `people` past the limit says so."""
+    await graphql_data(seeded_graph, """mutation ($at: DateTime!, $page: String!) {
+        recordWebVisits(source: "Marketo 1", visits: [{id: "p1-visit", personId: "1001", url: $page, visitedAt: $at}])
+        { records } }""", at=days_ago(3).isoformat(), page=PAGE)
+    monkeypatch.setattr(presets, "MAX_AUDIENCE", 1)
+    counted = await graphql_data(seeded_graph, """query ($page: String!) {
+        audience(minCompanyWonAmount: 1000000, visitedPage: $page, withinDays: 30) { count } }""", page=PAGE)
+    assert counted["audience"]["count"] == 2
+    listed = await execute_graphql(seeded_graph, AUDIENCE, min=1_000_000, page=PAGE, days=30)
+    assert listed.errors and "the audience has more than 1 people" in listed.errors[0].message
+    assert listed.errors[0].extensions == {"code": "VALIDATION_FAILED"}

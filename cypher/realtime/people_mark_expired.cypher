@@ -1,5 +1,5 @@
 // name: realtime/people_mark_expired
-// Mark people whose visits or won opportunities slid out of a rule's time window since the last sweep.
+// Mark people whose visits or won opportunities slid out of a rule's time window, or whose visit stamped ahead came due, since the last sweep.
 // mode: write
 // marks: people
 CALL () {
@@ -15,6 +15,13 @@ CALL () {
   WHERE o.closeDate >= date($since - duration({days: days})) AND o.closeDate < date($now - duration({days: days}))
   MATCH (o)<-[:HAS_OPPORTUNITY]-(:Account)-[:PART_OF]->(company:Company)
   MATCH (company)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(p:Person)
+  SET p:PendingEvaluation
+}
+CALL () {
+  // A visit recorded before its own time (the sender's clock ahead, within CLOCK_SKEW_SECONDS) counts once due.
+  MATCH (v:WebVisit)
+  WHERE v.visitedAt >= $since AND v.visitedAt < $now AND v.firstSeenAt < v.visitedAt
+  MATCH (p:Person)-[:VISITED]->(v)
   SET p:PendingEvaluation
 }
 MERGE (sweep:Sweep {name: 'expiry'})

@@ -2,9 +2,13 @@ from __future__ import annotations
 
 import strawberry
 
+from service.api import typed
 from service.api.company import Account
+from service.api.context import Context
 from service.api.visit import WebVisit
-from service.segments.presets import AudienceRow
+from service.segments import engine, presets
+from service.segments.compiler import Compiled
+from service.segments.presets import MAX_AUDIENCE, AudienceRow
 
 
 @strawberry.type(description="A person in the audience, with what made them qualify.")
@@ -25,5 +29,14 @@ class AudienceMember:
 
 @strawberry.type(description="The people who qualify for an audience rule.")
 class Audience:
-    count: int
-    people: list[AudienceMember]
+    compiled: strawberry.Private[Compiled]
+
+    @typed.field(description="How many people qualify: the true size, counted in the graph.")
+    async def count(self, info: strawberry.Info[Context, None]) -> int:
+        return await engine.count(info.context.graph, self.compiled)
+
+    @typed.field(description=f"Every qualifying person, with what made them qualify; more than {MAX_AUDIENCE:,} "
+                             "is an error (page through preview(rule).members instead).")
+    async def people(self, info: strawberry.Info[Context, None]) -> list[AudienceMember]:
+        rows = await presets.audience_members(info.context.graph, self.compiled)
+        return [AudienceMember.from_row(row) for row in rows]

@@ -4,7 +4,7 @@ import strawberry
 
 from service.api import typed
 from service.api.activation import Destination
-from service.api.audience import Audience, AudienceMember
+from service.api.audience import Audience
 from service.api.company import Account, Company
 from service.api.context import Context
 from service.api.permissions import needs
@@ -28,8 +28,8 @@ class Query:
         self, info: strawberry.Info[Context, None],
         min_company_won_amount: float, visited_page: str, within_days: int,
     ) -> Audience:
-        rows = await presets.audience(info.context.graph, min_company_won_amount, visited_page, within_days)
-        return Audience(count=len(rows), people=[AudienceMember.from_row(row) for row in rows])
+        return Audience(compiled=await presets.compile_audience(
+            info.context.graph, min_company_won_amount, visited_page, within_days))
 
     @typed.field(extensions=needs(Scope.READ),
                  description="A person by email (case and surrounding spaces do not matter).")

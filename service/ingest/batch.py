@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from service.database import Graph
@@ -46,11 +47,13 @@ class Batch:
         return self.tables[name].upserts if name in self.tables else []
 
 
-def parse_table(raw: RawTable, errors: list[RowError]) -> Table:
+def parse_table(raw: RawTable, errors: list[RowError], latest: datetime) -> Table:
+    """The rows of one table, parsed and checked; `latest` is the last moment a visit may have (now,
+    plus the clock skew allowed)."""
     table = Table(raw.spec, raw.origin)
     first_line: dict[tuple[Any, ...], int] = {}
     for line, values in raw.records:
-        row = _parse_record(raw.spec, raw.origin, line, values, errors)
+        row = _parse_record(raw.spec, raw.origin, line, values, errors, latest)
         if row is None:
             continue
         identity = tuple(row[name] for name in raw.spec.key)
@@ -67,7 +70,7 @@ def parse_table(raw: RawTable, errors: list[RowError]) -> Table:
 
 
 def _parse_record(spec: RecordSpec, origin: str, line: int, values: dict[str, Any],
-                  errors: list[RowError]) -> Row | None:
+                  errors: list[RowError], latest: datetime) -> Row | None:
     def reject(column: str, reason: str) -> None:  # the id is read only for a row in error: it costs a parse
         errors.append(RowError(origin, line, column, reason, id=spec.record_id(values)))
 
@@ -94,6 +97,10 @@ def _parse_record(spec: RecordSpec, origin: str, line: int, values: dict[str, An
         except ValueError as error:
             reject(column.header, str(error))
             valid = False
+            continue
+        if column.not_after_now and row[column.field] > latest:
+            reject(column.header, _in_future(row[column.field], latest))
+            valid = False
     if valid and spec.name == "opportunities" and not row["isDeleted"]:
         row["isWon"] = row["stage"] == fields.WON_STAGE
         row["isClosed"] = row["stage"] in fields.CLOSED_STAGES
@@ -102,6 +109,11 @@ def _parse_record(spec: RecordSpec, origin: str, line: int, values: dict[str, An
             reject("AccountIdB", "an account cannot be linked to itself")
             valid = False
     return row if valid else None
+
+
+def _in_future(moment: datetime, latest: datetime) -> str:
+    return (f"{moment.isoformat()} is in the future: it is later than {latest.isoformat(timespec='seconds')} "
+            "(now plus the clock skew allowed, CLOCK_SKEW_SECONDS)")
 
 
 def _check_one_id_per_email(people: Table, errors: list[RowError]) -> None:

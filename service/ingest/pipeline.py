@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from service.config import get_settings
 from service.database import Graph
 from service.ingest import fields
 from service.ingest.batch import Batch, check_references, parse_table
@@ -57,8 +58,9 @@ async def ingest_tables(
     if not source and not errors:
         errors.append(RowError("-", 0, "source", "a source name is required"))
     batch = Batch(source)
+    latest = datetime.now(UTC) + timedelta(seconds=get_settings().clock_skew_seconds)
     for raw in raw_tables:
-        table = parse_table(raw, errors)
+        table = parse_table(raw, errors, latest)
         if raw.spec.name in batch.tables:
             errors.append(RowError(raw.origin, 0, "-", f"{raw.spec.name} is given twice in one import"))
         batch.tables[raw.spec.name] = table

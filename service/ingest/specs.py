@@ -27,6 +27,7 @@ class Column:
     required: bool = True
     identity: bool = False  # part of what a deletion row must still give
     always_given: bool = False  # the upsert mutations ask for it even to delete (a person's email)
+    not_after_now: bool = False  # a moment that has happened (a visit): later than now is refused
 
     @property
     def api_name(self) -> str:
@@ -153,7 +154,7 @@ WEB_VISITS = RecordSpec("web-visits", (
     _id(),
     Column("PersonId", "personKey", fields.key),
     Column("Url", "url", fields.url),
-    Column("VisitedAt", "visitedAt", fields.iso_datetime),
+    Column("VisitedAt", "visitedAt", fields.iso_datetime, not_after_now=True),
     IS_DELETED,
 ), key=("sourceKey",), references=(Reference("personKey", "PersonId", "people"),),
     upsert_query=Q.WEB_VISITS_UPSERT, delete_query=Q.WEB_VISITS_DELETE)

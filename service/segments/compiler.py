@@ -206,6 +206,7 @@ class _Compiler:
     def visit_filters(self, rule: VisitCondition) -> str:
         url = {"EXACT": "v.url = {}", "PREFIX": "v.url STARTS WITH {}", "PATTERN": "v.url =~ {}"}[rule.match]
         filters = [url.format(self.parameter(glob_to_regex(rule.url) if rule.match == "PATTERN" else rule.url))]
+        filters.append("v.visitedAt <= datetime()")  # a visit stamped ahead (clock skew) counts once it is due
         if rule.within_days:
             filters.append(f"v.visitedAt >= datetime() - duration({{days: {self.parameter(rule.within_days)}}})")
         if rule.after:

@@ -8,6 +8,8 @@ from typing import Any
 
 from service.database import Graph
 from service.segments import engine
+from service.segments.compiler import Compiled
+from service.segments.engine import SegmentError
 from service.segments.rules import RuleError, parse_rule
 
 MAX_WITHIN_DAYS = 3660
@@ -40,11 +42,25 @@ def audience_rule(min_company_won_amount: float, visited_page: str, within_days:
     ]}
 
 
+async def compile_audience(graph: Graph, min_company_won_amount: float, visited_page: str,
+                           within_days: int) -> Compiled:
+    return await engine.compile_for(
+        graph, parse_rule(audience_rule(min_company_won_amount, visited_page, within_days)))
+
+
+async def audience_members(graph: Graph, compiled: Compiled) -> list[AudienceRow]:
+    """Every member, in one list; more than MAX_AUDIENCE is an error, never a list cut short."""
+    members = await engine.all_members(graph, compiled, MAX_AUDIENCE + 1)
+    if len(members) > MAX_AUDIENCE:
+        raise SegmentError(f"the audience has more than {MAX_AUDIENCE:,} people, more than one answer lists: "
+                           "page through preview(rule: ...).members, or save it as a segment")
+    return [_row(member) for member in members]
+
+
 async def audience(graph: Graph, min_company_won_amount: float, visited_page: str,
                    within_days: int) -> list[AudienceRow]:
-    compiled = await engine.compile_for(
-        graph, parse_rule(audience_rule(min_company_won_amount, visited_page, within_days)))
-    return [_row(member) for member in await engine.all_members(graph, compiled, MAX_AUDIENCE)]
+    return await audience_members(
+        graph, await compile_audience(graph, min_company_won_amount, visited_page, within_days))
 
 
 def _row(member: dict[str, Any]) -> AudienceRow:

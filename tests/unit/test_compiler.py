@@ -58,7 +58,8 @@ def test_a_visit_and_a_company_total_anchor_on_the_visits_and_leave_no_residual(
     result = compiled({"and": [{"opportunities": {"op": "GT", "value": 100_000}},
                                {"visits": {"url": "https://x.example/new", "withinDays": 30}}]})
     assert result.anchor.startswith(
-        "MATCH (v:WebVisit) WHERE v.url = $r7 AND v.visitedAt >= datetime() - duration({days: $r8}) "
+        "MATCH (v:WebVisit) WHERE v.url = $r7 AND v.visitedAt <= datetime() "
+        "AND v.visitedAt >= datetime() - duration({days: $r8}) "
         "MATCH (p:Person)-[:VISITED]->(v) WITH DISTINCT p "
         "MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company) "
         "WITH c, collect(DISTINCT p) AS people WHERE coalesce(reduce(total = 0.0, o IN COLLECT { MATCH ")
@@ -75,7 +76,7 @@ def test_a_pattern_travels_as_its_compiled_regular_expression() -> None:
                               {"visits": {"url": "https://x.example/*a*", "match": "PATTERN"}}]})
     assert result.predicate == (
         "(EXISTS { MATCH (p)-[m:MEMBER_OF]->(x:Campaign {source: $r0, sourceKey: $r1}) WHERE toLower(m.status) = $r2 }"
-        " OR COUNT { MATCH (p)-[:VISITED]->(v:WebVisit) WHERE v.url =~ $r4 } >= $r5)")
+        " OR COUNT { MATCH (p)-[:VISITED]->(v:WebVisit) WHERE v.url =~ $r4 AND v.visitedAt <= datetime() } >= $r5)")
     assert result.parameters["r4"] == glob_to_regex("https://x.example/*a*") == r"^https://x\.example/(?>.*?a).*$"
     assert result.parameters["r2"] == "attended"
 

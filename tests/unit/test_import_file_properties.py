@@ -7,6 +7,7 @@ Moved from tests/test_properties.py (the reader and parser need no Neo4j).
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,7 @@ def check_errors(spec: RecordSpec, file: Path, content: bytes, errors: list[RowE
 def read_and_parse(spec: RecordSpec, file: Path) -> list[RowError]:
     errors: list[RowError] = []
     raw = read_file(spec, file, errors)
-    parse_table(raw, errors)
+    parse_table(raw, errors, datetime.now(UTC))
     return errors
 
 

@@ -4,6 +4,7 @@ searches for in the source system. Empty when the error is about a whole file or
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,9 @@ from service.ingest.batch import parse_table
 from service.ingest.errors import ImportRejected, RowError
 from service.ingest.events import event_tables
 from service.ingest.readers import RawTable
-from service.ingest.specs import ACCOUNT_PEOPLE, OPPORTUNITIES, PEOPLE, SAME_COMPANY, RecordSpec
+from service.ingest.specs import ACCOUNT_PEOPLE, OPPORTUNITIES, PEOPLE, SAME_COMPANY, WEB_VISITS, RecordSpec
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("spec", "values", "expected"), [
@@ -59,15 +62,24 @@ def test_parsing_names_the_id_of_each_bad_row_even_when_another_column_is_bad() 
         (5, {**valid, "Id": "", "CloseDate": "soon"}),
     ])
     errors: list[RowError] = []
-    parse_table(raw, errors)
+    parse_table(raw, errors, NOW)
     assert [(e.line, e.id, e.column) for e in errors] == [
         (3, "O2", "Amount"), (4, "O1", "Id"), (5, "", "Id"), (5, "", "CloseDate")]
+
+
+def test_a_visit_in_the_future_names_its_id() -> None:
+    errors: list[RowError] = []
+    parse_table(RawTable(WEB_VISITS, "web-visits.csv", [
+        (2, {"Id": "V1", "PersonId": "1002", "Url": "https://x.example/", "VisitedAt": "3000-01-01T00:00:00Z"})]),
+        errors, NOW)
+    assert [(e.line, e.id, e.column) for e in errors] == [(2, "V1", "VisitedAt")]
+    assert "in the future" in errors[0].reason
 
 
 def test_people_with_one_email_under_two_ids_name_the_second() -> None:
     errors: list[RowError] = []
     parse_table(RawTable(PEOPLE, "people.csv", [(2, {"Id": "9", "Email": "a@x.example"}),
-                                                (3, {"Id": "10", "Email": "A@x.example"})]), errors)
+                                                (3, {"Id": "10", "Email": "A@x.example"})]), errors, NOW)
     assert [(e.line, e.id, e.column) for e in errors] == [(3, "10", "Email")]
 
 
