@@ -184,3 +184,16 @@ async def test_the_count_is_counted_and_a_list_too_long_is_an_error_not_cut_shor
     listed = await execute_graphql(seeded_graph, AUDIENCE, min=1_000_000, page=PAGE, days=30)
     assert listed.errors and "the audience has more than 1 people" in listed.errors[0].message
     assert listed.errors[0].extensions == {"code": "VALIDATION_FAILED"}
+
+
+async def test_the_audience_pages_through_its_members(seeded_graph: Graph) -> None:
+    await graphql_data(seeded_graph, """mutation ($at: DateTime!, $page: String!) {
+        recordWebVisits(source: "Marketo 1", visits: [{id: "p1-visit", personId: "1001", url: $page, visitedAt: $at}])
+        { records } }""", at=days_ago(3).isoformat(), page=PAGE)
+    query = """query ($page: String!, $after: String) {
+        audience(minCompanyWonAmount: 1000000, visitedPage: $page, withinDays: 30) {
+          members(first: 1, after: $after) { members { email } endCursor hasNextPage } } }"""
+    first = (await graphql_data(seeded_graph, query, page=PAGE, after=None))["audience"]["members"]
+    assert [m["email"] for m in first["members"]] == ["p1@townsend.com"] and first["hasNextPage"]
+    second = (await graphql_data(seeded_graph, query, page=PAGE, after=first["endCursor"]))["audience"]["members"]
+    assert [m["email"] for m in second["members"]] == ["p2@townsend.com"] and not second["hasNextPage"]

@@ -234,6 +234,8 @@ LIST_ARGUMENTS: dict[str, tuple[str, dict[str, Any], str]] = {
 }
 # Page sizes: every `first` argument.
 PAGES: dict[str, str] = {
+    "Audience.members(first)": "{ audience(minCompanyWonAmount: 1, visitedPage: \"/\", withinDays: 30) "
+                               "{ members(first: %d) { hasNextPage } } }",
     "RulePreview.members(first)": "{ preview(rule: {person: {field: EMAIL, op: EQ, value: \"a@b.c\"}}) "
                                   "{ members(first: %d) { hasNextPage } } }",
     "RulePreview.companies(first)": "{ preview(rule: {person: {field: EMAIL, op: EQ, value: \"a@b.c\"}}) "

@@ -5,6 +5,7 @@ import strawberry
 from service.api import typed
 from service.api.company import Account
 from service.api.context import Context
+from service.api.segment import MemberPage, member_page
 from service.api.visit import WebVisit
 from service.segments import engine, presets
 from service.segments.compiler import Compiled
@@ -40,3 +41,9 @@ class Audience:
     async def people(self, info: strawberry.Info[Context, None]) -> list[AudienceMember]:
         rows = await presets.audience_members(info.context.graph, self.compiled)
         return [AudienceMember.from_row(row) for row in rows]
+
+    @typed.field(description="The same people a page at a time (at most 500), in email order, each with an "
+                             "explanation; `after` is the endCursor of the page before.")
+    async def members(self, info: strawberry.Info[Context, None], first: int = 50,
+                      after: str | None = None) -> MemberPage:
+        return await member_page(info, self.compiled, first, after)
