@@ -104,6 +104,11 @@ def _parse_record(spec: RecordSpec, origin: str, line: int, values: dict[str, An
     if valid and spec.name == "opportunities" and not row["isDeleted"]:
         row["isWon"] = row["stage"] == fields.WON_STAGE
         row["isClosed"] = row["stage"] in fields.CLOSED_STAGES
+    if valid and "syncedFromKey" in row and (row["syncedFromSource"] is None) != (row["syncedFromKey"] is None):
+        given, missing = ("SyncedFromId", "SyncedFromSource") if row["syncedFromSource"] is None \
+            else ("SyncedFromSource", "SyncedFromId")
+        reject(missing, f"a synced copy names both the source and the Id of its original: {given} is given")
+        valid = False
     if valid and spec.name == "same-company" and not row["isDeleted"]:
         if (row["sourceA"], row["keyA"]) == (row["sourceB"], row["keyB"]):
             reject("AccountIdB", "an account cannot be linked to itself")

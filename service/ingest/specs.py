@@ -98,6 +98,14 @@ def _person_ref() -> Column:
     return _id("PersonId", "personKey")
 
 
+# A synced copy names the record it copies (CRM -> Marketo sync): the copy and its original are one
+# record in the graph, known to both sources (docs/import-format.md, "Synced copies").
+SYNCED_FROM = (
+    Column("SyncedFromSource", "syncedFromSource", fields.text, required=False),
+    Column("SyncedFromId", "syncedFromKey", fields.key, required=False),
+)
+
+
 PEOPLE = RecordSpec("people", (
     _id(),
     Column("Email", "email", fields.email, always_given=True),
@@ -106,6 +114,7 @@ PEOPLE = RecordSpec("people", (
     Column("Title", "title", fields.text, required=False),
     Column("Unsubscribed", "unsubscribed", fields.boolean, required=False),
     Column("AdvertisingOptOut", "advertisingOptOut", fields.boolean, required=False),
+    *SYNCED_FROM,
     IS_DELETED,
 ), key=("sourceKey",),
     upsert_query=Q.PEOPLE_UPSERT, delete_query=Q.PEOPLE_DELETE)
@@ -117,6 +126,7 @@ ACCOUNTS = RecordSpec("accounts", (
     Column("BillingCountry", "country", fields.text, required=False),
     Column("NumberOfEmployees", "employees", fields.count, required=False),
     Column("Website", "website", fields.text, required=False),
+    *SYNCED_FROM,
     IS_DELETED,
 ), key=("sourceKey",),
     upsert_query=Q.ACCOUNTS_UPSERT, delete_query=Q.ACCOUNTS_DELETE)
@@ -129,6 +139,7 @@ OPPORTUNITIES = RecordSpec("opportunities", (
     Column("CurrencyIsoCode", "currency", fields.currency, required=False),
     Column("StageName", "stage", fields.stage),
     Column("CloseDate", "closeDate", fields.iso_date),
+    *SYNCED_FROM,
     IS_DELETED,
 ), key=("sourceKey",), references=(Reference("accountKey", "AccountId", "accounts"),),
     upsert_query=Q.OPPORTUNITIES_UPSERT, delete_query=Q.OPPORTUNITIES_DELETE)
