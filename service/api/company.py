@@ -1,18 +1,26 @@
-"""Accounts and the companies they form. The two types refer to each other (an account's company,
-a company's accounts), so they live in one module rather than importing each other."""
+"""Accounts, the companies they form and their deals. The types refer to each other (an account's
+company, a company's accounts and opportunities, an opportunity's account), so they live in one
+module rather than importing each other."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import strawberry
 
 from service.api import typed
+from service.api.contact import Contact, SourceRecord
 from service.api.context import Context
+from service.api.paging import decode_opportunity_cursor, encode_opportunity_cursor, page_size
+from service.segments.rules import OpportunityStatus
 
 
 def _native(value: Any) -> datetime | None:
+    return value.to_native() if value is not None else None
+
+
+def _day(value: Any) -> date | None:
     return value.to_native() if value is not None else None
 
 
@@ -75,6 +83,77 @@ class Company:
             opportunity_count=row["opportunityCount"],
         )
 
+    @typed.field(description="A page of the deals of all the company's accounts (each once), largest first: WON, "
+                             "LOST (closed, not won), OPEN (not closed) or ANY. `first` 1 to 500.")
+    async def opportunities(self, info: strawberry.Info[Context, None],
+                            status: OpportunityStatus = OpportunityStatus.ANY, first: int = 50,
+                            after: str | None = None) -> OpportunityPage:
+        return await opportunity_page(info, str(self.id), status, first, after)
+
     @typed.field(description="The MDM links that join this company's accounts (its lineage).")
     async def links(self, info: strawberry.Info[Context, None]) -> list[MdmLink]:
         return [MdmLink.from_row(row) for row in await info.context.loaders.links_of_company.load(str(self.id))]
+
+
+@strawberry.type(description="A deal (opportunity) of an account, as its system of record holds it.")
+class Opportunity:
+    source: str = strawberry.field(description="The source of the record's identity (its system of record).")
+    source_key: str = strawberry.field(description="The record's id in that source.")
+    name: str | None
+    amount: float | None
+    currency: str | None
+    stage: str | None
+    is_won: bool | None
+    is_closed: bool | None
+    close_date: date | None
+    known_as: list[SourceRecord] = strawberry.field(
+        description="The id each source that knows this deal knows it by (its own and synced copies').")
+    account: Account | None = strawberry.field(description="The account holding the deal.")
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Opportunity:
+        account = row.get("account")
+        return cls(source=row["source"], source_key=row["sourceKey"], name=row.get("name"), amount=row.get("amount"),
+                   currency=row.get("currency"), stage=row.get("stage"), is_won=row.get("isWon"),
+                   is_closed=row.get("isClosed"), close_date=_day(row.get("closeDate")),
+                   known_as=SourceRecord.from_rows(row.get("knownAs")),
+                   account=Account.from_row(account) if account else None)
+
+    @typed.field(description="The people with a contact role on the deal, primary contact first.")
+    async def contact_roles(self, info: strawberry.Info[Context, None]) -> list[ContactRole]:
+        rows = await info.context.loaders.contact_roles_of_opportunity.load((self.source, self.source_key))
+        return [ContactRole(role=row["role"], is_primary=bool(row["isPrimary"]), person=Contact.from_row(row["person"]),
+                            opportunity=self) for row in rows]
+
+
+@strawberry.type(description="A person's contact role on a deal (CONTACT_FOR), e.g. Decision Maker.")
+class ContactRole:
+    role: str | None
+    is_primary: bool
+    person: Contact
+    opportunity: Opportunity
+
+    @classmethod
+    def of_person(cls, row: dict[str, Any], person: Contact) -> ContactRole:
+        return cls(role=row["role"], is_primary=bool(row["isPrimary"]), person=person,
+                   opportunity=Opportunity.from_row(row["opportunity"]))
+
+
+@strawberry.type(description="One page of a company's deals, largest amount first (none last), then by source and "
+                             "sourceKey; pass endCursor as `after` for the next page.")
+class OpportunityPage:
+    opportunities: list[Opportunity]
+    total_count: int = strawberry.field(description="How many deals of the status the company has, on every page.")
+    end_cursor: str | None
+    has_next_page: bool
+
+
+async def opportunity_page(info: strawberry.Info[Context, None], company_id: str, status: OpportunityStatus,
+                           first: int, after: str | None) -> OpportunityPage:
+    key = (company_id, status.value, page_size(first), decode_opportunity_cursor(after))
+    page = await info.context.loaders.opportunities_of_company.load(key)
+    rows = page["rows"]
+    shown = rows[:first]
+    return OpportunityPage(opportunities=[Opportunity.from_row(row) for row in shown], total_count=page["totalCount"],
+                           end_cursor=encode_opportunity_cursor(shown[-1]) if shown else None,
+                           has_next_page=len(rows) > first)

@@ -18,6 +18,12 @@ from service.realtime.live import LiveAudiences
 from service.request_id import new_request_id
 
 AccountKey = tuple[str, str]  # (source, sourceKey)
+RecordKey = tuple[str, str]  # (source, sourceKey) of an opportunity, a campaign or a list
+# A page of a company's opportunities: company id, status (WON, LOST, OPEN, ANY), page size, the key it starts after.
+OpportunityPageKey = tuple[str, str, int, tuple[float | None, str, str] | None]
+# A page of a campaign's or a list's members: (source, sourceKey), page size, the email it starts after.
+MemberPageKey = tuple[RecordKey, int, str | None]
+EMPTY_PAGE: dict[str, Any] = {"totalCount": 0, "rows": []}
 
 
 def _by_key(rows: list[dict[str, Any]], key: str, value: str) -> dict[Any, Any]:
@@ -32,6 +38,10 @@ def _key_maps(keys: list[AccountKey]) -> list[dict[str, str]]:
     return [{"source": source, "sourceKey": source_key} for source, source_key in keys]
 
 
+def _after_map(after: tuple[float | None, str, str] | None) -> dict[str, Any] | None:
+    return None if after is None else {"amount": after[0], "source": after[1], "sourceKey": after[2]}
+
+
 class Loaders:
     """One instance per request, so nothing is cached across requests."""
 
@@ -44,6 +54,15 @@ class Loaders:
         self.company = DataLoader(self._companies)
         self.links_of_company = DataLoader(self._links_of_companies)
         self.segments_of_person = DataLoader(self._segments_of_people)
+        self.opportunities_of_company = DataLoader(self._opportunities_of_companies)
+        self.contact_roles_of_opportunity = DataLoader(self._contact_roles_of_opportunities)
+        self.contact_roles_of_person = DataLoader(self._contact_roles_of_people)
+        self.campaigns_of_person = DataLoader(self._campaigns_of_people)
+        self.lists_of_person = DataLoader(self._lists_of_people)
+        self.campaign = DataLoader(self._campaigns)
+        self.marketing_list = DataLoader(self._lists)
+        self.members_of_campaign = DataLoader(self._members_of_campaigns)
+        self.members_of_list = DataLoader(self._members_of_lists)
 
     async def _people(self, emails: list[str]) -> list[dict[str, Any] | None]:
         found = _by_key(await self.graph.run(Q.PEOPLE_BY_EMAIL, emails=emails), "email", "person")
@@ -74,6 +93,53 @@ class Loaders:
     async def _links_of_companies(self, ids: list[str]) -> list[list[dict[str, Any]]]:
         found = _by_key(await self.graph.run(Q.LINKS_OF_COMPANIES, ids=ids), "id", "links")
         return [found.get(id, []) for id in ids]
+
+    async def _opportunities_of_companies(self, keys: list[OpportunityPageKey]) -> list[dict[str, Any]]:
+        """Each page with one opportunity more than asked for (so the caller knows whether more follow)."""
+        requests = [{"index": index, "id": id, "status": status, "first": first + 1, "after": _after_map(after)}
+                    for index, (id, status, first, after) in enumerate(keys)]
+        found = {row["index"]: {"totalCount": row["totalCount"], "rows": row["opportunities"]}
+                 for row in await self.graph.run(Q.OPPORTUNITIES_OF_COMPANIES, requests=requests)}
+        return [found.get(index, EMPTY_PAGE) for index in range(len(keys))]
+
+    async def _contact_roles_of_opportunities(self, keys: list[RecordKey]) -> list[list[dict[str, Any]]]:
+        rows = await self.graph.run(Q.CONTACT_ROLES_OF_OPPORTUNITIES, keys=_key_maps(keys))
+        found = _by_key(rows, "key", "contactRoles")
+        return [found.get(key, []) for key in keys]
+
+    async def _contact_roles_of_people(self, emails: list[str]) -> list[list[dict[str, Any]]]:
+        found = _by_key(await self.graph.run(Q.CONTACT_ROLES_OF_PEOPLE, emails=emails), "email", "contactRoles")
+        return [found.get(email, []) for email in emails]
+
+    async def _campaigns_of_people(self, emails: list[str]) -> list[list[dict[str, Any]]]:
+        found = _by_key(await self.graph.run(Q.CAMPAIGNS_OF_PEOPLE, emails=emails), "email", "memberships")
+        return [found.get(email, []) for email in emails]
+
+    async def _lists_of_people(self, emails: list[str]) -> list[list[dict[str, Any]]]:
+        found = _by_key(await self.graph.run(Q.LISTS_OF_PEOPLE, emails=emails), "email", "memberships")
+        return [found.get(email, []) for email in emails]
+
+    async def _campaigns(self, keys: list[RecordKey]) -> list[dict[str, Any] | None]:
+        found = _by_key(await self.graph.run(Q.CAMPAIGNS_BY_KEY, keys=_key_maps(keys)), "key", "campaign")
+        return [found.get(key) for key in keys]
+
+    async def _lists(self, keys: list[RecordKey]) -> list[dict[str, Any] | None]:
+        found = _by_key(await self.graph.run(Q.LISTS_BY_KEY, keys=_key_maps(keys)), "key", "list")
+        return [found.get(key) for key in keys]
+
+    async def _members_of_campaigns(self, keys: list[MemberPageKey]) -> list[dict[str, Any]]:
+        return await self._member_pages(Q.MEMBERS_OF_CAMPAIGNS, keys)
+
+    async def _members_of_lists(self, keys: list[MemberPageKey]) -> list[dict[str, Any]]:
+        return await self._member_pages(Q.MEMBERS_OF_LISTS, keys)
+
+    async def _member_pages(self, query: Q, keys: list[MemberPageKey]) -> list[dict[str, Any]]:
+        """Each page with one member more than asked for (so the caller knows whether more follow)."""
+        requests = [{"index": index, "source": source, "sourceKey": source_key, "first": first + 1, "after": after}
+                    for index, ((source, source_key), first, after) in enumerate(keys)]
+        found = {row["index"]: {"totalCount": row["totalCount"], "rows": row["members"]}
+                 for row in await self.graph.run(query, requests=requests)}
+        return [found.get(index, EMPTY_PAGE) for index in range(len(keys))]
 
 
 @dataclass

@@ -6,15 +6,11 @@ from typing import Any
 import strawberry
 
 from service.api import typed
-from service.api.company import Account, Company
+from service.api.campaign import Campaign, CampaignMembership, ListMembership, MarketingList
+from service.api.company import Account, Company, ContactRole
+from service.api.contact import Contact, SourceRecord
 from service.api.context import Context
 from service.api.visit import WebVisit
-
-
-@strawberry.type(description="The id one source system knows a person by.")
-class SourceRecord:
-    source: str
-    source_key: str
 
 
 @strawberry.type(description="A saved segment a person is in, or an entry or exit in their history.")
@@ -38,7 +34,10 @@ class Person:
     def from_row(cls, row: dict[str, Any]) -> Person:
         return cls(email=row["email"], first_name=row.get("firstName"), last_name=row.get("lastName"),
                    title=row.get("title"),
-                   known_as=[SourceRecord(source=k["source"], source_key=k["sourceKey"]) for k in row["knownAs"]])
+                   known_as=SourceRecord.from_rows(row["knownAs"]))
+
+    def contact(self) -> Contact:
+        return Contact(email=self.email, first_name=self.first_name, last_name=self.last_name, title=self.title)
 
     @typed.field(description="The person's accounts in every source.")
     async def accounts(self, info: strawberry.Info[Context, None]) -> list[Account]:
@@ -68,3 +67,20 @@ class Person:
     @typed.field(description="The person's web visits, newest first.")
     async def visits(self, info: strawberry.Info[Context, None]) -> list[WebVisit]:
         return [WebVisit.from_row(row) for row in await info.context.loaders.visits_of_person.load(self.email)]
+
+    @typed.field(description="The person's contact roles on deals (CONTACT_FOR), largest deal first.")
+    async def contact_roles(self, info: strawberry.Info[Context, None]) -> list[ContactRole]:
+        rows = await info.context.loaders.contact_roles_of_person.load(self.email)
+        return [ContactRole.of_person(row, self.contact()) for row in rows]
+
+    @typed.field(description="The campaigns the person is a member of, with their member status.")
+    async def campaigns(self, info: strawberry.Info[Context, None]) -> list[CampaignMembership]:
+        rows = await info.context.loaders.campaigns_of_person.load(self.email)
+        return [CampaignMembership(campaign=Campaign.from_row(row["campaign"]), person=self.contact(),
+                                   status=row["status"]) for row in rows]
+
+    @typed.field(description="The marketing lists the person is on.")
+    async def lists(self, info: strawberry.Info[Context, None]) -> list[ListMembership]:
+        rows = await info.context.loaders.lists_of_person.load(self.email)
+        return [ListMembership(marketing_list=MarketingList.from_row(row["list"]), person=self.contact())
+                for row in rows]

@@ -5,6 +5,7 @@ import strawberry
 from service.api import typed
 from service.api.activation import Destination
 from service.api.audience import Audience
+from service.api.campaign import Campaign, MarketingList
 from service.api.company import Account, Company
 from service.api.context import Context
 from service.api.permissions import needs
@@ -51,6 +52,18 @@ class Query:
     async def company(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> Company | None:
         row = await info.context.loaders.company.load(str(id))
         return Company.from_row(row) if row else None
+
+    @typed.field(extensions=needs(Scope.READ), description="A campaign by its source system and that system's id.")
+    async def campaign(self, info: strawberry.Info[Context, None], source: str, source_key: str) -> Campaign | None:
+        row = await info.context.loaders.campaign.load((source, source_key))
+        return Campaign.from_row(row) if row else None
+
+    @typed.field(extensions=needs(Scope.READ),
+                 description="A marketing list by its source system and that system's id.")
+    async def marketing_list(self, info: strawberry.Info[Context, None], source: str,
+                             source_key: str) -> MarketingList | None:
+        row = await info.context.loaders.marketing_list.load((source, source_key))
+        return MarketingList.from_row(row) if row else None
 
     @typed.field(extensions=needs(Scope.READ),
                  description="Evaluate a rule without saving it: count, members with explanations, companies.")

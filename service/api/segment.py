@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import base64
 import json
 from datetime import datetime
 from typing import Any
@@ -12,26 +11,13 @@ from service.api import typed
 from service.api.activation import Activation
 from service.api.company import Account, Company
 from service.api.context import Context
+from service.api.paging import decode_cursor, encode_cursor
 from service.api.person import Person
 from service.api.visit import WebVisit
-from service.errors import InvalidArgument
 from service.queries import Q
 from service.segments import engine
 from service.segments.compiler import Compiled
 from service.segments.rules import parse_rule
-
-
-def encode_cursor(email: str) -> str:
-    return base64.urlsafe_b64encode(email.encode()).decode()
-
-
-def decode_cursor(cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    try:
-        return base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidArgument("after: not a cursor returned by this API") from None
 
 
 @strawberry.type(description="A company's value for an opportunity condition, and whether it passed.")

@@ -9,7 +9,8 @@ from service.api.schema import schema
 from service.auth.keys import Scope
 
 EXPECTED_SCOPES = {
-    "Query": dict.fromkeys(["audience", "person", "account", "company", "preview", "segment", "segments"], Scope.READ)
+    "Query": dict.fromkeys(["audience", "person", "account", "company", "campaign", "marketingList", "preview",
+                            "segment", "segments"], Scope.READ)
     | {"destinations": Scope.ADMIN, "apiKeys": Scope.ADMIN},
     "Mutation": dict.fromkeys(["upsertPeople", "upsertAccounts", "upsertAccountPeople", "upsertOpportunities",
                                "recordWebVisits", "upsertSameCompanyLinks"], Scope.WRITE)

@@ -1,0 +1,36 @@
+"""How records refer to people: a person's own fields, and the id each source knows a record by.
+
+Opportunities, campaigns and lists name their people with `Contact` rather than `Person`: `Person`
+reaches those records (its contact roles, campaigns, lists), so it sits above them, and a type
+imports only the ones below it. The rest of a person is `person(email:)` away.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+
+@strawberry.type(description="The id one source system knows a record by.")
+class SourceRecord:
+    source: str
+    source_key: str
+
+    @classmethod
+    def from_rows(cls, rows: list[dict[str, Any]] | None) -> list[SourceRecord]:
+        return [cls(source=row["source"], source_key=row["sourceKey"]) for row in rows or []]
+
+
+@strawberry.type(description="A person as a deal, campaign or list names them; everything else about them is "
+                             "person(email: ...).")
+class Contact:
+    email: str
+    first_name: str | None
+    last_name: str | None
+    title: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Contact:
+        return cls(email=row["email"], first_name=row.get("firstName"), last_name=row.get("lastName"),
+                   title=row.get("title"))
