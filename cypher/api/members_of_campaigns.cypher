@@ -8,4 +8,5 @@ WITH request, c, COLLECT { MATCH (c)<-[m:MEMBER_OF]-(p:Person)
                            WITH m, p ORDER BY p.email
                            RETURN {m: m, p: p} }[..request.first] AS page
 RETURN request.index AS index, COUNT { (c)<-[:MEMBER_OF]-(:Person) } AS totalCount,
-       [x IN page | {status: x.m.status, person: x.p {.email, .firstName, .lastName, .title}}] AS members
+       [x IN page | {status: x.m.status, person: {email: x.p.email, firstName: x.p.firstName,
+                                                  lastName: x.p.lastName, title: x.p.title}}] AS members

@@ -78,6 +78,22 @@ class ListConditionInput:
     id: str
 
 
+@strawberry.input(description="A contact role (e.g. Decision Maker) on a deal of one of the person's companies, "
+                              "optionally only on deals of a status (default ANY).")
+class OpportunityRoleConditionInput:
+    op: Op
+    value: str | None = None
+    values: list[str] | None = None
+    status: OpportunityStatus | None = None
+
+
+@strawberry.input(description="The person's role at one of their accounts (account-people), e.g. Decision Maker.")
+class AccountRoleConditionInput:
+    op: Op
+    value: str | None = None
+    values: list[str] | None = None
+
+
 @strawberry.input(description="Membership of another saved segment.")
 class SegmentConditionInput:
     id: strawberry.ID
@@ -94,6 +110,8 @@ class RuleInput:
     visits: VisitConditionInput | None = None
     campaign: CampaignConditionInput | None = None
     list: ListConditionInput | None = None
+    opportunity_role: OpportunityRoleConditionInput | None = None
+    account_role: AccountRoleConditionInput | None = None
     segment: SegmentConditionInput | None = None
 
 

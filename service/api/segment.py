@@ -9,14 +9,15 @@ from strawberry.scalars import JSON
 
 from service.api import typed
 from service.api.activation import Activation
-from service.api.company import Account, Company
+from service.api.company import Account, Company, ContactRole, Opportunity
+from service.api.contact import Contact
 from service.api.context import Context
 from service.api.paging import decode_cursor, encode_cursor
 from service.api.person import Person
 from service.api.visit import WebVisit
 from service.queries import Q
 from service.segments import engine
-from service.segments.compiler import Compiled
+from service.segments.compiler import MAX_EXPLAINED_DEALS, Compiled
 from service.segments.rules import parse_rule
 
 
@@ -26,6 +27,18 @@ class CompanyValue:
     value: float | None
     matched: bool
     accounts: list[Account] = strawberry.field(description="The member's accounts in this company.")
+    deals: list[Opportunity] = strawberry.field(
+        description=f"The deals behind the value (those the condition takes), largest first: at most "
+                    f"{MAX_EXPLAINED_DEALS}; moreDeals says how many more there are.")
+    deal_count: int = strawberry.field(description="How many deals the value is computed from.")
+    more_deals: int = strawberry.field(description="How many of those deals are not listed in `deals`.")
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> CompanyValue:
+        deals = [Opportunity.from_row(o) for o in row["deals"]]
+        return cls(company_id=strawberry.ID(row["companyId"]), value=row["value"], matched=bool(row["matched"]),
+                   accounts=[Account.from_row(a) for a in row["accounts"]], deals=deals,
+                   deal_count=row["dealCount"], more_deals=row["dealCount"] - len(deals))
 
     @strawberry.field
     async def company(self, info: strawberry.Info[Context, None]) -> Company | None:
@@ -52,17 +65,18 @@ class Evidence:
     accounts: list[Account]
     visits: list[WebVisit]
     memberships: list[Membership]
+    contact_roles: list[ContactRole] = strawberry.field(
+        description="opportunityRole: the member's contact roles that matched, with their deals, largest first.")
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Evidence:
         return cls(
             path=row["path"], kind=row["kind"], matched=bool(row["matched"]),
-            companies=[CompanyValue(company_id=strawberry.ID(c["companyId"]), value=c["value"],
-                                    matched=bool(c["matched"]), accounts=[Account.from_row(a) for a in c["accounts"]])
-                       for c in row["companies"]],
+            companies=[CompanyValue.from_row(c) for c in row["companies"]],
             accounts=[Account.from_row(a) for a in row["accounts"]],
             visits=[WebVisit.from_row(v) for v in row["visits"]],
             memberships=[Membership(**m) for m in row["memberships"]],
+            contact_roles=[ContactRole.of_person(r, Contact.from_row(r["person"])) for r in row["contactRoles"]],
         )
 
 

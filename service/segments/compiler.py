@@ -19,6 +19,7 @@ from service.segments.rules import (
     ACCOUNT_TEXT_FIELDS,
     PERSON_FIELDS,
     AccountCondition,
+    AccountRoleCondition,
     All,
     AnyOf,
     Leaf,
@@ -26,6 +27,7 @@ from service.segments.rules import (
     Not,
     NumberTest,
     OpportunityCondition,
+    OpportunityRoleCondition,
     PersonCondition,
     Rule,
     RuleError,
@@ -37,8 +39,20 @@ from service.segments.rules import (
 COMPARE = {"EQ": "=", "NEQ": "<>", "GT": ">", "GTE": ">=", "LT": "<", "LTE": "<="}
 ACCOUNT_MAP = ("{.source, .sourceKey, .name, .industry, .country, "
                "companyId: COLLECT { MATCH (%s)-[:PART_OF]->(co:Company) RETURN co.id }[0]}")
+ROLE_ACCOUNT_MAP = ("{.source, .sourceKey, .name, .industry, .country, role: r.role, "
+                    "companyId: COLLECT { MATCH (%s)-[:PART_OF]->(co:Company) RETURN co.id }[0]}")
+# An opportunity `o` as the API's Opportunity reads it: its fields, the ids sources know it by, its account.
+OPPORTUNITY_MAP = ("o {.source, .sourceKey, .name, .amount, .currency, .stage, .isWon, .isClosed, .closeDate, "
+                   "knownAs: [(o)-[ok:KNOWN_IN]->(os:Source) | {source: os.name, sourceKey: ok.sourceKey}], "
+                   "account: COLLECT { MATCH (oa:Account)-[:HAS_OPPORTUNITY]->(o) "
+                   f"RETURN oa {ACCOUNT_MAP % 'oa'} ORDER BY oa.source, oa.sourceKey }}[0]}}")
+LARGEST_FIRST = "o.amount IS NULL, o.amount DESC, o.source, o.sourceKey"  # deals by amount, none last
 VISIT_MAP = "v {.source, .sourceKey, .url, .visitedAt}"
-NO_EVIDENCE = "companies: [], accounts: [], visits: [], memberships: []"
+# The deals an explanation lists behind each company figure, largest first; `dealCount` says how many there are.
+MAX_EXPLAINED_DEALS = 10
+# Which opportunities a status takes.
+STATUS_FILTERS: dict[str, list[str]] = {"WON": ["o.isWon"], "LOST": ["o.isClosed", "NOT o.isWon"],
+                                        "OPEN": ["NOT o.isClosed"], "ANY": []}
 SCAN_ANCHOR = "MATCH (p:Person) RETURN p"
 MEMBERSHIPS = {"campaign": ("MEMBER_OF", "Campaign"), "list": ("ON_LIST", "MarketingList")}
 
@@ -61,6 +75,16 @@ class Compiled:
                 .replace("/*PREDICATE*/", self.predicate)
                 .replace("/*RESIDUAL*/", self.residual)
                 .replace("/*EVIDENCE*/", ",\n  ".join(self.evidence) or ""))
+
+
+def evidence(companies: str = "[]", accounts: str = "[]", visits: str = "[]", memberships: str = "[]",
+             contact_roles: str = "[]") -> str:
+    """The evidence map's fields, each condition filling its own (every member has every field)."""
+    return (f"companies: {companies}, accounts: {accounts}, visits: {visits}, memberships: {memberships}, "
+            f"contactRoles: {contact_roles}")
+
+
+NO_EVIDENCE = evidence()
 
 
 def glob_to_regex(pattern: str) -> str:
@@ -131,6 +155,10 @@ class _Compiler:
             return self.visits(rule)
         if isinstance(rule, MembershipCondition):
             return self.membership(rule)
+        if isinstance(rule, OpportunityRoleCondition):
+            return self.opportunity_role(rule)
+        if isinstance(rule, AccountRoleCondition):
+            return self.account_role(rule)
         raise TypeError(rule)
 
     def text_test(self, expression: str, test: TextTest) -> str:
@@ -160,15 +188,16 @@ class _Compiler:
                 "(p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(company:Company) "
                 "MATCH (company)<-[:PART_OF]-(a:Account)")
         condition = f"EXISTS {{ MATCH {path} WHERE {test} }}"
-        evidence = (f"companies: [], accounts: COLLECT {{ MATCH {path} WHERE {test} "
-                    f"RETURN DISTINCT a {ACCOUNT_MAP % 'a'} ORDER BY a.source, a.sourceKey }}, "
-                    "visits: [], memberships: []")
-        return condition, evidence
+        return condition, evidence(accounts=f"COLLECT {{ MATCH {path} WHERE {test} "
+                                            f"RETURN DISTINCT a {ACCOUNT_MAP % 'a'} ORDER BY a.source, a.sourceKey }}")
 
     def company_value(self, rule: OpportunityCondition) -> str:
         """The aggregate of the opportunities of company `c` over all its accounts."""
-        filters = {"WON": ["o.isWon"], "LOST": ["o.isClosed", "NOT o.isWon"], "OPEN": ["NOT o.isClosed"],
-                   "ANY": []}[rule.status]
+        return _aggregate(rule.aggregate, self.company_deals(rule))
+
+    def company_deals(self, rule: OpportunityCondition) -> str:
+        """The opportunities of company `c` over all its accounts that the condition takes, each once."""
+        filters = list(STATUS_FILTERS[rule.status])
         if rule.stages:
             filters.append(f"o.stage IN {self.parameter(list(rule.stages))}")
         if rule.closed_after:
@@ -179,29 +208,46 @@ class _Compiler:
             filters.append(f"o.closeDate >= date() - duration({{days: {self.parameter(rule.closed_within_days)}}})")
             filters.append("o.closeDate <= date()")
         where = f" WHERE {' AND '.join(filters)}" if filters else ""
-        opportunities = (f"COLLECT {{ MATCH (c)<-[:PART_OF]-(:Account)-[:HAS_OPPORTUNITY]->(o:Opportunity){where} "
-                         "RETURN DISTINCT o }")
-        return {
-            "SUM": f"reduce(total = 0.0, o IN {opportunities} | total + o.amount)",
-            "COUNT": f"size({opportunities})",
-            "MAX": f"reduce(top = null, o IN {opportunities} | "
-                   "CASE WHEN top IS NULL OR o.amount > top THEN o.amount ELSE top END)",
-        }[rule.aggregate]
+        return (f"COLLECT {{ MATCH (c)<-[:PART_OF]-(:Account)-[:HAS_OPPORTUNITY]->(o:Opportunity){where} "
+                "RETURN DISTINCT o }")
 
     def opportunities(self, rule: OpportunityCondition) -> tuple[str, str]:
-        value = self.company_value(rule)
-        test = self.number_test(value, rule.test)
+        """Each company of the person with its figure, and the deals behind it: the largest
+        MAX_EXPLAINED_DEALS of them (largest first), and how many there are."""
+        deals = self.company_deals(rule)
+        test = self.number_test(_aggregate(rule.aggregate, deals), rule.test)
         condition = f"EXISTS {{ MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company) WHERE {test} }}"
-        evidence = (
-            "companies: COLLECT { MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company) "
-            f"WITH DISTINCT c WITH c, {value} AS value "
+        companies = (
+            "COLLECT { MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company) "
+            f"WITH DISTINCT c WITH c, {deals} AS deals "
+            f"WITH c, deals, {_aggregate(rule.aggregate, 'deals')} AS value "
             f"RETURN {{companyId: c.id, value: value, matched: {self.number_test('value', rule.test)}, "
+            "dealCount: size(deals), "
+            f"deals: COLLECT {{ UNWIND deals AS o WITH o ORDER BY {LARGEST_FIRST} LIMIT {MAX_EXPLAINED_DEALS} "
+            f"RETURN {OPPORTUNITY_MAP} }}, "
             "accounts: COLLECT { MATCH (p)-[:ASSOCIATED_WITH]->(a:Account)-[:PART_OF]->(c) "
             f"RETURN a {ACCOUNT_MAP % 'a'} "
-            "ORDER BY a.source, a.sourceKey }} }, "
-            "accounts: [], visits: [], memberships: []"
+            "ORDER BY a.source, a.sourceKey }} }"
         )
-        return condition, evidence
+        return condition, evidence(companies=companies)
+
+    def opportunity_role(self, rule: OpportunityRoleCondition) -> tuple[str, str]:
+        """A contact role on a deal of one of the person's companies: the deal's account is in a
+        company the person has an account in."""
+        filters = [self.text_test("r.role", rule.test), *STATUS_FILTERS[rule.status]]
+        # Two MATCH clauses: in one pattern, the person's own account could not be the deal's.
+        pattern = (f"MATCH (p)-[r:CONTACT_FOR]->(o:Opportunity) WHERE {' AND '.join(filters)} "
+                   "AND EXISTS { MATCH (o)<-[:HAS_OPPORTUNITY]-(:Account)-[:PART_OF]->(rc:Company) "
+                   "MATCH (rc)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(p) }")
+        roles = (f"COLLECT {{ {pattern} WITH r, o ORDER BY {LARGEST_FIRST} "
+                 "RETURN {role: r.role, isPrimary: r.isPrimary, person: p {.email, .firstName, .lastName, .title}, "
+                 f"opportunity: {OPPORTUNITY_MAP}}} }}")
+        return f"EXISTS {{ {pattern} }}", evidence(contact_roles=roles)
+
+    def account_role(self, rule: AccountRoleCondition) -> tuple[str, str]:
+        pattern = f"MATCH (p)-[r:ASSOCIATED_WITH]->(a:Account) WHERE {self.text_test('r.role', rule.test)}"
+        accounts = f"COLLECT {{ {pattern} RETURN a {ROLE_ACCOUNT_MAP % 'a'} ORDER BY a.source, a.sourceKey }}"
+        return f"EXISTS {{ {pattern} }}", evidence(accounts=accounts)
 
     def visit_filters(self, rule: VisitCondition) -> str:
         url = {"EXACT": "v.url = {}", "PREFIX": "v.url STARTS WITH {}", "PATTERN": "v.url =~ {}"}[rule.match]
@@ -218,9 +264,8 @@ class _Compiler:
     def visits(self, rule: VisitCondition) -> tuple[str, str]:
         where = self.visit_filters(rule)
         condition = f"COUNT {{ MATCH (p)-[:VISITED]->(v:WebVisit) WHERE {where} }} >= {self.parameter(rule.min_count)}"
-        evidence = (f"companies: [], accounts: [], visits: COLLECT {{ MATCH (p)-[:VISITED]->(v:WebVisit) WHERE {where} "
-                    f"RETURN {VISIT_MAP} }}, memberships: []")
-        return condition, evidence
+        return condition, evidence(visits=f"COLLECT {{ MATCH (p)-[:VISITED]->(v:WebVisit) WHERE {where} "
+                                          f"RETURN {VISIT_MAP} }}")
 
     def membership_pattern(self, rule: MembershipCondition) -> str:
         relationship, label = MEMBERSHIPS[rule.kind]
@@ -231,10 +276,9 @@ class _Compiler:
         pattern = self.membership_pattern(rule)
         where = f" WHERE toLower(m.status) = {self.parameter(rule.status.lower())}" if rule.status else ""
         condition = f"EXISTS {{ MATCH {pattern}{where} }}"
-        evidence = (f"companies: [], accounts: [], visits: [], memberships: COLLECT {{ MATCH {pattern}{where} "
-                    f"RETURN {{kind: '{rule.kind}', source: x.source, id: x.sourceKey, name: x.name, "
-                    "status: m.status} }")
-        return condition, evidence
+        return condition, evidence(memberships=f"COLLECT {{ MATCH {pattern}{where} "
+                                               f"RETURN {{kind: '{rule.kind}', source: x.source, id: x.sourceKey, "
+                                               "name: x.name, status: m.status} }")
 
     def anchor(self, rule: Rule) -> tuple[str, str]:
         """The candidates, through an index when a top-level condition allows (else every person),
@@ -284,10 +328,22 @@ def _person_property(field_name: str) -> str:
     return "split(p.email, '@')[1]" if field_name == "EMAIL_DOMAIN" else f"p.{prop}"
 
 
+def _aggregate(aggregate: str, deals: str) -> str:
+    """SUM, COUNT or MAX of a list of opportunities."""
+    return {
+        "SUM": f"reduce(total = 0.0, o IN {deals} | total + o.amount)",
+        "COUNT": f"size({deals})",
+        "MAX": f"reduce(top = null, o IN {deals} | CASE WHEN top IS NULL OR o.amount > top THEN o.amount ELSE top END)",
+    }[aggregate]
+
+
 def _key(rule: Leaf) -> str:
+    """The rule language's key of a condition (its `kind` in explanations)."""
+    if isinstance(rule, MembershipCondition):
+        return rule.kind
     return {PersonCondition: "person", AccountCondition: "account", OpportunityCondition: "opportunities",
-            VisitCondition: "visits"}.get(type(rule)) or (
-                "campaign" if getattr(rule, "kind", "") == "campaign" else "list")
+            VisitCondition: "visits", OpportunityRoleCondition: "opportunityRole",
+            AccountRoleCondition: "accountRole"}[type(rule)]
 
 
 def compile_rule(rule: Rule, saved_rules: Callable[[str], Rule], own_id: str | None = None) -> Compiled:

@@ -9,6 +9,7 @@ part that is wrong (`and[1].visits.withinDays`), before anything reaches Cypher.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -169,6 +170,21 @@ class MembershipCondition:
 
 
 @dataclass(frozen=True)
+class OpportunityRoleCondition:
+    """A contact role (CONTACT_FOR.role) of the person on an opportunity of one of their companies."""
+
+    status: str
+    test: TextTest
+
+
+@dataclass(frozen=True)
+class AccountRoleCondition:
+    """The person's role at one of their accounts (ASSOCIATED_WITH.role)."""
+
+    test: TextTest
+
+
+@dataclass(frozen=True)
 class SegmentCondition:
     segment_id: str
 
@@ -189,11 +205,12 @@ class Not:
 
 
 Leaf = (PersonCondition | AccountCondition | OpportunityCondition | VisitCondition | MembershipCondition
-        | SegmentCondition)
+        | OpportunityRoleCondition | AccountRoleCondition | SegmentCondition)
 Rule = All | AnyOf | Not | Leaf
 
 COMBINATORS = ("and", "or", "not")
-LEAVES = ("person", "account", "opportunities", "visits", "campaign", "list", "segment")
+LEAVES = ("person", "account", "opportunities", "visits", "campaign", "list", "opportunityRole", "accountRole",
+          "segment")
 
 
 class _Parser:
@@ -226,7 +243,7 @@ class _Parser:
             return Not(self.rule(value, here, depth + 1))
         if not isinstance(value, dict):
             raise RuleError(here, "must be an object")
-        parse_condition: Callable[[_Fields], Rule] = getattr(self, f"_{key}")
+        parse_condition: Callable[[_Fields], Rule] = getattr(self, "_" + _snake_case(key))
         return parse_condition(_Fields(value, here))
 
     def _person(self, f: _Fields) -> PersonCondition:
@@ -274,10 +291,21 @@ class _Parser:
         f.done()
         return condition
 
+    def _opportunity_role(self, f: _Fields) -> OpportunityRoleCondition:
+        status = f.choice("status", OPPORTUNITY_STATUSES, default="ANY")
+        return OpportunityRoleCondition(status, f.text_test())
+
+    def _account_role(self, f: _Fields) -> AccountRoleCondition:
+        return AccountRoleCondition(f.text_test())
+
     def _segment(self, f: _Fields) -> SegmentCondition:
         condition = SegmentCondition(f.text("id"))
         f.done()
         return condition
+
+
+def _snake_case(key: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower()
 
 
 class _Fields:
