@@ -47,6 +47,8 @@ def every_rule(saved_segment_id: str) -> dict[str, Any]:
         {"visits": {"url": "https://www.bodea.com/*", "match": "PATTERN", "minCount": 2, "withinDays": 7}},
         {"campaign": {"source": "Marketo 1", "id": "C1", "status": "Responded"}},
         {"list": {"source": "Marketo 1", "id": "L1"}},
+        {"opportunityRole": {"op": "EQ", "value": "Decision Maker", "status": "OPEN"}},
+        {"accountRole": {"op": "IN", "values": ["Decision Maker", "Economic Buyer"]}},
         {"segment": {"id": saved_segment_id}},
     ]}
 

@@ -246,3 +246,16 @@ async def test_nested_fields_take_one_query_each_whatever_the_number_of_parents(
     assert ran[Q.OPPORTUNITIES_OF_COMPANIES] == 1  # three pages of two companies
     assert ran[Q.CONTACT_ROLES_OF_OPPORTUNITIES] == 1  # three deals
     assert ran[Q.CONTACT_ROLES_OF_PEOPLE] == ran[Q.CAMPAIGNS_OF_PEOPLE] == ran[Q.LISTS_OF_PEOPLE] == 1
+
+
+async def test_the_deals_behind_the_townsend_total_page_from_the_person(seeded_graph: Graph) -> None:
+    data = await graphql_data(seeded_graph, """{ person(email: "p2@townsend.com") { companies { wonTotal
+        won: opportunities(status: WON) { totalCount hasNextPage opportunities { sourceKey amount isWon } }
+        open: opportunities(status: OPEN) { totalCount opportunities { sourceKey amount isClosed } } } } }""")
+    [townsend] = data["person"]["companies"]
+    assert townsend["won"] == {"totalCount": 2, "hasNextPage": False, "opportunities": [
+        {"sourceKey": "0062B00011", "amount": 900_000.0, "isWon": True},
+        {"sourceKey": "0061A00001", "amount": 200_000.0, "isWon": True}]}
+    assert sum(o["amount"] for o in townsend["won"]["opportunities"]) == townsend["wonTotal"] == 1_100_000
+    assert townsend["open"] == {"totalCount": 1, "opportunities": [
+        {"sourceKey": "0062B00012", "amount": 300_000.0, "isClosed": False}]}

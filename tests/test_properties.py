@@ -80,6 +80,11 @@ LEAVES = {
                   "withinDays": days, "after": moments, "before": moments}),
     "campaign": st.fixed_dictionaries({"source": texts, "id": texts}, optional={"status": st.one_of(texts, junk)}),
     "list": st.fixed_dictionaries({"source": texts, "id": st.one_of(texts, junk)}),
+    "opportunityRole": st.fixed_dictionaries({"op": one_of_or_junk(TEXT_OPS)},
+                                             optional={"value": texts, "values": value_lists,
+                                                       "status": one_of_or_junk(OPPORTUNITY_STATUSES)}),
+    "accountRole": st.fixed_dictionaries({"op": one_of_or_junk(TEXT_OPS)},
+                                         optional={"value": texts, "values": value_lists, "extra": junk}),
     "segment": st.fixed_dictionaries({"id": texts}),
 }
 leaf = st.one_of(*(condition.map(lambda value, key=key: {key: value}) for key, condition in LEAVES.items()),

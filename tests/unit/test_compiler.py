@@ -36,7 +36,7 @@ def test_a_person_condition_compiles_to_a_case_insensitive_test_on_a_parameter()
     assert result.residual == "coalesce(toLower(p.email) = $r2, false)"
     assert result.parameters == {"r0": "ann@acme.example", "r1": "person", "r2": "ann@acme.example"}
     assert result.evidence == ["{path: $r1, kind: 'person', matched: coalesce(toLower(p.email) = $r0, false), "
-                               "companies: [], accounts: [], visits: [], memberships: []}"]
+                               "companies: [], accounts: [], visits: [], memberships: [], contactRoles: []}"]
 
 
 def test_not_equal_passes_a_missing_value_and_the_email_domain_is_split_off() -> None:
@@ -111,9 +111,28 @@ def test_no_value_of_a_rule_reaches_the_cypher_text(text: str) -> None:
         {"visits": {"url": text, "match": "PREFIX"}},
         {"campaign": {"source": text, "id": text, "status": text}},
         {"list": {"source": text, "id": text}},
+        {"opportunityRole": {"op": "EQ", "value": text, "status": "OPEN"}},
+        {"accountRole": {"op": "IN", "values": [text]}},
     ]
     for rule in rules:
         result = compiled(rule)
         for cypher_text in texts(result):
             assert MARK not in cypher_text, (rule, cypher_text)
         assert any(text.lower() in str(value).lower() for value in result.parameters.values()), rule
+
+
+def test_a_role_on_a_deal_must_be_on_a_deal_of_the_persons_company_and_of_the_status() -> None:
+    result = compiled({"opportunityRole": {"op": "EQ", "value": "Decision Maker", "status": "OPEN"}})
+    assert result.predicate == (
+        "EXISTS { MATCH (p)-[r:CONTACT_FOR]->(o:Opportunity) WHERE coalesce(toLower(r.role) = $r0, false) "
+        "AND NOT o.isClosed AND EXISTS { MATCH (o)<-[:HAS_OPPORTUNITY]-(:Account)-[:PART_OF]->(rc:Company) "
+        "MATCH (rc)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(p) } }")
+    assert result.parameters["r0"] == "decision maker"
+    assert "contactRoles: COLLECT {" in result.evidence[0] and "kind: 'opportunityRole'" in result.evidence[0]
+
+
+def test_a_role_at_an_account_tests_the_account_people_link() -> None:
+    result = compiled({"accountRole": {"op": "NEQ", "value": "User"}})
+    assert result.predicate == ("EXISTS { MATCH (p)-[r:ASSOCIATED_WITH]->(a:Account) "
+                                "WHERE (r.role IS NULL OR toLower(r.role) <> $r0) }")
+    assert "role: r.role" in result.evidence[0] and "kind: 'accountRole'" in result.evidence[0]

@@ -11,12 +11,14 @@ from service.segments.rules import (
     MAX_DEPTH,
     MAX_NODES,
     AccountCondition,
+    AccountRoleCondition,
     All,
     AnyOf,
     MembershipCondition,
     Not,
     NumberTest,
     OpportunityCondition,
+    OpportunityRoleCondition,
     PersonCondition,
     RuleError,
     SegmentCondition,
@@ -59,6 +61,15 @@ def test_memberships_segments_and_text_lists_parse() -> None:
         PersonCondition("TITLE", TextTest("IN", ("CTO", "CIO")))
 
 
+def test_role_conditions_parse_with_the_status_defaulting_to_any() -> None:
+    assert parse_rule({"opportunityRole": {"op": "EQ", "value": " Decision Maker "}}) == \
+        OpportunityRoleCondition("ANY", TextTest("EQ", ("Decision Maker",)))
+    assert parse_rule({"opportunityRole": {"op": "IN", "values": ["A", "B"], "status": "OPEN"}}) == \
+        OpportunityRoleCondition("OPEN", TextTest("IN", ("A", "B")))
+    assert parse_rule({"accountRole": {"op": "CONTAINS", "value": "buyer"}}) == \
+        AccountRoleCondition(TextTest("CONTAINS", ("buyer",)))
+
+
 def test_a_moment_without_a_zone_is_utc_and_null_keys_count_as_absent() -> None:
     rule = parse_rule({"visits": {"url": NEW, "after": "2026-11-01T10:00:00", "before": None, "match": None}})
     assert isinstance(rule, VisitCondition)
@@ -95,6 +106,15 @@ def test_a_moment_without_a_zone_is_utc_and_null_keys_count_as_absent() -> None:
     ({"not": {"not": {"list": {"source": "s"}}}}, "not.not.list.id: must be a non-empty string"),
     ({"and": [{"person": {"field": "EMAIL", "op": "EQ", "value": "a"}}],
       "or": [{"list": {"source": "s", "id": "i"}}]}, "rule: must have exactly one of"),
+    ({"opportunityRole": {"op": "EQ"}}, "opportunityRole.value: must be a non-empty string"),
+    ({"opportunityRole": {"op": "EQ", "value": "x", "status": "CLOSED"}},
+     "opportunityRole.status: must be one of ANY, LOST, OPEN, WON"),
+    ({"opportunityRole": {"op": "GT", "value": "x"}},
+     "opportunityRole.op: must be one of CONTAINS, ENDS_WITH, EQ, IN, NEQ, STARTS_WITH"),
+    ({"accountRole": {"op": "EQ", "value": "x", "status": "OPEN"}}, "accountRole.status: unknown key"),
+    ({"and": [{"accountRole": {"op": "IN", "values": []}}]},
+     "and[0].accountRole.values: must be a list of 1 to 1000 strings"),
+    ({"opportunity_role": {"op": "EQ", "value": "x"}}, "rule: unknown key 'opportunity_role'"),
 ])
 def test_an_invalid_rule_names_the_part_that_is_wrong(rule: Any, message: str) -> None:
     with pytest.raises(RuleError) as refused:
