@@ -215,7 +215,8 @@ async def test_an_unknown_campaign_or_list_is_null_and_an_empty_one_has_no_membe
 async def test_a_wrong_page_argument_is_refused_with_the_reason(deals: Graph, arguments: str, message: str) -> None:
     query = f'{{ company(id: "{ACME}") {{ opportunities({arguments}) {{ totalCount }} }} }}'
     result = await execute_graphql(deals, query)
-    assert [error.message for error in result.errors or []] == [message]
+    assert [(error.message, (error.extensions or {}).get("code")) for error in result.errors or []] == [
+        (message, "VALIDATION_FAILED")]
 
 
 async def test_nested_fields_take_one_query_each_whatever_the_number_of_parents(
