@@ -124,6 +124,8 @@ class Q(StrEnum):
     PEOPLE_MARK_EXPIRED = "realtime/people_mark_expired"
     SEGMENTS_RULES = "realtime/segments_rules"
     SWEEP_LAST = "realtime/sweep_last"
+    # migrations/
+    RECORDS_KNOWN_IN = "migrations/records_known_in"
     SCHEMA = "schema"  # applied by Graph.migrate, statement by statement
 
 
