@@ -136,6 +136,11 @@ async def test_a_saved_segment_on_a_role_follows_the_deal_when_it_closes(roles: 
         "count": 0, "enteredPeople": [], "leftPeople": [ANN]}
 
 
-async def test_on_the_seed_the_decision_maker_at_an_account_is_p2(seeded_graph: Graph) -> None:
-    """The example of docs/segments.md."""
-    assert await selected(seeded_graph, {"accountRole": {"op": "EQ", "value": "decision maker"}}) == ["p2@townsend.com"]
+async def test_the_seed_answers_as_docs_segments_md_says(seeded_graph: Graph) -> None:
+    """p2 is the Decision Maker at CRM 1's Townsend and on its won fleet deal; p3 an Influencer on the open
+    renewal; nobody is a Decision Maker on an open deal."""
+    p2, p3 = "p2@townsend.com", "p3@townsend.com"
+    assert await selected(seeded_graph, at_account("EQ", value="decision maker")) == [p2]
+    assert await selected(seeded_graph, on_deal("Decision Maker")) == [p2]
+    assert await selected(seeded_graph, on_deal("Decision Maker", status="OPEN")) == []
+    assert await selected(seeded_graph, on_deal("Influencer", status="OPEN")) == [p3]

@@ -134,7 +134,8 @@ async def test_an_opportunity_has_its_fields_its_account_and_its_contact_roles(d
     [o3] = data["company"]["opportunities"]["opportunities"]
     assert o3 == {
         "source": "CRM 1", "sourceKey": "o3", "name": "Printers", "amount": 700000.0, "currency": "EUR",
-        "stage": "Closed Won", "isWon": True, "isClosed": True, "closeDate": "2025-12-01", "knownAs": [],
+        "stage": "Closed Won", "isWon": True, "isClosed": True, "closeDate": "2025-12-01",
+        "knownAs": [{"source": "CRM 1"}],
         "account": {"source": "CRM 1", "sourceKey": "B", "name": "Acme GmbH",
                     "company": {"id": ACME, "wonTotal": 1_200_000.0}},
         "contactRoles": [  # primary first, then by email
@@ -250,13 +251,22 @@ async def test_nested_fields_take_one_query_each_whatever_the_number_of_parents(
 
 
 async def test_the_deals_behind_the_townsend_total_page_from_the_person(seeded_graph: Graph) -> None:
+    """The seed's Marketo instances hold synced copies of the CRMs' deals: each deal is listed once, its
+    identity the CRM's, known to both sources, with the CRM's amount (the system of record's)."""
     data = await graphql_data(seeded_graph, """{ person(email: "p2@townsend.com") { companies { wonTotal
-        won: opportunities(status: WON) { totalCount hasNextPage opportunities { sourceKey amount isWon } }
+        won: opportunities(status: WON) { totalCount hasNextPage opportunities { source sourceKey amount isWon
+          knownAs { source sourceKey } } }
         open: opportunities(status: OPEN) { totalCount opportunities { sourceKey amount isClosed } } } } }""")
     [townsend] = data["person"]["companies"]
     assert townsend["won"] == {"totalCount": 2, "hasNextPage": False, "opportunities": [
-        {"sourceKey": "0062B00011", "amount": 900_000.0, "isWon": True},
-        {"sourceKey": "0061A00001", "amount": 200_000.0, "isWon": True}]}
+        {"source": "CRM 2", "sourceKey": "0062B00011", "amount": 900_000.0, "isWon": True,
+         "knownAs": [{"source": "CRM 2", "sourceKey": "0062B00011"},
+                     {"source": "Marketo 2", "sourceKey": "mk2-opp-0001"}]},
+        {"source": "CRM 1", "sourceKey": "0061A00001", "amount": 200_000.0, "isWon": True,
+         "knownAs": [{"source": "CRM 1", "sourceKey": "0061A00001"},
+                     {"source": "Marketo 1", "sourceKey": "mk1-opp-0001"}]},
+    ]}
     assert sum(o["amount"] for o in townsend["won"]["opportunities"]) == townsend["wonTotal"] == 1_100_000
+    # Marketo 2's stale copy says 250,000; CRM 2, the system of record, says 300,000.
     assert townsend["open"] == {"totalCount": 1, "opportunities": [
         {"sourceKey": "0062B00012", "amount": 300_000.0, "isClosed": False}]}

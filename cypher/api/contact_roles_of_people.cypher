@@ -7,8 +7,9 @@ WITH email, r, o ORDER BY o.amount IS NULL, o.amount DESC, o.source, o.sourceKey
 RETURN email, collect({role: r.role, isPrimary: r.isPrimary,
                        opportunity: o {.source, .sourceKey, .name, .amount, .currency, .stage, .isWon, .isClosed,
                                        .closeDate,
-                                       knownAs: [(o)-[k:KNOWN_IN]->(s:Source) |
-                                                 {source: s.name, sourceKey: k.sourceKey}],
+                                       knownAs: COLLECT { MATCH (o)-[k:KNOWN_IN]->(s:Source)
+                                                          RETURN {source: s.name, sourceKey: k.sourceKey}
+                                                          ORDER BY s.name, k.sourceKey },
                                        account: COLLECT { MATCH (a:Account)-[:HAS_OPPORTUNITY]->(o)
                                                           OPTIONAL MATCH (a)-[:PART_OF]->(co:Company)
                                                           RETURN a {.source, .sourceKey, .name, .industry, .country,

@@ -43,7 +43,8 @@ ROLE_ACCOUNT_MAP = ("{.source, .sourceKey, .name, .industry, .country, role: r.r
                     "companyId: COLLECT { MATCH (%s)-[:PART_OF]->(co:Company) RETURN co.id }[0]}")
 # An opportunity `o` as the API's Opportunity reads it: its fields, the ids sources know it by, its account.
 OPPORTUNITY_MAP = ("o {.source, .sourceKey, .name, .amount, .currency, .stage, .isWon, .isClosed, .closeDate, "
-                   "knownAs: [(o)-[ok:KNOWN_IN]->(os:Source) | {source: os.name, sourceKey: ok.sourceKey}], "
+                   "knownAs: COLLECT { MATCH (o)-[ok:KNOWN_IN]->(os:Source) "
+                   "RETURN {source: os.name, sourceKey: ok.sourceKey} ORDER BY os.name, ok.sourceKey }, "
                    "account: COLLECT { MATCH (oa:Account)-[:HAS_OPPORTUNITY]->(o) "
                    f"RETURN oa {ACCOUNT_MAP % 'oa'} ORDER BY oa.source, oa.sourceKey }}[0]}}")
 LARGEST_FIRST = "o.amount IS NULL, o.amount DESC, o.source, o.sourceKey"  # deals by amount, none last
