@@ -105,6 +105,7 @@ class Q(StrEnum):
     ACTIVATIONS_OF_SEGMENTS = "api/activations_of_segments"
     COMPANIES_BY_ID = "api/companies_by_id"
     DESTINATIONS_ALL = "api/destinations_all"
+    KEYS_OF_ACCOUNTS = "api/keys_of_accounts"
     LINKS_OF_COMPANIES = "api/links_of_companies"
     PEOPLE_BY_EMAIL = "api/people_by_email"
     SEGMENT_EVALUATIONS = "api/segment_evaluations"
