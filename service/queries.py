@@ -109,6 +109,7 @@ class Q(StrEnum):
     CONTACT_ROLES_OF_OPPORTUNITIES = "api/contact_roles_of_opportunities"
     CONTACT_ROLES_OF_PEOPLE = "api/contact_roles_of_people"
     DESTINATIONS_ALL = "api/destinations_all"
+    KEYS_OF_ACCOUNTS = "api/keys_of_accounts"
     LINKS_OF_COMPANIES = "api/links_of_companies"
     LISTS_BY_KEY = "api/lists_by_key"
     LISTS_OF_PEOPLE = "api/lists_of_people"

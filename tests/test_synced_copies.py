@@ -232,3 +232,43 @@ async def test_a_segment_counts_a_synced_deal_once(graph: Graph, tmp_path: Path)
         visitedPage: "https://www.bodea.com/products/new-product", withinDays: 30) {
         people { email companyWonTotal } } }""")
     assert found["audience"]["people"] == [{"email": "p2@townsend.com", "companyWonTotal": 1_100_000.0}]
+
+
+async def test_an_account_is_found_by_any_source_key_and_shows_every_key(seeded_graph: Graph) -> None:
+    found = await graphql_data(seeded_graph, """{ account(source: "Marketo 1", sourceKey: "3001") {
+        source sourceKey name knownAs { source sourceKey } company { wonTotal } } }""")
+    assert found["account"] == {
+        "source": "CRM 1", "sourceKey": "0011A00001", "name": "Townsend",
+        "knownAs": [{"source": "CRM 1", "sourceKey": "0011A00001"}, {"source": "Marketo 1", "sourceKey": "3001"}],
+        "company": {"wonTotal": 1_100_000.0}}
+
+
+async def test_a_graph_written_before_synced_copies_is_migrated_once(graph: Graph, tmp_path: Path) -> None:
+    await run_cypher(graph, """
+        CREATE (a:Account {source: 'CRM 1', sourceKey: 'A', name: 'Acme', firstSeenAt: datetime()})
+               -[:HAS_OPPORTUNITY {source: 'CRM 1'}]->
+               (:Opportunity {source: 'CRM 1', sourceKey: 'O1', amount: 5.0, isWon: true, stage: 'Closed Won'})
+        CREATE (a)-[:PART_OF]->(:Company {id: 'CRM 1/A'})""")
+    await graph.migrate()
+    keys = await run_cypher(graph, "MATCH (x)-[k:KNOWN_IN]->(s:Source) "
+                                   "RETURN labels(x)[0] AS label, s.name + '/' + k.sourceKey AS key ORDER BY label")
+    assert keys == [{"label": "Account", "key": "CRM 1/A"}, {"label": "Opportunity", "key": "CRM 1/O1"}]
+    await graph.migrate()  # a second start changes nothing
+    assert len(await run_cypher(graph, "MATCH ()-[k:KNOWN_IN]->() RETURN k")) == 2
+    assert len(await run_cypher(graph, "MATCH (m:Migration) RETURN m")) == 1
+    # The legacy records are found by their keys again: a delta import updates them in place.
+    update = export(tmp_path / "crm", {"opportunities.csv": OPPORTUNITIES + "O1,A,Deal,7,Closed Won,2026-05-01\n"})
+    await ingest_path(graph, update, "CRM 1")
+    assert [(d["key"], d["amount"], d["account"]) for d in await opportunities(graph)] == [("O1", 7.0, "A")]
+
+
+async def test_the_upsert_mutations_take_a_synced_copy(seeded_graph: Graph) -> None:
+    changed = await graphql_data(seeded_graph, """mutation {
+        upsertOpportunities(source: "Marketo 2", opportunities: [{id: "mk2-opp-0009", accountId: "7001",
+          name: "Printer line, synced again", amount: 1, stageName: "Prospecting", closeDate: "2026-08-15",
+          syncedFromSource: "CRM 2", syncedFromId: "0062B00011"}]) { records } }""")
+    assert changed["upsertOpportunities"]["records"] == 1
+    deals = {d["key"]: d for d in await opportunities(seeded_graph)}
+    assert deals["0062B00011"]["knownIn"] == ["CRM 2/0062B00011", "Marketo 2/mk2-opp-0001", "Marketo 2/mk2-opp-0009"]
+    assert (deals["0062B00011"]["amount"], deals["0062B00011"]["stage"]) == (900_000.0, "Closed Won")
+    assert len(deals) == 3

@@ -10,9 +10,10 @@ from typing import Any
 import strawberry
 
 from service.api import typed
-from service.api.contact import Contact, SourceRecord
+from service.api.contact import Contact
 from service.api.context import Context
 from service.api.paging import decode_opportunity_cursor, encode_opportunity_cursor, page_size
+from service.api.source_record import SourceRecord
 from service.segments.rules import OpportunityStatus
 
 
@@ -41,6 +42,12 @@ class Account:
         return cls(source=row["source"], source_key=row["sourceKey"], name=row.get("name"),
                    industry=row.get("industry"), country=row.get("country"), role=row.get("role"),
                    company_id=row.get("companyId"))
+
+    @typed.field(description="Every source that exports this account, under its own id there: the system of record "
+                             "(`source`, `sourceKey`) and each source holding a synced copy.")
+    async def known_as(self, info: strawberry.Info[Context, None]) -> list[SourceRecord]:
+        rows = await info.context.loaders.known_as_of_account.load((self.source, self.source_key))
+        return [SourceRecord.from_row(row) for row in rows]
 
     @typed.field(description="The company: this account and every account linked to it by SAME_COMPANY.")
     async def company(self, info: strawberry.Info[Context, None]) -> Company | None:
@@ -116,7 +123,7 @@ class Opportunity:
         return cls(source=row["source"], source_key=row["sourceKey"], name=row.get("name"), amount=row.get("amount"),
                    currency=row.get("currency"), stage=row.get("stage"), is_won=row.get("isWon"),
                    is_closed=row.get("isClosed"), close_date=_day(row.get("closeDate")),
-                   known_as=SourceRecord.from_rows(row.get("knownAs")),
+                   known_as=[SourceRecord.from_row(k) for k in row.get("knownAs") or []],
                    account=Account.from_row(account) if account else None)
 
     @typed.field(description="The people with a contact role on the deal, primary contact first.")

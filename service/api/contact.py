@@ -1,4 +1,4 @@
-"""How records refer to people: a person's own fields, and the id each source knows a record by.
+"""How records below `Person` refer to people: a person's own fields.
 
 Opportunities, campaigns and lists name their people with `Contact` rather than `Person`: `Person`
 reaches those records (its contact roles, campaigns, lists), so it sits above them, and a type
@@ -10,16 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-
-
-@strawberry.type(description="The id one source system knows a record by.")
-class SourceRecord:
-    source: str
-    source_key: str
-
-    @classmethod
-    def from_rows(cls, rows: list[dict[str, Any]] | None) -> list[SourceRecord]:
-        return [cls(source=row["source"], source_key=row["sourceKey"]) for row in rows or []]
 
 
 @strawberry.type(description="A person as a deal, campaign or list names them; everything else about them is "

@@ -8,8 +8,9 @@ import strawberry
 from service.api import typed
 from service.api.campaign import Campaign, CampaignMembership, ListMembership, MarketingList
 from service.api.company import Account, Company, ContactRole
-from service.api.contact import Contact, SourceRecord
+from service.api.contact import Contact
 from service.api.context import Context
+from service.api.source_record import SourceRecord
 from service.api.visit import WebVisit
 
 
@@ -34,7 +35,7 @@ class Person:
     def from_row(cls, row: dict[str, Any]) -> Person:
         return cls(email=row["email"], first_name=row.get("firstName"), last_name=row.get("lastName"),
                    title=row.get("title"),
-                   known_as=SourceRecord.from_rows(row["knownAs"]))
+                   known_as=[SourceRecord.from_row(k) for k in row["knownAs"]])
 
     def contact(self) -> Contact:
         return Contact(email=self.email, first_name=self.first_name, last_name=self.last_name, title=self.title)
