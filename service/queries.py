@@ -101,6 +101,7 @@ class Q(StrEnum):
     SEGMENTS_NAMING_EMAIL = "erasure/segments_naming_email"
     # api/
     ACCOUNTS_BY_KEY = "api/accounts_by_key"
+    ACCOUNTS_OF_OPPORTUNITIES = "api/accounts_of_opportunities"
     ACCOUNTS_OF_PEOPLE = "api/accounts_of_people"
     ACTIVATIONS_OF_SEGMENTS = "api/activations_of_segments"
     CAMPAIGNS_BY_KEY = "api/campaigns_by_key"
@@ -110,6 +111,7 @@ class Q(StrEnum):
     CONTACT_ROLES_OF_PEOPLE = "api/contact_roles_of_people"
     DESTINATIONS_ALL = "api/destinations_all"
     KEYS_OF_ACCOUNTS = "api/keys_of_accounts"
+    KEYS_OF_OPPORTUNITIES = "api/keys_of_opportunities"
     LINKS_OF_COMPANIES = "api/links_of_companies"
     LISTS_BY_KEY = "api/lists_by_key"
     LISTS_OF_PEOPLE = "api/lists_of_people"

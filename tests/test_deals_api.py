@@ -234,10 +234,10 @@ async def test_nested_fields_take_one_query_each_whatever_the_number_of_parents(
     monkeypatch.setattr(Graph, "run", counting)
     data = await graphql_data(deals, """{
       acme: company(id: "CRM 1/A") { won: opportunities(status: WON) { opportunities { sourceKey
-        contactRoles { role person { email } } } }
+        knownAs { source } account { sourceKey } contactRoles { role person { email } } } }
         open: opportunities(status: OPEN, first: 2) { totalCount } }
       beta: company(id: "CRM 1/C") { won: opportunities(status: WON) { opportunities { sourceKey
-        contactRoles { role } } } }
+        knownAs { source } account { sourceKey } contactRoles { role } } } }
       ann: person(email: "ann@acme.example") { contactRoles { opportunity { sourceKey } } campaigns { status }
         lists { marketingList { name } } }
       bob: person(email: "bob@acme.example") { contactRoles { opportunity { sourceKey } } campaigns { status }
@@ -246,7 +246,8 @@ async def test_nested_fields_take_one_query_each_whatever_the_number_of_parents(
     assert [o["sourceKey"] for o in data["beta"]["won"]["opportunities"]] == ["o7"]
     assert data["acme"]["open"]["totalCount"] == 3
     assert ran[Q.OPPORTUNITIES_OF_COMPANIES] == 1  # three pages of two companies
-    assert ran[Q.CONTACT_ROLES_OF_OPPORTUNITIES] == 1  # three deals
+    assert ran[Q.CONTACT_ROLES_OF_OPPORTUNITIES] == ran[Q.ACCOUNTS_OF_OPPORTUNITIES] == 1  # three deals
+    assert ran[Q.KEYS_OF_OPPORTUNITIES] == 1
     assert ran[Q.CONTACT_ROLES_OF_PEOPLE] == ran[Q.CAMPAIGNS_OF_PEOPLE] == ran[Q.LISTS_OF_PEOPLE] == 1
 
 

@@ -26,10 +26,5 @@ WITH request, size(matching) AS totalCount, COLLECT {
   RETURN o
 }[..request.first] AS page
 RETURN request.index AS index, totalCount,
-       [o IN page | o {.source, .sourceKey, .name, .amount, .currency, .stage, .isWon, .isClosed, .closeDate,
-                       knownAs: COLLECT { MATCH (o)-[k:KNOWN_IN]->(s:Source)
-                                          RETURN {source: s.name, sourceKey: k.sourceKey} ORDER BY s.name, k.sourceKey },
-                       account: COLLECT { MATCH (a:Account)-[:HAS_OPPORTUNITY]->(o)
-                                          OPTIONAL MATCH (a)-[:PART_OF]->(co:Company)
-                                          RETURN a {.source, .sourceKey, .name, .industry, .country, companyId: co.id}
-                                          ORDER BY a.source, a.sourceKey }[0]}] AS opportunities
+       [o IN page | o {.source, .sourceKey, .name, .amount, .currency, .stage, .isWon, .isClosed,
+                       .closeDate}] AS opportunities

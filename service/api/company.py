@@ -113,18 +113,23 @@ class Opportunity:
     is_won: bool | None
     is_closed: bool | None
     close_date: date | None
-    known_as: list[SourceRecord] = strawberry.field(
-        description="The id each source that knows this deal knows it by (its own and synced copies').")
-    account: Account | None = strawberry.field(description="The account holding the deal.")
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Opportunity:
-        account = row.get("account")
         return cls(source=row["source"], source_key=row["sourceKey"], name=row.get("name"), amount=row.get("amount"),
                    currency=row.get("currency"), stage=row.get("stage"), is_won=row.get("isWon"),
-                   is_closed=row.get("isClosed"), close_date=_day(row.get("closeDate")),
-                   known_as=[SourceRecord.from_row(k) for k in row.get("knownAs") or []],
-                   account=Account.from_row(account) if account else None)
+                   is_closed=row.get("isClosed"), close_date=_day(row.get("closeDate")))
+
+    @typed.field(description="Every source that exports this deal, under its own id there: the system of record "
+                             "(`source`, `sourceKey`) and each source holding a synced copy.")
+    async def known_as(self, info: strawberry.Info[Context, None]) -> list[SourceRecord]:
+        rows = await info.context.loaders.known_as_of_opportunity.load((self.source, self.source_key))
+        return [SourceRecord.from_row(row) for row in rows]
+
+    @typed.field(description="The account holding the deal (the system of record's).")
+    async def account(self, info: strawberry.Info[Context, None]) -> Account | None:
+        row = await info.context.loaders.account_of_opportunity.load((self.source, self.source_key))
+        return Account.from_row(row) if row else None
 
     @typed.field(description="The people with a contact role on the deal, primary contact first.")
     async def contact_roles(self, info: strawberry.Info[Context, None]) -> list[ContactRole]:

@@ -57,6 +57,8 @@ class Loaders:
         self.segments_of_person = DataLoader(self._segments_of_people)
         self.opportunities_of_company = DataLoader(self._opportunities_of_companies)
         self.contact_roles_of_opportunity = DataLoader(self._contact_roles_of_opportunities)
+        self.account_of_opportunity = DataLoader(self._accounts_of_opportunities)
+        self.known_as_of_opportunity = DataLoader(self._known_as_of_opportunities)
         self.contact_roles_of_person = DataLoader(self._contact_roles_of_people)
         self.campaigns_of_person = DataLoader(self._campaigns_of_people)
         self.lists_of_person = DataLoader(self._lists_of_people)
@@ -110,6 +112,14 @@ class Loaders:
     async def _contact_roles_of_opportunities(self, keys: list[RecordKey]) -> list[list[dict[str, Any]]]:
         rows = await self.graph.run(Q.CONTACT_ROLES_OF_OPPORTUNITIES, keys=_key_maps(keys))
         found = _by_key(rows, "key", "contactRoles")
+        return [found.get(key, []) for key in keys]
+
+    async def _accounts_of_opportunities(self, keys: list[RecordKey]) -> list[dict[str, Any] | None]:
+        found = _by_key(await self.graph.run(Q.ACCOUNTS_OF_OPPORTUNITIES, keys=_key_maps(keys)), "key", "account")
+        return [found.get(key) for key in keys]
+
+    async def _known_as_of_opportunities(self, keys: list[RecordKey]) -> list[list[dict[str, str]]]:
+        found = _by_key(await self.graph.run(Q.KEYS_OF_OPPORTUNITIES, keys=_key_maps(keys)), "key", "knownAs")
         return [found.get(key, []) for key in keys]
 
     async def _contact_roles_of_people(self, emails: list[str]) -> list[list[dict[str, Any]]]:

@@ -41,12 +41,9 @@ ACCOUNT_MAP = ("{.source, .sourceKey, .name, .industry, .country, "
                "companyId: COLLECT { MATCH (%s)-[:PART_OF]->(co:Company) RETURN co.id }[0]}")
 ROLE_ACCOUNT_MAP = ("{.source, .sourceKey, .name, .industry, .country, role: r.role, "
                     "companyId: COLLECT { MATCH (%s)-[:PART_OF]->(co:Company) RETURN co.id }[0]}")
-# An opportunity `o` as the API's Opportunity reads it: its fields, the ids sources know it by, its account.
-OPPORTUNITY_MAP = ("o {.source, .sourceKey, .name, .amount, .currency, .stage, .isWon, .isClosed, .closeDate, "
-                   "knownAs: COLLECT { MATCH (o)-[ok:KNOWN_IN]->(os:Source) "
-                   "RETURN {source: os.name, sourceKey: ok.sourceKey} ORDER BY os.name, ok.sourceKey }, "
-                   "account: COLLECT { MATCH (oa:Account)-[:HAS_OPPORTUNITY]->(o) "
-                   f"RETURN oa {ACCOUNT_MAP % 'oa'} ORDER BY oa.source, oa.sourceKey }}[0]}}")
+# An opportunity `o` as the API's Opportunity reads it (its account and the ids sources know it by are
+# fields of their own, read only when asked for).
+OPPORTUNITY_MAP = "o {.source, .sourceKey, .name, .amount, .currency, .stage, .isWon, .isClosed, .closeDate}"
 LARGEST_FIRST = "o.amount IS NULL, o.amount DESC, o.source, o.sourceKey"  # deals by amount, none last
 VISIT_MAP = "v {.source, .sourceKey, .url, .visitedAt}"
 # The deals an explanation lists behind each company figure, largest first; `dealCount` says how many there are.
