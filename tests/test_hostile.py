@@ -220,6 +220,8 @@ def rule_with(payload: str) -> dict[str, Any]:
         {"visits": {"url": payload, "match": "PATTERN"}},
         {"campaign": {"source": payload, "id": payload, "status": payload}},
         {"list": {"source": payload, "id": payload}},
+        {"opportunityRole": {"op": "EQ", "value": payload, "status": "OPEN"}},
+        {"accountRole": {"op": "IN", "values": [payload, payload]}},
     ]}
 
 
