@@ -1,7 +1,6 @@
 // name: ingest/accounts_upsert
-// Upsert accounts, a synced copy as one record with its original; returns accounts to mark and to regroup.
+// Upsert accounts, a synced copy as one record with its original; returns the accounts to mark.
 // mode: write
-// marks: people
 MERGE (s:Source {name: $source})
 WITH s
 UNWIND $rows AS row
@@ -29,43 +28,4 @@ CALL (a) {
   MERGE (c:Company {id: a.source + '/' + a.sourceKey})
   MERGE (a)-[:PART_OF]->(c)
 }
-// The sync changed (a copy stopped naming its original, or names another): the source's key, and what
-// the source said through it, move to this record; a record no source knows any more goes.
-CALL (s, row, a) {
-  OPTIONAL MATCH (old:Account)-[stale:KNOWN_IN]->(s)
-  USING INDEX stale:KNOWN_IN(sourceKey)
-  WHERE stale.sourceKey = row.sourceKey AND old <> a
-  DELETE stale
-  WITH a, old
-  CALL (a, old) {
-    MATCH (p:Person)-[said:ASSOCIATED_WITH {source: $source}]->(old)
-    MERGE (p)-[moved:ASSOCIATED_WITH]->(a)
-    SET moved += properties(said)
-    DELETE said
-  }
-  CALL (a, old) {
-    MATCH (old)-[said:HAS_OPPORTUNITY {source: $source}]->(o:Opportunity)
-    MERGE (a)-[moved:HAS_OPPORTUNITY]->(o)
-    SET moved += properties(said)
-    DELETE said
-  }
-  CALL (old) {
-    MATCH (old)-[:PART_OF]->(:Company)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(p:Person)
-    WHERE $mark
-    SET p:PendingEvaluation
-  }
-  WITH old
-  WHERE old IS NOT NULL AND NOT (old)-[:KNOWN_IN]->()
-  OPTIONAL MATCH (old)-[:SAME_COMPANY]-(neighbour:Account)
-  OPTIONAL MATCH (old)-[:PART_OF]->(company:Company)
-  WITH old, company, collect(DISTINCT neighbour {.source, .sourceKey}) AS neighbours
-  DETACH DELETE old
-  WITH company, neighbours
-  CALL (company) {
-    WITH company
-    WHERE company IS NOT NULL AND NOT (company)<-[:PART_OF]-()
-    DELETE company
-  }
-  RETURN reduce(all = [], n IN collect(neighbours) | all + n) AS regroup
-}
-RETURN a {.source, .sourceKey} AS touched, regroup
+RETURN a {.source, .sourceKey} AS touched

@@ -1,7 +1,6 @@
 // name: ingest/opportunities_upsert
 // Upsert opportunities, a synced copy as one record with its original, each on its account; returns accounts to mark.
 // mode: write
-// marks: people
 MERGE (s:Source {name: $source})
 WITH s
 UNWIND $rows AS row
@@ -38,25 +37,5 @@ CALL (a, o, decides) {
   DELETE moved
   RETURN collect(previous {.source, .sourceKey}) AS left
 }
-// The sync changed (a copy stopped naming its original, or names another): the source's key and its
-// contact roles move to this record; a record no source knows any more goes.
-CALL (s, row, o) {
-  OPTIONAL MATCH (old:Opportunity)-[stale:KNOWN_IN]->(s)
-  USING INDEX stale:KNOWN_IN(sourceKey)
-  WHERE stale.sourceKey = row.sourceKey AND old <> o
-  DELETE stale
-  WITH o, old
-  CALL (o, old) {
-    MATCH (p:Person)-[said:CONTACT_FOR {source: $source}]->(old)
-    MERGE (p)-[moved:CONTACT_FOR]->(o)
-    SET moved += properties(said)
-    DELETE said
-  }
-  OPTIONAL MATCH (holder:Account)-[:HAS_OPPORTUNITY]->(old)
-  WITH old, holder
-  WHERE old IS NOT NULL AND NOT (old)-[:KNOWN_IN]->()
-  DETACH DELETE old
-  RETURN collect(holder {.source, .sourceKey}) AS held
-}
-UNWIND [a {.source, .sourceKey}] + left + held AS touched
+UNWIND [a {.source, .sourceKey}] + left AS touched
 RETURN touched

@@ -61,6 +61,8 @@ class RecordSpec:
     references: tuple[Reference, ...] = ()
     upsert_query: Q = field(kw_only=True)  # run with the file's upsert rows
     delete_query: Q = field(kw_only=True)  # run with its IsDeleted rows
+    # Run with the upsert rows after the upserts: a source key a synced copy moved (docs/import-format.md).
+    keys_move_query: Q | None = field(default=None, kw_only=True)
 
     @property
     def headers(self) -> frozenset[str]:
@@ -129,7 +131,7 @@ ACCOUNTS = RecordSpec("accounts", (
     *SYNCED_FROM,
     IS_DELETED,
 ), key=("sourceKey",),
-    upsert_query=Q.ACCOUNTS_UPSERT, delete_query=Q.ACCOUNTS_DELETE)
+    upsert_query=Q.ACCOUNTS_UPSERT, delete_query=Q.ACCOUNTS_DELETE, keys_move_query=Q.ACCOUNTS_KEYS_MOVE)
 
 OPPORTUNITIES = RecordSpec("opportunities", (
     _id(),
@@ -142,7 +144,8 @@ OPPORTUNITIES = RecordSpec("opportunities", (
     *SYNCED_FROM,
     IS_DELETED,
 ), key=("sourceKey",), references=(Reference("accountKey", "AccountId", "accounts"),),
-    upsert_query=Q.OPPORTUNITIES_UPSERT, delete_query=Q.OPPORTUNITIES_DELETE)
+    upsert_query=Q.OPPORTUNITIES_UPSERT, delete_query=Q.OPPORTUNITIES_DELETE,
+    keys_move_query=Q.OPPORTUNITIES_KEYS_MOVE)
 
 CAMPAIGNS = RecordSpec("campaigns", (
     _id(),

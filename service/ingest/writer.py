@@ -39,9 +39,11 @@ class Step:
 
 
 def plan(batch: Batch) -> list[Step]:
-    """Upserts in dependency order, then deletions in reverse (relationships before records)."""
+    """Upserts in dependency order (each kind's key moves after its upserts), then deletions in reverse
+    (relationships before records)."""
     specs = [spec for spec in (*SOURCE_SPECS, *MDM_SPECS) if spec.name in batch.tables]
-    upserts = [Step(s.upsert_query, batch.tables[s.name].upserts) for s in specs]
+    upserts = [Step(query, batch.tables[s.name].upserts)
+               for s in specs for query in (s.upsert_query, s.keys_move_query) if query]
     deletions = [Step(s.delete_query, batch.tables[s.name].deletions) for s in reversed(specs)]
     return [step for step in upserts + deletions if step.rows]
 
