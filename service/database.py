@@ -33,6 +33,7 @@ from service.timeouts import SERVICE_DRIVER, DriverTimeouts
 __all__ = ["SERVICE_DRIVER", "DatabaseUnavailable", "DriverTimeouts", "Graph", "Neo4jConnection", "QueryModeError",
            "QueryTimeout", "Transaction"]
 
+MIGRATIONS = (Q.RECORDS_KNOWN_IN,)  # data migrations, in order, after the schema
 T = TypeVar("T")
 P = ParamSpec("P")
 Row = dict[str, Any]
@@ -208,12 +209,15 @@ class Graph:
                     await (await session.run("RETURN 1")).consume()
 
     async def migrate(self) -> None:
-        """Apply the constraints and indexes of cypher/schema.cypher; each is IF NOT EXISTS, so a
-        migration cut short is completed by running it again (the service retries it until it works)."""
+        """Apply the constraints and indexes of cypher/schema.cypher, then the data migrations of
+        cypher/migrations/; each is idempotent, so a migration cut short is completed by running it
+        again (the service retries it until it works)."""
         with self._errors():
             async with self.driver.session(database=self.database) as session:
                 for statement in query_file(Q.SCHEMA).statements():
                     await (await session.run(Query(statement, timeout=self.timeout))).consume()
+                for migration in MIGRATIONS:  # auto-commit: a migration writes in transactions of its own
+                    await (await session.run(Query(query_file(migration).text, timeout=self.timeout))).consume()
 
     async def _execute(self, file: CypherFile, text: str, parameters: dict[str, Any]) -> list[Row]:
         routing = _routing(file)

@@ -105,6 +105,7 @@ class Q(StrEnum):
     ACTIVATIONS_OF_SEGMENTS = "api/activations_of_segments"
     COMPANIES_BY_ID = "api/companies_by_id"
     DESTINATIONS_ALL = "api/destinations_all"
+    KEYS_OF_ACCOUNTS = "api/keys_of_accounts"
     LINKS_OF_COMPANIES = "api/links_of_companies"
     PEOPLE_BY_EMAIL = "api/people_by_email"
     SEGMENT_EVALUATIONS = "api/segment_evaluations"
@@ -115,6 +116,8 @@ class Q(StrEnum):
     PEOPLE_MARK_EXPIRED = "realtime/people_mark_expired"
     SEGMENTS_RULES = "realtime/segments_rules"
     SWEEP_LAST = "realtime/sweep_last"
+    # migrations/
+    RECORDS_KNOWN_IN = "migrations/records_known_in"
     SCHEMA = "schema"  # applied by Graph.migrate, statement by statement
 
 

@@ -17,7 +17,7 @@ def days_ago(days: float) -> datetime:
 
 async def account(graph: Graph, key: str, source: str = "CRM 1") -> None:
     """An account written by the product's own upsert (so it has its Company)."""
-    await graph.run(Q.ACCOUNTS_UPSERT, source=source, seenAt=days_ago(0), rows=[{
+    await graph.run(Q.ACCOUNTS_UPSERT, source=source, seenAt=days_ago(0), mark=False, rows=[{
         "sourceKey": key, "name": key, "industry": None, "country": None, "employees": None, "website": None}])
 
 

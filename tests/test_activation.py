@@ -35,7 +35,7 @@ async def townsend(seeded_graph: Graph, tmp_path: Path) -> tuple[Graph, str]:
     yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     (folder / "people.csv").write_text("Id,Email,Unsubscribed,AdvertisingOptOut\n"
                                        "1004,p4@townsend.com,true,\n1005,p5@townsend.com,,true\n")
-    (folder / "account-people.csv").write_text("AccountId,PersonId\n0011A00001,1004\n0011A00001,1005\n")
+    (folder / "account-people.csv").write_text("AccountId,PersonId\n3001,1004\n3001,1005\n")
     (folder / "web-visits.csv").write_text(f"Id,PersonId,Url,VisitedAt\n"
                                            f"x4,1004,{PAGE},{yesterday}\nx5,1005,{PAGE},{yesterday}\n")
     await ingest_path(seeded_graph, folder, "Marketo 1")
@@ -102,7 +102,9 @@ async def test_webhook_retries_signs_and_sends_only_changes(townsend: tuple[Grap
     assert len(receiver.requests) == 3  # two 503s, then accepted: the same batch three times
     [batch] = receiver.accepted()
     assert [m["email"] for m in batch["entered"]] == ["p2@townsend.com", "p5@townsend.com"]  # p4 unsubscribed
-    assert batch["entered"][0]["ids"] == [{"source": "Marketo 1", "id": "1002"}, {"source": "Marketo 2", "id": "5507"}]
+    assert batch["entered"][0]["ids"] == [
+        {"source": "CRM 1", "id": "0031A00002"}, {"source": "CRM 2", "id": "0032B00007"},
+        {"source": "Marketo 1", "id": "1002"}, {"source": "Marketo 2", "id": "5507"}]
     assert (batch["left"], batch["segment"], batch["mode"]) == ([], "Townsend top customers", "DELTA")
     assert (first["sent"], first["withoutConsent"], first["batches"]) == (2, 1, [batch["batchId"]])
 

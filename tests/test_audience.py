@@ -40,7 +40,7 @@ async def test_seed_answer_is_p2_with_the_company_total(seeded_graph: Graph) -> 
     assert member["email"] == "p2@townsend.com"
     assert member["companyWonTotal"] == 1_100_000
     assert {(a["source"], a["sourceKey"]) for a in member["accounts"]} == {
-        ("Marketo 1", "0011A00001"), ("Marketo 2", "0012B00007")}
+        ("CRM 1", "0011A00001"), ("CRM 2", "0012B00007")}
     assert [v["url"] for v in member["visits"]] == [PAGE]
 
 
@@ -153,14 +153,15 @@ async def test_person_and_account_lookups(seeded_graph: Graph) -> None:
         accounts { source sourceKey role }
         companies { id wonTotal openPipeline accounts { sourceKey } }
       }
-      account(source: "Marketo 1", sourceKey: "0011A00001") {
+      account(source: "CRM 1", sourceKey: "0011A00001") {
         name company { wonTotal accounts { source sourceKey name } }
       }
       nobody: person(email: "nobody@example.com") { email }
     }""")
     person = data["person"]
     assert person["email"] == "p2@townsend.com"
-    assert {(k["source"], k["sourceKey"]) for k in person["knownAs"]} == {("Marketo 1", "1002"), ("Marketo 2", "5507")}
+    assert {(k["source"], k["sourceKey"]) for k in person["knownAs"]} == {
+        ("CRM 1", "0031A00002"), ("Marketo 1", "1002"), ("CRM 2", "0032B00007"), ("Marketo 2", "5507")}
     assert len(person["accounts"]) == 2
     [company] = person["companies"]
     assert (company["wonTotal"], company["openPipeline"]) == (1_100_000, 300_000)

@@ -39,9 +39,9 @@ EXTRA = {
     "campaign-members.csv": "CampaignId,PersonId,Status\nC1,1002,Attended\nC1,1001,Registered\n",
     "lists.csv": "Id,Name\nL1,Newsletter\n",
     "list-members.csv": "ListId,PersonId\nL1,1002\n",
-    "opportunity-contact-roles.csv": "OpportunityId,PersonId,Role,IsPrimary\n0061A00001,1002,Decision Maker,true\n",
+    "opportunity-contact-roles.csv": "OpportunityId,PersonId,Role,IsPrimary\nmk1-opp-0001,1002,Decision Maker,true\n",
     "people.csv": "Id,Email\n1005,p5@townsend.com\n",
-    "account-people.csv": "AccountId,PersonId\n0011A00001,1005\n",
+    "account-people.csv": "AccountId,PersonId\n3001,1005\n",
     "web-visits.csv": f"Id,PersonId,Url,VisitedAt\nm1-visit-0099,1005,{PAGE},{YESTERDAY}\n"
                       "m1-visit-0100,1002,https://www.bodea.com/pricing,2026-11-01T00:00:00Z\n",
 }
@@ -139,7 +139,8 @@ async def test_erasing_a_person_removes_them_everywhere_and_says_what_went(
     suppressions = await run_cypher(graph, """MATCH (s:Suppression) OPTIONAL MATCH (i:SuppressedId)-[:OF]->(s)
         WITH s, i ORDER BY i.hash RETURN s.hash AS hash, collect(i.hash) AS ids""")
     assert suppressions == [{"hash": digest,
-                             "ids": sorted([id_hash("Marketo 1", "1002"), id_hash("Marketo 2", "5507")])}]
+                             "ids": sorted([id_hash("CRM 1", "0031A00002"), id_hash("CRM 2", "0032B00007"),
+                                            id_hash("Marketo 1", "1002"), id_hash("Marketo 2", "5507")])}]
     top = await run_cypher(graph, "MATCH (s:Segment {name: 'Top'}) "
                                   "RETURN s.memberCount AS n, COUNT { (s)<-[:IN_SEGMENT]-() } AS members")
     assert top[0]["n"] == top[0]["members"]
@@ -198,7 +199,7 @@ async def test_mutations_skip_erased_people_by_email_and_by_old_id(townsend: Gra
         records suppressed } }""")
     assert visits["recordWebVisits"] == {"records": 0, "suppressed": 1}
     links = await graphql_data(graph, """mutation { upsertAccountPeople(source: "Marketo 2", links: [
-        {accountId: "0012B00007", personId: "5507"}, {accountId: "0012B00007", personId: "5508", role: "Owner"}]) {
+        {accountId: "7001", personId: "5507"}, {accountId: "7001", personId: "5508", role: "Owner"}]) {
         records suppressed } }""")
     assert links["upsertAccountPeople"] == {"records": 1, "suppressed": 1}
     assert await run_cypher(graph, "MATCH (p:Person {email: $e}) RETURN p", e=P2) == []
@@ -259,7 +260,7 @@ async def test_the_cli_erases_and_reports(seeded_graph: Graph, neo4j_connection:
     done = run_cli(neo4j_connection, "erase", "--email", "P2@townsend.com", EXPORTS_DIR=str(exports))
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"Erased: suppression {email_hash(P2)[:12]}: 1 person, 1 web visits, relationships: "
-                                  "ASSOCIATED_WITH 2, KNOWN_IN 2, VISITED 1; 2 source ids suppressed; "
+                                  "ASSOCIATED_WITH 2, CONTACT_FOR 2, KNOWN_IN 4, VISITED 1; 4 source ids suppressed; "
                                   "exports: 1 lines removed from 2 files."), done.stdout
     assert "p2@" not in done.stdout.lower() and "p2@" not in done.stderr.lower()
     assert (folder / "marketo-marketo-1.csv").read_text() == "id,email\n1001,p1@townsend.com\n"

@@ -125,7 +125,7 @@ async def test_a_rejected_event_batch_names_each_events_record_id(client: httpx.
     assert invalid.status_code == 400
     assert [(e["line"], e["id"], e["column"]) for e in invalid.json()["errors"]] == [(0, "x1", "Email"), (1, "", "Id")]
     unresolved = client.post("/events", json={"source": "Marketo 1", "events": [
-        {"type": "accountPerson", "AccountId": "0011A00001", "PersonId": "NOPE"}]})
+        {"type": "accountPerson", "AccountId": "3001", "PersonId": "NOPE"}]})
     assert unresolved.status_code == 400
-    assert [(e["id"], e["column"]) for e in unresolved.json()["errors"]] == [("0011A00001, NOPE", "PersonId")]
+    assert [(e["id"], e["column"]) for e in unresolved.json()["errors"]] == [("3001, NOPE", "PersonId")]
     assert await snapshot(seeded_graph) == before

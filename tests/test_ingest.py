@@ -144,10 +144,10 @@ async def test_updates_change_the_record_and_the_audience_follows(graph: Graph, 
     # The open $300k renewal closes as won, and the first win is revised down.
     await ingest_path(graph, export(tmp_path / "m2", {"opportunities.csv":
         "Id,AccountId,Name,Amount,StageName,CloseDate\n"
-        "0062B00012,0012B00007,Printer service renewal,300000,Closed Won,2026-11-20\n"}), "Marketo 2")
+        "0062B00012,0012B00007,Printer service renewal,300000,Closed Won,2026-11-20\n"}), "CRM 2")
     await ingest_path(graph, export(tmp_path / "m1", {"opportunities.csv":
         "Id,AccountId,Name,Amount,StageName,CloseDate\n"
-        "0061A00001,0011A00001,Opportunity 1: fleet software,150000,Closed Won,2026-06-30\n"}), "Marketo 1")
+        "0061A00001,0011A00001,Opportunity 1: fleet software,150000,Closed Won,2026-06-30\n"}), "CRM 1")
     rows = await presets.audience(graph, *rule)
     assert {r.email: r.company_won_total for r in rows} == {"p2@townsend.com": 1_350_000, "p3@townsend.com": 1_350_000}
     assert await one(graph, "MATCH (o:Opportunity) RETURN count(o)") == 3

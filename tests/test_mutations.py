@@ -82,7 +82,7 @@ async def test_an_invalid_record_rejects_the_batch_and_names_record_and_field(cl
     assert error["extensions"]["errors"] == [{"record": 1, "id": "n2", "field": "email",
                                               "reason": "'broken' is not an email address"}]
     body = graphql(client, """mutation {
-        upsertOpportunities(source: "Marketo 1", opportunities: [{id: "o", accountId: "0011A00001", name: "x",
+        upsertOpportunities(source: "Marketo 1", opportunities: [{id: "o", accountId: "3001", name: "x",
           amount: -1, stageName: "Closed Won", closeDate: "2026-01-01"}]) { records }
     }""")
     assert "opportunities[0].amount" in body["errors"][0]["message"]
@@ -98,11 +98,11 @@ async def test_an_error_names_the_records_id_its_key_pair_or_none_when_the_key_i
         client: httpx.Client, seeded_graph: Graph) -> None:
     before = await snapshot(seeded_graph)
     body = graphql(client, """mutation { upsertAccountPeople(source: "Marketo 1", links: [
-        {accountId: "0011A00001", personId: "1002"}, {accountId: "0011A00001", personId: "NOPE"}]) { records } }""")
+        {accountId: "3001", personId: "1002"}, {accountId: "3001", personId: "NOPE"}]) { records } }""")
     [error] = body["errors"]
-    assert "links[1].personId (id '0011A00001, NOPE'): no people record with Id 'NOPE'" in error["message"]
+    assert "links[1].personId (id '3001, NOPE'): no people record with Id 'NOPE'" in error["message"]
     assert [(e["record"], e["id"], e["field"]) for e in error["extensions"]["errors"]] == [
-        (1, "0011A00001, NOPE", "personId")]
+        (1, "3001, NOPE", "personId")]
     body = graphql(client, """mutation { recordWebVisits(source: "Marketo 1", visits: [
         {id: " ", personId: "1002", url: "https://x.example/", visitedAt: "2026-01-01T00:00:00Z"}]) { records } }""")
     [error] = body["errors"]

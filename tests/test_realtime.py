@@ -141,7 +141,7 @@ async def test_a_won_deal_brings_in_every_visiting_person_of_the_company(seeded_
     townsend = await save_segment(seeded_graph, "Townsend 1.3M", audience_rule(1_300_000, PAGE, 30))
     assert await members(seeded_graph, townsend) == []
     subscriber = await subscribe(townsend)
-    await post_graphql(server, """mutation { upsertOpportunities(source: "Marketo 2", opportunities: [{id: "0062B00012",
+    await post_graphql(server, """mutation { upsertOpportunities(source: "CRM 2", opportunities: [{id: "0062B00012",
         accountId: "0012B00007", name: "Printer service renewal", amount: 300000, stageName: "Closed Won",
         closeDate: "2026-11-20"}]) { records } }""")
     entered = sorted([(await subscriber.next())["email"], (await subscriber.next())["email"]])
@@ -205,8 +205,8 @@ async def test_a_change_waits_in_the_graph_until_evaluated(seeded_graph: Graph, 
 async def test_concurrent_events_converge_on_the_full_evaluation(seeded_graph: Graph, server: ServerThread) -> None:
     rule = audience_rule(1_200_000, PAGE, 30)
     townsend = await save_segment(seeded_graph, "Townsend 1.2M", rule)
-    deals = [("0061A00001", "0011A00001", "Marketo 1", 200_000 + step * 10_000, "Closed Won") for step in range(6)]
-    deals += [("0062B00012", "0012B00007", "Marketo 2", amount, "Closed Won") for amount in (300_000, 310_000, 320_000)]
+    deals = [("0061A00001", "0011A00001", "CRM 1", 200_000 + step * 10_000, "Closed Won") for step in range(6)]
+    deals += [("0062B00012", "0012B00007", "CRM 2", amount, "Closed Won") for amount in (300_000, 310_000, 320_000)]
     visits = [("1001", f"c-{i}", ago(days=i * 7)) for i in range(6)] + [("5508", "c-p3", ago(days=2))]
 
     async def deal(key: str, account: str, source: str, amount: float, stage: str) -> None:
@@ -261,7 +261,7 @@ async def test_a_deal_marks_the_people_of_its_own_account_too(seeded_graph: Grap
     assert await members(seeded_graph, big) == []
     (tmp_path / "opportunities.csv").write_text(
         "Id,AccountId,Name,Amount,StageName,CloseDate\n0062B00012,0012B00007,Renewal,300000,Closed Won,2026-11-20\n")
-    await ingest_path(seeded_graph, tmp_path / "opportunities.csv", "Marketo 2")
+    await ingest_path(seeded_graph, tmp_path / "opportunities.csv", "CRM 2")
     changes = await LiveAudiences(seeded_graph, Broker()).step()
     assert sorted(c.email for c in changes) == ["p1@townsend.com", "p2@townsend.com", "p3@townsend.com"]
 

@@ -1,29 +1,52 @@
 // name: ingest/accounts_delete
-// Delete accounts with the opportunities only they hold; returns linked accounts whose company must be regrouped.
+// A source deletes its accounts (its key, links, opportunities there); returns linked accounts to regroup.
 // mode: write
 // marks: people
+// A record no source knows any more goes, with the opportunities only it holds.
+MATCH (s:Source {name: $source})
 UNWIND $rows AS row
-MATCH (a:Account {source: $source, sourceKey: row.sourceKey})
-OPTIONAL MATCH (a)-[:SAME_COMPANY]-(neighbour:Account)
-WITH a, collect(DISTINCT neighbour {.source, .sourceKey}) AS regroup
+MATCH (a:Account)-[known:KNOWN_IN]->(s)
+USING INDEX known:KNOWN_IN(sourceKey)
+WHERE known.sourceKey = row.sourceKey
+DELETE known
+WITH s, a
 CALL (a) {
-  // Everyone of the company loses its accounts' opportunities from the totals.
+  // Everyone of the company may lose the account's opportunities from the totals.
   MATCH (a)-[:PART_OF]->(company:Company)
   MATCH (company)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(p:Person)
   WHERE $mark
   SET p:PendingEvaluation
 }
 CALL (a) {
-  MATCH (a)-[:HAS_OPPORTUNITY]->(o:Opportunity)
-  WHERE NOT EXISTS { (o)<-[:HAS_OPPORTUNITY]-(other:Account) WHERE other <> a }
+  MATCH (:Person)-[said:ASSOCIATED_WITH {source: $source}]->(a)
+  DELETE said
+}
+CALL (s, a) {
+  // The source's opportunities of the account go with it (the others' copies of them stay).
+  MATCH (a)-[:HAS_OPPORTUNITY]->(o:Opportunity)-[theirs:KNOWN_IN]->(s)
+  DELETE theirs
+  WITH DISTINCT o
+  WHERE NOT (o)-[:KNOWN_IN]->()
   DETACH DELETE o
 }
-OPTIONAL MATCH (a)-[:PART_OF]->(company:Company)
-DETACH DELETE a
-WITH regroup, company
-CALL (company) {
-  WITH company
-  WHERE company IS NOT NULL AND NOT (company)<-[:PART_OF]-()
-  DELETE company
+CALL (a) {
+  WITH a
+  WHERE NOT (a)-[:KNOWN_IN]->()
+  OPTIONAL MATCH (a)-[:SAME_COMPANY]-(neighbour:Account)
+  WITH a, collect(DISTINCT neighbour {.source, .sourceKey}) AS regroup
+  CALL (a) {
+    MATCH (a)-[:HAS_OPPORTUNITY]->(o:Opportunity)
+    WHERE NOT EXISTS { (o)<-[:HAS_OPPORTUNITY]-(other:Account) WHERE other <> a }
+    DETACH DELETE o
+  }
+  OPTIONAL MATCH (a)-[:PART_OF]->(company:Company)
+  DETACH DELETE a
+  WITH regroup, company
+  CALL (company) {
+    WITH company
+    WHERE company IS NOT NULL AND NOT (company)<-[:PART_OF]-()
+    DELETE company
+  }
+  RETURN regroup
 }
 RETURN regroup

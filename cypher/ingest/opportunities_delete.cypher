@@ -1,13 +1,24 @@
 // name: ingest/opportunities_delete
-// Delete opportunities by (source, sourceKey).
+// A source deletes its opportunities: its key and contact roles go; a record no source knows any more goes.
 // mode: write
 // marks: people
+MATCH (s:Source {name: $source})
 UNWIND $rows AS row
-MATCH (o:Opportunity {source: $source, sourceKey: row.sourceKey})
+MATCH (o:Opportunity)-[known:KNOWN_IN]->(s)
+USING INDEX known:KNOWN_IN(sourceKey)
+WHERE known.sourceKey = row.sourceKey
+DELETE known
+WITH o
 CALL (o) {
   MATCH (o)<-[:HAS_OPPORTUNITY]-(:Account)-[:PART_OF]->(company:Company)
   MATCH (company)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(p:Person)
   WHERE $mark
   SET p:PendingEvaluation
 }
+CALL (o) {
+  MATCH (:Person)-[said:CONTACT_FOR {source: $source}]->(o)
+  DELETE said
+}
+WITH o
+WHERE NOT (o)-[:KNOWN_IN]->()
 DETACH DELETE o

@@ -1,6 +1,10 @@
 // name: ingest/opportunity_contact_roles_delete
-// Remove opportunity contact roles of one source.
+// Remove opportunity contact roles of one source, by the source's opportunity keys.
 // mode: write
+MATCH (s:Source {name: $source})
 UNWIND $rows AS row
-MATCH (:Person {email: row.email})-[r:CONTACT_FOR]->(:Opportunity {source: $source, sourceKey: row.opportunityKey})
+MATCH (o:Opportunity)-[byKey:KNOWN_IN]->(s)
+USING INDEX byKey:KNOWN_IN(sourceKey)
+WHERE byKey.sourceKey = row.opportunityKey
+MATCH (:Person {email: row.email})-[r:CONTACT_FOR]->(o)
 DELETE r

@@ -1,9 +1,12 @@
 // name: ingest/opportunity_contact_roles_upsert
-// Link people to opportunities of one source with their contact role.
+// Link people to opportunities, by the source's opportunity keys, with their contact role.
 // mode: write
+MATCH (s:Source {name: $source})
 UNWIND $rows AS row
 MATCH (p:Person {email: row.email})
-MATCH (o:Opportunity {source: $source, sourceKey: row.opportunityKey})
+MATCH (o:Opportunity)-[byKey:KNOWN_IN]->(s)
+USING INDEX byKey:KNOWN_IN(sourceKey)
+WHERE byKey.sourceKey = row.opportunityKey
 MERGE (p)-[r:CONTACT_FOR]->(o)
   ON CREATE SET r.firstSeenAt = $seenAt
 SET r.source = $source, r.role = row.role, r.isPrimary = coalesce(row.isPrimary, false), r.lastSeenAt = $seenAt

@@ -14,6 +14,7 @@ MERGE (p)-[known:KNOWN_IN]->(s)
   ON CREATE SET known.firstSeenAt = $seenAt
 SET known.sourceKey = row.sourceKey, known.unsubscribed = coalesce(row.unsubscribed, false),
     known.advertisingOptOut = coalesce(row.advertisingOptOut, false),
+    known.syncedFromSource = row.syncedFromSource, known.syncedFromKey = row.syncedFromKey,
     known.lastSeenAt = $seenAt
 WITH p, s, row
 // The source's id now names this person (their email changed there): the older person loses the

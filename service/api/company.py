@@ -10,6 +10,7 @@ import strawberry
 
 from service.api import typed
 from service.api.context import Context
+from service.api.source_record import SourceRecord
 
 
 def _native(value: Any) -> datetime | None:
@@ -33,6 +34,12 @@ class Account:
         return cls(source=row["source"], source_key=row["sourceKey"], name=row.get("name"),
                    industry=row.get("industry"), country=row.get("country"), role=row.get("role"),
                    company_id=row.get("companyId"))
+
+    @typed.field(description="Every source that exports this account, under its own id there: the system of record "
+                             "(`source`, `sourceKey`) and each source holding a synced copy.")
+    async def known_as(self, info: strawberry.Info[Context, None]) -> list[SourceRecord]:
+        rows = await info.context.loaders.known_as_of_account.load((self.source, self.source_key))
+        return [SourceRecord.from_row(row) for row in rows]
 
     @typed.field(description="The company: this account and every account linked to it by SAME_COMPANY.")
     async def company(self, info: strawberry.Info[Context, None]) -> Company | None:

@@ -39,6 +39,7 @@ class Loaders:
         self.graph = graph
         self.person = DataLoader(self._people)
         self.account = DataLoader(self._accounts)
+        self.known_as_of_account = DataLoader(self._known_as_of_accounts)
         self.accounts_of_person = DataLoader(self._accounts_of_people)
         self.visits_of_person = DataLoader(self._visits_of_people)
         self.company = DataLoader(self._companies)
@@ -54,6 +55,10 @@ class Loaders:
     async def _accounts(self, keys: list[AccountKey]) -> list[dict[str, Any] | None]:
         found = _by_key(await self.graph.run(Q.ACCOUNTS_BY_KEY, keys=_key_maps(keys)), "key", "account")
         return [found.get(key) for key in keys]
+
+    async def _known_as_of_accounts(self, keys: list[AccountKey]) -> list[list[dict[str, str]]]:
+        found = _by_key(await self.graph.run(Q.KEYS_OF_ACCOUNTS, keys=_key_maps(keys)), "key", "knownAs")
+        return [found.get(key, []) for key in keys]
 
     async def _accounts_of_people(self, emails: list[str]) -> list[list[dict[str, Any]]]:
         found = _by_key(await self.graph.run(Q.ACCOUNTS_OF_PEOPLE, emails=emails), "email", "accounts")

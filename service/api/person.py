@@ -8,13 +8,8 @@ import strawberry
 from service.api import typed
 from service.api.company import Account, Company
 from service.api.context import Context
+from service.api.source_record import SourceRecord
 from service.api.visit import WebVisit
-
-
-@strawberry.type(description="The id one source system knows a person by.")
-class SourceRecord:
-    source: str
-    source_key: str
 
 
 @strawberry.type(description="A saved segment a person is in, or an entry or exit in their history.")
@@ -38,7 +33,7 @@ class Person:
     def from_row(cls, row: dict[str, Any]) -> Person:
         return cls(email=row["email"], first_name=row.get("firstName"), last_name=row.get("lastName"),
                    title=row.get("title"),
-                   known_as=[SourceRecord(source=k["source"], source_key=k["sourceKey"]) for k in row["knownAs"]])
+                   known_as=[SourceRecord.from_row(k) for k in row["knownAs"]])
 
     @typed.field(description="The person's accounts in every source.")
     async def accounts(self, info: strawberry.Info[Context, None]) -> list[Account]:

@@ -130,6 +130,16 @@ def _check_one_id_per_email(people: Table, errors: list[RowError]) -> None:
                                    reason=f"{row['email']} is already person Id {other!r} in this file"))
 
 
+def check_sync_sources(batch: Batch, errors: list[RowError]) -> None:
+    """A synced copy names another source's record: naming its own source would make it its own copy."""
+    for table in batch.tables.values():
+        for row in table.upserts:
+            if row.get("syncedFromSource") == batch.source:
+                errors.append(RowError(table.origin, row["_line"], "SyncedFromSource", id=table.spec.row_id(row),
+                                       reason=f"{batch.source!r} is the import's own source: a synced copy names "
+                                              "the source it was copied from"))
+
+
 async def check_references(graph: Graph, batch: Batch, errors: list[RowError]) -> None:
     """Every referenced record must be in this import or already in the graph.
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from service.config import get_settings
 from service.database import Graph
 from service.ingest import fields
-from service.ingest.batch import Batch, check_references, parse_table
+from service.ingest.batch import Batch, check_references, check_sync_sources, parse_table
 from service.ingest.errors import ImportRejected, RowError
 from service.ingest.readers import RawTable, find_files, read_file
 from service.ingest.specs import MDM_SOURCE, MDM_SPECS, SOURCE_SPECS
@@ -64,6 +64,7 @@ async def ingest_tables(
         if raw.spec.name in batch.tables:
             errors.append(RowError(raw.origin, 0, "-", f"{raw.spec.name} is given twice in one import"))
         batch.tables[raw.spec.name] = table
+    check_sync_sources(batch, errors)
     suppressed = 0
     if not errors:
         suppressed = await skip_suppressed(graph, batch)

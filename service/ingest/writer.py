@@ -62,13 +62,13 @@ def _strip(rows: list[Row]) -> list[Row]:
     return [{k: _wire(v) for k, v in row.items() if not k.startswith("_")} for row in rows]
 
 
-def _touched(steps: list[Step], source: str) -> tuple[set[str], set[AccountKey]]:
-    """The people and accounts whose segments a write can change (see ingest/people_mark_for_evaluation)."""
-    emails = {row["email"] for step in steps for row in step.rows if row.get("email")}
-    accounts = {(source, row["sourceKey"]) for step in steps if step.query is Q.ACCOUNTS_UPSERT for row in step.rows}
-    accounts |= {(source, row["accountKey"])
-                 for step in steps if step.query is Q.OPPORTUNITIES_UPSERT for row in step.rows}
-    return emails, accounts
+def _emails(steps: list[Step]) -> set[str]:
+    """The people a write names (see ingest/people_mark_for_evaluation)."""
+    return {row["email"] for step in steps for row in step.rows if row.get("email")}
+
+
+def _keys(found: list[dict[str, str]]) -> set[AccountKey]:
+    return {(key["source"], key["sourceKey"]) for key in found}
 
 
 async def write_batch(graph: Graph, batch: Batch, seen_at: datetime, progress: Progress | None = None) -> None:
@@ -80,13 +80,14 @@ async def write_batch(graph: Graph, batch: Batch, seen_at: datetime, progress: P
 
     async def write(tx: Transaction, steps: list[Step], regroup_now: bool) -> set[AccountKey]:
         regroup: set[AccountKey] = set()
+        touched: set[AccountKey] = set()  # the accounts (by identity) whose company's totals may have moved
         for step in steps:
             parameters = {"source": batch.source, "seenAt": seen_at, "rows": _strip(step.rows), "mark": mark}
             for row in await tx.run(step.query, **parameters):
-                regroup.update((key["source"], key["sourceKey"]) for key in row.get("regroup", []))
+                regroup |= _keys(row.get("regroup", []))
+                touched |= _keys([row["touched"]] if row.get("touched") else [])
         if mark:
-            emails, accounts = _touched(steps, batch.source)
-            await _mark(tx, emails, accounts)
+            await _mark(tx, _emails(steps), touched)
         if regroup_now and regroup:
             await _regroup(tx, regroup, mark)
         return regroup

@@ -24,7 +24,8 @@ pytestmark = pytest.mark.faults
 
 PEOPLE = 10_000
 COUNTS = """
-RETURN COUNT { (:Person) } AS people, COUNT { ()-[:KNOWN_IN]->() } AS knownIn,
+RETURN COUNT { (:Person) } AS people, COUNT { (:Person)-[:KNOWN_IN]->() } AS knownIn,
+       COUNT { (:Account|Opportunity)-[:KNOWN_IN]->() } AS recordKeys,
        COUNT { (:Account) } AS accounts, COUNT { (:Company) } AS companies, COUNT { ()-[:PART_OF]->() } AS partOf,
        COUNT { ()-[:SAME_COMPANY]->() } AS sameCompany,
        COUNT { (:Opportunity) } AS opportunities, COUNT { ()-[:HAS_OPPORTUNITY]->() } AS hasOpportunity,
@@ -42,11 +43,17 @@ def rows(path: Path) -> list[dict[str, str]]:
         return [{k: v.strip() for k, v in row.items()} for row in csv.DictReader(handle)]
 
 
+def identity(source: str, row: dict[str, str]) -> tuple[str, str]:
+    """The record a row is: the original's (source, Id) for a synced copy, its own otherwise."""
+    return (row.get("SyncedFromSource") or source, row.get("SyncedFromId") or row["Id"])
+
+
 def expected_counts(root: Path) -> dict[str, int]:
     """What the graph must hold, from the files alone: each record once, by its key."""
     manifest = tomllib.loads((root / MANIFEST).read_text())
     keys: dict[str, set[tuple[str, ...]]] = defaultdict(set)
     companies = Companies()
+    record_of: dict[tuple[str, str], tuple[str, str]] = {}  # (source, its Id) -> the record's identity
     for source in manifest["sources"]:
         name, folder = source["name"], root / source["folder"]
         email_of = {}
@@ -54,17 +61,20 @@ def expected_counts(root: Path) -> dict[str, int]:
             email_of[row["Id"]] = row["Email"].lower()
             keys["people"].add((row["Email"].lower(),))
             keys["knownIn"].add((name, row["Email"].lower()))  # one KNOWN_IN per person and source
-        for row in rows(folder / "accounts.csv"):
-            keys["accounts"].add((name, row["Id"]))
-            companies.add((name, row["Id"]))
-        for row in rows(folder / "opportunities.csv"):
-            keys["opportunities"].add((name, row["Id"]))
+        for kind in ("accounts", "opportunities"):
+            for row in rows(folder / f"{kind}.csv"):
+                record_of[(name, row["Id"])] = record = identity(name, row)
+                record_of.setdefault(record, record)  # MDM may name a record by its identity
+                keys[kind].add(record)
+                keys["recordKeys"].add((name, row["Id"]))  # one KNOWN_IN per source key
+                if kind == "accounts":
+                    companies.add(record)
         for row in rows(folder / "web-visits.csv"):
             keys["visits"].add((name, row["Id"]))
         for row in rows(folder / "account-people.csv"):
-            keys["associatedWith"].add((name, row["AccountId"], email_of[row["PersonId"]]))
+            keys["associatedWith"].add((*record_of[(name, row["AccountId"])], email_of[row["PersonId"]]))
         for row in rows(folder / "opportunity-contact-roles.csv"):
-            keys["contactFor"].add((name, row["OpportunityId"], email_of[row["PersonId"]]))
+            keys["contactFor"].add((*record_of[(name, row["OpportunityId"])], email_of[row["PersonId"]]))
         for row in rows(folder / "campaigns.csv"):
             keys["campaigns"].add((name, row["Id"]))
         for row in rows(folder / "campaign-members.csv"):
@@ -74,8 +84,10 @@ def expected_counts(root: Path) -> dict[str, int]:
         for row in rows(folder / "list-members.csv"):
             keys["onList"].add((name, row["ListId"], email_of[row["PersonId"]]))
     for row in rows(root / manifest["mdm"]["folder"] / "same-company.csv"):
-        keys["sameCompany"].add((row["LinkId"],))
-        companies.union((row["SourceA"], row["AccountIdA"]), (row["SourceB"], row["AccountIdB"]))
+        a, b = record_of[(row["SourceA"], row["AccountIdA"])], record_of[(row["SourceB"], row["AccountIdB"])]
+        if a != b:  # a link between a copy and its own original is not stored
+            keys["sameCompany"].add((row["LinkId"],))
+        companies.union(a, b)
     counts = {kind: len(found) for kind, found in keys.items()}
     counts |= {"companies": len(companies.roots()), "partOf": counts["accounts"],
                "hasOpportunity": counts["opportunities"], "visited": counts["visits"]}
