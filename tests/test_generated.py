@@ -21,6 +21,14 @@ from tests.helpers import AccountKey, Companies, graphql_data, run_cypher
 PEOPLE = 10_000
 SEED = 20_261_101
 WITHIN_DAYS = 30
+COMPANY_TOTALS = """
+MATCH (c:Company)
+CALL (c) {
+  OPTIONAL MATCH (c)<-[:PART_OF]-(:Account)-[:HAS_OPPORTUNITY]->(o:Opportunity) WHERE o.isWon
+  WITH DISTINCT o
+  RETURN coalesce(sum(o.amount), 0.0) AS won
+}
+RETURN c.id AS id, won"""
 AUDIENCE = """
 query ($min: Float!, $page: String!, $days: Int!) {
   audience(minCompanyWonAmount: $min, visitedPage: $page, withinDays: $days) {
@@ -67,6 +75,14 @@ class FromFiles:
         for account, amount in self.won.items():
             totals[self.companies.find(account)] += amount
         return totals
+
+    def totals_by_company_id(self) -> dict[str, float]:
+        """Every company's closed-won total, by the id the graph gives it (its smallest 'source/Id')."""
+        names: dict[AccountKey, list[str]] = defaultdict(list)
+        for account in self.companies.parent:
+            names[self.companies.find(account)].append(f"{account[0]}/{account[1]}")
+        totals = self.company_totals()
+        return {min(ids): totals.get(root, 0.0) for root, ids in names.items()}
 
     def visitors(self, cutoff: datetime) -> set[str]:
         return {email for email, times in self.page_visits.items() if any(t >= cutoff for t in times)}
@@ -225,6 +241,9 @@ async def test_the_graph_answers_the_audience_computed_from_the_files(
     [counts] = await run_cypher(graph, """
         RETURN COUNT { (:Person) } AS people, COUNT { (:Account) } AS accounts, COUNT { (:Company) } AS companies""")
     assert counts == {"people": PEOPLE, "accounts": summary.accounts, "companies": len(files.companies.roots())}
+    # every company's total: each copy counted once with its CRM's amount and stage (some copies are stale)
+    graph_totals = {row["id"]: row["won"] for row in await run_cypher(graph, COMPANY_TOTALS)}
+    assert graph_totals == pytest.approx(files.totals_by_company_id(), abs=0.01)
 
     totals = files.company_totals()
     visitors = files.visitors(datetime.now(UTC) - timedelta(days=WITHIN_DAYS))
