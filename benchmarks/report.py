@@ -184,8 +184,8 @@ def markdown(results: list[dict[str, Any]]) -> str:
         f"{largest['rule']['minCompanyWonAmount']:,.0f} "
         f"and a visit to `{largest['rule']['visitedPage']}` in the last {largest['rule']['withinDays']} days "
         "(the Townsend audience of the use case). "
-        "Data: `benchmarks/generate.py` (4 sources, MDM chains, ~5 visits a person; each Marketo instance "
-        "holds synced copies of 30% of its CRM's accounts with their deals, counted once by all three).",
+        "Data: `benchmarks/generate.py` (4 sources, MDM chains, ~5 visits a person; since issue 12 each Marketo "
+        "instance also holds synced copies of 30% of its CRM's accounts with their deals, counted once by all three).",
         "",
         "## Goals at the largest scale run" + f" ({largest['scale']}, {largest['people']:,} people)",
         "",
