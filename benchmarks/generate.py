@@ -21,8 +21,9 @@ Synced copies, as in the use case: each Marketo instance syncs from the CRM of i
 exported by its Marketo instance as copies: Marketo's own Id, `SyncedFromSource` = the CRM's name,
 `SyncedFromId` = the CRM account's Id, the same values. Every opportunity of a copied account is
 copied too (Marketo's own Id, `AccountId` = the Marketo copy's Id, `SyncedFrom*` naming the CRM
-opportunity); STALE_COPY_SHARE of them are stale, with an older Amount or StageName than the CRM's
-(the CRM, the system of record, wins). The contacts of a copied account are synced with it: their
+opportunity); STALE_COPY_SHARE of them are stale: another Amount, or a stage that disagrees on the
+win (open where the CRM says Closed Won, Closed Won where it does not). The CRM, the system of
+record, wins. The contacts of a copied account are synced with it: their
 Marketo record is a contact of the copy, and a Marketo record of a person the CRM knows names the
 CRM contact in `SyncedFrom*`. A copy and its original are one record: counted once, the CRM's
 values for amount, stage and close date. MDM links join the original accounts only.
@@ -100,7 +101,7 @@ SYNCED_INTO: dict[int, int] = {
     next(i for i, crm in enumerate(SOURCES) if crm.name == marketo.synced_from): m
     for m, marketo in enumerate(SOURCES) if marketo.synced_from}
 SYNCED_ACCOUNT_SHARE = 0.3  # of a synced CRM's accounts, exported by its Marketo instance as copies too
-STALE_COPY_SHARE = 0.15  # of the copied opportunities, whose copy has an older Amount or StageName
+STALE_COPY_SHARE = 0.15  # of the copied opportunities, whose copy has another Amount, or disagrees on the win
 
 # The columns written per record kind, in this order (IsDeleted is never written: nothing is deleted).
 SYNCED = ("SyncedFromSource", "SyncedFromId")  # empty but in a synced copy
