@@ -55,8 +55,8 @@ async def opportunities(graph: Graph) -> list[dict[str, Any]]:
         MATCH (a:Account)-[:HAS_OPPORTUNITY]->(o:Opportunity)
         RETURN o.source AS source, o.sourceKey AS key, o.amount AS amount, o.stage AS stage,
                a.sourceKey AS account,
-               COLLECT { MATCH (o)-[k:KNOWN_IN]->(s:Source) RETURN s.name + '/' + k.sourceKey ORDER BY s.name }
-                 AS knownIn
+               COLLECT { MATCH (o)-[k:KNOWN_IN]->(s:Source)
+                         RETURN s.name + '/' + k.sourceKey ORDER BY s.name, k.sourceKey } AS knownIn
         ORDER BY key""")
 
 
@@ -89,8 +89,8 @@ async def test_the_full_townsend_topology_gives_p2_and_1_100_000(graph: Graph) -
     accounts = await run_cypher(graph, """
         MATCH (a:Account)
         RETURN a.source + '/' + a.sourceKey AS id,
-               COLLECT { MATCH (a)-[k:KNOWN_IN]->(s:Source) RETURN s.name + '/' + k.sourceKey ORDER BY s.name }
-                 AS knownIn
+               COLLECT { MATCH (a)-[k:KNOWN_IN]->(s:Source)
+                         RETURN s.name + '/' + k.sourceKey ORDER BY s.name, k.sourceKey } AS knownIn
         ORDER BY id""")
     assert accounts == [{"id": "CRM 1/0011A00001", "knownIn": ["CRM 1/0011A00001", "Marketo 1/3001"]},
                         {"id": "CRM 2/0012B00007", "knownIn": ["CRM 2/0012B00007", "Marketo 2/7001"]}]
