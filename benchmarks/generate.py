@@ -16,6 +16,18 @@ source holding one of them, under that source's own id and sometimes with the em
 differently (" Jane.Doe@Example.com"). About 5 web visits per person over the year before `as_of`,
 all in Marketo sources. Campaigns, lists and contact roles at modest volume. Nothing is deleted.
 
+Synced copies, as in the use case: each Marketo instance syncs from the CRM of its line of business
+(Marketo 1 from CRM 1, Marketo 2 from CRM 2). SYNCED_ACCOUNT_SHARE of each CRM's accounts are also
+exported by its Marketo instance as copies: Marketo's own Id, `SyncedFromSource` = the CRM's name,
+`SyncedFromId` = the CRM account's Id, the same values. Every opportunity of a copied account is
+copied too (Marketo's own Id, `AccountId` = the Marketo copy's Id, `SyncedFrom*` naming the CRM
+opportunity); STALE_COPY_SHARE of them are stale: another Amount, or a stage that disagrees on the
+win (open where the CRM says Closed Won, Closed Won where it does not). The CRM, the system of
+record, wins. The contacts of a copied account are synced with it: their
+Marketo record is a contact of the copy, and a Marketo record of a person the CRM knows names the
+CRM contact in `SyncedFrom*`. A copy and its original are one record: counted once, the CRM's
+values for amount, stage and close date. MDM links join the original accounts only.
+
 Deterministic: one `random.Random(seed)` drives everything and the files are written in a fixed
 order, so the same arguments give byte-identical files. Records of people are streamed to the files
 as they are made; only companies, accounts and opportunity keys are held in memory.
@@ -69,6 +81,7 @@ class SourceSystem:
     folder: str
     code: str  # makes this source's ids its own, like a Salesforce org's key prefix suffix
     marketo: bool
+    synced_from: str | None = None  # the CRM a Marketo instance syncs accounts, deals and contacts from
 
     def record_kinds(self) -> tuple[specs.RecordSpec, ...]:
         """CRMs export neither web visits nor static lists."""
@@ -77,18 +90,26 @@ class SourceSystem:
 
 
 SOURCES: tuple[SourceSystem, ...] = (
-    SourceSystem("Marketo 1", "marketo-1", "1A", marketo=True),
-    SourceSystem("Marketo 2", "marketo-2", "2B", marketo=True),
+    SourceSystem("Marketo 1", "marketo-1", "1A", marketo=True, synced_from="CRM 1"),
+    SourceSystem("Marketo 2", "marketo-2", "2B", marketo=True, synced_from="CRM 2"),
     SourceSystem("CRM 1", "crm-1", "3C", marketo=False),
     SourceSystem("CRM 2", "crm-2", "4D", marketo=False),
 )
 MARKETO_SOURCES: tuple[int, ...] = tuple(i for i, source in enumerate(SOURCES) if source.marketo)
+# CRM -> the Marketo instance that syncs from it (source indexes).
+SYNCED_INTO: dict[int, int] = {
+    next(i for i, crm in enumerate(SOURCES) if crm.name == marketo.synced_from): m
+    for m, marketo in enumerate(SOURCES) if marketo.synced_from}
+SYNCED_ACCOUNT_SHARE = 0.3  # of a synced CRM's accounts, exported by its Marketo instance as copies too
+STALE_COPY_SHARE = 0.15  # of the copied opportunities, whose copy has another Amount, or disagrees on the win
 
 # The columns written per record kind, in this order (IsDeleted is never written: nothing is deleted).
+SYNCED = ("SyncedFromSource", "SyncedFromId")  # empty but in a synced copy
+NOT_SYNCED = ("", "")
 HEADERS: dict[str, tuple[str, ...]] = {
-    "people": ("Id", "Email", "FirstName", "LastName", "Title", "Unsubscribed"),
-    "accounts": ("Id", "Name", "Industry", "BillingCountry", "NumberOfEmployees", "Website"),
-    "opportunities": ("Id", "AccountId", "Name", "Amount", "CurrencyIsoCode", "StageName", "CloseDate"),
+    "people": ("Id", "Email", "FirstName", "LastName", "Title", "Unsubscribed", *SYNCED),
+    "accounts": ("Id", "Name", "Industry", "BillingCountry", "NumberOfEmployees", "Website", *SYNCED),
+    "opportunities": ("Id", "AccountId", "Name", "Amount", "CurrencyIsoCode", "StageName", "CloseDate", *SYNCED),
     "campaigns": ("Id", "Name", "Type", "Status", "StartDate"),
     "lists": ("Id", "Name"),
     "web-visits": ("Id", "PersonId", "Url", "VisitedAt"),
@@ -176,6 +197,7 @@ class Account:
     source: int  # index into SOURCES
     key: str
     opportunities: list[int] = field(default_factory=list)  # indexes into the opportunity key list
+    copy_key: str | None = None  # the Id of its synced copy in the Marketo instance SYNCED_INTO, if any
 
 
 @dataclass(slots=True)
@@ -196,8 +218,9 @@ class GenerationSummary:
     seed: int
     people: int
     companies: int
-    accounts: int
+    accounts: int  # records: a synced copy and its original are one
     rows: dict[str, int]
+    copies: dict[str, int]  # synced copies written, per record kind ("accounts", "opportunities", "people")
 
     @property
     def total_rows(self) -> int:
@@ -210,7 +233,8 @@ class GenerationSummary:
     def __str__(self) -> str:
         width = max(len(path) for path in self.rows)
         lines = [f"Generated {self.out} (seed {self.seed}, as of {self.as_of}): {self.people:,} people, "
-                 f"{self.companies:,} companies, {self.accounts:,} accounts"]
+                 f"{self.companies:,} companies, {self.accounts:,} accounts; synced copies: "
+                 + ", ".join(f"{n:,} {kind}" for kind, n in self.copies.items())]
         lines += [f"  {path:<{width}}  {n:>12,}" for path, n in self.rows.items()]
         lines.append(f"  {'total rows':<{width}}  {self.total_rows:>12,}")
         return "\n".join(lines)
@@ -241,6 +265,7 @@ class _Export:
     def __init__(self, out: Path) -> None:
         self.out = out
         self.sinks: dict[str, _Sink] = {}  # "marketo-1/people.csv" -> sink
+        self.copies: dict[str, int] = {"accounts": 0, "opportunities": 0, "people": 0}
         for source in SOURCES:
             for spec in source.record_kinds():
                 self._open(source.folder, spec.name)
@@ -253,6 +278,11 @@ class _Export:
 
     def sink(self, source: int, name: str) -> _Sink:
         return self.sinks[f"{SOURCES[source].folder}/{name}.csv"]
+
+    def copy(self, source: int, name: str, row: tuple[Any, ...]) -> None:
+        """A synced copy's row (its last two cells name the original), counted as a copy."""
+        self.sink(source, name).write(row)
+        self.copies[name] += 1
 
     def mdm(self) -> _Sink:
         return self.sinks[f"{MDM_FOLDER}/same-company.csv"]
@@ -383,12 +413,18 @@ def _website(rng: random.Random, company: Company) -> str:
     return rng.choice((f"https://www.{company.domain}", f"www.{company.domain}", company.domain, ""))
 
 
-def _write_accounts(rng: random.Random, export: _Export, companies: list[Company], accounts: list[Account]) -> None:
+def _write_accounts(rng: random.Random, export: _Export, companies: list[Company], accounts: list[Account],
+                    ids: _Ids) -> None:
+    """Every account in its source; SYNCED_ACCOUNT_SHARE of a synced CRM's also as a copy in its Marketo."""
     for account in accounts:
         company = companies[account.company]
-        export.sink(account.source, "accounts").write((
-            account.key, _account_name(rng, company), company.industry, company.country,
-            company.employees, _website(rng, company)))
+        values = (_account_name(rng, company), company.industry, company.country, company.employees,
+                  _website(rng, company))
+        export.sink(account.source, "accounts").write((account.key, *values, *NOT_SYNCED))
+        marketo = SYNCED_INTO.get(account.source)
+        if marketo is not None and rng.random() < SYNCED_ACCOUNT_SHARE:
+            account.copy_key = ids.account(marketo)
+            export.copy(marketo, "accounts", (account.copy_key, *values, SOURCES[account.source].name, account.key))
 
 
 def _amount(rng: random.Random) -> int:
@@ -404,7 +440,8 @@ def _close_date(rng: random.Random, stage: str, as_of: date) -> date:
 
 def _write_opportunities(rng: random.Random, export: _Export, companies: list[Company], accounts: list[Account],
                          ids: _Ids, as_of: date) -> list[str]:
-    """0-6 opportunities per account in the account's source; returns their ids, in writing order."""
+    """0-6 opportunities per account in the account's source, and a copy of each in the Marketo
+    instance that holds a copy of the account; returns the originals' ids, in writing order."""
     keys: list[str] = []
     for account in accounts:
         sink = export.sink(account.source, "opportunities")
@@ -412,8 +449,19 @@ def _write_opportunities(rng: random.Random, export: _Export, companies: list[Co
         for _ in range(rng.randint(0, MAX_OPPORTUNITIES_PER_ACCOUNT)):
             stage = rng.choices(STAGES, cum_weights=STAGE_CUMULATIVE)[0]
             key = ids.opportunity(account.source)
-            sink.write((key, account.key, f"{short}: {rng.choice(PRODUCTS)}", _amount(rng), "USD", stage,
-                        _close_date(rng, stage, as_of).isoformat()))
+            name, amount, close = f"{short}: {rng.choice(PRODUCTS)}", _amount(rng), _close_date(rng, stage, as_of)
+            sink.write((key, account.key, name, amount, "USD", stage, close.isoformat(), *NOT_SYNCED))
+            if account.copy_key is not None:
+                marketo = SYNCED_INTO[account.source]
+                if rng.random() < STALE_COPY_SHARE:  # the copy still has what the CRM said before
+                    if rng.random() < 0.5:
+                        amount = _amount(rng)
+                    else:  # a win the copy has not seen yet, or one the CRM has taken back
+                        stage = OPEN_STAGES[-1] if stage == CLOSED_WON else CLOSED_WON
+                        close = _close_date(rng, stage, as_of)
+                export.copy(marketo, "opportunities", (
+                    ids.opportunity(marketo), account.copy_key, name, amount, "USD", stage, close.isoformat(),
+                    SOURCES[account.source].name, key))
             account.opportunities.append(len(keys))
             keys.append(key)
     return keys
@@ -537,13 +585,18 @@ class _PeopleWriter:
         return chosen
 
     def _add_to_source(self, person: Person, source: int) -> str:
-        """The person's record in the source (its own id, the email as that source has it)."""
+        """The person's record in the source (its own id, the email as that source has it); in a
+        Marketo instance, a synced copy of their contact in its CRM if that CRM knows them."""
         rng = self.rng
         key = self.ids.person(source)
         person.keys[source] = key
         unsubscribed = ("true" if rng.random() < 0.03 else "false") if SOURCES[source].marketo else ""
-        self.export.sink(source, "people").write((
-            key, _email_as_written(rng, person.email), person.first, person.last, person.title, unsubscribed))
+        row = (key, _email_as_written(rng, person.email), person.first, person.last, person.title, unsubscribed)
+        crm = next((c for c, m in SYNCED_INTO.items() if m == source and c in person.keys), None)
+        if crm is None:
+            self.export.sink(source, "people").write((*row, *NOT_SYNCED))
+        else:
+            self.export.copy(source, "people", (*row, SOURCES[crm].name, person.keys[crm]))
         if rng.random() < CAMPAIGN_MEMBER_SHARE:
             self.export.sink(source, "campaign-members").write((
                 rng.choice(self.campaigns[source]), key, rng.choice(MEMBER_STATUSES)))
@@ -552,11 +605,17 @@ class _PeopleWriter:
         return key
 
     def _write_contact(self, person: Person, index: int) -> None:
-        """The person as a contact of one account: in its source, maybe on one of its opportunities."""
+        """The person as a contact of one account: in its source, maybe on one of its opportunities;
+        and of the account's synced copy, if it has one."""
         rng = self.rng
         account = self.accounts[index]
-        key = self._add_to_source(person, account.source)
-        self.export.sink(account.source, "account-people").write((account.key, key, rng.choice(ACCOUNT_ROLES)))
+        key = person.keys.get(account.source) or self._add_to_source(person, account.source)
+        role = rng.choice(ACCOUNT_ROLES)
+        self.export.sink(account.source, "account-people").write((account.key, key, role))
+        if account.copy_key is not None:
+            marketo = SYNCED_INTO[account.source]
+            copy = person.keys.get(marketo) or self._add_to_source(person, marketo)
+            self.export.sink(marketo, "account-people").write((account.copy_key, copy, role))
         if account.opportunities and rng.random() < CONTACT_ROLE_SHARE:
             opportunity = rng.choice(account.opportunities)
             primary = not self.primary_given[opportunity] and rng.random() < PRIMARY_CONTACT_SHARE
@@ -595,7 +654,7 @@ def generate(out: Path, people: int, seed: int = 42, as_of: date = DEFAULT_AS_OF
     (out / MANIFEST).unlink(missing_ok=True)
     companies, accounts = _make_companies(rng, max(1, round(people / PEOPLE_PER_ACCOUNT)), ids)
     with _export(out) as export:
-        _write_accounts(rng, export, companies, accounts)
+        _write_accounts(rng, export, companies, accounts, ids)
         opportunities = _write_opportunities(rng, export, companies, accounts, ids, as_of)
         _write_same_company_links(rng, export, companies, accounts, as_of)
         campaigns, lists = _write_campaigns_and_lists(rng, export, people, ids, as_of)
@@ -603,7 +662,7 @@ def generate(out: Path, people: int, seed: int = 42, as_of: date = DEFAULT_AS_OF
         for _ in range(people):
             writer.write()
     write_manifest(out, people, seed, as_of)  # last: its presence means the tree is complete
-    return GenerationSummary(out, as_of, seed, people, len(companies), len(accounts), export.rows())
+    return GenerationSummary(out, as_of, seed, people, len(companies), len(accounts), export.rows(), export.copies)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,6 +9,10 @@ and the client then keeps the people whose company won more than the amount. Sib
 concurrently (as GraphQL executors do), at most CONCURRENCY queries at a time, over the same driver
 and Neo4j as the product. These queries are the alternative being measured, not the product's, so
 they live here rather than in cypher/.
+
+It reads the same graph as the product, where a synced copy and its original are one Opportunity
+(with the system of record's amount and stage) and one Account: each opportunity node is summed
+once per company, however many of the company's accounts list it.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ ACCOUNTS_OF_PERSON = "MATCH (:Person {email: $email})-[:ASSOCIATED_WITH]->(a:Acc
 COMPANY_OF_ACCOUNT = "MATCH (a:Account)-[:PART_OF]->(c:Company) WHERE elementId(a) = $id RETURN c.id AS id"
 ACCOUNTS_OF_COMPANY = "MATCH (a:Account)-[:PART_OF]->(:Company {id: $id}) RETURN elementId(a) AS id"
 OPPORTUNITIES_OF_ACCOUNT = ("MATCH (a:Account)-[:HAS_OPPORTUNITY]->(o:Opportunity) WHERE elementId(a) = $id "
-                            "RETURN o.amount AS amount, o.isWon AS isWon")
+                            "RETURN elementId(o) AS id, o.amount AS amount, o.isWon AS isWon")
 
 
 @dataclass
@@ -50,7 +54,8 @@ class Resolver:
     async def company_won_total(self, company_id: str) -> float:
         accounts = await self.rows(ACCOUNTS_OF_COMPANY, id=company_id)
         opportunities = await asyncio.gather(*(self.rows(OPPORTUNITIES_OF_ACCOUNT, id=a["id"]) for a in accounts))
-        return sum(o["amount"] or 0.0 for rows in opportunities for o in rows if o["isWon"])
+        won = {o["id"]: o["amount"] or 0.0 for rows in opportunities for o in rows if o["isWon"]}
+        return sum(won.values())
 
     async def account_total(self, account_id: str) -> float:
         companies = await self.rows(COMPANY_OF_ACCOUNT, id=account_id)

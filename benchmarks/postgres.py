@@ -23,18 +23,27 @@ Used as a library by a benchmark script:
   `people.email = lower(trim(Email))`, a generated column. All of it is one transaction: the tables
   are created in it and loaded with COPY ... FREEZE under wal_level = minimal, so the bulk data is
   not WAL-logged but synced at commit (fsync and synchronous_commit stay on). Then primary keys and
-  indexes, `account_link` and `account_company` (below), and ANALYZE.
+  indexes, the records (`account_record`, `opportunity_record`, below), `account_link` and
+  `account_company` (below), and ANALYZE.
 - `audience()` answers the rule with the company unification done by a recursive CTE at query time;
   `audience_materialized()` reads the companies from `account_company`, computed at load.
 
-Companies. Accounts get an integer `account_key` at load, and `account_link` holds the MDM links with
-their two ends resolved to account keys, both ways (the edges only: nothing is unified there). At
-load, `account_company` gives each account the smallest account_key reachable over the links (label
-propagation by a recursive CTE from every account; an account without links is its own company). At
-query time the same recursive walk over `account_link` starts only from the candidate accounts (those
-the page's visitors are contacts of) and collects each one's company. UNION keeps each (account,
-reached account) pair once, so cycles end and each opportunity of a company is summed once (it has one
-account, which has one company).
+Synced copies. A row's record is (SyncedFromSource, SyncedFromId) when given, else (source, Id): a
+copy and its original are one record, as they are one node in the graph. At load (as the graph's
+import merges them), `account_record` maps every account row (source, id) to its record's key, the
+smallest account_key of the record's rows; `opportunity_record` holds each opportunity record once,
+with its system of record's values (the row whose (source, Id) is the record, when that source
+exported it; else a copy's) and the account record of that row's AccountId. The rule reads only
+these two for accounts and opportunities, so each record is counted once.
+
+Companies. Account records are keyed by an integer `account_key` (above), and `account_link` holds
+the MDM links with their two ends resolved to account records, both ways (the edges only: nothing is
+unified there). At load, `account_company` gives each account record the smallest account_key
+reachable over the links (label propagation by a recursive CTE from every account record; one without
+links is its own company). At query time the same recursive walk over `account_link` starts only from
+the candidate accounts (those the page's visitors are contacts of) and collects each one's company.
+UNION keeps each (account, reached account) pair once, so cycles end and each opportunity record of a
+company is summed once (it has one account record, which has one company).
 """
 
 from __future__ import annotations
@@ -89,14 +98,16 @@ SCHEMA = """
 CREATE TABLE people (
     source text NOT NULL, id text NOT NULL, email_as_given text NOT NULL,
     email text GENERATED ALWAYS AS (lower(trim(email_as_given))) STORED,  -- the person across sources
-    first_name text, last_name text, title text, unsubscribed boolean, advertising_opt_out boolean);
+    first_name text, last_name text, title text, unsubscribed boolean, advertising_opt_out boolean,
+    synced_from_source text, synced_from_id text);  -- people are one by email already
 CREATE TABLE accounts (
     account_key integer GENERATED ALWAYS AS IDENTITY,  -- for the company unification
     source text NOT NULL, id text NOT NULL, name text NOT NULL, industry text, billing_country text,
-    number_of_employees integer, website text);
+    number_of_employees integer, website text, synced_from_source text, synced_from_id text);
 CREATE TABLE opportunities (
     source text NOT NULL, id text NOT NULL, account_id text NOT NULL, name text NOT NULL,
-    amount double precision NOT NULL, currency_iso_code text, stage_name text NOT NULL, close_date date NOT NULL);
+    amount double precision NOT NULL, currency_iso_code text, stage_name text NOT NULL, close_date date NOT NULL,
+    synced_from_source text, synced_from_id text);
 CREATE TABLE campaigns (source text NOT NULL, id text NOT NULL, name text NOT NULL, type text, status text,
                         start_date date);
 CREATE TABLE lists (source text NOT NULL, id text NOT NULL, name text NOT NULL);
@@ -134,14 +145,40 @@ ALTER TABLE list_members ADD PRIMARY KEY (source, list_id, person_id);
 ALTER TABLE same_company ADD PRIMARY KEY (link_id);
 """
 
-# At load: the MDM links between account keys, both ways (the edges that companies are made of)...
+# At load: every account row's record (a synced copy and its original are one), keyed by the smallest
+# account_key of its rows...
+ACCOUNT_RECORDS = """
+CREATE TABLE account_record AS
+SELECT source, id, min(account_key) OVER (
+    PARTITION BY coalesce(synced_from_source, source), coalesce(synced_from_id, id)) AS account_key
+FROM accounts;
+ALTER TABLE account_record ADD PRIMARY KEY (source, id) INCLUDE (account_key);
+"""
+
+# ... each opportunity record once, with its system of record's values and account (the row that is the
+# record itself when its source exported it, else the copy with the smallest (source, id))...
+OPPORTUNITY_RECORDS = """
+CREATE TABLE opportunity_record AS
+SELECT DISTINCT ON (coalesce(o.synced_from_source, o.source), coalesce(o.synced_from_id, o.id))
+    coalesce(o.synced_from_source, o.source) AS source, coalesce(o.synced_from_id, o.id) AS id,
+    a.account_key, o.amount, o.stage_name, o.close_date
+FROM opportunities o
+JOIN account_record a ON a.source = o.source AND a.id = o.account_id
+ORDER BY coalesce(o.synced_from_source, o.source), coalesce(o.synced_from_id, o.id),
+         o.synced_from_source IS NOT NULL, o.source, o.id;
+ALTER TABLE opportunity_record ADD PRIMARY KEY (source, id);
+CREATE INDEX opportunity_record_account ON opportunity_record (account_key) INCLUDE (stage_name, amount);
+"""
+
+# ... the MDM links between account records, both ways (the edges that companies are made of)...
 ACCOUNT_LINKS = """
 CREATE TABLE account_link AS
 WITH link AS (
     SELECT a.account_key, b.account_key AS linked_key
     FROM same_company l
-    JOIN accounts a ON a.source = l.source_a AND a.id = l.account_id_a
-    JOIN accounts b ON b.source = l.source_b AND b.id = l.account_id_b
+    JOIN account_record a ON a.source = l.source_a AND a.id = l.account_id_a
+    JOIN account_record b ON b.source = l.source_b AND b.id = l.account_id_b
+    WHERE a.account_key <> b.account_key
 )
 SELECT account_key, linked_key FROM link
 UNION
@@ -154,7 +191,7 @@ ALTER TABLE account_link ADD PRIMARY KEY (account_key, linked_key);
 MATERIALIZE_COMPANIES = """
 CREATE TABLE account_company AS
 WITH RECURSIVE reach (account_key, reached_key) AS (
-    SELECT account_key, account_key FROM accounts
+    SELECT DISTINCT account_key, account_key FROM account_record
     UNION
     SELECT r.account_key, l.linked_key FROM reach r JOIN account_link l ON l.account_key = r.reached_key
 )
@@ -173,19 +210,18 @@ WITH RECURSIVE
         JOIN people p ON p.source = v.source AND p.id = v.person_id
         WHERE v.url = %(page)s AND v.visited_at >= now() - make_interval(days => %(within_days)s::integer)
     ),
-    candidate AS (  -- the accounts they are a contact of, in every source that knows them
+    candidate AS (  -- the account records they are a contact of, in every source that knows them
         SELECT DISTINCT visitor.email, a.account_key
         FROM visitor
         JOIN people p ON p.email = visitor.email
         JOIN account_people ap ON ap.source = p.source AND ap.person_id = p.id
-        JOIN accounts a ON a.source = ap.source AND a.id = ap.account_id
+        JOIN account_record a ON a.source = ap.source AND a.id = ap.account_id
     ),
     {company_member},
     won_account AS (  -- (b) candidate accounts whose company's Closed Won total is over the amount
         SELECT m.account_key
         FROM company_member m
-        JOIN accounts a ON a.account_key = m.member_key
-        JOIN opportunities o ON o.source = a.source AND o.account_id = a.id
+        JOIN opportunity_record o ON o.account_key = m.member_key
         WHERE o.stage_name = 'Closed Won'
         GROUP BY m.account_key
         HAVING sum(o.amount) > %(min_amount)s
@@ -368,8 +404,9 @@ def _folders(export_root: Path) -> list[tuple[Path, str | None]]:
 def load(pg: Postgres, export_root: Path) -> dict[str, Any]:
     """Tables, COPY of every CSV file, indexes, the materialized companies, ANALYZE, in one transaction.
 
-    Returns {"rows": {table: rows copied, and account_link, account_company}, "total_rows" (copied), "seconds":
-    {"copy", "indexes", "companies", "analyze", "total"}}: wall seconds, the commit in "analyze"."""
+    Returns {"rows": {table: rows copied, and account_record, opportunity_record, account_link,
+    account_company}, "total_rows" (copied), "seconds": {"copy", "indexes", "records", "companies", "analyze",
+    "total"}}: wall seconds, the commit in "analyze"."""
     rows: dict[str, int] = {}
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -381,13 +418,16 @@ def load(pg: Postgres, export_root: Path) -> dict[str, Any]:
                 rows[table] = rows.get(table, 0) + count
         seconds["copy"] = time.perf_counter() - started
         total_rows = sum(rows.values())
-        for step, statements in (("indexes", INDEXES), ("companies", ACCOUNT_LINKS + MATERIALIZE_COMPANIES),
+        for step, statements in (("indexes", INDEXES), ("records", ACCOUNT_RECORDS + OPPORTUNITY_RECORDS),
+                                 ("companies", ACCOUNT_LINKS + MATERIALIZE_COMPANIES),
                                  ("analyze", "ANALYZE")):
             begun = time.perf_counter()
             conn.execute(statements)
             if step == "analyze":
                 conn.commit()
             seconds[step] = time.perf_counter() - begun
+        for table in ("account_record", "opportunity_record"):
+            rows[table] = _scalar(conn, f"SELECT count(*) FROM {table}")
         rows["account_link"] = _scalar(conn, "SELECT count(*) FROM account_link")
         rows["account_company"] = _scalar(conn, "SELECT count(*) FROM account_company")
     seconds["total"] = time.perf_counter() - started

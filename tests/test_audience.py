@@ -12,7 +12,7 @@ from service.ingest.pipeline import ingest_path
 from service.segments import presets
 from tests import graph_builder as build
 from tests.graph_builder import PAGE, days_ago
-from tests.helpers import execute_graphql, graphql_data
+from tests.helpers import execute_graphql, graphql_data, run_cypher
 
 pytestmark = pytest.mark.asyncio
 
@@ -198,3 +198,70 @@ async def test_the_audience_pages_through_its_members(seeded_graph: Graph) -> No
     assert [m["email"] for m in first["members"]] == ["p1@townsend.com"] and first["hasNextPage"]
     second = (await graphql_data(seeded_graph, query, page=PAGE, after=first["endCursor"]))["audience"]["members"]
     assert [m["email"] for m in second["members"]] == ["p2@townsend.com"] and not second["hasNextPage"]
+
+
+# A generated audience larger than MAX_AUDIENCE, its size known by construction.
+COUNTED = presets.MAX_AUDIENCE + 500
+OLD_VISITORS, OTHER_PAGE_VISITORS, POOR_COMPANY_VISITORS = 300, 200, 100
+PEOPLE_PER_STATEMENT = 20_000
+GENERATED_PEOPLE = """
+MATCH (a:Account {source: 'CRM 1', sourceKey: $account})
+UNWIND range($first, $last) AS n
+CREATE (p:Person {email: $prefix + n + '@big.example'})-[:ASSOCIATED_WITH {source: 'CRM 1'}]->(a)
+CREATE (p)-[:VISITED {source: 'Marketo 1'}]->(:WebVisit {source: 'Marketo 1', sourceKey: $prefix + n, url: $url,
+                                                         visitedAt: datetime() - duration({days: $daysAgo})})"""
+
+REMOVED_PEOPLE = """
+MATCH (p:Person) WHERE p.email ENDS WITH '@big.example'
+CALL (p) { OPTIONAL MATCH (p)-[:VISITED]->(v:WebVisit) DETACH DELETE p, v } IN TRANSACTIONS OF 20000 ROWS"""
+
+
+async def remove_generated_people(graph: Graph) -> None:
+    """In transactions of their own (so in an auto-commit session): the next test's wipe is one."""
+    async with graph.driver.session(database=graph.database) as session:
+        await (await session.run(REMOVED_PEOPLE)).consume()
+
+
+async def generated_people(graph: Graph, prefix: str, how_many: int, account: str, url: str = PAGE,
+                           age_days: int = 1) -> None:
+    """`how_many` people, contacts of `account`, each with one visit to `url` `age_days` days ago."""
+    for first in range(1, how_many + 1, PEOPLE_PER_STATEMENT):
+        await run_cypher(graph, GENERATED_PEOPLE, first=first, last=min(how_many, first + PEOPLE_PER_STATEMENT - 1),
+                         prefix=prefix, account=account, url=url, daysAgo=age_days)
+
+
+async def test_an_audience_of_more_than_the_list_limit_is_counted_exactly_and_pages(graph: Graph) -> None:
+    """Issue 12: `count` is the true size above MAX_AUDIENCE (counted, not a list's length), the
+    one-list answer refuses, and the members page with hasNextPage."""
+    try:
+        await _check_an_audience_of_more_than_the_list_limit(graph)
+    finally:
+        await remove_generated_people(graph)
+
+
+async def _check_an_audience_of_more_than_the_list_limit(graph: Graph) -> None:
+    await build.account(graph, "big")
+    await build.opportunity(graph, "big-won", ["big"], 2_000_000)
+    await build.account(graph, "poor")
+    await build.opportunity(graph, "poor-won", ["poor"], 500_000)
+    await generated_people(graph, "in", COUNTED, "big")
+    await generated_people(graph, "old", OLD_VISITORS, "big", age_days=31)
+    await generated_people(graph, "elsewhere", OTHER_PAGE_VISITORS, "big", url="https://www.bodea.com/pricing")
+    await generated_people(graph, "poor", POOR_COMPANY_VISITORS, "poor")
+    [built] = await run_cypher(graph, "RETURN COUNT { (:Person) } AS people, COUNT { (:WebVisit) } AS visits")
+    assert built == {"people": COUNTED + 600, "visits": COUNTED + 600}
+
+    query = """query ($page: String!) {
+        audience(minCompanyWonAmount: 1000000, visitedPage: $page, withinDays: 30) {
+          count members(first: 5) { members { email } hasNextPage } } }"""
+    answer = (await graphql_data(graph, query, page=PAGE))["audience"]
+    assert answer["count"] == COUNTED == 100_500
+    assert len(answer["members"]["members"]) == 5 and answer["members"]["hasNextPage"]
+    first_five = sorted(f"in{n}@big.example" for n in range(1, COUNTED + 1))[:5]  # in email order
+    assert [m["email"] for m in answer["members"]["members"]] == first_five
+
+    listed = await execute_graphql(graph, """query ($page: String!) {
+        audience(minCompanyWonAmount: 1000000, visitedPage: $page, withinDays: 30) { people { email } } }""",
+                                   page=PAGE)
+    assert listed.errors and "the audience has more than 100,000 people" in listed.errors[0].message
+    assert listed.errors[0].extensions == {"code": "VALIDATION_FAILED"}

@@ -1,5 +1,6 @@
-"""The synthetic generator: deterministic, counted right, and ingested into a graph whose audience
-answer matches one computed independently from the generated CSV files alone."""
+"""The synthetic generator: deterministic, counted right, with synced copies (CRM -> Marketo), and
+ingested into a graph whose audience answer matches one computed independently from the generated
+CSV files alone, each copy and its original counted once with the system of record's values."""
 
 from __future__ import annotations
 
@@ -20,6 +21,14 @@ from tests.helpers import AccountKey, Companies, graphql_data, run_cypher
 PEOPLE = 10_000
 SEED = 20_261_101
 WITHIN_DAYS = 30
+COMPANY_TOTALS = """
+MATCH (c:Company)
+CALL (c) {
+  OPTIONAL MATCH (c)<-[:PART_OF]-(:Account)-[:HAS_OPPORTUNITY]->(o:Opportunity) WHERE o.isWon
+  WITH DISTINCT o
+  RETURN coalesce(sum(o.amount), 0.0) AS won
+}
+RETURN c.id AS id, won"""
 AUDIENCE = """
 query ($min: Float!, $page: String!, $days: Int!) {
   audience(minCompanyWonAmount: $min, visitedPage: $page, withinDays: $days) {
@@ -47,13 +56,18 @@ def csv_rows(path: Path) -> list[dict[str, str]]:
     return [{k: v.strip() for k, v in row.items()} for row in csv_rows_raw(path)]
 
 
+def identity(source: str, row: dict[str, str]) -> AccountKey:
+    """A record's identity: its original's (source, Id) for a synced copy, else its own."""
+    return (row["SyncedFromSource"], row["SyncedFromId"]) if row["SyncedFromSource"] else (source, row["Id"])
+
+
 @dataclass
 class FromFiles:
     """Everything the audience needs, read from the export with the csv module only."""
 
     companies: Companies = field(default_factory=Companies)
-    won: dict[AccountKey, float] = field(default_factory=lambda: defaultdict(float))
-    accounts_of: dict[str, set[AccountKey]] = field(default_factory=lambda: defaultdict(set))
+    won: dict[AccountKey, float] = field(default_factory=lambda: defaultdict(float))  # account record -> won
+    accounts_of: dict[str, set[AccountKey]] = field(default_factory=lambda: defaultdict(set))  # -> account records
     page_visits: dict[str, list[datetime]] = field(default_factory=lambda: defaultdict(list))  # email -> times
 
     def company_totals(self) -> dict[AccountKey, float]:
@@ -61,6 +75,14 @@ class FromFiles:
         for account, amount in self.won.items():
             totals[self.companies.find(account)] += amount
         return totals
+
+    def totals_by_company_id(self) -> dict[str, float]:
+        """Every company's closed-won total, by the id the graph gives it (its smallest 'source/Id')."""
+        names: dict[AccountKey, list[str]] = defaultdict(list)
+        for account in self.companies.parent:
+            names[self.companies.find(account)].append(f"{account[0]}/{account[1]}")
+        totals = self.company_totals()
+        return {min(ids): totals.get(root, 0.0) for root, ids in names.items()}
 
     def visitors(self, cutoff: datetime) -> set[str]:
         return {email for email, times in self.page_visits.items() if any(t >= cutoff for t in times)}
@@ -78,24 +100,33 @@ class FromFiles:
 
 
 def read_export(root: Path, page: str) -> FromFiles:
+    """A copy and its original are one record (identity()); an opportunity's stage, amount and account
+    are its system of record's (the identity's source) when that source exported it, else a copy's."""
     manifest = tomllib.loads((root / MANIFEST).read_text())
     data = FromFiles()
+    account_record: dict[AccountKey, AccountKey] = {}  # (source, Id) of every account row -> its record
+    opportunity_rows: dict[AccountKey, list[tuple[str, dict[str, str]]]] = defaultdict(list)  # record -> rows
     for source in manifest["sources"]:
         name, folder = source["name"], root / source["folder"]
         email_of = {row["Id"]: row["Email"].lower() for row in csv_rows(folder / "people.csv")}
         for row in csv_rows(folder / "accounts.csv"):
-            data.companies.add((name, row["Id"]))
-        for row in csv_rows(folder / "opportunities.csv"):  # one row per opportunity id: each counted once
-            if row["StageName"] == "Closed Won":
-                data.won[(name, row["AccountId"])] += float(row["Amount"])
+            account_record[(name, row["Id"])] = identity(name, row)
+            data.companies.add(identity(name, row))
+        for row in csv_rows(folder / "opportunities.csv"):
+            opportunity_rows[identity(name, row)].append((name, row))
         for row in csv_rows(folder / "account-people.csv"):
-            data.accounts_of[email_of[row["PersonId"]]].add((name, row["AccountId"]))
+            data.accounts_of[email_of[row["PersonId"]]].add(account_record[(name, row["AccountId"])])
         if (folder / "web-visits.csv").exists():
             for row in csv_rows(folder / "web-visits.csv"):
                 if row["Url"] == page:
                     data.page_visits[email_of[row["PersonId"]]].append(datetime.fromisoformat(row["VisitedAt"]))
+    for record, rows in opportunity_rows.items():  # each opportunity record once
+        name, row = next(((n, r) for n, r in rows if (n, r["Id"]) == record), min(rows, key=lambda nr: nr[0]))
+        if row["StageName"] == "Closed Won":
+            data.won[account_record[(name, row["AccountId"])]] += float(row["Amount"])
     for row in csv_rows(root / manifest["mdm"]["folder"] / "same-company.csv"):
-        data.companies.union((row["SourceA"], row["AccountIdA"]), (row["SourceB"], row["AccountIdB"]))
+        data.companies.union(account_record[(row["SourceA"], row["AccountIdA"])],
+                             account_record[(row["SourceB"], row["AccountIdB"])])
     return data
 
 
@@ -140,8 +171,10 @@ def test_the_summary_counts_the_rows_of_every_file(export: tuple[Path, Generatio
     assert files == set(summary.rows)
     for path, rows in summary.rows.items():
         assert len(csv_rows(root / path)) == rows, path
-    assert summary.rows_of("accounts") == summary.accounts == PEOPLE // 10
-    assert 0.25 * PEOPLE < summary.rows_of("opportunities") < 0.35 * PEOPLE
+    assert summary.accounts == PEOPLE // 10
+    assert summary.rows_of("accounts") == summary.accounts + summary.copies["accounts"]
+    originals = summary.rows_of("opportunities") - summary.copies["opportunities"]
+    assert 0.25 * PEOPLE < originals < 0.35 * PEOPLE
     assert 4 * PEOPLE < summary.rows_of("web-visits") < 6 * PEOPLE
     assert len(emails_of_all_people(root)) == PEOPLE
 
@@ -159,6 +192,43 @@ def test_the_shape_is_what_the_audience_needs(export: tuple[Path, GenerationSumm
     assert not list(root.glob("crm-*/web-visits.csv")), "web visits are in the Marketo sources only"
 
 
+def test_a_share_of_each_crm_is_synced_into_its_marketo_instance(export: tuple[Path, GenerationSummary]) -> None:
+    root, summary = export
+    for marketo, crm in (("marketo-1", "crm-1"), ("marketo-2", "crm-2")):
+        crm_name = "CRM " + crm[-1]
+        originals = {kind: {row["Id"]: row for row in csv_rows(root / crm / f"{kind}.csv")}
+                     for kind in ("accounts", "opportunities", "people")}
+        copies = {kind: [row for row in csv_rows(root / marketo / f"{kind}.csv") if row["SyncedFromSource"]]
+                  for kind in ("accounts", "opportunities", "people")}
+        assert all(row["SyncedFromSource"] == crm_name for rows in copies.values() for row in rows), marketo
+        assert all(row["SyncedFromId"] in originals[kind] for kind, rows in copies.items() for row in rows)
+        assert all(not row["SyncedFromSource"] for kind in originals for row in originals[kind].values())
+        copied_accounts = {row["SyncedFromId"]: row["Id"] for row in copies["accounts"]}
+        assert 0.2 < len(copied_accounts) / len(originals["accounts"]) < 0.4
+        for row in copies["accounts"]:
+            assert {k: v for k, v in row.items() if k not in ("Id", "SyncedFromSource", "SyncedFromId")} == {
+                k: v for k, v in originals["accounts"][row["SyncedFromId"]].items()
+                if k not in ("Id", "SyncedFromSource", "SyncedFromId")}
+        # every deal of a copied account is copied, on the Marketo copy of its account
+        expected = {(row["Id"], copied_accounts[row["AccountId"]]) for row in originals["opportunities"].values()
+                    if row["AccountId"] in copied_accounts}
+        assert {(row["SyncedFromId"], row["AccountId"]) for row in copies["opportunities"]} == expected
+        stale = [row for row in copies["opportunities"]
+                 if (row["Amount"], row["StageName"]) != (originals["opportunities"][row["SyncedFromId"]]["Amount"],
+                                                          originals["opportunities"][row["SyncedFromId"]]["StageName"])]
+        assert 0.05 < len(stale) / len(copies["opportunities"]) < 0.3, "some copies are stale"
+        assert any(originals["opportunities"][row["SyncedFromId"]]["StageName"] != row["StageName"] == "Closed Won"
+                   for row in stale), "a copy won that its CRM did not: counting the copy would be wrong"
+        email = {row["Id"]: row["Email"].lower() for row in csv_rows(root / marketo / "people.csv")}
+        assert all(email[row["Id"]] == originals["people"][row["SyncedFromId"]]["Email"].lower()
+                   for row in copies["people"])
+    links = csv_rows(root / "mdm" / "same-company.csv")
+    copy_ids = {row["Id"] for path in root.glob("marketo-*/accounts.csv") for row in csv_rows(path)
+                if row["SyncedFromSource"]}
+    assert not copy_ids & {row[end] for row in links for end in ("AccountIdA", "AccountIdB")}, "MDM links originals"
+    assert summary.copies["accounts"] == len(copy_ids)
+
+
 @pytest.mark.asyncio
 async def test_the_graph_answers_the_audience_computed_from_the_files(
         graph: Graph, export: tuple[Path, GenerationSummary]) -> None:
@@ -171,6 +241,9 @@ async def test_the_graph_answers_the_audience_computed_from_the_files(
     [counts] = await run_cypher(graph, """
         RETURN COUNT { (:Person) } AS people, COUNT { (:Account) } AS accounts, COUNT { (:Company) } AS companies""")
     assert counts == {"people": PEOPLE, "accounts": summary.accounts, "companies": len(files.companies.roots())}
+    # every company's total: each copy counted once with its CRM's amount and stage (some copies are stale)
+    graph_totals = {row["id"]: row["won"] for row in await run_cypher(graph, COMPANY_TOTALS)}
+    assert graph_totals == pytest.approx(files.totals_by_company_id(), abs=0.01)
 
     totals = files.company_totals()
     visitors = files.visitors(datetime.now(UTC) - timedelta(days=WITHIN_DAYS))

@@ -49,12 +49,19 @@ async def compile_audience(graph: Graph, min_company_won_amount: float, visited_
 
 
 async def audience_members(graph: Graph, compiled: Compiled) -> list[AudienceRow]:
-    """Every member, in one list; more than MAX_AUDIENCE is an error, never a list cut short."""
+    """Every member, in one list; more than MAX_AUDIENCE is an error, never a list cut short. The
+    audience is counted first, so that one too large is refused without listing (and explaining) it."""
+    if await engine.count(graph, compiled) > MAX_AUDIENCE:
+        raise _too_large()
     members = await engine.all_members(graph, compiled, MAX_AUDIENCE + 1)
-    if len(members) > MAX_AUDIENCE:
-        raise SegmentError(f"the audience has more than {MAX_AUDIENCE:,} people, more than one answer lists: "
-                           "page through preview(rule: ...).members, or save it as a segment")
+    if len(members) > MAX_AUDIENCE:  # grown since it was counted
+        raise _too_large()
     return [_row(member) for member in members]
+
+
+def _too_large() -> SegmentError:
+    return SegmentError(f"the audience has more than {MAX_AUDIENCE:,} people, more than one answer lists: "
+                        "page through preview(rule: ...).members, or save it as a segment")
 
 
 async def audience(graph: Graph, min_company_won_amount: float, visited_page: str,
