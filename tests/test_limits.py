@@ -195,6 +195,7 @@ async def test_every_kind_of_transaction_of_the_graph_has_the_timeout(neo4j_conn
 PREVIEW = "query ($rule: RuleInput!) { preview(rule: $rule) { count } }"
 PERSON_IN = {"person": {"field": "EMAIL", "op": "IN", "values": [f"p{i}@x.example" for i in range(MAX_VALUES + 1)]}}
 ACCOUNT_IN = {"account": {"field": "NAME", "op": "IN", "values": [f"n{i}" for i in range(MAX_VALUES + 1)]}}
+ROLES_IN = {"op": "IN", "values": [f"r{i}" for i in range(MAX_VALUES + 1)]}
 STAGES = {"opportunities": {"op": "GT", "value": 0, "stages": [f"s{i}" for i in range(MAX_VALUES + 1)]}}
 PARTS = [{"person": {"field": "EMAIL", "op": "EQ", "value": f"p{i}@x.example"}} for i in range(MAX_NODES)]
 TOO_MANY = MAX_BATCH + 1
@@ -228,6 +229,10 @@ LIST_ARGUMENTS: dict[str, tuple[str, dict[str, Any], str]] = {
         f"at most {MAX_BATCH} records"),
     "PersonConditionInput.values": (PREVIEW, {"rule": PERSON_IN}, f"must be a list of 1 to {MAX_VALUES} strings"),
     "AccountConditionInput.values": (PREVIEW, {"rule": ACCOUNT_IN}, f"must be a list of 1 to {MAX_VALUES} strings"),
+    "OpportunityRoleConditionInput.values": (PREVIEW, {"rule": {"opportunityRole": ROLES_IN}},
+                                             f"must be a list of 1 to {MAX_VALUES} strings"),
+    "AccountRoleConditionInput.values": (PREVIEW, {"rule": {"accountRole": ROLES_IN}},
+                                         f"must be a list of 1 to {MAX_VALUES} strings"),
     "OpportunityConditionInput.stages": (PREVIEW, {"rule": STAGES}, f"must be a list of 1 to {MAX_VALUES} strings"),
     "RuleInput.and": (PREVIEW, {"rule": {"and": PARTS}}, f"a rule may have at most {MAX_NODES} parts"),
     "RuleInput.or": (PREVIEW, {"rule": {"or": PARTS}}, f"a rule may have at most {MAX_NODES} parts"),
@@ -242,7 +247,18 @@ PAGES: dict[str, str] = {
                                     "{ companies(first: %d) { members } } }",
     "Segment.evaluations(first)": "query ($id: ID!) { segment(id: $id) { evaluations(first: %d) { count } } }",
     "Segment.members(first)": "query ($id: ID!) { segment(id: $id) { members(first: %d) { hasNextPage } } }",
+    "Company.opportunities(first)": "{ company(id: \"CRM 1/A\") { opportunities(first: %d) { totalCount } } }",
+    "Campaign.members(first)": "{ campaign(source: \"CRM 1\", sourceKey: \"C\") "
+                               "{ members(first: %d) { totalCount } } }",
+    "MarketingList.members(first)": "{ marketingList(source: \"CRM 1\", sourceKey: \"L\") "
+                                    "{ members(first: %d) { totalCount } } }",
 }
+# The company, campaign and list whose pages are asked for above.
+PAGED_RECORDS = """
+    CREATE (:Account {source: 'CRM 1', sourceKey: 'A', name: 'A'})-[:PART_OF]->(:Company {id: 'CRM 1/A'})
+    CREATE (:Campaign {source: 'CRM 1', sourceKey: 'C', name: 'C'})
+    CREATE (:MarketingList {source: 'CRM 1', sourceKey: 'L', name: 'L'})
+"""
 
 
 def unwrap(graphql_type: GraphQLType) -> GraphQLType:
@@ -284,8 +300,10 @@ async def test_a_list_argument_over_its_maximum_is_a_clear_error(graph: Graph, w
 async def test_a_page_over_the_maximum_is_a_clear_error(graph: Graph, where: str) -> None:
     segment = await graphql_data(graph, 'mutation { createSegment(name: "s", '
                                         'rule: {person: {field: EMAIL, op: EQ, value: "a@b.c"}}) { id } }')
+    await run_cypher(graph, PAGED_RECORDS)
     variables = {"id": segment["createSegment"]["id"]} if "$id" in PAGES[where] else {}
-    assert (await execute_graphql(graph, PAGES[where] % MAX_PAGE, **variables)).errors is None
+    answer = await execute_graphql(graph, PAGES[where] % MAX_PAGE, **variables)
+    assert answer.errors is None and all(answer.data.values()), answer  # the parent exists: its page ran
     for first in (MAX_PAGE + 1, 0):
         result = await execute_graphql(graph, PAGES[where] % first, **variables)
         assert result.errors and result.errors[0].message == f"first: must be from 1 to {MAX_PAGE}", result.errors
