@@ -17,6 +17,7 @@ from strawberry.types import ExecutionResult
 
 from service.app import create_app
 from service.auth.keys import ALL_SCOPES, ApiKey
+from service.cli.server import EVENT_LOOP, HTTP_PARSER
 from service.config import get_settings
 from service.database import Graph, Neo4jConnection
 from service.neo4j_server import free_port
@@ -69,7 +70,8 @@ class ApiKeys:
 
 
 class ServerThread:
-    """The real application served by uvicorn in a thread (`keys`: what its tests call it with)."""
+    """The real application served by uvicorn in a thread (`keys`: what its tests call it with), on
+    the event loop and HTTP parser `accountgraph serve` uses, so the tests cover what is deployed."""
 
     keys: ApiKeys | None = None
 
@@ -78,7 +80,8 @@ class ServerThread:
         self.wait_ready = wait_ready  # for /readyz: the schema is applied in the background
         self.port = free_port()
         self.app = create_app(connection, **options)
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level=log_level))
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level=log_level,
+                                                    loop=EVENT_LOOP, http=HTTP_PARSER))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property

@@ -16,6 +16,11 @@ from service.config import Settings
 from service.database import Graph
 from service.neo4j_provider import ProvidedNeo4j, docker_engine_available, local_server, provide_neo4j
 
+# uvloop's event loop and httptools' HTTP parser, both dependencies: named, not left to uvicorn's
+# "auto", so a missing one fails at start-up instead of silently serving on the slower pair.
+EVENT_LOOP = "uvloop"
+HTTP_PARSER = "httptools"
+
 
 def cmd_db(settings: Settings, arguments: argparse.Namespace) -> None:
     if settings.neo4j_uri:
@@ -63,7 +68,7 @@ def _serve(settings: Settings, neo4j: ProvidedNeo4j, dev_key: str | None = None)
     print(_banner(settings, neo4j, dev_key), flush=True)
     app = create_app(neo4j.connection, settings.live_poll_seconds, settings.live_sweep_seconds, settings.limits(),
                      settings.driver_timeouts())
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", loop=EVENT_LOOP, http=HTTP_PARSER)
 
 
 def cmd_serve(settings: Settings, arguments: argparse.Namespace) -> None:
