@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import asdict
 from pathlib import Path
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.applications import Starlette
@@ -52,6 +53,15 @@ EXAMPLE_QUERY = (Path(__file__).parent / "api" / "example_query.graphql").read_t
 
 
 class GraphQLApp(OfflineGraphQL[Context, None]):
+    def encode_json(self, data: object) -> str:
+        """Answers (over HTTP and WebSocket) written by orjson, about ten times faster than the
+        json module: the same JSON values, but other characters than ASCII as UTF-8, not \\u escapes.
+        Text, not bytes: WebSocket messages of graphql-transport-ws must be text frames."""
+        try:
+            return orjson.dumps(data).decode()
+        except TypeError:  # what orjson refuses and json writes: an integer past 64 bits, a key not a string
+            return json.dumps(data, separators=(",", ":"))
+
     def decode_json(self, data: str | bytes) -> object:
         """JSON strawberry cannot take answers 400 too (not 500): nested past Python's recursion
         limit (a 100 KB body can be), bytes that are not UTF-8, or a value that is not an object."""

@@ -22,6 +22,9 @@ BAD_WITHIN_DAYS = """{
   }
 }"""
 
+UPSERT_NAMED = """mutation ($name: String!) {
+  upsertPeople(source: "CRM 1", people: [{id: "1", email: "zoe@x.example", firstName: $name}]) { records } }"""
+
 
 def post_graphql(client: httpx.Client, query: str) -> httpx.Response:
     return client.post("/graphql", json={"query": query}, headers={"Accept": "application/json"})
@@ -40,6 +43,18 @@ def test_example_query_answers_the_townsend_audience(client: httpx.Client, seede
     assert audience["count"] == 1
     assert [person["email"] for person in audience["people"]] == ["p2@townsend.com"]
     assert audience["people"][0]["companyWonTotal"] == 1_100_000
+    assert b'"companyWonTotal":1100000.0' in response.content  # a Float stays a float in the JSON
+
+
+def test_answers_are_utf8_json_with_the_values_as_before(client: httpx.Client, graph: Graph) -> None:
+    """orjson writes the answers: characters past ASCII as UTF-8 (not \\u escapes), the same values."""
+    name = 'Zoë "Ø" \\ 😀 \u2028 end'
+    upsert = client.post("/graphql", json={"query": UPSERT_NAMED, "variables": {"name": name}})
+    assert upsert.json() == {"data": {"upsertPeople": {"records": 1}}}, upsert.text
+    response = post_graphql(client, '{ person(email: "zoe@x.example") { firstName } }')
+    assert response.headers["content-type"] == "application/json"
+    assert response.content == ('{"data":{"person":{"firstName":"Zoë \\"Ø\\" \\\\ 😀 \u2028 end"}}}').encode()
+    assert response.json()["data"]["person"]["firstName"] == name
 
 
 def test_health_and_readiness(client: httpx.Client) -> None:
