@@ -24,6 +24,8 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Send
+from starlette.types import Scope as AsgiScope
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
@@ -35,6 +37,7 @@ from service.api.context import Context
 from service.api.schema import build_schema
 from service.auth.http import LimitBody, RequireApiKey, log_refusal, presented_key
 from service.auth.keys import Scope
+from service.auth.sockets import SocketKeys
 from service.auth.store import KeyChecker, Unauthenticated
 from service.database import SERVICE_DRIVER, DatabaseUnavailable, DriverTimeouts, Graph, Neo4jConnection, QueryTimeout
 from service.graphiql import OfflineGraphQL, asset_route
@@ -53,6 +56,13 @@ EXAMPLE_QUERY = (Path(__file__).parent / "api" / "example_query.graphql").read_t
 
 
 class GraphQLApp(OfflineGraphQL[Context, None]):
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if scope["type"] == "websocket":  # its key is no longer re-checked
+                scope["app"].state.sockets.discard(scope)
+
     def encode_json(self, data: object) -> str:
         """Answers (over HTTP and WebSocket) written by orjson, about ten times faster than the
         json module: the same JSON values, but other characters than ASCII as UTF-8, not \\u escapes.
@@ -93,11 +103,12 @@ class GraphQLApp(OfflineGraphQL[Context, None]):
         # nothing); a WebSocket's is checked in on_ws_connect.
         key = getattr(request.state, "api_key", None)
         return Context(request=request, response=response, graph=state.graph, live=state.live, key=key,
-                       request_id=getattr(request.state, "request_id", None) or new_request_id())
+                       keys=state.keys, request_id=getattr(request.state, "request_id", None) or new_request_id())
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """A subscription's key comes in connection_init: {"Authorization": "Bearer <key>"}.
-        Without a valid one the socket is closed (4403 Forbidden) before anything runs."""
+        Without a valid one the socket is closed (4403 Forbidden) before anything runs; with one,
+        the key is re-checked every second while the socket is open (service.auth.sockets)."""
         checker: KeyChecker = context.request.app.state.keys
         presented = presented_key(context.connection_params or {})
         try:
@@ -108,6 +119,8 @@ class GraphQLApp(OfflineGraphQL[Context, None]):
         except DatabaseUnavailable as unavailable:  # the key cannot be checked: the socket is closed (4403)
             log.warning("WebSocket /graphql refused: %s", unavailable)
             raise ConnectionRejectionError() from None
+        if isinstance(context.request, WebSocket) and presented is not None:
+            context.request.app.state.sockets.add(context.request, presented)
         return UnsetType()  # UNSET itself, the singleton; the name UNSET is typed Any
 
 
@@ -166,12 +179,14 @@ def create_app(connection: Neo4jConnection, poll_seconds: float = 1.0, sweep_sec
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.graph = Graph(connection, timeout_seconds=limits.query_timeout_seconds, driver=driver)
         app.state.keys = KeyChecker(app.state.graph)
+        app.state.sockets = SocketKeys(app.state.keys)
         app.state.live = LiveAudiences(app.state.graph, Broker(), poll_seconds, sweep_seconds)
         # Nothing here waits for Neo4j: the schema is applied in the background, retried until it works.
         app.state.readiness = Readiness(app.state.graph)
         # The live loop runs webhook delivery in a task of its own; cancelling the loop stops both.
         tasks = [asyncio.create_task(app.state.readiness.run(), name="schema"),
-                 asyncio.create_task(app.state.live.run(), name="live audiences")]
+                 asyncio.create_task(app.state.live.run(), name="live audiences"),
+                 asyncio.create_task(app.state.sockets.run(), name="open WebSockets' keys")]
         try:
             yield
         finally:

@@ -24,15 +24,19 @@ from websockets.exceptions import ConnectionClosed
 from service.auth import store
 from service.auth.dev_key import ensure_dev_key
 from service.auth.keys import Scope, parse
+from service.auth.lookups import KEY_CACHE_SECONDS
+from service.auth.sockets import RECHECK_SECONDS
 from service.auth.store import INVALID, MISSING, REVOKED
 from service.config import PROJECT_ROOT
 from service.database import Graph, Neo4jConnection
 from service.neo4j_server import free_port
+from service.queries import Q
 from tests.helpers import ApiKeys, execute_graphql, run_cli, run_cypher
 
 pytestmark = pytest.mark.asyncio
 
 PAGE = "https://www.bodea.com/products/new-product"
+SLACK = 0.5  # seconds on top of the promised second: a busy 2-core machine answers late
 SEGMENTS = "{ segments { id name } }"
 UPSERT = 'mutation { upsertPeople(source: "CRM 1", people: [{id: "1", email: "ann@acme.example"}]) { records } }'
 CREATE_SEGMENT = ('mutation { createSegment(name: "Acme", '
@@ -112,28 +116,80 @@ async def test_bearer_in_any_case_and_x_api_key_are_accepted(anonymous: httpx.Cl
         assert response.status_code == 200 and response.json() == {"data": {"segments": []}}, response.text
 
 
-async def test_a_revoked_key_answers_401_at_once(anonymous: httpx.Client, graph: Graph,
-                                                 neo4j_connection: Neo4jConnection,
-                                                 api_keys: ApiKeys) -> None:
+def refused_within(seconds: float, request: Any) -> float:
+    """Seconds until `request()` answers 401 (asked every 20 ms); fails after `seconds`."""
+    started = time.monotonic()
+    while (response := request()).status_code != 401:
+        assert response.status_code == 200, response.text
+        assert time.monotonic() - started < seconds, f"still accepted after {seconds} s"
+        time.sleep(0.02)
+    return time.monotonic() - started
+
+
+async def test_a_key_revoked_elsewhere_answers_401_within_a_second(anonymous: httpx.Client,
+                                                                   neo4j_connection: Neo4jConnection) -> None:
     created = run_cli(neo4j_connection, "key", "create", "--name", "short-lived", "--scope", "read")
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip()
     assert post(anonymous, SEGMENTS, key).status_code == 200
     revoked = run_cli(neo4j_connection, "key", "revoke", parse(key).id)  # type: ignore[union-attr]
     assert revoked.returncode == 0 and "Revoked API key 'short-lived'" in revoked.stdout, revoked.stderr
+    # Another process revoked it: the service may have checked it up to a second before that.
+    refused_within(KEY_CACHE_SECONDS + SLACK, lambda: post(anonymous, SEGMENTS, key))
     assert_refused(post(anonymous, SEGMENTS, key), REVOKED)
     assert anonymous.post("/events", json=EVENT, headers={"X-API-Key": key}).json() == {"error": REVOKED}
 
-    # An admin can revoke over GraphQL too, and the answer never holds a secret or a hash.
+
+async def test_a_key_revoked_over_graphql_answers_401_at_once(anonymous: httpx.Client, graph: Graph,
+                                                              api_keys: ApiKeys) -> None:
     record, other = await store.create(graph, "another", [Scope.READ])
+    assert post(anonymous, SEGMENTS, other).status_code == 200  # checked, so the service holds its lookup
     body = post(anonymous, f'mutation {{ revokeApiKey(id: "{record.id}") {{ id name scopes revokedAt }} }}',
                 api_keys.admin).json()
     assert body["data"]["revokeApiKey"]["name"] == "another" and body["data"]["revokeApiKey"]["revokedAt"]
-    assert_refused(post(anonymous, SEGMENTS, other), REVOKED)
+    assert_refused(post(anonymous, SEGMENTS, other), REVOKED)  # the service that revoked it forgot its lookup
+    # The answer never holds a secret or a hash.
     listed = post(anonymous, "{ apiKeys { id name scopes revokedAt lastUsedAt } }", api_keys.admin).json()
     assert {k["name"]: k["scopes"] for k in listed["data"]["apiKeys"]}["tests: write"] == ["write"]
     unknown = post(anonymous, 'mutation { revokeApiKey(id: "nope") { id } }', api_keys.admin).json()
     assert unknown["errors"][0]["message"] == "no API key with id 'nope'"
+
+
+async def test_key_checks_share_one_lookup_a_second(graph: Graph, api_keys: ApiKeys,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    lookups: list[float] = []
+    run = graph.run
+
+    async def counted(query: Q, /, **parameters: Any) -> list[dict[str, Any]]:
+        if query is Q.API_KEY_BY_ID:
+            lookups.append(time.monotonic())
+        return await run(query, **parameters)
+
+    monkeypatch.setattr(graph, "run", counted)
+    checker = store.KeyChecker(graph)
+    checked = await asyncio.gather(*(checker.authenticate(api_keys.read) for _ in range(20)))
+    assert {key.name for key in checked} == {"tests: read"} and len(lookups) == 1  # 20 at once: one lookup
+    assert (await checker.authenticate(api_keys.read)).name == "tests: read" and len(lookups) == 1
+    with pytest.raises(store.Unauthenticated, match=INVALID):  # the secret is compared every time
+        await checker.authenticate(other_secret(api_keys.read))
+    assert len(lookups) == 1
+
+    record, text = await store.create(graph, "revoked by another process", [Scope.READ])
+    await checker.authenticate(text)
+    await store.revoke(graph, record.id)  # not through this checker: as another process would
+    started = time.monotonic()
+    while True:
+        try:
+            await checker.authenticate(text)
+        except store.Unauthenticated as refused:
+            assert str(refused) == REVOKED
+            break
+        await asyncio.sleep(0.02)
+    assert time.monotonic() - started <= KEY_CACHE_SECONDS + SLACK
+    looked_up = len(lookups)
+    await asyncio.sleep(KEY_CACHE_SECONDS)
+    await checker.authenticate(api_keys.read)
+    assert len(lookups) == looked_up + 1  # older than a second: looked up again
 
 
 # ---- scopes --------------------------------------------------------------------------------------
@@ -233,6 +289,35 @@ async def test_a_subscription_with_a_read_key_is_accepted(socket: Any, api_keys:
     await socket.send(json.dumps(SUBSCRIBE))
     with pytest.raises(TimeoutError):  # subscribed: nothing happens, so nothing comes
         await asyncio.wait_for(socket.recv(), 0.5)
+
+
+async def subscribed(live_server: str, key: str) -> Any:
+    connection = await websockets.connect(live_server.replace("http", "ws") + "/graphql",
+                                          subprotocols=["graphql-transport-ws"])
+    await connection.send(json.dumps({"type": "connection_init", "payload": ApiKeys.header(key)}))
+    assert json.loads(await connection.recv())["type"] == "connection_ack"
+    await connection.send(json.dumps(SUBSCRIBE))
+    return connection
+
+
+async def test_an_open_subscription_is_closed_within_a_second_of_its_keys_revocation(live_server: str, graph: Graph,
+                                                                                     api_keys: ApiKeys) -> None:
+    record, key = await store.create(graph, "listener", [Scope.READ])
+    revoked, other = await subscribed(live_server, key), await subscribed(live_server, api_keys.read)
+    try:
+        with pytest.raises(TimeoutError):  # open and subscribed, through more than one check of its key
+            await asyncio.wait_for(revoked.recv(), 2 * RECHECK_SECONDS + 0.2)
+        await store.revoke(graph, record.id)  # in Neo4j, as the CLI or another service process does
+        started = time.monotonic()
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(revoked.recv(), 10)
+        assert time.monotonic() - started <= RECHECK_SECONDS + SLACK
+        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4403, REVOKED)  # type: ignore[union-attr]
+        with pytest.raises(TimeoutError):  # another key's subscription stays open
+            await asyncio.wait_for(other.recv(), RECHECK_SECONDS + 0.2)
+    finally:
+        await revoked.close()
+        await other.close()
 
 
 # ---- storage and the CLI -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
 from service.auth.keys import ApiKey
+from service.auth.store import KeyChecker
 from service.database import Graph
 from service.queries import Q
 from service.realtime.live import LiveAudiences
@@ -166,6 +167,8 @@ class Context:
     # The key that authenticated the request; its scopes decide which root fields may run
     # (service.api.permissions). None grants nothing.
     key: ApiKey | None = None
+    # The service's key checker, told when a key is revoked here; absent when the schema runs in-process.
+    keys: KeyChecker | None = None
     # A WebSocket's connection_init payload, where a subscription presents its key.
     connection_params: dict[str, Any] | None = None
     # Names the request in the log line of an internal error, and in its answer (service.request_id).

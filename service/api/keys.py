@@ -39,6 +39,11 @@ class KeyQuery:
 @strawberry.type
 class KeyMutation:
     @typed.mutation(extensions=needs(Scope.ADMIN),
-                    description="Revoke an API key at once: every later request with it gets 401.")
+                    description="Revoke an API key: every later request with it gets 401 (at once on this "
+                                "service process, within a second on the others), and its open subscriptions "
+                                "are closed within a second.")
     async def revoke_api_key(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> ApiKeyInfo:
-        return ApiKeyInfo.from_record(await store.revoke(info.context.graph, str(id)))
+        record = await store.revoke(info.context.graph, str(id))
+        if info.context.keys is not None:
+            info.context.keys.forget(record.id)
+        return ApiKeyInfo.from_record(record)

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from service.auth.keys import ApiKey, Scope, generate, hash_secret, parse, secret_matches
+from service.auth.lookups import KEY_CACHE_SECONDS, KeyLookups
 from service.database import Graph
 from service.errors import AccountGraphError, ErrorCode
 from service.queries import Q
@@ -85,29 +86,44 @@ async def revoke(graph: Graph, key_id: str) -> KeyRecord:
 
 
 class KeyChecker:
-    """Checks the keys requests present, one lookup by id each (so a revocation counts at once)."""
+    """Checks the keys requests present against the stored key, looked up by id and kept for at
+    most `max_age` seconds (service.auth.lookups), so a revocation anywhere counts within that."""
 
-    def __init__(self, graph: Graph, touch_every: float = TOUCH_EVERY_SECONDS) -> None:
+    def __init__(self, graph: Graph, touch_every: float = TOUCH_EVERY_SECONDS,
+                 max_age: float = KEY_CACHE_SECONDS) -> None:
         self.graph = graph
         self.touch_every = touch_every
+        self.max_age = max_age
+        self._lookups = KeyLookups(self._stored)
         self._touched: dict[str, float] = {}
 
-    async def authenticate(self, presented: str | None) -> ApiKey:
+    async def authenticate(self, presented: str | None, fresh_since: float | None = None) -> ApiKey:
+        """The key, if valid and not revoked as of a lookup sent at or after `fresh_since`
+        (time.monotonic(); by default `max_age` seconds ago)."""
         if not presented:
             raise Unauthenticated(MISSING)
         parsed = parse(presented)
         if parsed is None:
             raise Unauthenticated(INVALID)
-        rows = await self.graph.run(Q.API_KEY_BY_ID, id=parsed.id)
+        if fresh_since is None:
+            fresh_since = time.monotonic() - self.max_age
+        stored = await self._lookups.get(parsed.id, fresh_since)
         # An unknown id is answered without a comparison: ids are not secret (`key list` shows
         # them); the secret is, and it is only ever compared in constant time.
-        if not rows or not secret_matches(parsed.secret, rows[0]["key"]["hash"]):
+        if stored is None or not secret_matches(parsed.secret, stored["hash"]):
             raise Unauthenticated(INVALID)
-        stored = rows[0]["key"]
         if stored["revokedAt"] is not None:
             raise Unauthenticated(REVOKED)
         await self._touch(parsed.id)
         return ApiKey(id=stored["id"], name=stored["name"], scopes=_scopes(stored["scopes"]))
+
+    def forget(self, key_id: str) -> None:
+        """This process revoked the key: its next request looks it up again, whatever the cache holds."""
+        self._lookups.forget(key_id)
+
+    async def _stored(self, key_id: str) -> dict[str, Any] | None:
+        rows = await self.graph.run(Q.API_KEY_BY_ID, id=key_id)
+        return rows[0]["key"] if rows else None
 
     async def _touch(self, key_id: str) -> None:
         """Record lastUsedAt, at most once per `touch_every` seconds per key, not a write per request."""
