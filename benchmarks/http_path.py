@@ -12,7 +12,8 @@ machine does not favour one; the load average is recorded with each figure.
 
 The graph is the suite's synthetic export (benchmarks/generate.py, `as_of` today) imported with
 the product's own import, and the suite's Townsend rule saved as a segment and evaluated.
-Prints one table (the median over rounds) and writes the figures as JSON (--out).
+Prints one table (the median over rounds) and writes the figures as JSON (--out, by default
+docs/benchmarks/http-path.json; docs/benchmarks/http-path.md discusses them).
 """
 
 from __future__ import annotations
@@ -38,7 +39,17 @@ from benchmarks.generate import NEW_PRODUCT_PAGE
 from benchmarks.http_load import load, post
 from benchmarks.ingest import throwaway_neo4j
 from benchmarks.service_process import environment
-from benchmarks.suite import AMOUNT, OUR_COUNT, OUR_PERSON, PASSWORD, WITHIN_DAYS, export_for, ingest, person_sample
+from benchmarks.suite import (
+    AMOUNT,
+    OUR_COUNT,
+    OUR_PERSON,
+    PASSWORD,
+    RESULTS,
+    WITHIN_DAYS,
+    export_for,
+    ingest,
+    person_sample,
+)
 from service.auth import store as keys
 from service.auth.keys import Scope
 from service.database import Graph, Neo4jConnection
@@ -143,7 +154,7 @@ def main() -> None:
     parser.add_argument("checkouts", nargs="+", type=Path)
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=Path("http-path.json"))
+    parser.add_argument("--out", type=Path, default=RESULTS / "http-path.json")
     arguments = parser.parse_args()
     checkouts = [path.resolve() for path in arguments.checkouts]
     rounds: list[dict[str, dict[str, Any]]] = []

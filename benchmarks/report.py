@@ -245,6 +245,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
         "",
         "- [realtime.md](realtime.md): live audience latency under a stream of events (`make bench-realtime`).",
         "- `ingest-<people>.json`: the import alone, per source and per query (`make bench-ingest`).",
+        "- [http-path.md](http-path.md): the HTTP path alone (event loop, JSON, key cache), commit against commit.",
         "",
     ]
     return "\n".join(lines)
