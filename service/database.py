@@ -34,6 +34,7 @@ __all__ = ["SERVICE_DRIVER", "DatabaseUnavailable", "DriverTimeouts", "Graph", "
            "QueryTimeout", "Transaction"]
 
 MIGRATIONS = (Q.RECORDS_KNOWN_IN,)  # data migrations, in order, after the schema
+FIGURES_BATCH = 10_000  # companies given their figures per transaction by the migration
 T = TypeVar("T")
 P = ParamSpec("P")
 Row = dict[str, Any]
@@ -218,6 +219,10 @@ class Graph:
                     await (await session.run(Query(statement, timeout=self.timeout))).consume()
                 for migration in MIGRATIONS:  # auto-commit: a migration writes in transactions of its own
                     await (await session.run(Query(query_file(migration).text, timeout=self.timeout))).consume()
+        # Companies written before they held their opportunity figures get them (once: then none lacks them).
+        missing = [row["id"] for row in await self.run(Q.COMPANIES_WITHOUT_FIGURES)]
+        for start in range(0, len(missing), FIGURES_BATCH):
+            await self.run(Q.COMPANIES_ROLLUP, keys=[], ids=missing[start:start + FIGURES_BATCH])
 
     async def _execute(self, file: CypherFile, text: str, parameters: dict[str, Any]) -> list[Row]:
         routing = _routing(file)

@@ -52,7 +52,9 @@ class Q(StrEnum):
     CAMPAIGNS_DELETE = "ingest/campaigns_delete"
     CAMPAIGNS_KNOWN = "ingest/campaigns_known"
     CAMPAIGNS_UPSERT = "ingest/campaigns_upsert"
+    COMPANIES_ALL = "ingest/companies_all"
     COMPANIES_REGROUP = "ingest/companies_regroup"
+    COMPANIES_ROLLUP = "ingest/companies_rollup"
     LIST_MEMBERS_DELETE = "ingest/list_members_delete"
     LIST_MEMBERS_UPSERT = "ingest/list_members_upsert"
     LISTS_DELETE = "ingest/lists_delete"
@@ -130,6 +132,7 @@ class Q(StrEnum):
     SEGMENTS_RULES = "realtime/segments_rules"
     SWEEP_LAST = "realtime/sweep_last"
     # migrations/
+    COMPANIES_WITHOUT_FIGURES = "migrations/companies_without_figures"
     RECORDS_KNOWN_IN = "migrations/records_known_in"
     SCHEMA = "schema"  # applied by Graph.migrate, statement by statement
 

@@ -19,6 +19,7 @@ async def account(graph: Graph, key: str, source: str = "CRM 1") -> None:
     """An account written by the product's own upsert (so it has its Company)."""
     await graph.run(Q.ACCOUNTS_UPSERT, source=source, seenAt=days_ago(0), mark=False, rows=[{
         "sourceKey": key, "name": key, "industry": None, "country": None, "employees": None, "website": None}])
+    await refigure(graph)
 
 
 async def link(graph: Graph, key_a: str, key_b: str, source: str = "CRM 1") -> None:
@@ -27,6 +28,7 @@ async def link(graph: Graph, key_a: str, key_b: str, source: str = "CRM 1") -> N
         "mdmId": f"{key_a}~{key_b}", "sourceA": source, "keyA": key_a, "sourceB": source, "keyB": key_b,
         "updatedAt": None}])
     await graph.run(Q.COMPANIES_REGROUP, keys=[{"source": source, "sourceKey": k} for k in (key_a, key_b)])
+    await refigure(graph)
 
 
 async def opportunity(graph: Graph, key: str, accounts: list[str], amount: float,
@@ -39,6 +41,13 @@ async def opportunity(graph: Graph, key: str, accounts: list[str], amount: float
         MATCH (a:Account {sourceKey: accountKey})
         CREATE (a)-[:HAS_OPPORTUNITY]->(o)""",
         key=key, accounts=accounts, amount=float(amount), stage=stage)
+    await refigure(graph)
+
+
+async def refigure(graph: Graph) -> None:
+    """Every company's opportunity figures, as the ingestion keeps them (ingest/companies_rollup)."""
+    ids = [row["id"] for row in await run_cypher(graph, "MATCH (c:Company) RETURN c.id AS id")]
+    await graph.run(Q.COMPANIES_ROLLUP, keys=[], ids=ids)
 
 
 async def person(graph: Graph, email: str, accounts: list[str]) -> None:

@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from service.database import Graph
+from service.ingest import figures
 from service.ingest.pipeline import ingest_path
 from tests.helpers import run_cypher, wipe
 from tests.hypothesis_settings import FEW
@@ -134,3 +135,4 @@ async def test_any_sequence_of_synced_writes_matches_the_model(
             WITH DISTINCT o WHERE o.isWon
             RETURN sum(o.amount) AS won""")
         assert total["won"] == model.won_total()
+        assert await figures.verify(graph) == []  # the figures the company holds followed every step

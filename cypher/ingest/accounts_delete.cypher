@@ -1,5 +1,5 @@
 // name: ingest/accounts_delete
-// A source deletes its accounts (its key, links, opportunities there); returns linked accounts to regroup.
+// A source deletes its accounts (its key, links, opportunities there); returns accounts to regroup and refigure.
 // mode: write
 // marks: people
 // A record no source knows any more goes, with the opportunities only it holds.
@@ -29,9 +29,10 @@ CALL (s, a) {
   WHERE NOT (o)-[:KNOWN_IN]->()
   DETACH DELETE o
 }
-CALL (a) {
+WITH a, a {.source, .sourceKey} AS key, EXISTS { (a)-[:KNOWN_IN]->() } AS stays
+OPTIONAL CALL (a, stays) {
   WITH a
-  WHERE NOT (a)-[:KNOWN_IN]->()
+  WHERE NOT stays
   OPTIONAL MATCH (a)-[:SAME_COMPANY]-(neighbour:Account)
   WITH a, collect(DISTINCT neighbour {.source, .sourceKey}) AS regroup
   CALL (a) {
@@ -49,4 +50,5 @@ CALL (a) {
   }
   RETURN regroup
 }
-RETURN regroup
+// An account that stays (known to another source) may have lost deals: its company's figures change.
+RETURN coalesce(regroup, []) AS regroup, CASE WHEN stays THEN key END AS touched

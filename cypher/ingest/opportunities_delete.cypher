@@ -1,5 +1,5 @@
 // name: ingest/opportunities_delete
-// A source deletes its opportunities: its key and contact roles go; a record no source knows any more goes.
+// A source deletes its opportunities (its key, contact roles; the record once no source knows it); returns accounts.
 // mode: write
 // marks: people
 MATCH (s:Source {name: $source})
@@ -19,6 +19,11 @@ CALL (o) {
   MATCH (:Person)-[said:CONTACT_FOR {source: $source}]->(o)
   DELETE said
 }
-WITH o
-WHERE NOT (o)-[:KNOWN_IN]->()
-DETACH DELETE o
+WITH o, COLLECT { MATCH (holder:Account)-[:HAS_OPPORTUNITY]->(o) RETURN holder {.source, .sourceKey} } AS holders
+CALL (o) {
+  WITH o
+  WHERE NOT (o)-[:KNOWN_IN]->()
+  DETACH DELETE o
+}
+UNWIND holders AS touched
+RETURN touched

@@ -9,6 +9,7 @@ from pathlib import Path
 from service.cli.common import Commands, on_graph
 from service.config import Settings, get_settings
 from service.database import Graph
+from service.ingest import figures
 from service.ingest.errors import ImportRejected
 from service.ingest.pipeline import ingest_path
 from service.ingest.progress import ProgressBar
@@ -44,12 +45,37 @@ def cmd_ingest(settings: Settings, arguments: argparse.Namespace) -> None:
         raise
 
 
+async def _verify(graph: Graph, repair: bool) -> int:
+    drifts = await figures.verify(graph, repair)
+    for drift in drifts:
+        print(f"Drift: {drift}")
+    companies = len({drift.company for drift in drifts})
+    if not drifts:
+        print("Company figures verified: every company's figures match its deals.")
+    elif repair:
+        print(f"Repaired the figures of {companies} companies.")
+    else:
+        print(f"{companies} companies hold figures their deals do not add up to; "
+              "`accountgraph verify --repair` recomputes them.", file=sys.stderr)
+    return 1 if drifts and not repair else 0
+
+
+def cmd_verify(settings: Settings, arguments: argparse.Namespace) -> None:
+    status = on_graph(settings, lambda graph: _verify(graph, arguments.repair))
+    if status:
+        raise SystemExit(status)
+
+
 def cmd_seed(settings: Settings, arguments: argparse.Namespace) -> None:
     on_graph(settings, lambda graph: seed_and_report(graph, arguments.dir))
 
 
 def register(commands: Commands) -> None:
     commands.add_parser("migrate", help="apply constraints and indexes").set_defaults(handler=cmd_migrate)
+    verify = commands.add_parser("verify", help="recompute every company's opportunity figures from its deals "
+                                                "and report each drift (exit code 1)")
+    verify.add_argument("--repair", action="store_true", help="keep the recomputed figures")
+    verify.set_defaults(handler=cmd_verify)
     seed_command = commands.add_parser("seed", help="load a seed folder (idempotent)")
     seed_command.add_argument("--dir", type=Path, default=get_settings().seed_dir)
     seed_command.set_defaults(handler=cmd_seed)

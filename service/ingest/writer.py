@@ -15,6 +15,7 @@ from typing import Any
 
 from service.database import Graph, Transaction
 from service.ingest.batch import Batch, Row
+from service.ingest.figures import refigure
 from service.ingest.specs import MDM_SPECS, SOURCE_SPECS
 from service.queries import Q
 
@@ -90,6 +91,7 @@ async def write_batch(graph: Graph, batch: Batch, seen_at: datetime, progress: P
                 touched |= _keys([row["touched"]] if row.get("touched") else [])
         if mark:
             await _mark(tx, _emails(steps), touched)
+        await refigure(tx, _key_maps(touched))  # the figures the rules read (service.ingest.figures)
         if regroup_now and regroup:
             await _regroup(tx, regroup, mark)
         return regroup
@@ -142,5 +144,6 @@ async def _regroup(tx: Transaction, keys: set[AccountKey], mark: bool) -> None:
     if mark:
         await _mark(tx, set(), keys)
     await tx.run(Q.COMPANIES_REGROUP, keys=_key_maps(keys))
+    await refigure(tx, _key_maps(keys))
     if mark:
         await _mark(tx, set(), keys)

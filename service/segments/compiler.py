@@ -190,7 +190,10 @@ class _Compiler:
                                             f"RETURN DISTINCT a {ACCOUNT_MAP % 'a'} ORDER BY a.source, a.sourceKey }}")
 
     def company_value(self, rule: OpportunityCondition) -> str:
-        """The aggregate of the opportunities of company `c` over all its accounts."""
+        """The aggregate of the opportunities of company `c` over all its accounts: the figure the company
+        holds (service.ingest.figures) when the condition filters by status only, else summed now."""
+        if not (rule.stages or rule.closed_after or rule.closed_before or rule.closed_within_days):
+            return f"c.{rule.status.lower()}{rule.aggregate.capitalize()}"
         return _aggregate(rule.aggregate, self.company_deals(rule))
 
     def company_deals(self, rule: OpportunityCondition) -> str:
@@ -213,7 +216,7 @@ class _Compiler:
         """Each company of the person with its figure, and the deals behind it: the largest
         MAX_EXPLAINED_DEALS of them (largest first), and how many there are."""
         deals = self.company_deals(rule)
-        test = self.number_test(_aggregate(rule.aggregate, deals), rule.test)
+        test = self.number_test(self.company_value(rule), rule.test)
         condition = f"EXISTS {{ MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company) WHERE {test} }}"
         companies = (
             "COLLECT { MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company) "

@@ -57,13 +57,13 @@ def test_not_and_account_scope_compile_as_written() -> None:
 def test_a_visit_and_a_company_total_anchor_on_the_visits_and_leave_no_residual() -> None:
     result = compiled({"and": [{"opportunities": {"op": "GT", "value": 100_000}},
                                {"visits": {"url": "https://x.example/new", "withinDays": 30}}]})
-    assert result.anchor.startswith(
+    assert result.anchor == (
         "MATCH (v:WebVisit) WHERE v.url = $r7 AND v.visitedAt <= datetime() "
         "AND v.visitedAt >= datetime() - duration({days: $r8}) "
         "MATCH (p:Person)-[:VISITED]->(v) WITH DISTINCT p "
         "MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company) "
-        "WITH c, collect(DISTINCT p) AS people WHERE coalesce(reduce(total = 0.0, o IN COLLECT { MATCH ")
-    assert result.anchor.endswith("> $r9, false) UNWIND people AS p WITH DISTINCT p RETURN p")
+        "WITH c, collect(DISTINCT p) AS people WHERE coalesce(c.wonSum > $r9, false) "
+        "UNWIND people AS p WITH DISTINCT p RETURN p")  # the company's own figure: no deal summed now
     assert result.residual == "true"
     assert result.parameters == {"r0": 100_000.0, "r1": 100_000.0, "r2": "and[0].opportunities",
                                  "r3": "https://x.example/new", "r4": 30, "r5": 1, "r6": "and[1].visits",
@@ -136,3 +136,23 @@ def test_a_role_at_an_account_tests_the_account_people_link() -> None:
     assert result.predicate == ("EXISTS { MATCH (p)-[r:ASSOCIATED_WITH]->(a:Account) "
                                 "WHERE (r.role IS NULL OR toLower(r.role) <> $r0) }")
     assert "role: r.role" in result.evidence[0] and "kind: 'accountRole'" in result.evidence[0]
+
+
+@pytest.mark.parametrize(("condition", "figure"), [
+    ({"op": "GT", "value": 1}, "c.wonSum"),
+    ({"aggregate": "COUNT", "status": "OPEN", "op": "GTE", "value": 2}, "c.openCount"),
+    ({"aggregate": "MAX", "status": "ANY", "op": "LT", "value": 5}, "c.anyMax"),
+    ({"aggregate": "SUM", "status": "LOST", "op": "EQ", "value": 0}, "c.lostSum"),
+])
+def test_a_status_only_company_condition_reads_the_figure_the_company_holds(condition: dict[str, Any],
+                                                                             figure: str) -> None:
+    result = compiled({"opportunities": condition})
+    assert f"WHERE coalesce({figure} " in result.anchor
+    assert "HAS_OPPORTUNITY" not in result.anchor and "HAS_OPPORTUNITY" not in result.predicate.split("COLLECT")[0]
+
+
+@pytest.mark.parametrize("filters", [{"stages": ["Closed Won"]}, {"closedWithinDays": 30},
+                                     {"closedAfter": "2026-01-01"}, {"closedBefore": "2026-01-01"}])
+def test_a_company_condition_with_a_stage_or_date_filter_sums_the_deals_at_query_time(filters: dict[str, Any]) -> None:
+    result = compiled({"opportunities": {"op": "GT", "value": 1, **filters}})
+    assert "c.wonSum" not in result.anchor and "reduce(total = 0.0" in result.anchor
