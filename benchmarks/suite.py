@@ -55,6 +55,7 @@ from benchmarks.ingest import ImportFailed, cpu_seconds, export, graph_counts, t
 from benchmarks.realtime import service
 from service.config import PROJECT_ROOT
 from service.database import Graph, Neo4jConnection
+from service.ingest import figures
 from service.neo4j_server import LocalNeo4j, free_port, neo4j_version
 from service.queries import Mode, Template
 from service.segments import engine, store
@@ -380,8 +381,23 @@ async def run_scale(scale: Scale) -> dict[str, Any]:
         print("  GraphQL over HTTP ...", flush=True)
         results["graphql"] = await graphql_over_http(server, scale, segment_id, len(answer), emails, Path(work))
         results["neo4j_peak_rss_mib"] = peak_rss_mib(server.running_pid())
+        results["figures_verified"] = await verify_figures(server)
     results["python_peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return results
+
+
+async def verify_figures(server: LocalNeo4j) -> dict[str, Any]:
+    """`accountgraph verify` on the benchmark graph after its run: every company's figures must be
+    what its deals add up to, or the run fails."""
+    graph = connect(server)
+    try:
+        seconds, drifts = await timed(lambda: figures.verify(graph))
+    finally:
+        await graph.close()
+    if drifts:
+        raise SystemExit("company figures drifted: " + "; ".join(map(str, drifts[:5])))
+    print(f"  company figures verified in {seconds:.1f} s", flush=True)
+    return {"drifts": 0, "seconds": round(seconds, 2)}
 
 
 def main() -> None:
