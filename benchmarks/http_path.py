@@ -22,11 +22,7 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import statistics
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,7 +34,7 @@ from pydantic import SecretStr
 from benchmarks.generate import NEW_PRODUCT_PAGE
 from benchmarks.http_load import load, post
 from benchmarks.ingest import throwaway_neo4j
-from benchmarks.service_process import environment
+from benchmarks.service_process import serve
 from benchmarks.suite import (
     AMOUNT,
     OUR_COUNT,
@@ -53,7 +49,6 @@ from benchmarks.suite import (
 from service.auth import store as keys
 from service.auth.keys import Scope
 from service.database import Graph, Neo4jConnection
-from service.neo4j_server import free_port
 from service.segments import engine
 from service.segments import store as segments
 from service.segments.presets import audience_rule
@@ -64,34 +59,9 @@ SECONDS = 5.0  # per operation, client count, checkout and round
 @contextmanager
 def served(checkout: Path, connection: Neo4jConnection, log: Path) -> Iterator[str]:
     """`python -m service.cli serve` from `checkout` until /readyz says ready; stopped on exit."""
-    port = free_port()
-    env = environment(connection, HOST="127.0.0.1", PORT=str(port), LIVE_POLL_SECONDS="3600",
-                      LIVE_SWEEP_SECONDS="3600", PYTHONPATH=str(checkout))
-    with log.open("wb") as output:
-        process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], cwd=checkout, env=env,
-                                   stdout=output, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the service exited ({process.returncode}); see {log}")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the service was not ready within 60 s; see {log}")
-            time.sleep(0.2)
+    with serve(connection, log, checkout, LIVE_POLL_SECONDS="3600", LIVE_SWEEP_SECONDS="3600",
+               PYTHONPATH=str(checkout)) as (url, _):
         yield url
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 async def prepare(connection: Neo4jConnection, people: int, server: Any) -> tuple[str, list[str], str]:

@@ -26,12 +26,14 @@ def environment(connection: Neo4jConnection, **settings: str) -> dict[str, str]:
 
 
 @contextmanager
-def serve(connection: Neo4jConnection, log: Path, **settings: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """The service against `connection` on a free loopback port, once `/readyz` says ready; stopped on exit."""
+def serve(connection: Neo4jConnection, log: Path, checkout: Path = PROJECT_ROOT,
+          **settings: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The service of `checkout` (this one unless told) against `connection` on a free loopback port,
+    once `/readyz` says ready; stopped on exit."""
     port = free_port()
     env = environment(connection, HOST="127.0.0.1", PORT=str(port), **settings)
     with log.open("wb") as output:
-        process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], cwd=PROJECT_ROOT, env=env,
+        process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], cwd=checkout, env=env,
                                    stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -146,13 +146,18 @@ async def test_a_conflicting_amount_is_resolved_by_the_system_of_record(graph: G
     assert str(deal["o"]["closeDate"]) == "2026-05-01"
 
 
-async def test_deleting_the_copy_keeps_the_record_and_deleting_both_removes_it(graph: Graph, tmp_path: Path) -> None:
+async def original_and_copy(graph: Graph, tmp_path: Path) -> None:
+    """CRM 1's account A with its won deal O1 (100), and Marketo 1's synced copies of both."""
     await ingest_path(graph, export(tmp_path / "crm", {
         "accounts.csv": ACCOUNTS + "A,Acme,\n", "opportunities.csv": OPPORTUNITIES + DEAL}), "CRM 1")
     await ingest_path(graph, export(tmp_path / "mk", {
         "accounts.csv": COPIED_ACCOUNTS + "M-A,Acme,,CRM 1,A\n",
         "opportunities.csv": COPIED_OPPORTUNITIES + "M-O1,M-A,Deal,100,Closed Won,2026-05-01,CRM 1,O1\n"}),
         "Marketo 1")
+
+
+async def test_deleting_the_copy_keeps_the_record_and_deleting_both_removes_it(graph: Graph, tmp_path: Path) -> None:
+    await original_and_copy(graph, tmp_path)
     await ingest_path(graph, export(tmp_path / "mk-del", {
         "opportunities.csv": "Id,IsDeleted\nM-O1,true\n", "accounts.csv": "Id,IsDeleted\nM-A,true\n"}), "Marketo 1")
     assert [(d["key"], d["knownIn"]) for d in await opportunities(graph)] == [("O1", ["CRM 1/O1"])]
@@ -162,12 +167,7 @@ async def test_deleting_the_copy_keeps_the_record_and_deleting_both_removes_it(g
 
 
 async def test_the_original_deleted_leaves_the_record_known_to_its_copy(graph: Graph, tmp_path: Path) -> None:
-    await ingest_path(graph, export(tmp_path / "crm", {
-        "accounts.csv": ACCOUNTS + "A,Acme,\n", "opportunities.csv": OPPORTUNITIES + DEAL}), "CRM 1")
-    await ingest_path(graph, export(tmp_path / "mk", {
-        "accounts.csv": COPIED_ACCOUNTS + "M-A,Acme,,CRM 1,A\n",
-        "opportunities.csv": COPIED_OPPORTUNITIES + "M-O1,M-A,Deal,100,Closed Won,2026-05-01,CRM 1,O1\n"}),
-        "Marketo 1")
+    await original_and_copy(graph, tmp_path)
     await ingest_path(graph, export(tmp_path / "crm-del", {
         "opportunities.csv": "Id,IsDeleted\nO1,true\n", "accounts.csv": "Id,IsDeleted\nA,true\n"}), "CRM 1")
     assert [(d["key"], d["knownIn"]) for d in await opportunities(graph)] == [("O1", ["Marketo 1/M-O1"])]
