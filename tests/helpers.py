@@ -20,6 +20,7 @@ from service.auth.keys import ALL_SCOPES, ApiKey
 from service.cli.server import EVENT_LOOP, HTTP_PARSER
 from service.config import get_settings
 from service.database import Graph, Neo4jConnection
+from service.ingest.pipeline import ingest_path
 from service.neo4j_server import free_port
 
 SEED_DIR = get_settings().seed_dir
@@ -155,3 +156,14 @@ class Companies:
 
     def roots(self) -> set[AccountKey]:
         return {self.find(account) for account in self.parent}
+
+
+async def import_linked_crm(graph: Graph, tmp_path: Path, files: dict[str, str]) -> None:
+    """`files` as CRM 1's export, then an MDM link joining its accounts A and B into one company."""
+    folder = tmp_path / "crm"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    await ingest_path(graph, folder, "CRM 1")
+    (tmp_path / "same-company.csv").write_text("LinkId,SourceA,AccountIdA,SourceB,AccountIdB\nM1,CRM 1,A,CRM 1,B\n")
+    await ingest_path(graph, tmp_path / "same-company.csv", mdm=True)

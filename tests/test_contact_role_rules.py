@@ -12,7 +12,7 @@ import pytest_asyncio
 
 from service.database import Graph
 from service.ingest.pipeline import ingest_path
-from tests.helpers import graphql_data
+from tests.helpers import graphql_data, import_linked_crm
 
 pytestmark = pytest.mark.asyncio
 
@@ -40,13 +40,7 @@ FILES = {
 
 @pytest_asyncio.fixture
 async def roles(graph: Graph, tmp_path: Path) -> Graph:
-    folder = tmp_path / "crm"
-    folder.mkdir()
-    for name, text in FILES.items():
-        (folder / name).write_text(text)
-    await ingest_path(graph, folder, "CRM 1")
-    (tmp_path / "same-company.csv").write_text("LinkId,SourceA,AccountIdA,SourceB,AccountIdB\nM1,CRM 1,A,CRM 1,B\n")
-    await ingest_path(graph, tmp_path / "same-company.csv", mdm=True)
+    await import_linked_crm(graph, tmp_path, FILES)
     return graph
 
 

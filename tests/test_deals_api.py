@@ -14,7 +14,7 @@ import pytest_asyncio
 from service.database import Graph
 from service.ingest.pipeline import ingest_path
 from service.queries import Q
-from tests.helpers import execute_graphql, graphql_data, run_cypher
+from tests.helpers import execute_graphql, graphql_data, import_linked_crm, run_cypher
 
 pytestmark = pytest.mark.asyncio
 
@@ -47,13 +47,7 @@ FILES = {
 @pytest_asyncio.fixture
 async def deals(graph: Graph, tmp_path: Path) -> Graph:
     """Acme (accounts A and B, joined by MDM) with six deals, Beta (C) with one; three people."""
-    folder = tmp_path / "crm"
-    folder.mkdir()
-    for name, text in FILES.items():
-        (folder / name).write_text(text)
-    await ingest_path(graph, folder, "CRM 1")
-    (tmp_path / "same-company.csv").write_text("LinkId,SourceA,AccountIdA,SourceB,AccountIdB\nM1,CRM 1,A,CRM 1,B\n")
-    await ingest_path(graph, tmp_path / "same-company.csv", mdm=True)
+    await import_linked_crm(graph, tmp_path, FILES)
     # An amount is required by the import; a deal without one (written before that rule) sorts last.
     await run_cypher(graph, "MATCH (o:Opportunity {sourceKey: 'o6'}) REMOVE o.amount")
     return graph
