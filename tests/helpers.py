@@ -167,3 +167,14 @@ async def import_linked_crm(graph: Graph, tmp_path: Path, files: dict[str, str])
     await ingest_path(graph, folder, "CRM 1")
     (tmp_path / "same-company.csv").write_text("LinkId,SourceA,AccountIdA,SourceB,AccountIdB\nM1,CRM 1,A,CRM 1,B\n")
     await ingest_path(graph, tmp_path / "same-company.csv", mdm=True)
+
+
+PREVIEW = """query ($rule: RuleInput!) { preview(rule: $rule) { count members(first: 100) { members { email } } } }"""
+
+
+async def selected(graph: Graph, rule: dict[str, Any]) -> list[str]:
+    """The emails a rule selects (preview), after checking the preview's count agrees with them."""
+    preview = (await graphql_data(graph, PREVIEW, rule=rule))["preview"]
+    emails = [m["email"] for m in preview["members"]["members"]]
+    assert preview["count"] == len(emails)
+    return emails

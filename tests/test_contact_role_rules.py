@@ -12,7 +12,7 @@ import pytest_asyncio
 
 from service.database import Graph
 from service.ingest.pipeline import ingest_path
-from tests.helpers import graphql_data, import_linked_crm
+from tests.helpers import graphql_data, import_linked_crm, selected
 
 pytestmark = pytest.mark.asyncio
 
@@ -44,14 +44,6 @@ async def roles(graph: Graph, tmp_path: Path) -> Graph:
     return graph
 
 
-PREVIEW = """query ($rule: RuleInput!) { preview(rule: $rule) { count members(first: 100) { members { email } } } }"""
-
-
-async def selected(graph: Graph, rule: dict[str, Any]) -> list[str]:
-    preview = (await graphql_data(graph, PREVIEW, rule=rule))["preview"]
-    emails = [m["email"] for m in preview["members"]["members"]]
-    assert preview["count"] == len(emails)
-    return emails
 
 
 def on_deal(value: str, **more: Any) -> dict[str, Any]:

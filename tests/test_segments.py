@@ -13,7 +13,7 @@ import pytest_asyncio
 
 from service.database import Graph
 from service.ingest.pipeline import ingest_path
-from tests.helpers import NEAR_MISS_PATTERN, NEAR_MISS_URL, execute_graphql, graphql_data
+from tests.helpers import NEAR_MISS_PATTERN, NEAR_MISS_URL, PREVIEW, execute_graphql, graphql_data, selected
 from tests.snapshot import snapshot
 
 pytestmark = pytest.mark.asyncio
@@ -66,14 +66,6 @@ async def errors(graph: Graph, query: str, **variables: Any) -> list[str]:
     return [error.message for error in result.errors or []]
 
 
-PREVIEW = """query ($rule: RuleInput!) { preview(rule: $rule) { count members(first: 100) { members { email } } } }"""
-
-
-async def selected(graph: Graph, rule: dict[str, Any]) -> list[str]:
-    preview = (await graphql_data(graph, PREVIEW, rule=rule))["preview"]
-    emails = [m["email"] for m in preview["members"]["members"]]
-    assert preview["count"] == len(emails)
-    return emails
 
 
 def opportunities(op: str, value: float, **more: Any) -> dict[str, Any]:
