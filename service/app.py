@@ -43,8 +43,8 @@ from service.database import SERVICE_DRIVER, DatabaseUnavailable, DriverTimeouts
 from service.graphiql import OfflineGraphQL, asset_route
 from service.ingest.errors import ImportRejected
 from service.ingest.events import event_tables
-from service.ingest.pipeline import ingest_tables
-from service.limits import ApiLimits
+from service.ingest.group_commit import GroupCommit
+from service.limits import ApiLimits, GroupWindow
 from service.readiness import Readiness
 from service.realtime.broker import Broker
 from service.realtime.live import LiveAudiences
@@ -103,7 +103,8 @@ class GraphQLApp(OfflineGraphQL[Context, None]):
         # nothing); a WebSocket's is checked in on_ws_connect.
         key = getattr(request.state, "api_key", None)
         return Context(request=request, response=response, graph=state.graph, live=state.live, key=key,
-                       keys=state.keys, request_id=getattr(request.state, "request_id", None) or new_request_id())
+                       keys=state.keys, writes=state.writes,
+                       request_id=getattr(request.state, "request_id", None) or new_request_id())
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """A subscription's key comes in connection_init: {"Authorization": "Bearer <key>"}.
@@ -140,7 +141,7 @@ async def events(request: Request) -> JSONResponse:
     body = await request.body()
     try:
         source, tables = event_tables(json.loads(body))
-        report = await ingest_tables(request.app.state.graph, source, tables)
+        report = await request.app.state.writes.ingest(source, tables)  # web visits: group commit
     except json.JSONDecodeError as error:
         return JSONResponse({"error": f"not JSON: {error.msg}"}, status_code=400)
     except UnicodeDecodeError as error:
@@ -171,7 +172,8 @@ async def home(request: Request) -> RedirectResponse:
 
 
 def create_app(connection: Neo4jConnection, poll_seconds: float = 1.0, sweep_seconds: float = 60.0,
-               limits: ApiLimits = ApiLimits(), driver: DriverTimeouts = SERVICE_DRIVER) -> Starlette:
+               limits: ApiLimits = ApiLimits(), driver: DriverTimeouts = SERVICE_DRIVER,
+               group_window: GroupWindow = GroupWindow()) -> Starlette:
     graphql = GraphQLApp(build_schema(limits), default_query=EXAMPLE_QUERY,
                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
 
@@ -181,12 +183,14 @@ def create_app(connection: Neo4jConnection, poll_seconds: float = 1.0, sweep_sec
         app.state.keys = KeyChecker(app.state.graph)
         app.state.sockets = SocketKeys(app.state.keys)
         app.state.live = LiveAudiences(app.state.graph, Broker(), poll_seconds, sweep_seconds)
+        app.state.writes = GroupCommit(app.state.graph, group_window)
         # Nothing here waits for Neo4j: the schema is applied in the background, retried until it works.
         app.state.readiness = Readiness(app.state.graph)
         # The live loop runs webhook delivery in a task of its own; cancelling the loop stops both.
         tasks = [asyncio.create_task(app.state.readiness.run(), name="schema"),
                  asyncio.create_task(app.state.live.run(), name="live audiences"),
-                 asyncio.create_task(app.state.sockets.run(), name="open WebSockets' keys")]
+                 asyncio.create_task(app.state.sockets.run(), name="open WebSockets' keys"),
+                 asyncio.create_task(app.state.writes.run(), name="group commit")]
         try:
             yield
         finally:

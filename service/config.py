@@ -6,7 +6,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from service.limits import ApiLimits
+from service.limits import ApiLimits, GroupWindow
 from service.timeouts import SERVICE_DRIVER, DriverTimeouts
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     # The live loop: how often it looks for marked people without being woken, and sweeps time windows.
     live_poll_seconds: float = 1.0
     live_sweep_seconds: float = 60.0
+    # Group commit (docs/realtime.md): web visits of concurrent requests (POST /events, recordWebVisits)
+    # are written in one transaction; the first request waits this long for others, and a group holds
+    # at most this many events. Each request is answered once its transaction has committed.
+    group_commit_window_ms: float = Field(1000 * GroupWindow.seconds, ge=0)
+    group_commit_max_events: int = Field(GroupWindow.max_rows, gt=0)
     # How far in the future a web visit may be stamped and still be accepted (the sender's clock may
     # run ahead); it counts in audiences once its time has come.
     clock_skew_seconds: float = Field(300.0, ge=0)
@@ -64,6 +69,9 @@ class Settings(BaseSettings):
         return ApiLimits(max_depth=self.graphql_max_depth, max_aliases=self.graphql_max_aliases,
                          max_tokens=self.graphql_max_tokens, introspection=self.graphql_introspection,
                          max_body_bytes=self.max_body_bytes, query_timeout_seconds=self.neo4j_query_timeout_seconds)
+
+    def group_window(self) -> GroupWindow:
+        return GroupWindow(seconds=self.group_commit_window_ms / 1000, max_rows=self.group_commit_max_events)
 
     def driver_timeouts(self) -> DriverTimeouts:
         """The service's; commands that import keep the driver's 30 s of retries (DriverTimeouts())."""

@@ -13,3 +13,12 @@ class ApiLimits:
     introspection: bool = True     # the schema may be introspected (GraphiQL needs it; off in production)
     max_body_bytes: int = 1 << 20  # body of POST /graphql and POST /events
     query_timeout_seconds: float | None = 30.0  # every Neo4j transaction of the service
+
+
+@dataclass(frozen=True)
+class GroupWindow:
+    """Group commit of web visits (service.ingest.group_commit): how long the first request of a group
+    waits for others, and how many events a group holds at most."""
+
+    seconds: float = 0.005
+    max_rows: int = 500

@@ -14,6 +14,7 @@ from strawberry.dataloader import DataLoader
 from service.auth.keys import ApiKey
 from service.auth.store import KeyChecker
 from service.database import Graph
+from service.ingest.group_commit import GroupCommit
 from service.queries import Q
 from service.realtime.live import LiveAudiences
 from service.request_id import new_request_id
@@ -169,6 +170,8 @@ class Context:
     key: ApiKey | None = None
     # The service's key checker, told when a key is revoked here; absent when the schema runs in-process.
     keys: KeyChecker | None = None
+    # The service's group commit, which the upserts write through; absent in-process (each writes alone).
+    writes: GroupCommit | None = None
     # A WebSocket's connection_init payload, where a subscription presents its key.
     connection_params: dict[str, Any] | None = None
     # Names the request in the log line of an internal error, and in its answer (service.request_id).

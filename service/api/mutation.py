@@ -92,7 +92,9 @@ def _error_text(spec: RecordSpec, error: RowError) -> str:
 async def _ingest(info: strawberry.Info[Context, None], source: str, spec: RecordSpec,
                   argument: str, records: list[Any]) -> IngestResult:
     try:
-        report = await ingest_tables(info.context.graph, source, [_raw_table(spec, argument, records)])
+        tables = [_raw_table(spec, argument, records)]
+        writes = info.context.writes  # the service's group commit (web visits of concurrent requests share a commit)
+        report = await (writes.ingest(source, tables) if writes else ingest_tables(info.context.graph, source, tables))
     except ImportRejected as rejected:
         raise UpsertRejected(spec, rejected) from None
     return IngestResult(source=report.source, records=report.rows, seconds=report.seconds, suppressed=report.suppressed)

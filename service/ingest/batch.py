@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from service.database import Graph
+from service.database import Graph, Transaction
 from service.ingest import fields
 from service.ingest.errors import RowError
 from service.ingest.readers import RawTable
@@ -140,24 +140,44 @@ def check_sync_sources(batch: Batch, errors: list[RowError]) -> None:
                                               "the source it was copied from"))
 
 
-async def check_references(graph: Graph, batch: Batch, errors: list[RowError]) -> None:
+async def check_references(runner: Graph | Transaction, batch: Batch, errors: list[RowError]) -> None:
     """Every referenced record must be in this import or already in the graph.
 
     Person references are resolved to the person's email, which the writes need.
     """
+    [found] = await check_references_of(runner, [batch])
+    errors.extend(found)
+
+
+async def check_references_of(runner: Graph | Transaction, batches: list[Batch]) -> list[list[RowError]]:
+    """check_references for several imports at once (a group commit's), one query per kind of record
+    referenced for them all; the errors of each import, each checked against its own rows and the graph only."""
+    in_batches = [_records_in(batch) for batch in batches]
     wanted: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for batch, in_batch in zip(batches, in_batches, strict=True):
+        for _table, reference, row in _referencing_rows(batch):
+            key = (row[reference.source_field] if reference.source_field else batch.source, row[reference.field])
+            if key not in in_batch[reference.target]:
+                wanted[reference.target].add(key)
+    found: dict[str, dict[tuple[str, str], Any]] = {}
+    for target, keys in wanted.items():
+        rows = await runner.run(KNOWN_QUERIES[target], keys=[{"source": s, "sourceKey": k} for s, k in sorted(keys)])
+        found[target] = {(r["key"]["source"], r["key"]["sourceKey"]): r.get("email", True) for r in rows}
+    return [_resolve(batch, in_batch, found) for batch, in_batch in zip(batches, in_batches, strict=True)]
+
+
+def _records_in(batch: Batch) -> dict[str, dict[tuple[str, str], Any]]:
+    """The records the import upserts, by kind and (source, key): what its own rows may refer to."""
     in_batch: dict[str, dict[tuple[str, str], Any]] = defaultdict(dict)
     for name in KNOWN_QUERIES:
         for row in batch.upserts(name):
             in_batch[name][(batch.source, row["sourceKey"])] = row.get("email", True)
-    for _table, reference, row in _referencing_rows(batch):
-        key = (row[reference.source_field] if reference.source_field else batch.source, row[reference.field])
-        if key not in in_batch[reference.target]:
-            wanted[reference.target].add(key)
-    found: dict[str, dict[tuple[str, str], Any]] = {}
-    for target, keys in wanted.items():
-        rows = await graph.run(KNOWN_QUERIES[target], keys=[{"source": s, "sourceKey": k} for s, k in keys])
-        found[target] = {(r["key"]["source"], r["key"]["sourceKey"]): r.get("email", True) for r in rows}
+    return in_batch
+
+
+def _resolve(batch: Batch, in_batch: dict[str, dict[tuple[str, str], Any]],
+             found: dict[str, dict[tuple[str, str], Any]]) -> list[RowError]:
+    errors: list[RowError] = []
     for table, reference, row in _referencing_rows(batch):
         source = row[reference.source_field] if reference.source_field else batch.source
         key = (source, row[reference.field])
@@ -169,6 +189,7 @@ async def check_references(graph: Graph, batch: Batch, errors: list[RowError]) -
                                    "in this import or the graph"))
         elif reference.target == "people":
             row["email"] = value
+    return errors
 
 
 def _referencing_rows(batch: Batch) -> Iterator[tuple[Table, Reference, Row]]:

@@ -42,11 +42,9 @@ def read_path(path: Path, mdm: bool = False) -> list[RawTable]:
     return tables
 
 
-async def ingest_tables(
-    graph: Graph, source: str, raw_tables: list[RawTable], *,
-    adjust: Callable[[Batch], None] | None = None, progress: Progress | None = None,
-) -> IngestReport:
-    started = time.perf_counter()
+def parse_tables(source: str, raw_tables: list[RawTable]) -> Batch:
+    """The checks that need no graph: the source name, every value and key, the synced copies'
+    sources; ImportRejected naming each error."""
     errors: list[RowError] = []
     try:
         source = fields.text(source)  # no NUL, no byte-order mark, valid Unicode
@@ -65,16 +63,26 @@ async def ingest_tables(
             errors.append(RowError(raw.origin, 0, "-", f"{raw.spec.name} is given twice in one import"))
         batch.tables[raw.spec.name] = table
     check_sync_sources(batch, errors)
-    suppressed = 0
-    if not errors:
-        suppressed = await skip_suppressed(graph, batch)
-        await check_references(graph, batch, errors)
+    if errors:
+        raise ImportRejected(errors)
+    return batch
+
+
+async def ingest_tables(
+    graph: Graph, source: str, raw_tables: list[RawTable], *,
+    adjust: Callable[[Batch], None] | None = None, progress: Progress | None = None,
+) -> IngestReport:
+    started = time.perf_counter()
+    batch = parse_tables(source, raw_tables)
+    suppressed = await skip_suppressed(graph, batch)
+    errors: list[RowError] = []
+    await check_references(graph, batch, errors)
     if errors:
         raise ImportRejected(errors)
     if adjust:
         adjust(batch)
     await write_batch(graph, batch, datetime.now(UTC), progress)
-    return IngestReport(source, batch.rows(), time.perf_counter() - started, suppressed)
+    return IngestReport(batch.source, batch.rows(), time.perf_counter() - started, suppressed)
 
 
 async def ingest_path(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from service.database import Graph
+from service.database import Graph, Transaction
 from service.erasure.hashing import email_hash, id_hash
 from service.ingest.batch import Batch, Row, Table
 from service.queries import Q
@@ -36,32 +36,66 @@ def _drop(table: Table, erased: Callable[[Row], bool]) -> int:
     return before - len(table)
 
 
-async def skip_suppressed(graph: Graph, batch: Batch) -> int:
+async def skip_suppressed(runner: Graph | Transaction, batch: Batch) -> int:
     """Drop the rows of erased people from the batch; return how many were dropped."""
+    [dropped] = await skip_suppressed_of(runner, [batch])
+    return dropped
+
+
+async def skip_suppressed_of(runner: Graph | Transaction, batches: list[Batch]) -> list[int]:
+    """skip_suppressed for several imports at once (a group commit's), with one query of each kind for
+    them all: each import's drops are decided by its own rows and the graph, as if it were alone."""
+    if not any(batch.tables.get("people") is not None or _person_tables(batch) for batch in batches) \
+            or not await runner.run(Q.SUPPRESSIONS_EXIST):
+        return [0 for _ in batches]
+    hashes = [_hashes(batch) for batch in batches]
+    [found] = await runner.run(Q.SUPPRESSIONS_BY_HASH, emails=sorted({d for emails, _ in hashes for d in emails}),
+                               ids=sorted({d for _, keys in hashes for d in keys}))
+    found_emails, found_ids = set(found["emails"]), set(found["ids"])
+    dropped: list[int] = []
+    skipped: list[tuple[set[str], set[str]]] = []  # per import: ids of its erased people rows, suppressed ids unheld
+    for batch, (emails, keys) in zip(batches, hashes, strict=True):
+        count, erased_keys = _drop_people(batch, emails, found_emails)
+        dropped.append(count)
+        skipped.append((erased_keys, _unclaimed(batch, keys, found_ids, erased_keys)))
+    # A suppressed id may name someone else now (a source that gave it out again): theirs stays.
+    unclaimed = sorted({(batch.source, key) for batch, (_, keys) in zip(batches, skipped, strict=True) for key in keys})
+    held: set[tuple[str, str]] = set()
+    if unclaimed:
+        known = await runner.run(Q.PEOPLE_KNOWN, keys=[{"source": s, "sourceKey": k} for s, k in unclaimed])
+        held = {(row["key"]["source"], row["key"]["sourceKey"]) for row in known}
+    return [count + _drop_referring(batch, erased | {key for key in keys if (batch.source, key) not in held})
+            for batch, count, (erased, keys) in zip(batches, dropped, skipped, strict=True)]
+
+
+def _hashes(batch: Batch) -> tuple[dict[str, str], dict[str, str]]:
+    """The hashes to look up: of the emails of its people rows, of the person ids its other rows name."""
     people = batch.tables.get("people")
-    referring = _person_tables(batch)
-    if (people is None and not referring) or not await graph.run(Q.SUPPRESSIONS_EXIST):
-        return 0
     people_rows: list[Row] = [] if people is None else people.upserts + people.deletions
     emails = {email_hash(row["email"]): row["email"] for row in people_rows if row.get("email")}
-    keys = {id_hash(batch.source, row[PERSON]): row[PERSON] for table in referring
+    keys = {id_hash(batch.source, row[PERSON]): row[PERSON] for table in _person_tables(batch)
             for row in table.upserts + table.deletions if row.get(PERSON)}
-    [found] = await graph.run(Q.SUPPRESSIONS_BY_HASH, emails=sorted(emails), ids=sorted(keys))
-    erased_emails = {emails[digest] for digest in found["emails"]}
-    dropped = 0
-    erased_keys: set[str] = set()
-    if people is not None and erased_emails:
-        erased_keys = {row["sourceKey"] for row in people_rows if row.get("email") in erased_emails}
-        dropped += _drop(people, lambda row: row.get("email") in erased_emails)
-    # A suppressed id may name someone else now (a source that gave it out again): theirs stays.
+    return emails, keys
+
+
+def _drop_people(batch: Batch, emails: dict[str, str], suppressed: set[str]) -> tuple[int, set[str]]:
+    """Drop the people rows whose email is suppressed: how many went, and their ids."""
+    people = batch.tables.get("people")
+    erased_emails = {email for digest, email in emails.items() if digest in suppressed}
+    if people is None or not erased_emails:
+        return 0, set()
+    erased_keys = {row["sourceKey"] for row in people.upserts + people.deletions if row.get("email") in erased_emails}
+    return _drop(people, lambda row: row.get("email") in erased_emails), erased_keys
+
+
+def _unclaimed(batch: Batch, keys: dict[str, str], suppressed: set[str], erased_keys: set[str]) -> set[str]:
+    """The suppressed person ids the batch names that no people row of its own holds."""
+    people = batch.tables.get("people")
     held = {row["sourceKey"] for row in people.upserts} if people is not None else set()
-    unclaimed = {keys[digest] for digest in found["ids"]} - held - erased_keys
-    if unclaimed:
-        unclaimed_keys = [{"source": batch.source, "sourceKey": k} for k in sorted(unclaimed)]
-        known = await graph.run(Q.PEOPLE_KNOWN, keys=unclaimed_keys)
-        unclaimed -= {row["key"]["sourceKey"] for row in known}
-    skipped = erased_keys | unclaimed
-    if skipped:
-        for table in referring:
-            dropped += _drop(table, lambda row: row.get(PERSON) in skipped)
-    return dropped
+    return {key for digest, key in keys.items() if digest in suppressed} - held - erased_keys
+
+
+def _drop_referring(batch: Batch, skipped: set[str]) -> int:
+    if not skipped:
+        return 0
+    return sum(_drop(table, lambda row: row.get(PERSON) in skipped) for table in _person_tables(batch))

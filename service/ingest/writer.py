@@ -82,19 +82,7 @@ async def write_batch(graph: Graph, batch: Batch, seen_at: datetime, progress: P
     mark = bool(await graph.run(Q.SEGMENTS_EXIST))
 
     async def write(tx: Transaction, steps: list[Step], regroup_now: bool) -> set[AccountKey]:
-        regroup: set[AccountKey] = set()
-        touched: set[AccountKey] = set()  # the accounts (by identity) whose company's totals may have moved
-        for step in steps:
-            parameters = {"source": batch.source, "seenAt": seen_at, "rows": _strip(step.rows), "mark": mark}
-            for row in await tx.run(step.query, **parameters):
-                regroup |= _keys(row.get("regroup", []))
-                touched |= _keys([row["touched"]] if row.get("touched") else [])
-        if mark:
-            await _mark(tx, _emails(steps), touched)
-        await refigure(tx, _key_maps(touched))  # the figures the rules read (service.ingest.figures)
-        if regroup_now and regroup:
-            await _regroup(tx, regroup, mark)
-        return regroup
+        return await write_steps(tx, batch.source, steps, seen_at, mark, regroup_now)
 
     async def write_chunks(chunks: list[Step], writers: int) -> set[AccountKey]:
         regroup: set[AccountKey] = set()
@@ -128,6 +116,25 @@ async def write_batch(graph: Graph, batch: Batch, seen_at: datetime, progress: P
     keys = sorted(pending)
     for start in range(0, len(keys), CHUNK_ROWS):
         await graph.write_work(_regroup, set(keys[start:start + CHUNK_ROWS]), mark)
+
+
+async def write_steps(tx: Transaction, source: str, steps: list[Step], seen_at: datetime, mark: bool,
+                      regroup_now: bool) -> set[AccountKey]:
+    """Write the steps of one source in the transaction: the rows, the marks (when `mark`: segments are
+    saved), the company figures; the regrouping too when `regroup_now`, else the accounts it needs."""
+    regroup: set[AccountKey] = set()
+    touched: set[AccountKey] = set()  # the accounts (by identity) whose company's totals may have moved
+    for step in steps:
+        parameters = {"source": source, "seenAt": seen_at, "rows": _strip(step.rows), "mark": mark}
+        for row in await tx.run(step.query, **parameters):
+            regroup |= _keys(row.get("regroup", []))
+            touched |= _keys([row["touched"]] if row.get("touched") else [])
+    if mark:
+        await _mark(tx, _emails(steps), touched)
+    await refigure(tx, _key_maps(touched))  # the figures the rules read (service.ingest.figures)
+    if regroup_now and regroup:
+        await _regroup(tx, regroup, mark)
+    return regroup
 
 
 def _key_maps(keys: set[AccountKey]) -> list[dict[str, str]]:
