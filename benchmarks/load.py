@@ -2,6 +2,8 @@
 
     python -m benchmarks.load                     # 20 writers x 250 visits, 4 readers (`make load`)
     python -m benchmarks.load --clients 4 --events 25 --readers 2 --people 300 --out /tmp/load
+    python -m benchmarks.load --via events        # each visit a POST /events of one event instead
+    python -m benchmarks.load --checkout /tmp/old --out /tmp/before   # the service of another checkout
 
 1. A throwaway local Neo4j (free loopback ports, temporary home; heap 2g, page cache 1g), or the
    one `run_load` is given (the test suite's).
@@ -11,7 +13,8 @@
    marks its person for the live loop; a `write` key for the writers and a `read` key for the readers.
 3. The real service in a subprocess (`python -m service.cli serve`, LIVE_POLL_SECONDS=1).
 4. --clients writers, each sending --events web visits one `recordWebVisits` mutation at a time
-   (unique ids, Marketo 1 people in turn, visited now), as fast as the service answers; --readers
+   (or, with --via events, one `POST /events` of one event at a time; unique ids, Marketo 1 people
+   in turn, visited now), as fast as the service answers; --readers
    readers meanwhile alternating the segment's member count (`segment { memberCount now { count } }`)
    and the audience count, until the writers are done. Every answer other than a 200 without
    GraphQL errors (and, for a write, `records: 1`) is an error, counted by kind.
@@ -78,6 +81,7 @@ OPTIONAL MATCH (v:WebVisit {source: $source, sourceKey: id})
 OPTIONAL MATCH (p:Person)-[:VISITED]->(v)
 RETURN id, count(DISTINCT v) AS nodes, collect(p.email) AS visitors
 """
+VIAS = ("graphql", "events")
 RUN_VISITS = "MATCH (v:WebVisit) WHERE v.source = $source AND v.sourceKey STARTS WITH $prefix RETURN count(v) AS n"
 PENDING = "RETURN COUNT { (:PendingEvaluation) } AS n"
 
@@ -140,19 +144,31 @@ async def prepare(graph: Graph, root: Path, people: int) -> dict[str, Any]:
 # ---- the clients ------------------------------------------------------------------------------
 
 
-async def writer(client: httpx.AsyncClient, visits: list[dict[str, str]], stream: Stream, deadline: float) -> None:
+def _event(visit: dict[str, str]) -> dict[str, Any]:
+    """The visit as a POST /events body of one event."""
+    return {"source": visit["source"], "events": [{"type": "webVisit", "Id": visit["id"], "PersonId": visit["person"],
+                                                    "Url": visit["url"], "VisitedAt": visit["at"]}]}
+
+
+async def writer(client: httpx.AsyncClient, visits: list[dict[str, str]], stream: Stream, deadline: float,
+                 via: str = "graphql") -> None:
     for visit in visits:
         if time.monotonic() > deadline:
             stream.errors["not sent: --max-seconds reached"] += 1
             continue
         started = time.perf_counter()
         try:
-            response = await client.post("/graphql", json={"query": VISIT, "variables": visit})
+            if via == "events":
+                response = await client.post("/events", json=_event(visit))
+            else:
+                response = await client.post("/graphql", json={"query": VISIT, "variables": visit})
         except httpx.HTTPError as error:
             stream.errors[f"transport: {type(error).__name__}"] += 1
             continue
         kind = _error_kind(response)
-        if kind is None and response.json()["data"]["recordWebVisits"]["records"] != 1:
+        records = response.json().get("records") if via == "events" else \
+            kind is None and response.json()["data"]["recordWebVisits"]["records"]
+        if kind is None and records != 1:
             kind = "records != 1"
         if kind is None:
             stream.latencies.append(time.perf_counter() - started)
@@ -182,7 +198,7 @@ async def reader(client: httpx.AsyncClient, segment_id: str, stream: Stream, don
 
 
 async def drive(url: str, prepared: dict[str, Any], run_id: str, clients: int, events: int, readers: int,
-                max_seconds: float) -> tuple[dict[str, Any], list[dict[str, str]]]:
+                max_seconds: float, via: str = "graphql") -> tuple[dict[str, Any], list[dict[str, str]]]:
     person_ids = sorted(prepared["people"])
     now = datetime.now(UTC).isoformat()
     plans = [[{"source": SOURCE, "id": f"{run_id}-{c:02d}-{n:04d}",
@@ -199,7 +215,7 @@ async def drive(url: str, prepared: dict[str, Any], run_id: str, clients: int, e
         deadline = time.monotonic() + max_seconds
         started = time.perf_counter()
         reading = [asyncio.create_task(reader(r, prepared["segment"], reads, done)) for _ in range(readers)]
-        await asyncio.gather(*(writer(w, plan, writes, deadline) for plan in plans))
+        await asyncio.gather(*(writer(w, plan, writes, deadline, via) for plan in plans))
         seconds = time.perf_counter() - started
         done.set()
         await asyncio.gather(*reading)
@@ -247,14 +263,16 @@ async def live_caught_up(graph: Graph, within: float = 120.0) -> float | None:
 
 
 async def run_load(connection: Neo4jConnection, workdir: Path, *, clients: int = 20, events: int = 250,
-                   readers: int = 4, people: int = 2000, max_seconds: float = 600.0) -> dict[str, Any]:
+                   readers: int = 4, people: int = 2000, max_seconds: float = 600.0, via: str = "graphql",
+                   checkout: Path = PROJECT_ROOT) -> dict[str, Any]:
     """The whole load test against the Neo4j of `connection` (which it fills); the report."""
     graph = Graph(connection)
     try:
         prepared = await prepare(graph, workdir / "export", people)
         run_id = f"load-{uuid.uuid4().hex[:8]}"
-        with serve(connection, workdir / "service.log", LIVE_POLL_SECONDS="1", LIVE_SWEEP_SECONDS="3600") as (url, _):
-            results, sent = await drive(url, prepared, run_id, clients, events, readers, max_seconds)
+        with serve(connection, workdir / "service.log", checkout, LIVE_POLL_SECONDS="1", LIVE_SWEEP_SECONDS="3600",
+                   PYTHONPATH=str(checkout)) as (url, _):
+            results, sent = await drive(url, prepared, run_id, clients, events, readers, max_seconds, via)
             check = await check_exactly_once(graph, run_id, sent, prepared["people"])
             caught_up = await live_caught_up(graph)
     finally:
@@ -265,7 +283,7 @@ async def run_load(connection: Neo4jConnection, workdir: Path, *, clients: int =
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "neo4j": neo4j_version()},
         "config": {"clients": clients, "events_per_client": events, "readers": readers, "people": people,
-                   "segment_members_before": prepared["members"], "max_seconds": max_seconds},
+                   "segment_members_before": prepared["members"], "max_seconds": max_seconds, "via": via},
         "setup_seconds": round(prepared["seconds"], 1),
         **results,
         "exactly_once": check,
@@ -279,6 +297,8 @@ async def run_load(connection: Neo4jConnection, workdir: Path, *, clients: int =
 
 def markdown(report: dict[str, Any]) -> str:
     config, w, r, check = report["config"], report["writes"], report["reads"], report["exactly_once"]
+    each = "one `POST /events` of one event each" if config.get("via") == "events" \
+        else "one `recordWebVisits` mutation each"
 
     def row(name: str, stream: dict[str, Any], unit: str) -> str:
         lat = stream["latency_ms"]
@@ -290,7 +310,7 @@ def markdown(report: dict[str, Any]) -> str:
         "# Load test",
         "",
         f"`python -m benchmarks.load` (`make load`), {report['when']}: {config['clients']} writers x "
-        f"{config['events_per_client']} web visits (one `recordWebVisits` mutation each) and "
+        f"{config['events_per_client']} web visits ({each}) and "
         f"{config['readers']} readers "
         f"(segment and audience counts) against the real service in a subprocess, on a throwaway Neo4j "
         f"{report['machine']['neo4j']} with {config['people']:,} generated people and a saved segment; "
@@ -339,6 +359,10 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=4, help="concurrent readers while the writers run")
     parser.add_argument("--people", type=int, default=2000, help="people in the generated data set")
     parser.add_argument("--max-seconds", type=float, default=600.0, help="stop sending after this long")
+    parser.add_argument("--via", choices=VIAS, default="graphql",
+                        help="how each visit is sent: a recordWebVisits mutation, or a POST /events of one event")
+    parser.add_argument("--checkout", type=Path, default=PROJECT_ROOT,
+                        help="serve the service of this checkout (to compare two commits on one machine)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where load.json and load.md go")
     arguments = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="accountgraph-load-"))
@@ -346,7 +370,8 @@ def main() -> None:
         with throwaway_neo4j(workdir / "neo4j") as connection:
             report = asyncio.run(run_load(connection, workdir, clients=arguments.clients, events=arguments.events,
                                           readers=arguments.readers, people=arguments.people,
-                                          max_seconds=arguments.max_seconds))
+                                          max_seconds=arguments.max_seconds, via=arguments.via,
+                                          checkout=arguments.checkout))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     write_report(report, arguments.out)

@@ -42,10 +42,12 @@ log = logging.getLogger("accountgraph.database")
 # Neo4j's code for a write attempted in a read transaction.
 ACCESS_MODE_CODE = "Neo.ClientError.Statement.AccessMode"
 
-# Neo4j's codes for a transaction stopped by the timeout the client gave, or by the server's own.
+# Neo4j's codes for a transaction stopped by the timeout the client gave, or by the server's own; the
+# last is what a transaction gets when the timeout stops it while it waits for a lock another holds.
 TIMEOUT_CODES = frozenset({
     "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration",
     "Neo.ClientError.Transaction.TransactionTimedOut",
+    "Neo.ClientError.Transaction.LockClientStopped",
 })
 
 

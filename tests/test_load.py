@@ -15,10 +15,12 @@ CLIENTS, EVENTS, READERS = 4, 25, 2
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("via", ["graphql", "events"])
 async def test_a_small_load_writes_every_event_exactly_once_without_errors(
-        graph: Graph, neo4j_connection: Neo4jConnection, tmp_path: Path) -> None:
+        graph: Graph, neo4j_connection: Neo4jConnection, tmp_path: Path, via: str) -> None:
     report = await run_load(neo4j_connection, tmp_path, clients=CLIENTS, events=EVENTS, readers=READERS,
-                            people=300, max_seconds=120)
+                            people=300, max_seconds=120, via=via)
+    assert report["config"]["via"] == via
     sent = CLIENTS * EVENTS
     assert report["writes"]["requests"] == report["writes"]["ok"] == sent, report["writes"]
     assert report["writes"]["errors"] == {} and report["reads"]["errors"] == {}, report
