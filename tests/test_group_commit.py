@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,10 +39,16 @@ def visit(id_: str, person: str, **fields: str) -> dict[str, Any]:
     return {"type": "webVisit", "Id": id_, "PersonId": person, "Url": PAGE, "VisitedAt": a_second_ago(), **fields}
 
 
+@contextmanager
+def serving(connection: Neo4jConnection, keys: ApiKeys, window: GroupWindow, **options: Any) -> Iterator[ServerThread]:
+    with ServerThread(connection, poll_seconds=3600, sweep_seconds=3600, group_window=window, **options) as running:
+        running.keys = keys
+        yield running
+
+
 @pytest.fixture
 def server(neo4j_connection: Neo4jConnection, api_keys: ApiKeys) -> Iterator[ServerThread]:
-    with ServerThread(neo4j_connection, poll_seconds=3600, sweep_seconds=3600, group_window=WIDE) as running:
-        running.keys = api_keys
+    with serving(neo4j_connection, api_keys, WIDE) as running:
         yield running
 
 
@@ -123,12 +130,12 @@ async def test_the_mutation_is_grouped_too_and_its_error_names_the_record_and_fi
 async def test_a_database_failure_fails_every_request_of_the_group(neo4j_connection: Neo4jConnection,
                                                                    api_keys: ApiKeys, seeded_graph: Graph) -> None:
     """Another transaction holds p1's lock; the group that writes a visit of p1 waits for it until Neo4j
-    stops the group's transaction (the timeout): every request of the group, p2's too, is answered 503."""
+    stops the group's transaction (the timeout): every request of the group, p2's too, is answered 503.
+    (The window closes when the eight have arrived: they are one group.)"""
     ids = [f"stuck-{n}" for n in range(8)]
     bodies = [{"source": "Marketo 1", "events": [visit(id_, "1002" if n else "1001")]} for n, id_ in enumerate(ids)]
-    with ServerThread(neo4j_connection, poll_seconds=3600, sweep_seconds=3600,
-                      limits=ApiLimits(query_timeout_seconds=2), group_window=GroupWindow(1.0, 100)) as server:
-        server.keys = api_keys
+    with serving(neo4j_connection, api_keys, GroupWindow(seconds=60, max_rows=8),
+                 limits=ApiLimits(query_timeout_seconds=2)) as server:
         async with seeded_graph.driver.session(database=seeded_graph.database) as session:
             holder = await session.begin_transaction()
             await (await holder.run("MATCH (p:Person {email: 'p1@townsend.com'}) SET p.held = true")).consume()
@@ -143,9 +150,10 @@ async def test_a_database_failure_fails_every_request_of_the_group(neo4j_connect
 
 
 async def test_a_group_refused_by_neo4j_is_written_again_one_request_per_transaction(
-        graph: Graph, server: ServerThread, tmp_path: Path) -> None:
+        graph: Graph, neo4j_connection: Neo4jConnection, api_keys: ApiKeys, tmp_path: Path) -> None:
     """A uniqueness constraint (set up by this test) makes two requests of one group conflict: Neo4j refuses
-    the group's transaction; each request is then written alone, and only the one that conflicts fails."""
+    the group's transaction; each request is then written alone, and only the one that conflicts fails.
+    (The window closes when the three have arrived: they are one group.)"""
     (tmp_path / "people.csv").write_text("Id,Email\nw1,w1@example.com\nw2,w2@example.com\n")
     await ingest_path(graph, tmp_path / "people.csv", "Web")
     await run_cypher(graph, "CREATE CONSTRAINT test_one_visit_per_url IF NOT EXISTS "
@@ -154,10 +162,11 @@ async def test_a_group_refused_by_neo4j_is_written_again_one_request_per_transac
         bodies = [{"source": "Web", "events": [visit(id_, person, Url=url)]} for id_, person, url in (
             ("a", "w1", "https://x.example/same"), ("b", "w2", "https://x.example/same"),
             ("c", "w2", "https://x.example/other"))]
-        assert server.keys is not None
-        headers = {"X-API-Key": server.keys.write}
-        async with httpx.AsyncClient(base_url=server.url, timeout=60, headers=headers) as client:
-            answers = await asyncio.gather(*(client.post("/events", json=body) for body in bodies))
+        with serving(neo4j_connection, api_keys, GroupWindow(seconds=60, max_rows=3)) as server:
+            headers = {"X-API-Key": api_keys.write}
+            async with httpx.AsyncClient(base_url=server.url, timeout=60, headers=headers) as client:
+                answers = await asyncio.gather(*(client.post("/events", json=body) for body in bodies))
+            writes = server.app.state.writes
     finally:
         await run_cypher(graph, "DROP CONSTRAINT test_one_visit_per_url IF EXISTS")
     found = await visits(graph, ["a", "b", "c"], source="Web")
@@ -166,5 +175,4 @@ async def test_a_group_refused_by_neo4j_is_written_again_one_request_per_transac
             if answer.status_code == 200} == stored
     assert "c" in stored and len(stored & {"a", "b"}) == 1  # one of the two same-URL visits, and c
     assert sorted(answer.status_code for answer in answers) == [200, 200, 500]
-    writes = server.app.state.writes
     assert (writes.requests, writes.transactions) == (2, 2)  # the group failed; then one transaction each
