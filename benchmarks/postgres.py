@@ -659,7 +659,8 @@ WHERE t.company_key IS NULL OR f.company_key IS NULL OR """ + " OR ".join(
 # Companies whose figures a step changed (against the copy taken before it).
 TOTALS_CHANGED = """
 SELECT count(DISTINCT company_key)
-FROM ((TABLE company_totals EXCEPT TABLE totals_before) UNION ALL (TABLE totals_before EXCEPT TABLE company_totals)) AS d
+FROM ((TABLE company_totals EXCEPT TABLE totals_before)
+      UNION ALL (TABLE totals_before EXCEPT TABLE company_totals)) AS d
 """
 
 # Every kind of write the triggers must follow, each chosen so that it changes some company's figures.
