@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +14,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
 
+from benchmarks.goals import OPERATIONS, first_request, goals, goals_table, maintained_totals, ms  # noqa: E402
 from service.config import PROJECT_ROOT  # noqa: E402
 
 RESULTS = PROJECT_ROOT / "docs" / "benchmarks"
 ORDER = ("S", "M", "L")
-OPERATIONS = {"person": "person lookup", "members_first_100": "first 100 members of a saved segment",
-              "audience_count": "audience count"}
 SERVERS = {"accountgraph": "accountgraph", "neo4j_graphql": "@neo4j/graphql"}
 
 
@@ -39,15 +37,6 @@ def _ratio(slow: float, fast: float) -> str:
     return f"{slow / fast:,.1f}x" if fast else "-"
 
 
-def _ms(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds * 1000:,.1f}"
-
-
-def _first_request(r: dict[str, Any], key: str) -> float | None:
-    value = r.get("first_request", {}).get(key)
-    return None if value is None else float(value)
-
-
 def scale_table(results: list[dict[str, Any]]) -> list[str]:
     lines = ["| scale | commit | people | rows imported | ingest s | rows/s | nodes+rels/s | members | cold s | "
              "warm p50 s | warm p95 s | count warm p50 s | explained members warm p50 s | naive s (queries) | "
@@ -63,14 +52,8 @@ def scale_table(results: list[dict[str, Any]]) -> list[str]:
             f"{_s(audience['warm']['p95_s'])} | {_s(audience['count_warm']['p50_s'])} | "
             f"{_s(audience['explained_members_warm']['p50_s'])} | "
             f"{_s(naive['p50_s'])} ({naive['queries']:,}) | {_ratio(naive['p50_s'], warm)} | "
-            f"{_s(_first_request(r, 'after_service_start_s'))} | {_s(_first_request(r, 'after_neo4j_restart_s'))} |")
+            f"{_s(first_request(r, 'after_service_start_s'))} | {_s(first_request(r, 'after_neo4j_restart_s'))} |")
     return lines
-
-
-def _totals(r: dict[str, Any]) -> dict[str, Any]:
-    """The maintained-totals variant's figures ({} in results from before it existed)."""
-    totals: dict[str, Any] = r["postgres"].get("maintained_totals", {})
-    return totals
 
 
 def postgres_table(results: list[dict[str, Any]]) -> list[str]:
@@ -79,22 +62,22 @@ def postgres_table(results: list[dict[str, Any]]) -> list[str]:
              "totals load + build s | slowest write with its triggers ms |",
              "|---" * 11 + "|"]
     for r in results:
-        pg, totals, audience = r["postgres"], _totals(r), r["audience"]
+        pg, totals, audience = r["postgres"], maintained_totals(r), r["audience"]
         count = audience["count_warm"]["p50_s"]
         totals_warm = totals.get("warm", {}).get("p50_s")
         writes = [step["write_ms"] for step in totals.get("trigger_check", {}).get("steps", [])]
         totals_ratio = "-" if totals_warm is None else _ratio(totals_warm, count)
         lines.append(
-            f"| {r['scale']} | {_ms(count)} / {_ms(audience['warm']['p50_s'])} | {_s(pg['cold_s'])} | "
-            f"{_ms(pg['warm']['p50_s'])} | {_ratio(pg['warm']['p50_s'], count)} | "
-            f"{_s(pg['load']['seconds']['total'])} | {_s(totals.get('cold_s'))} | {_ms(totals_warm)} | "
+            f"| {r['scale']} | {ms(count)} / {ms(audience['warm']['p50_s'])} | {_s(pg['cold_s'])} | "
+            f"{ms(pg['warm']['p50_s'])} | {_ratio(pg['warm']['p50_s'], count)} | "
+            f"{_s(pg['load']['seconds']['total'])} | {_s(totals.get('cold_s'))} | {ms(totals_warm)} | "
             f"{totals_ratio} | {_s(totals.get('load_then_build_s'))} | {max(writes) if writes else '-'} |")
     return lines
 
 
 def trigger_table(r: dict[str, Any]) -> list[str]:
     """The triggers' self-check of one run: each write, the companies it changed, its time."""
-    check = _totals(r).get("trigger_check")
+    check = maintained_totals(r).get("trigger_check")
     if not check:
         return [f"(no trigger self-check in results-{r['scale']}.json)"]
     lines = ["| write | companies changed | ms, triggers included |", "|---|---|---|"]
@@ -116,118 +99,6 @@ def graphql_table(results: list[dict[str, Any]]) -> list[str]:
                              f"{f['requests_per_second']} | {f['requests']:,} | {f['errors']} | "
                              f"{one.get('p50_ms', '-')} | {one.get('p99_ms', '-')} | {one.get('requests', '-')} |")
     return lines
-
-
-# ---- the goals (issue 13) -------------------------------------------------------------------------
-
-NOT_MEASURED = "not measured"
-# Keys of docs/benchmarks/realtime.json (`make bench-realtime`): the highest rate sustained, events/s
-# (p95 from the response to the subscriber within the target and nothing lost, as realtime.md defines it).
-LIVE_KEYS = {"sustained_events_post": ("live: >= 1,000 visit events/s sustained through POST /events", 1_000),
-             "sustained_graphql": ("live: >= 500 visit events/s sustained through the GraphQL mutation", 500)}
-
-
-@dataclass(frozen=True)
-class Goal:
-    goal: str
-    scale: str
-    measured: str
-    met: bool | None  # None: not measured
-
-    @property
-    def verdict(self) -> str:
-        return NOT_MEASURED if self.met is None else "yes" if self.met else "**no**"
-
-
-def _at_most(goal: str, scale: str, seconds: float | None, limit: float) -> Goal:
-    if seconds is None:
-        return Goal(goal, scale, NOT_MEASURED, None)
-    return Goal(goal, scale, f"{_ms(seconds)} ms" if limit < 1 else f"{seconds:.3f} s", seconds <= limit)
-
-
-def _ahead(goal: str, r: dict[str, Any], ours: float) -> Goal:
-    """Ours warm p50 below both PostgreSQL variants' warm p50."""
-    cte = r["postgres"]["warm"]["p50_s"]
-    totals = _totals(r).get("warm", {}).get("p50_s")
-    measured = f"{_ms(ours)} ms; CTE {_ms(cte)} ms, totals " + (NOT_MEASURED if totals is None else f"{_ms(totals)} ms")
-    return Goal(goal, r["scale"], measured, None if totals is None else ours < cte and ours < totals)
-
-
-def _times_ahead(goal: str, r: dict[str, Any], ours: float, factor: float) -> Goal:
-    cte = r["postgres"]["warm"]["p50_s"]
-    return Goal(goal, r["scale"], f"{cte / ours:,.2f}x (CTE {_ms(cte)} ms, ours {_ms(ours)} ms)", cte >= factor * ours)
-
-
-def _graphql_ahead(r: dict[str, Any]) -> Goal:
-    ops = r["graphql"]["operations"]
-    pairs = {name: (ops[name]["accountgraph"]["requests_per_second"], ops[name]["neo4j_graphql"]["requests_per_second"])
-             for name in OPERATIONS}
-    measured = "; ".join(f"{OPERATIONS[name]} {ours} vs {theirs}" for name, (ours, theirs) in pairs.items())
-    return Goal("GraphQL over HTTP (10 clients): more requests/s than @neo4j/graphql on every operation",
-                r["scale"], measured, all(ours > theirs for ours, theirs in pairs.values()))
-
-
-def _person_alone(r: dict[str, Any]) -> Goal:
-    person = r["graphql"].get("one_client", {}).get("operations", {}).get("person", {})
-    p99 = person.get("accountgraph", {}).get("p99_ms")
-    goal = "person lookup at 1 client: p99 <= 20 ms"
-    return Goal(goal, r["scale"], NOT_MEASURED, None) if p99 is None else Goal(goal, r["scale"], f"{p99} ms", p99 <= 20)
-
-
-def _live_rate(value: Any) -> float | None:
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, dict):
-        rate = value.get("events_per_second", value.get("rate"))
-        return None if rate is None else float(rate)
-    return None
-
-
-def goals(results: list[dict[str, Any]], realtime: dict[str, Any] | None) -> list[Goal]:
-    """The goals of issue 13 from the figures: those of every scale for each scale run, those at L when L
-    was run (else not measured), and the live ones from realtime.json."""
-    found: list[Goal] = []
-    for r in results:
-        audience = r["audience"]
-        found += [
-            _ahead("audience count warm p50 ahead of both PostgreSQL variants", r, audience["count_warm"]["p50_s"]),
-            _ahead("segment evaluation warm p50 ahead of both PostgreSQL variants", r, audience["warm"]["p50_s"]),
-            _graphql_ahead(r),
-            _person_alone(r),
-        ]
-    large = next((r for r in results if r["scale"] == "L"), None)
-    if large is None:
-        found += [Goal(goal, "L", NOT_MEASURED + " (L not run)", None) for goal in (
-            "count and evaluation warm p50 at least 3x ahead of the recursive CTE", "count warm p50 <= 150 ms",
-            "evaluation warm p50 <= 400 ms", "first request after service start <= 1 s",
-            "first request after a Neo4j restart <= 3 s", "ingest >= 40,000 nodes+relationships/s")]
-    else:
-        audience = large["audience"]
-        rate = large["ingest"]["elements_per_second"]
-        found += [
-            _times_ahead("audience count warm p50 at least 3x ahead of the recursive CTE", large,
-                         audience["count_warm"]["p50_s"], 3),
-            _times_ahead("segment evaluation warm p50 at least 3x ahead of the recursive CTE", large,
-                         audience["warm"]["p50_s"], 3),
-            _at_most("audience count warm p50 <= 150 ms", "L", audience["count_warm"]["p50_s"], 0.150),
-            _at_most("segment evaluation warm p50 <= 400 ms (membership stored, entered and left recorded)", "L",
-                     audience["warm"]["p50_s"], 0.400),
-            _at_most("first request after service start <= 1 s", "L",
-                     _first_request(large, "after_service_start_s"), 1),
-            _at_most("first request after a Neo4j restart <= 3 s", "L",
-                     _first_request(large, "after_neo4j_restart_s"), 3),
-            Goal("ingest >= 40,000 nodes+relationships/s", "L", f"{rate:,}/s", rate >= 40_000),
-        ]
-    for key, (goal, target) in LIVE_KEYS.items():
-        rate = _live_rate((realtime or {}).get(key))
-        found.append(Goal(goal, f"{realtime['people']:,} people" if realtime and "people" in realtime else "-",
-                          NOT_MEASURED if rate is None else f"{rate:,.0f}/s", None if rate is None else rate >= target))
-    return found
-
-
-def goals_table(found: list[Goal]) -> list[str]:
-    return ["| goal | scale | measured | met |", "|---|---|---|---|",
-            *(f"| {g.goal} | {g.scale} | {g.measured} | {g.verdict} |" for g in found)]
 
 
 def plan_table(r: dict[str, Any]) -> list[str]:
@@ -252,7 +123,7 @@ def plot_scaling(results: list[dict[str, Any]], path: Path) -> None:
         "audience count warm p50": [r["audience"]["count_warm"]["p50_s"] for r in results],
         "naive N+1": [r["naive"]["p50_s"] for r in results],
         "PostgreSQL recursive CTE warm p50": [r["postgres"]["warm"]["p50_s"] for r in results],
-        "PostgreSQL maintained totals warm p50": [_totals(r).get("warm", {}).get("p50_s") for r in results],
+        "PostgreSQL maintained totals warm p50": [maintained_totals(r).get("warm", {}).get("p50_s") for r in results],
         "PostgreSQL load": [r["postgres"]["load"]["seconds"]["total"] for r in results],
     }
     for label, values in series.items():
