@@ -95,9 +95,12 @@ def graphql_table(results: list[dict[str, Any]]) -> list[str]:
             for server, name in SERVERS.items():
                 f = r["graphql"]["operations"][operation][server]
                 one = alone.get(operation, {}).get(server, {})
+                one_requests = f"{one['requests']:,}" if one else "-"
+                if one.get("errors"):
+                    one_requests += f" ({one['errors']} errors)"
                 lines.append(f"| {r['scale']} | {label} | {name} | {f['p50_ms']} | {f['p95_ms']} | {f['p99_ms']} | "
                              f"{f['requests_per_second']} | {f['requests']:,} | {f['errors']} | "
-                             f"{one.get('p50_ms', '-')} | {one.get('p99_ms', '-')} | {one.get('requests', '-')} |")
+                             f"{one.get('p50_ms', '-')} | {one.get('p99_ms', '-')} | {one_requests} |")
     return lines
 
 
