@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from service.config import Settings
-from service.limits import ApiLimits
+from service.limits import ApiLimits, GroupWindow
 
 LIMITS = ApiLimits()
 
@@ -20,4 +20,14 @@ def test_the_settings_carry_the_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings().limits().max_aliases == LIMITS.max_aliases
     monkeypatch.setenv("NEO4J_QUERY_TIMEOUT_SECONDS", "0")  # 0 would mean no timeout at all to Neo4j
     with pytest.raises(ValidationError, match="neo4j_query_timeout_seconds"):
+        Settings()
+
+
+def test_the_settings_carry_the_group_commit_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().group_window() == GroupWindow(seconds=0.005, max_rows=500)
+    monkeypatch.setenv("GROUP_COMMIT_WINDOW_MS", "12")
+    monkeypatch.setenv("GROUP_COMMIT_MAX_EVENTS", "40")
+    assert Settings().group_window() == GroupWindow(seconds=0.012, max_rows=40)
+    monkeypatch.setenv("GROUP_COMMIT_MAX_EVENTS", "0")  # a group holds at least the request that opened it
+    with pytest.raises(ValidationError, match="group_commit_max_events"):
         Settings()
