@@ -223,14 +223,15 @@ async def save_segment(graph: Graph, seed: int) -> tuple[str, Candidates]:
 
 
 @contextmanager
-def service(server: LocalNeo4j, log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], dict[str, str]]]:
-    """The service against the throwaway Neo4j, with an admin key made for the run (yielded as the
-    headers to send); stopped on exit."""
+def service(server: LocalNeo4j, log: Path, checkout: Path = PROJECT_ROOT,
+            profile: Path | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes], dict[str, str]]]:
+    """The service (of `checkout`, this one unless told; under cProfile with `profile`) against the
+    throwaway Neo4j, with an admin key made for the run (yielded as the headers to send); stopped on exit."""
     connection = Neo4jConnection(server.uri, "neo4j", SecretStr(PASSWORD), "neo4j")
     key = subprocess.run([sys.executable, "-m", "service.cli", "key", "create", "--name", f"benchmark {log}",
                           "--scope", "admin"], cwd=PROJECT_ROOT, env=environment(connection), check=True,
                          capture_output=True, text=True).stdout.strip()
-    with serve(connection, log, LIVE_POLL_SECONDS="1", LIVE_SWEEP_SECONDS="60") as (url, process):
+    with serve(connection, log, checkout, profile, LIVE_POLL_SECONDS="1", LIVE_SWEEP_SECONDS="60") as (url, process):
         yield url, process, {"Authorization": f"Bearer {key}"}
 
 
@@ -647,7 +648,8 @@ class Step:
         done = [e for e in entering if e.latency is not None]
         latencies = [e.latency for e in done if e.latency is not None]
         unheard = [e for e in entering if e.error is None and e.arrived is None]
-        lost = [e for e in unheard if e.fate != "missed"]
+        # Heard, but after LOST_AFTER (the drain waits that long after the last response only): lost too.
+        lost = [e for e in unheard if e.fate != "missed"] + [e for e in done if (e.latency or 0) > LOST_AFTER]
         missed = [e for e in unheard if e.fate == "missed"]
         answered = [e for e in self.events if e.error is None]
         sent = [e.sent for e in self.events if e.sent]
@@ -820,21 +822,25 @@ async def profile_evaluation(graph: Graph, segment_id: str,
 
 
 async def timed_round(graph: Graph, evaluator: Evaluator) -> dict[str, float]:
-    """One live-loop round as Evaluator.evaluate_pending runs it, timed phase by phase."""
+    """One live-loop round as Evaluator.evaluate_pending runs it, timed phase by phase: the claim
+    (which reads the saved rules too), the rules compiled (from the evaluator's cache), the
+    evaluation of each segment, the commit."""
     started = time.perf_counter()
-    segments = await evaluator._segments()
-    times = {"segments_read": time.perf_counter() - started}
+    times: dict[str, float] = {}
     async with graph.driver.session(database=graph.database) as session:
         tx = await session.begin_transaction()
         try:
             mark = time.perf_counter()
-            claimed = await (await tx.run(query_file(Q.PEOPLE_CLAIM_PENDING).text, {"limit": BATCH})).data()
+            claim = (await (await tx.run(query_file(Q.PEOPLE_CLAIM_PENDING).text, {"limit": BATCH})).data())[0]
             times["claim"] = time.perf_counter() - mark
+            mark = time.perf_counter()
+            segments = await evaluator._prepare(claim["segments"])
+            times["prepare"] = time.perf_counter() - mark
             entered = 0
             mark = time.perf_counter()
-            for segment, compiled in segments:
-                result = await tx.run(compiled.render(Template.SEGMENT_EVALUATE_PEOPLE).text, {
-                    **compiled.parameters, "segmentId": segment["id"], "emails": [row["email"] for row in claimed]})
+            for segment in segments:
+                result = await tx.run(segment.rendered.text, {
+                    **segment.compiled.parameters, "segmentId": segment.id, "emails": claim["emails"]})
                 entered += sum(len(row["entered"]) for row in await result.data())
             times["evaluate"] = time.perf_counter() - mark
             mark = time.perf_counter()
@@ -844,7 +850,7 @@ async def timed_round(graph: Graph, evaluator: Evaluator) -> dict[str, float]:
             if tx.closed() is False:
                 await tx.rollback()
     times["round"] = time.perf_counter() - started
-    times["claimed"], times["entered"] = len(claimed), entered
+    times["claimed"], times["entered"] = len(claim["emails"]), entered
     return times
 
 
@@ -921,6 +927,8 @@ class Options:
     warmup: int
     warmup_rate: float
     entering_share: int
+    baseline: Path | None = None  # another checkout whose service runs the same ladders first
+    profile: bool = False  # run this checkout's service under cProfile and report where its CPU went
 
 
 async def drain(graph: Graph, timeout: float = 60.0) -> None:
@@ -932,11 +940,14 @@ async def drain(graph: Graph, timeout: float = 60.0) -> None:
 
 
 async def ladder(options: Options, server: LocalNeo4j, graph: Graph, segment_id: str, pool: Pool,
-                 work: Path) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
-    """Each path's warm-up and ladder, one path after the other, against one service process."""
+                 work: Path, checkout: Path = PROJECT_ROOT) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Each path's warm-up and ladder, one path after the other, against one service process (of
+    `checkout`)."""
     ladders: dict[str, dict[str, Any]] = {}
-    log = work / "service.log"
-    with service(server, log) as (url, process, headers):
+    ours = checkout == PROJECT_ROOT
+    log = work / ("service.log" if ours else "baseline-service.log")
+    profile = work / "service.prof" if ours and options.profile else None
+    with service(server, log, checkout, profile) as (url, process, headers):
         pids = {"neo4j": server.running_pid(), "service": process.pid, "client": os.getpid()}
         subscriber = Subscriber(url, segment_id, headers)
         await subscriber.start()
@@ -989,10 +1000,37 @@ async def ladder(options: Options, server: LocalNeo4j, graph: Graph, segment_id:
         finally:
             await subscriber.stop()
     text = log.read_text(errors="replace")
+    if profile and profile.exists():
+        extra["service_profile"] = profile_summary(profile)
     extra["service_log"] = {"retried_transactions": text.count("will be retried"),
                             "failed_rounds": text.count("live evaluation round failed"),
                             "tracebacks": text.count("Traceback")}
     return ladders, extra
+
+
+def profile_summary(path: Path, top: int = 25) -> list[dict[str, Any]]:
+    """The functions the service spent most CPU in over the whole run (warm-ups and ladders), by own
+    time, with their cumulative time: from the cProfile statistics the service wrote as it stopped."""
+    import pstats
+
+    stats = pstats.Stats(str(path))
+    total = sum(entry[2] for entry in stats.stats.values())  # type: ignore[attr-defined]
+    rows = sorted(stats.stats.items(), key=lambda item: -item[1][2])[:top]  # type: ignore[attr-defined]
+    return [{"function": f"{Path(file).name}:{line} {name}", "calls": calls, "own_s": round(own, 2),
+             "own_share": round(own / total, 3) if total else None, "cumulative_s": round(cumulative, 2)}
+            for (file, line, name), (_, calls, own, cumulative, _) in rows]
+
+
+def commit_of(checkout: Path) -> str | None:
+    """The commit a checkout is at (with "+changes" if its tree differs), if it is a git checkout."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=checkout, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=checkout,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+changes" if dirty else "")
 
 
 async def equality(graph: Graph, segment_id: str) -> dict[str, Any]:
@@ -1025,6 +1063,15 @@ async def benchmark(options: Options, root: Path, server: LocalNeo4j, work: Path
         spare = candidates.opportunities.pop(0)
         phase_companies = candidates.opportunities[:5]
         lift = lifting(spare, candidates.threshold)
+        baseline: dict[str, Any] | None = None
+        if options.baseline:
+            print(f"Baseline: the service of {options.baseline}", flush=True)
+            found, baseline_extra = await ladder(options, server, graph, segment_id, pool, work, options.baseline)
+            baseline = {"checkout": str(options.baseline), "commit": commit_of(options.baseline), "ladders": found,
+                        **{f"sustained_{path}": f["sustained"] for path, f in found.items()},
+                        "unexpected_messages": baseline_extra["unexpected_messages"],
+                        "service_log": baseline_extra["service_log"]}
+            print("This checkout:", flush=True)
         ladder_began = time.time()
         ladders, extra = await ladder(options, server, graph, segment_id, pool, work)
         extra["neo4j_log"] = neo4j_log_events(server, ladder_began)
@@ -1067,7 +1114,7 @@ async def benchmark(options: Options, root: Path, server: LocalNeo4j, work: Path
                          "warmup_events": options.warmup, "warmup_rate": options.warmup_rate,
                          "lost_after": LOST_AFTER, "live_poll_seconds": 1, "target_p95": TARGET_P95},
             **{f"sustained_{path}": found["sustained"] for path, found in ladders.items()},
-            "ladders": ladders, "equality": equal,
+            "ladders": ladders, "equality": equal, "commit": commit_of(PROJECT_ROOT), "baseline": baseline,
             "subscription": extra, "evaluation_profile": profiles, "phases_in_process": timed,
         }
     finally:
@@ -1109,6 +1156,10 @@ def table(figures: dict[str, Any]) -> str:
         lines += [row(s) for s in found["steps"]]
         lines.append(f"stopped: {found['stopped'] or 'the whole ladder ran'}; sustained (p95 <= "
                      f"{TARGET_P95:.0f} s, nothing lost, no backlog): {found['sustained'] or '-'} events/s")
+    baseline = figures.get("baseline")
+    if baseline:
+        lines.append("baseline " + ", ".join(f"{PATHS[path]}: sustained {baseline.get(f'sustained_{path}') or '-'}/s"
+                                              for path in figures["ladders"]))
     equal = figures["equality"]
     lines.append(f"members kept live {equal['members_kept']:,}, by a full evaluation "
                  f"{equal['members_full_evaluation']:,}: {'equal' if equal['equal'] else 'DIFFERENT'}")
@@ -1118,10 +1169,11 @@ def table(figures: dict[str, Any]) -> str:
 def trim(figures: dict[str, Any]) -> None:
     """Keep each event's row (kind, sent at, response seconds, latency, returned -> evaluated, fate)
     only for the steps worth a closer look: those with slow stretches or that did not keep up."""
-    for found in figures["ladders"].values():
-        for step in found["steps"]:
-            if not step["stalls"] and backlog(step) is None:
-                step.pop("per_event", None)
+    for ladders in (figures["ladders"], (figures["baseline"] or {}).get("ladders", {})):
+        for found in ladders.values():
+            for step in found["steps"]:
+                if not step["stalls"] and backlog(step) is None:
+                    step.pop("per_event", None)
 
 
 def compact_json(figures: dict[str, Any]) -> str:
@@ -1146,6 +1198,38 @@ def limit_note(figures: dict[str, Any], path: str) -> list[str]:
             f"this client at {s['cpu_cores']['client']:.2f}, of {figures['machine']['cpus']}; "
             f"{watched.get('idle', 0)} of the {watched.get('count', 0)} Neo4j transactions seen open for 200 ms or "
             "more were idle, waiting for the service to send their next query.", ""]
+
+
+def comparison(figures: dict[str, Any]) -> list[str]:
+    """With --baseline: each rate of each path, the baseline's service against this checkout's."""
+    baseline = figures.get("baseline")
+    if not baseline:
+        return []
+    lines = [
+        "## Before and after",
+        "",
+        f"The same ladders run first against the service of `{baseline['checkout']}` (commit "
+        f"{baseline['commit'] or '?'}), then against this checkout's (commit {figures['commit'] or '?'}), in one run "
+        "on the same graph, back to back (the second on a graph a little larger by the first's visits).",
+        "",
+        "| path | events/s | before: p95 ms / sent/s / lost | after: p95 ms / sent/s / lost |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+
+    def cell(step: dict[str, Any] | None) -> str:
+        if step is None:
+            return "not run"
+        mark = "" if backlog(step) is None else " ✗"
+        return f"{_ms(step['latency']['p95'])} / {_rate(step['send_rate'])} / {step['lost']}{mark}"
+
+    for path in figures["ladders"]:
+        before = {s["rate"]: s for s in baseline["ladders"].get(path, {}).get("steps", [])}
+        after = {s["rate"]: s for s in figures["ladders"][path]["steps"]}
+        for rate in sorted(set(before) | set(after)):
+            lines.append(f"| {PATHS[path]} | {rate:g} | {cell(before.get(rate))} | {cell(after.get(rate))} |")
+        lines.append(f"| {PATHS[path]} | **sustained** | **{baseline.get(f'sustained_{path}') or '-'}** | "
+                     f"**{figures[f'sustained_{path}'] or '-'}** |")
+    return lines + ["", "✗: the step did not keep up (the ladder stopped there).", ""]
 
 
 def _steps(figures: dict[str, Any]) -> list[dict[str, Any]]:
@@ -1191,6 +1275,7 @@ def markdown(figures: dict[str, Any], png: str, command: str) -> str:
         "one-off stall of a second or two in a step is enough to push its p95 over the target.",
         "",
     ]
+    lines += comparison(figures)
     for path, found in figures["ladders"].items():
         lines += [
             f"### {PATHS[path]}",
@@ -1286,16 +1371,16 @@ def markdown(figures: dict[str, Any], png: str, command: str) -> str:
         "One event at a time, written in process as the mutation writes it (`ingest_tables`) and followed by "
         "one live round as `Evaluator.evaluate_pending` runs it (medians, ms):",
         "",
-        "| event | write (all) | of which upsert | of which mark | round (all) | read rules | claim | evaluate "
+        "| event | write (all) | of which upsert | of which mark | round (all) | claim (and rules) | evaluate "
         "| commit | people claimed |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for kind, t in figures["phases_in_process"].items():
         upsert = t.get(f"mutation:{Q.WEB_VISITS_UPSERT}", t.get(f"mutation:{Q.OPPORTUNITIES_UPSERT}", 0))
         lines.append(f"| {kind} | {t['mutation'] * 1000:.1f} | {upsert * 1000:.1f} | "
                      f"{t.get(f'mutation:{Q.PEOPLE_MARK_FOR_EVALUATION}', 0) * 1000:.1f} | "
                      f"{t['round:round'] * 1000:.1f} | "
-                     f"{t['round:segments_read'] * 1000:.1f} | {t['round:claim'] * 1000:.1f} | "
+                     f"{t['round:claim'] * 1000:.1f} | "
                      f"{t['round:evaluate'] * 1000:.1f} | {t['round:commit'] * 1000:.1f} | {t['round:claimed']:g} |")
     lines += ["", "Slow stretches (runs of entering events whose response or latency took over 250 ms; the first "
               "five of each step), with the Neo4j transactions seen open for 200 ms or more during the step:", ""]
@@ -1323,6 +1408,15 @@ def markdown(figures: dict[str, Any], png: str, command: str) -> str:
         f"{sub['service_log']['failed_rounds']} failed live rounds.",
         "",
     ]
+    if sub.get("service_profile"):
+        lines += ["The service under cProfile (`--profile-service`; the profiler slows it, so the ladder above is not "
+                  "comparable with a run without it): the functions with the most own time over the whole run, "
+                  "warm-ups included.", "",
+                  "| function | calls | own s | share of own time | cumulative s |",
+                  "| --- | ---: | ---: | ---: | ---: |"]
+        lines += [f"| `{f['function']}` | {f['calls']:,} | {f['own_s']:.2f} | {(f['own_share'] or 0) * 100:.1f} % | "
+                  f"{f['cumulative_s']:.2f} |" for f in sub["service_profile"]]
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -1389,6 +1483,11 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="a short check: rates 100,500,1000 held 4 s each after a warm-up of 80 events "
                              "(unless given); the files are named realtime-quick*")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another checkout (e.g. `git worktree add /tmp/base main`) whose service runs the same "
+                             "ladders first, on the same graph, for a before/after in the same conditions")
+    parser.add_argument("--profile-service", action="store_true",
+                        help="run this checkout's service under cProfile (slower) and list where its CPU went")
     parser.add_argument("--keep-log", action="store_true", help="keep the service's log (its path is printed)")
     args = parser.parse_args()
     unknown = [path for path in args.paths if path not in PATHS]
@@ -1405,7 +1504,7 @@ def arguments() -> argparse.Namespace:
 def main() -> None:
     args = arguments()
     options = Options(args.people, args.seed, args.paths, args.rates, args.seconds, args.warmup, args.warmup_rate,
-                      args.entering_share)
+                      args.entering_share, args.baseline.resolve() if args.baseline else None, args.profile_service)
     today = datetime.now(UTC).date()
     root, generation_seconds = export_for(args.people, args.seed, today)
     work = Path(tempfile.mkdtemp(prefix="accountgraph-realtime-"))  # the service's log; kept if the run fails
@@ -1426,9 +1525,10 @@ def main() -> None:
     stem += "-quick" if args.quick else ""
     command = "python -m benchmarks.realtime " + " ".join(sys.argv[1:])
     png = RESULTS / f"{stem}.png"
-    for found in figures["ladders"].values():
-        for step in found["steps"]:
-            step.pop("_points", None)
+    for ladders in (figures["ladders"], (figures["baseline"] or {}).get("ladders", {})):
+        for found in ladders.values():
+            for step in found["steps"]:
+                step.pop("_points", None)
     trim(figures)
     (RESULTS / f"{stem}.json").write_text(compact_json(figures) + "\n")
     (RESULTS / f"{stem}.md").write_text(markdown(figures, str(png), command.strip()))
