@@ -1279,6 +1279,8 @@ def markdown(figures: dict[str, Any], png: str, command: str) -> str:
         "One run on a shared machine: other work on the same 2 cores shows in the figures, and near the limit a "
         "one-off stall of a second or two in a step is enough to push its p95 over the target.",
         "",
+        *(["**This run's service ran under cProfile** (`--profile-service`): slower than without it; the profile "
+           "is at the end.", ""] if figures["subscription"].get("service_profile") else []),
     ]
     lines += comparison(figures)
     for path, found in figures["ladders"].items():
