@@ -1072,7 +1072,7 @@ async def benchmark(options: Options, root: Path, server: LocalNeo4j, work: Path
             print(f"Baseline: the service of {options.baseline}", flush=True)
             found, baseline_extra = await ladder(options, server, graph, segment_id, pool, work, options.baseline)
             baseline = {"checkout": str(options.baseline), "commit": commit_of(options.baseline), "ladders": found,
-                        **{f"sustained_{path}": f["sustained"] for path, f in found.items()},
+                        **{f"sustained_{path}": f["sustained"] or 0 for path, f in found.items()},
                         "unexpected_messages": baseline_extra["unexpected_messages"],
                         "service_log": baseline_extra["service_log"]}
             print("This checkout:", flush=True)
@@ -1214,7 +1214,8 @@ def comparison(figures: dict[str, Any]) -> list[str]:
         "## Before and after",
         "",
         f"The same ladders run first against the service of `{baseline['checkout']}` (commit "
-        f"{baseline['commit'] or '?'}), then against this checkout's (commit {figures['commit'] or '?'}), in one run "
+        f"{baseline['commit'] or 'unknown: not a git checkout'}), then against this checkout's (commit "
+        f"{figures['commit'] or '?'}), in one run "
         "on the same graph, back to back (the second on a graph a little larger by the first's visits).",
         "",
         "| path | events/s | before: p95 ms / sent/s / lost | after: p95 ms / sent/s / lost |",
