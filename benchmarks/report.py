@@ -267,7 +267,9 @@ def markdown(results: list[dict[str, Any]], realtime: dict[str, Any] | None) -> 
         "",
         "## Other benchmarks",
         "",
-        "- [realtime.md](realtime.md): live audience latency under a stream of events (`make bench-realtime`).",
+        "- [realtime.md](realtime.md): live audiences under a stream of visit events, through `POST /events` and "
+        "the GraphQL mutation, 20 clients, rates to 1,500/s: throughput, latency to the subscriber, nothing lost "
+        "(`make bench-realtime`).",
         "- `ingest-<people>.json`: the import alone, per source and per query (`make bench-ingest`).",
         "- [http-path.md](http-path.md): the HTTP path alone (event loop, JSON, key cache), commit against commit.",
         "",

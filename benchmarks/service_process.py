@@ -26,14 +26,16 @@ def environment(connection: Neo4jConnection, **settings: str) -> dict[str, str]:
 
 
 @contextmanager
-def serve(connection: Neo4jConnection, log: Path, checkout: Path = PROJECT_ROOT,
+def serve(connection: Neo4jConnection, log: Path, checkout: Path = PROJECT_ROOT, profile: Path | None = None,
           **settings: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """The service of `checkout` (this one unless told) against `connection` on a free loopback port,
-    once `/readyz` says ready; stopped on exit."""
+    once `/readyz` says ready; stopped on exit. With `profile`, it runs under cProfile, which writes
+    its statistics there when the service stops."""
     port = free_port()
     env = environment(connection, HOST="127.0.0.1", PORT=str(port), **settings)
     with log.open("wb") as output:
-        process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], cwd=checkout, env=env,
+        profiling = ["-m", "cProfile", "-o", str(profile)] if profile else []
+        process = subprocess.Popen([sys.executable, *profiling, "-m", "service.cli", "serve"], cwd=checkout, env=env,
                                    stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

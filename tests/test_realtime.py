@@ -333,3 +333,72 @@ async def test_a_hanging_webhook_receiver_delays_no_evaluation_and_no_subscriber
     finally:
         receiver.close()
         await changes.aclose()
+
+
+class CountedRounds:
+    """Wraps a loop's Evaluator.evaluate_pending: the limit each round was given and when it began."""
+
+    def __init__(self, live: LiveAudiences) -> None:
+        self.limits: list[int] = []
+        self.began: list[float] = []
+        evaluate = live.evaluator.evaluate_pending
+
+        async def counted(limit: int) -> tuple[int, list[AudienceChange]]:
+            self.limits.append(limit)
+            self.began.append(time.monotonic())
+            return await evaluate(limit)
+
+        live.evaluator.evaluate_pending = counted  # type: ignore[method-assign]
+
+
+async def visits_file(graph: Graph, folder: Path, source: str, rows: list[tuple[str, str]]) -> None:
+    """Visits (id, person) to the page a second ago, written as an import from `source`."""
+    lines = "".join(f"{key},{person},{PAGE},{ago(seconds=1)}\n" for key, person in rows)
+    (folder / "web-visits.csv").write_text("Id,PersonId,Url,VisitedAt\n" + lines)
+    await ingest_path(graph, folder / "web-visits.csv", source)
+
+
+async def test_a_backlog_is_claimed_in_growing_rounds_each_change_once(seeded_graph: Graph, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full round means more are waiting: the next claims twice as many, up to MAX_BATCH (here 1
+    and 2 stand for 500 and 4,000), until a round comes back short."""
+    monkeypatch.setattr("service.realtime.live.BATCH", 1)
+    monkeypatch.setattr("service.realtime.live.MAX_BATCH", 2)
+    recent = await save_segment(seeded_graph, "Recent visitors", {"visits": {"url": PAGE, "withinDays": 30}})
+    await visits_file(seeded_graph, tmp_path, "Marketo 1", [("b-1", "1001"), ("b-2", "1002")])
+    await visits_file(seeded_graph, tmp_path, "Marketo 2", [("b-3", "5508")])
+    live = LiveAudiences(seeded_graph, Broker())
+    rounds = CountedRounds(live)
+    changes = await live.step()
+    # Three marked (p2 already in): 1 claimed of 1, 2 of 2, then none of 2.
+    assert rounds.limits == [1, 2, 2]
+    assert sorted((c.email, c.change) for c in changes) == [("p1@townsend.com", "ENTERED"),
+                                                            ("p3@townsend.com", "ENTERED")]
+    assert await run_cypher(seeded_graph, "MATCH (p:PendingEvaluation) RETURN count(p) AS n") == [{"n": 0}]
+    assert await members(seeded_graph, recent) == ["p1@townsend.com", "p2@townsend.com", "p3@townsend.com"]
+
+
+async def test_under_a_stream_of_writes_rounds_begin_at_most_once_per_gap(seeded_graph: Graph,
+                                                                          tmp_path: Path) -> None:
+    """Each commit wakes the loop, but a round begins at most every round_gap_seconds: the writes
+    of the gap are claimed together (here a gap of 1 s against writes a few ms apart)."""
+    recent = await save_segment(seeded_graph, "Recent visitors", {"visits": {"url": PAGE, "withinDays": 30}})
+    broker = Broker()
+    changes = broker.subscribe(recent)
+    live = LiveAudiences(seeded_graph, broker, poll_seconds=60, sweep_seconds=3600, round_gap_seconds=1.0)
+    async with running(live):
+        rounds = CountedRounds(live)
+        entered = await next_change(changes)
+        started = time.monotonic()
+        for number in range(12):  # p2 (already in) visits again and again, then p1 once
+            await visits_file(seeded_graph, tmp_path, "Marketo 1", [(f"s-{number}", "1002")])
+        await visits_file(seeded_graph, tmp_path, "Marketo 1", [("s-p1", "1001")])
+        writing = time.monotonic() - started
+        change = await asyncio.wait_for(entered, 10)
+        await asyncio.sleep(1.2)  # any round still due has run
+    assert (change.email, change.change) == ("p1@townsend.com", "ENTERED")
+    # 13 commits, each a wake; one round per second of writing at most, and the one due after it.
+    assert 1 <= len(rounds.began) <= writing / 1.0 + 2, (len(rounds.began), writing)
+    assert all(later - earlier >= 0.99 for earlier, later in zip(rounds.began, rounds.began[1:], strict=False))
+    assert await run_cypher(seeded_graph, "MATCH (p:PendingEvaluation) RETURN count(p) AS n") == [{"n": 0}]
+    await changes.aclose()

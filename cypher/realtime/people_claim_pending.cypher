@@ -1,7 +1,12 @@
 // name: realtime/people_claim_pending
-// Take up to $limit people marked for re-evaluation, removing the mark (inside the evaluating transaction).
+// Take up to $limit people marked for re-evaluation, removing the mark (inside the evaluating transaction), and every saved segment's rule to evaluate them against: one round trip.
 // mode: write
-MATCH (p:PendingEvaluation)
+OPTIONAL MATCH (p:PendingEvaluation)
 WITH p LIMIT $limit
 REMOVE p:PendingEvaluation
-RETURN p.email AS email
+WITH collect(p.email) AS emails
+RETURN emails,
+       CASE WHEN size(emails) = 0 THEN [] ELSE COLLECT {
+         MATCH (s:Segment)
+         RETURN s {.id, .name, .rule} AS segment ORDER BY s.name
+       } END AS segments

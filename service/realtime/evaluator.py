@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from service.database import Graph, Transaction
-from service.queries import Q, Template
+from service.queries import Q, Rendered, Template
 from service.realtime.broker import AudienceChange
 from service.segments.compiler import Compiled
 from service.segments.engine import compile_for
 from service.segments.rules import OpportunityCondition, VisitCondition, leaves, parse_rule
 
-BATCH = 500
+BATCH = 500  # people claimed by a round when nothing is waiting behind them
+MAX_BATCH = 4_000  # the most a round claims when a backlog builds (see LiveAudiences.step)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A saved segment's rule, compiled and rendered into the incremental evaluation template once."""
+
+    id: str
+    name: str
+    compiled: Compiled
+    rendered: Rendered
 
 
 class Evaluator:
@@ -21,44 +33,48 @@ class Evaluator:
 
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
-        self._compiled: dict[tuple[str, str], Compiled] = {}
+        self._prepared: dict[tuple[str, str], Prepared] = {}
 
-    async def _segments(self) -> list[tuple[dict[str, Any], Compiled]]:
-        segments = await self.graph.run(Q.SEGMENTS_RULES)
-        compiled = []
+    async def _prepare(self, segments: list[dict[str, Any]]) -> list[Prepared]:
+        """The segments (id, name, rule) compiled, from the cache unless a rule (or name) is new."""
+        prepared = []
         for segment in segments:
             key = (segment["id"], segment["rule"])
-            if key not in self._compiled:
-                self._compiled[key] = await compile_for(self.graph, parse_rule(json.loads(segment["rule"])),
-                                                        segment["id"])
-            compiled.append((segment, self._compiled[key]))
+            known = self._prepared.get(key)
+            if known is None or known.name != segment["name"]:
+                compiled = known.compiled if known else await compile_for(
+                    self.graph, parse_rule(json.loads(segment["rule"])), segment["id"])
+                known = self._prepared[key] = Prepared(segment["id"], segment["name"], compiled,
+                                                       compiled.render(Template.SEGMENT_EVALUATE_PEOPLE))
+            prepared.append(known)
         live = {(s["id"], s["rule"]) for s in segments}
-        self._compiled = {k: v for k, v in self._compiled.items() if k in live}
-        return compiled
+        self._prepared = {k: v for k, v in self._prepared.items() if k in live}
+        return prepared
 
     async def evaluate_pending(self, limit: int = BATCH) -> tuple[int, list[AudienceChange]]:
         """Claim up to `limit` marked people and re-evaluate them against every segment; return how
         many were claimed and the changes.
 
-        Claiming (removing the mark) and recording the changes commit together: a crash in
-        between rolls both back, so the marks stay and the work is done on the next run.
+        One transaction, 1 + (number of segments) round trips: the claim (removing the marks) also
+        reads the saved segments' rules; then one evaluation query per segment. Claiming and
+        recording the changes commit together: a crash in between rolls both back, so the marks
+        stay and the work is done on the next run.
         """
-        segments = await self._segments()
 
         async def work(tx: Transaction) -> tuple[int, list[AudienceChange]]:
-            claimed = await tx.run(Q.PEOPLE_CLAIM_PENDING, limit=limit)
-            emails = [row["email"] for row in claimed]
+            claim = (await tx.run(Q.PEOPLE_CLAIM_PENDING, limit=limit))[0]
+            emails: list[str] = claim["emails"]
             changes: list[AudienceChange] = []
             if not emails:
                 return 0, changes
-            for segment, compiled in segments:
-                rendered = compiled.render(Template.SEGMENT_EVALUATE_PEOPLE)
-                rows = await tx.run_template(rendered, **compiled.parameters, segmentId=segment["id"], emails=emails)
+            for segment in await self._prepare(claim["segments"]):
+                rows = await tx.run_template(segment.rendered, **segment.compiled.parameters,
+                                             segmentId=segment.id, emails=emails)
                 for row in rows:
                     at = row["at"].to_native()
-                    changes += [AudienceChange(segment["id"], segment["name"], email, "ENTERED", at)
+                    changes += [AudienceChange(segment.id, segment.name, email, "ENTERED", at)
                                 for email in row["entered"]]
-                    changes += [AudienceChange(segment["id"], segment["name"], email, "LEFT", at)
+                    changes += [AudienceChange(segment.id, segment.name, email, "LEFT", at)
                                 for email in row["left"]]
             return len(emails), changes
 
