@@ -11,13 +11,16 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
+from service.config import Settings
 from service.database import Graph, Neo4jConnection
 from service.queries import Q, Rendered, Template
 from service.readiness import Readiness
 from service.segments import engine, store
 from service.segments.presets import audience_rule
 from service.segments.rules import parse_rule
+from service.timeouts import WARMUP_CHECK_SECONDS, WARMUP_SECONDS
 from service.warmup import EXAMPLES, NOT_WARMED, parameter_names, warm
 from tests.helpers import ServerThread, run_cypher
 
@@ -121,3 +124,14 @@ def test_readyz_says_ready_only_after_the_warm_up_and_says_what_it_warmed(neo4j_
     assert body["warmed"]["queries"] == len(NAMED) and body["warmed"]["failed"] == []
     assert body["warmed"]["complete"] is True
     assert set(readiness.warm_ups[0].queries) == NAMED
+
+
+def test_the_warm_up_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert (Settings(_env_file=None).warmup_seconds, Settings(_env_file=None).warmup_check_seconds) == (
+        WARMUP_SECONDS, WARMUP_CHECK_SECONDS)
+    monkeypatch.setenv("WARMUP_SECONDS", "5")
+    monkeypatch.setenv("WARMUP_CHECK_SECONDS", "0.5")
+    assert (Settings(_env_file=None).warmup_seconds, Settings(_env_file=None).warmup_check_seconds) == (5, 0.5)
+    monkeypatch.setenv("WARMUP_SECONDS", "0")
+    with pytest.raises(ValidationError, match="warmup_seconds"):
+        Settings(_env_file=None)
