@@ -81,6 +81,7 @@ EXAMPLES: dict[str, Any] = {
 PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 # Run once, at start-up, before the warm-up: the schema and the migration that writes in transactions of its own.
 NOT_WARMED = {Q.SCHEMA, Q.RECORDS_KNOWN_IN}
+CONCURRENCY = 4
 
 
 def parameter_names(query: Q) -> set[str]:
@@ -130,17 +131,21 @@ async def warm(graph: Graph, seconds: float) -> WarmReport:
 
 
 async def _warm(graph: Graph, report: WarmReport) -> None:
-    for query in Q:
-        if query in NOT_WARMED:
-            continue
-        try:
-            await graph.rehearse(query, REHEARSAL_SECONDS, **parameters_of(query))
-        except QueryTimeout:
-            pass  # stopped while running: its plan was made
-        except Exception as error:  # one query failing must not stop the others, nor the start-up
-            report.failed[query.value] = _reason(error)
-            continue
-        report.queries.append(query.value)
+    """The named queries CONCURRENCY at a time (Neo4j plans each on a thread of its own), then the segments."""
+    slots = asyncio.Semaphore(CONCURRENCY)
+
+    async def rehearse(query: Q) -> None:
+        async with slots:
+            try:
+                await graph.rehearse(query, REHEARSAL_SECONDS, **parameters_of(query))
+            except QueryTimeout:
+                pass  # stopped while running: its plan was made
+            except Exception as error:  # one query failing must not stop the others, nor the start-up
+                report.failed[query.value] = _reason(error)
+                return
+            report.queries.append(query.value)
+
+    await asyncio.gather(*(rehearse(query) for query in Q if query not in NOT_WARMED))
     try:
         segments = await graph.run(Q.SEGMENTS_RULES)
     except Exception as error:
