@@ -47,7 +47,7 @@ def service(server: LocalNeo4j, log: Path, **settings: str) -> Iterator[tuple[st
     key = subprocess.run([sys.executable, "-m", "service.cli", "key", "create", "--name", f"first request {log}",
                           "--scope", "admin"], cwd=PROJECT_ROOT, env=environment(connection), check=True,
                          capture_output=True, text=True).stdout.strip()
-    with serve(connection, log, **settings) as (url, _):
+    with serve(connection, log, ready_within=READY_WITHIN_SECONDS, **settings) as (url, _):
         yield url, {"Authorization": f"Bearer {key}"}
 
 
@@ -111,7 +111,8 @@ async def _standalone(people: int) -> dict[str, Any]:
     from service.segments.presets import audience_rule
 
     root, _ = suite.export_for(people)
-    with throwaway_neo4j(suite.HEAP, suite.PAGECACHE) as server, tempfile.TemporaryDirectory() as work:
+    work = Path(tempfile.mkdtemp(prefix="accountgraph-first-request-"))  # kept: the service logs
+    with throwaway_neo4j(suite.HEAP, suite.PAGECACHE) as server:
         graph = suite.connect(server)
         try:
             await suite.ingest(graph, server, root)
@@ -120,7 +121,7 @@ async def _standalone(people: int) -> dict[str, Any]:
             email = (await suite.person_sample(graph))[0]
         finally:
             await graph.close()
-        return {"people": people, "first_request": await measure(server, segment_id, email, Path(work))}
+        return {"people": people, "first_request": await measure(server, segment_id, email, work)}
 
 
 def main() -> None:

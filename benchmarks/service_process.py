@@ -26,10 +26,10 @@ def environment(connection: Neo4jConnection, **settings: str) -> dict[str, str]:
 
 
 @contextmanager
-def serve(connection: Neo4jConnection, log: Path, checkout: Path = PROJECT_ROOT,
+def serve(connection: Neo4jConnection, log: Path, checkout: Path = PROJECT_ROOT, ready_within: float = 60,
           **settings: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """The service of `checkout` (this one unless told) against `connection` on a free loopback port,
-    once `/readyz` says ready; stopped on exit."""
+    once `/readyz` says ready (within `ready_within` seconds, or it fails); stopped on exit."""
     port = free_port()
     env = environment(connection, HOST="127.0.0.1", PORT=str(port), **settings)
     with log.open("wb") as output:
@@ -37,7 +37,7 @@ def serve(connection: Neo4jConnection, log: Path, checkout: Path = PROJECT_ROOT,
                                    stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + ready_within
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"the service exited ({process.returncode}); see {log}")
@@ -47,7 +47,7 @@ def serve(connection: Neo4jConnection, log: Path, checkout: Path = PROJECT_ROOT,
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the service was not ready within 60 s; see {log}")
+                raise RuntimeError(f"the service was not ready within {ready_within:g} s; see {log}")
             time.sleep(0.2)
         yield url, process
     finally:
