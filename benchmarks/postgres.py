@@ -4,9 +4,12 @@ Used as a library by a benchmark script:
 
     ensure_installed()
     with throwaway_postgres() as pg:
-        figures = load(pg, export_root)                  # tables, COPY, indexes, companies, ANALYZE
-        emails = audience(pg, 100_000.0, NEW_PRODUCT_PAGE, 30)
+        figures = load(pg, export_root)                  # tables, COPY, indexes, records, links, ANALYZE
+        built = build_totals(pg)                         # the maintained variant: companies, totals, triggers
+        emails = audience(pg, 100_000.0, NEW_PRODUCT_PAGE, 30)         # recursive CTE
+        same = audience_totals(pg, 100_000.0, NEW_PRODUCT_PAGE, 30)    # maintained company totals
         pg.restart()                                     # cold PostgreSQL buffers (not the OS page cache)
+        check_triggers(pg, 100_000.0, NEW_PRODUCT_PAGE, 30)            # writes, then from scratch; rolled back
 
 - `ensure_installed()` installs Debian's `postgresql` package when no server binary is under
   /usr/lib/postgresql/*/bin (as root; otherwise it says what to install). From make:
@@ -23,10 +26,17 @@ Used as a library by a benchmark script:
   `people.email = lower(trim(Email))`, a generated column. All of it is one transaction: the tables
   are created in it and loaded with COPY ... FREEZE under wal_level = minimal, so the bulk data is
   not WAL-logged but synced at commit (fsync and synchronous_commit stay on). Then primary keys and
-  indexes, the records (`account_record`, `opportunity_record`, below), `account_link` and
-  `account_company` (below), and ANALYZE.
-- `audience()` answers the rule with the company unification done by a recursive CTE at query time;
-  `audience_materialized()` reads the companies from `account_company`, computed at load.
+  indexes, the records (`account_record`, `opportunity_record`, below), `account_link` (below), and
+  ANALYZE.
+- `build_totals()`, after load() (load, then build: its seconds are reported apart), makes the
+  maintained variant: `account_company` and `company_totals` computed from scratch, and the triggers
+  that keep them right from then on (below).
+- `audience()` answers the rule with the company unification and the company's total done by a
+  recursive CTE at query time; `audience_totals()` reads both from the maintained tables.
+- `check_triggers()` makes every kind of write the triggers must follow, each in turn, and after each
+  compares the maintained tables with a computation from scratch; then both variants' audiences on the
+  changed data. In one transaction, rolled back. It is the triggers' test: the test suite does not
+  start PostgreSQL, the benchmark does, so the benchmark runs it and fails on any drift.
 
 Synced copies. A row's record is (SyncedFromSource, SyncedFromId) when given, else (source, Id): a
 copy and its original are one record, as they are one node in the graph. At load (as the graph's
@@ -44,6 +54,22 @@ links is its own company). At query time the same recursive walk over `account_l
 the candidate accounts (those the page's visitors are contacts of) and collects each one's company.
 UNION keeps each (account, reached account) pair once, so cycles end and each opportunity record of a
 company is summed once (it has one account record, which has one company).
+
+Maintained totals, the equal of the graph's Company nodes and their figures. `account_company` gives
+each account record its company, the smallest account_key of its connected component over
+`account_link`; `company_totals` each company's figures per status (won, lost, open, any: sum, count,
+max of its opportunity records' amounts, as `service/ingest/figures.py` keeps them on the graph).
+Statement-level AFTER triggers with transition tables keep both in the transaction of every write, as
+the graph's writer refigures and regroups in the transaction of each import batch:
+- `opportunity_record` insert, update (amount, stage, moved to another account), delete: the figures
+  of the companies of the old and new accounts are recomputed (`refigure_companies`);
+- `account_link` insert or delete (an MDM link or unlink): the components of the links' ends are
+  recomputed over the links as they are now, so a merge or a split regroups every account of them
+  (`regroup_accounts`), then the figures of every company they were or are in;
+- `account_record` insert (a new account: its own company) or delete (it leaves its company and its
+  links, which regroups the rest).
+The triggers sit on the record tables (one row per record: what the graph's nodes are), not on the
+per-source rows: the synced-copy resolution above is done at load, as the graph's import does it.
 """
 
 from __future__ import annotations
@@ -186,22 +212,7 @@ SELECT linked_key, account_key FROM link;
 ALTER TABLE account_link ADD PRIMARY KEY (account_key, linked_key);
 """
 
-# ... and each account's company: the smallest account_key reachable over them (label propagation by a
-# recursive CTE from every account: UNION keeps each pair once, so cycles end).
-MATERIALIZE_COMPANIES = """
-CREATE TABLE account_company AS
-WITH RECURSIVE reach (account_key, reached_key) AS (
-    SELECT DISTINCT account_key, account_key FROM account_record
-    UNION
-    SELECT r.account_key, l.linked_key FROM reach r JOIN account_link l ON l.account_key = r.reached_key
-)
-SELECT account_key, min(reached_key) AS company_key FROM reach GROUP BY account_key;
-ALTER TABLE account_company ADD PRIMARY KEY (account_key);
-CREATE INDEX account_company_company ON account_company (company_key);
-"""
-
-# The rule. {company_member} gives, for each candidate account, every account of its company
-# (itself included): (account_key, member_key).
+# The rule. {won_account} gives the candidate accounts whose company's Closed Won total is over the amount.
 AUDIENCE = """
 WITH RECURSIVE
     visitor AS (  -- (a) people with a visit to the page in the window
@@ -217,33 +228,182 @@ WITH RECURSIVE
         JOIN account_people ap ON ap.source = p.source AND ap.person_id = p.id
         JOIN account_record a ON a.source = ap.source AND a.id = ap.account_id
     ),
-    {company_member},
-    won_account AS (  -- (b) candidate accounts whose company's Closed Won total is over the amount
+    {won_account}
+SELECT DISTINCT candidate.email
+FROM candidate
+JOIN won_account USING (account_key)
+"""
+# The recursive CTE variant: each candidate account's company unified at query time over account_link, and
+# its total summed from the company's opportunities. UNION keeps each (account, member) pair once, so
+# cycles end and each opportunity record of a company is summed once.
+AUDIENCE_QUERY_TIME = AUDIENCE.format(won_account="""company_member (account_key, member_key) AS (
+        SELECT DISTINCT account_key, account_key FROM candidate
+        UNION
+        SELECT m.account_key, l.linked_key FROM company_member m JOIN account_link l ON l.account_key = m.member_key
+    ),
+    won_account AS (  -- (b)
         SELECT m.account_key
         FROM company_member m
         JOIN opportunity_record o ON o.account_key = m.member_key
         WHERE o.stage_name = 'Closed Won'
         GROUP BY m.account_key
         HAVING sum(o.amount) > %(min_amount)s
-    )
-SELECT DISTINCT candidate.email
-FROM candidate
-JOIN won_account USING (account_key)
-"""
-# The company unification at query time: a recursive CTE from the candidate accounts over account_link.
-AUDIENCE_QUERY_TIME = AUDIENCE.format(company_member="""company_member (account_key, member_key) AS (
-        SELECT DISTINCT account_key, account_key FROM candidate
-        UNION
-        SELECT m.account_key, l.linked_key FROM company_member m JOIN account_link l ON l.account_key = m.member_key
     )""")
-# ... or read from account_company, built at load by the same kind of CTE.
-AUDIENCE_MATERIALIZED = AUDIENCE.format(company_member="""company_member (account_key, member_key) AS (
-        SELECT DISTINCT c.account_key, m.account_key
+# The maintained-totals variant: each candidate account's company from account_company, its total from
+# company_totals (both kept by the triggers of MAINTAINED_TOTALS).
+AUDIENCE_TOTALS = AUDIENCE.format(won_account="""won_account AS (  -- (b)
+        SELECT DISTINCT candidate.account_key
         FROM candidate
         JOIN account_company c USING (account_key)
-        JOIN account_company m USING (company_key)
+        JOIN company_totals t USING (company_key)
+        WHERE t.won_sum > %(min_amount)s
     )""")
 
+# The maintained variant, built after load() by build_totals() (load, then build). `company_figures` is the
+# from-scratch computation of each company's figures: the totals are built from it, refigure_companies()
+# reads it for the companies a write touched, and the self-check compares the totals against it.
+COMPANY_FIGURES = """
+CREATE VIEW company_figures AS
+SELECT c.company_key,
+       coalesce(sum(o.amount) FILTER (WHERE o.stage_name = 'Closed Won'), 0) AS won_sum,
+       count(o.amount) FILTER (WHERE o.stage_name = 'Closed Won') AS won_count,
+       max(o.amount) FILTER (WHERE o.stage_name = 'Closed Won') AS won_max,
+       coalesce(sum(o.amount) FILTER (WHERE o.stage_name = 'Closed Lost'), 0) AS lost_sum,
+       count(o.amount) FILTER (WHERE o.stage_name = 'Closed Lost') AS lost_count,
+       max(o.amount) FILTER (WHERE o.stage_name = 'Closed Lost') AS lost_max,
+       coalesce(sum(o.amount) FILTER (WHERE o.stage_name NOT IN ('Closed Won', 'Closed Lost')), 0) AS open_sum,
+       count(o.amount) FILTER (WHERE o.stage_name NOT IN ('Closed Won', 'Closed Lost')) AS open_count,
+       max(o.amount) FILTER (WHERE o.stage_name NOT IN ('Closed Won', 'Closed Lost')) AS open_max,
+       coalesce(sum(o.amount), 0) AS any_sum, count(o.amount) AS any_count, max(o.amount) AS any_max
+FROM account_company c
+LEFT JOIN opportunity_record o ON o.account_key = c.account_key
+GROUP BY c.company_key;
+"""
+# Each account record's company from scratch: the smallest account_key reachable over account_link (label
+# propagation by a recursive CTE from every account record; UNION keeps each pair once, so cycles end).
+COMPANIES_FROM_SCRATCH = """
+WITH RECURSIVE reach (account_key, reached_key) AS (
+    SELECT DISTINCT account_key, account_key FROM account_record
+    UNION
+    SELECT r.account_key, l.linked_key FROM reach r JOIN account_link l ON l.account_key = r.reached_key
+)
+SELECT account_key, min(reached_key) AS company_key FROM reach GROUP BY account_key"""
+MAINTAINED_TOTALS = f"""
+CREATE TABLE account_company AS {COMPANIES_FROM_SCRATCH};
+ALTER TABLE account_company ADD PRIMARY KEY (account_key);
+CREATE INDEX account_company_company ON account_company (company_key);
+{COMPANY_FIGURES}
+CREATE TABLE company_totals AS SELECT * FROM company_figures;
+ALTER TABLE company_totals ADD PRIMARY KEY (company_key);
+
+-- The figures of these companies from their accounts' opportunity records as they are now (a company
+-- that has no account any more loses its row).
+CREATE FUNCTION refigure_companies(companies integer[]) RETURNS void LANGUAGE sql AS $$
+    DELETE FROM company_totals WHERE company_key = ANY(companies);
+    INSERT INTO company_totals SELECT * FROM company_figures WHERE company_key = ANY(companies);
+$$;
+
+-- The companies of these accounts from their components over account_link as it is now (a merge or a
+-- split regroups every account of the components), then the figures of every company they were or are in.
+CREATE FUNCTION regroup_accounts(accounts integer[]) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    touched integer[];
+BEGIN
+    WITH RECURSIVE reach (start_key, reached_key) AS (
+        SELECT account_key, account_key FROM account_company WHERE account_key = ANY(accounts)
+        UNION
+        SELECT r.start_key, l.linked_key FROM reach r JOIN account_link l ON l.account_key = r.reached_key
+    ),
+    company AS (SELECT start_key, min(reached_key) AS company_key FROM reach GROUP BY start_key),
+    member AS (SELECT DISTINCT r.reached_key AS account_key, c.company_key
+               FROM reach r JOIN company c USING (start_key)),
+    regrouped AS (SELECT m.account_key, ac.company_key AS before_key, m.company_key
+                  FROM member m JOIN account_company ac USING (account_key)),
+    moved AS (UPDATE account_company ac SET company_key = g.company_key FROM regrouped g
+              WHERE ac.account_key = g.account_key AND g.before_key <> g.company_key)
+    SELECT array_agg(DISTINCT company_key) INTO touched
+    FROM (SELECT before_key FROM regrouped UNION SELECT company_key FROM regrouped) AS companies (company_key);
+    PERFORM refigure_companies(touched);
+END $$;
+
+CREATE FUNCTION opportunity_record_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    accounts integer[];
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        accounts := ARRAY(SELECT DISTINCT account_key FROM new_rows);
+    ELSIF TG_OP = 'DELETE' THEN
+        accounts := ARRAY(SELECT DISTINCT account_key FROM old_rows);
+    ELSE  -- an amount or stage changed, or the opportunity moved to another account: both companies
+        accounts := ARRAY(SELECT account_key FROM new_rows UNION SELECT account_key FROM old_rows);
+    END IF;
+    PERFORM refigure_companies(ARRAY(
+        SELECT DISTINCT company_key FROM account_company WHERE account_key = ANY(accounts)));
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION account_link_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    accounts integer[];
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        accounts := ARRAY(SELECT account_key FROM new_rows UNION SELECT linked_key FROM new_rows);
+    ELSIF TG_OP = 'DELETE' THEN
+        accounts := ARRAY(SELECT account_key FROM old_rows UNION SELECT linked_key FROM old_rows);
+    ELSE
+        accounts := ARRAY(SELECT account_key FROM new_rows UNION SELECT linked_key FROM new_rows
+                          UNION SELECT account_key FROM old_rows UNION SELECT linked_key FROM old_rows);
+    END IF;
+    PERFORM regroup_accounts(accounts);
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION account_record_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    gone integer[];
+    left_companies integer[];
+    added integer[];
+BEGIN
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN  -- account keys that no record row maps to any more
+        gone := ARRAY(SELECT DISTINCT o.account_key FROM old_rows o
+                      WHERE NOT EXISTS (SELECT FROM account_record a WHERE a.account_key = o.account_key));
+        left_companies := ARRAY(SELECT DISTINCT company_key FROM account_company WHERE account_key = ANY(gone));
+        DELETE FROM account_company WHERE account_key = ANY(gone);
+        DELETE FROM account_link WHERE account_key = ANY(gone) OR linked_key = ANY(gone);  -- regroups the rest
+        PERFORM refigure_companies(left_companies);
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN  -- account keys new to account_company: each its own company
+        added := ARRAY(SELECT DISTINCT n.account_key FROM new_rows n
+                       WHERE NOT EXISTS (SELECT FROM account_company c WHERE c.account_key = n.account_key));
+        INSERT INTO account_company (account_key, company_key) SELECT key, key FROM unnest(added) AS key;
+        PERFORM refigure_companies(added);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER opportunity_record_inserted AFTER INSERT ON opportunity_record
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION opportunity_record_changed();
+CREATE TRIGGER opportunity_record_updated AFTER UPDATE ON opportunity_record
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION opportunity_record_changed();
+CREATE TRIGGER opportunity_record_deleted AFTER DELETE ON opportunity_record
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION opportunity_record_changed();
+CREATE TRIGGER account_link_inserted AFTER INSERT ON account_link
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION account_link_changed();
+CREATE TRIGGER account_link_updated AFTER UPDATE ON account_link
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION account_link_changed();
+CREATE TRIGGER account_link_deleted AFTER DELETE ON account_link
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION account_link_changed();
+CREATE TRIGGER account_record_inserted AFTER INSERT ON account_record
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION account_record_changed();
+CREATE TRIGGER account_record_updated AFTER UPDATE ON account_record
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION account_record_changed();
+CREATE TRIGGER account_record_deleted AFTER DELETE ON account_record
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION account_record_changed();
+ANALYZE account_company, company_totals;
+"""
 
 # ---- the server -------------------------------------------------------------------------------
 
@@ -402,11 +562,12 @@ def _folders(export_root: Path) -> list[tuple[Path, str | None]]:
 
 
 def load(pg: Postgres, export_root: Path) -> dict[str, Any]:
-    """Tables, COPY of every CSV file, indexes, the materialized companies, ANALYZE, in one transaction.
+    """Tables, COPY of every CSV file, indexes, the records and the MDM links, ANALYZE, in one transaction:
+    what the recursive CTE reads. The maintained variant's tables are built afterwards (build_totals).
 
-    Returns {"rows": {table: rows copied, and account_record, opportunity_record, account_link,
-    account_company}, "total_rows" (copied), "seconds": {"copy", "indexes", "records", "companies", "analyze",
-    "total"}}: wall seconds, the commit in "analyze"."""
+    Returns {"rows": {table: rows copied, and account_record, opportunity_record, account_link},
+    "total_rows" (copied), "seconds": {"copy", "indexes", "records", "links", "analyze", "total"}}: wall
+    seconds, the commit in "analyze"."""
     rows: dict[str, int] = {}
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -419,23 +580,33 @@ def load(pg: Postgres, export_root: Path) -> dict[str, Any]:
         seconds["copy"] = time.perf_counter() - started
         total_rows = sum(rows.values())
         for step, statements in (("indexes", INDEXES), ("records", ACCOUNT_RECORDS + OPPORTUNITY_RECORDS),
-                                 ("companies", ACCOUNT_LINKS + MATERIALIZE_COMPANIES),
-                                 ("analyze", "ANALYZE")):
+                                 ("links", ACCOUNT_LINKS), ("analyze", "ANALYZE")):
             begun = time.perf_counter()
             conn.execute(statements)
             if step == "analyze":
                 conn.commit()
             seconds[step] = time.perf_counter() - begun
-        for table in ("account_record", "opportunity_record"):
+        for table in ("account_record", "opportunity_record", "account_link"):
             rows[table] = _scalar(conn, f"SELECT count(*) FROM {table}")
-        rows["account_link"] = _scalar(conn, "SELECT count(*) FROM account_link")
-        rows["account_company"] = _scalar(conn, "SELECT count(*) FROM account_company")
     seconds["total"] = time.perf_counter() - started
     return {"rows": rows, "total_rows": total_rows, "seconds": seconds}
 
 
-def _scalar(conn: psycopg.Connection[Any], query: str) -> Any:
-    row = conn.execute(query).fetchone()
+def build_totals(pg: Postgres) -> dict[str, Any]:
+    """The maintained variant after load(): account_company and company_totals computed from scratch, the
+    functions and triggers that keep them, ANALYZE, in one transaction. {"rows": {account_company,
+    company_totals}, "seconds"}."""
+    started = time.perf_counter()
+    with pg.connect() as conn:
+        conn.execute(MAINTAINED_TOTALS)
+        conn.commit()
+        rows = {table: _scalar(conn, f"SELECT count(*) FROM {table}")
+                for table in ("account_company", "company_totals")}
+    return {"rows": rows, "seconds": time.perf_counter() - started}
+
+
+def _scalar(conn: psycopg.Connection[Any], query: str, **parameters: Any) -> Any:
+    row = conn.execute(query, parameters or None).fetchone()
     assert row is not None
     return row[0]
 
@@ -447,27 +618,121 @@ def _parameters(min_amount: float, page: str, within_days: int) -> dict[str, Any
     return {"min_amount": float(min_amount), "page": page, "within_days": int(within_days)}
 
 
-def _emails(pg: Postgres, query: str, min_amount: float, page: str, within_days: int) -> set[str]:
-    rows = pg.session().execute(query, _parameters(min_amount, page, within_days))
+def _emails(conn: psycopg.Connection[Any], query: str, min_amount: float, page: str, within_days: int) -> set[str]:
+    rows = conn.execute(query, _parameters(min_amount, page, within_days))
     return {email for (email,) in rows}
 
 
 def audience(pg: Postgres, min_amount: float, page: str, within_days: int) -> set[str]:
     """The normalised emails of the rule, the companies unified by the recursive CTE at query time."""
-    return _emails(pg, AUDIENCE_QUERY_TIME, min_amount, page, within_days)
+    return _emails(pg.session(), AUDIENCE_QUERY_TIME, min_amount, page, within_days)
 
 
-def audience_materialized(pg: Postgres, min_amount: float, page: str, within_days: int) -> set[str]:
-    """The same, reading the companies from account_company (the same CTE, materialized by load())."""
-    return _emails(pg, AUDIENCE_MATERIALIZED, min_amount, page, within_days)
+def audience_totals(pg: Postgres, min_amount: float, page: str, within_days: int) -> set[str]:
+    """The same, reading each company and its Closed Won total from the maintained tables (build_totals)."""
+    return _emails(pg.session(), AUDIENCE_TOTALS, min_amount, page, within_days)
 
 
-def explain(pg: Postgres, materialized: bool, min_amount: float, page: str, within_days: int) -> str:
+def explain(pg: Postgres, totals: bool, min_amount: float, page: str, within_days: int) -> str:
     """EXPLAIN (ANALYZE, BUFFERS) of either query, for finding where the time goes."""
-    query = AUDIENCE_MATERIALIZED if materialized else AUDIENCE_QUERY_TIME
+    query = AUDIENCE_TOTALS if totals else AUDIENCE_QUERY_TIME
     rows = pg.session().execute("EXPLAIN (ANALYZE, BUFFERS) " + query, _parameters(min_amount, page, within_days))
     return "\n".join(row[0] for row in rows)
 
 
-if __name__ == "__main__":
-    print(ensure_installed())
+# ---- the triggers' self-check -----------------------------------------------------------------
+
+# Differences between the maintained tables and a computation from scratch: accounts whose company differs,
+# companies whose figures differ (counts and maxima exactly, sums to a relative 1e-9: the order of addition
+# may differ between a refigured company and the from-scratch aggregate).
+COMPANY_DRIFT = f"""
+WITH scratch AS MATERIALIZED ({COMPANIES_FROM_SCRATCH})
+SELECT (SELECT count(*) FROM (SELECT account_key, company_key FROM account_company EXCEPT TABLE scratch) AS held)
+     + (SELECT count(*) FROM (TABLE scratch EXCEPT SELECT account_key, company_key FROM account_company) AS computed)
+"""
+STATUSES = ("won", "lost", "open", "any")
+TOTALS_DRIFT = """
+SELECT count(*) FROM company_totals t FULL JOIN company_figures f USING (company_key)
+WHERE t.company_key IS NULL OR f.company_key IS NULL OR """ + " OR ".join(
+    f"t.{s}_count <> f.{s}_count OR t.{s}_max IS DISTINCT FROM f.{s}_max "
+    f"OR abs(t.{s}_sum - f.{s}_sum) > 1e-9 * greatest(1, abs(f.{s}_sum))" for s in STATUSES)
+# Companies whose figures a step changed (against the copy taken before it).
+TOTALS_CHANGED = """
+SELECT count(DISTINCT company_key)
+FROM ((TABLE company_totals EXCEPT TABLE totals_before)
+      UNION ALL (TABLE totals_before EXCEPT TABLE company_totals)) AS d
+"""
+
+# Every kind of write the triggers must follow, each chosen so that it changes some company's figures.
+# The rows they touch are picked by the queries themselves (the first in key order), so the check is
+# deterministic for an export; %(new_key)s is an account_key no record has.
+TRIGGER_STEPS: tuple[tuple[str, str], ...] = (
+    ("an open opportunity won (stage and amount)", """
+        UPDATE opportunity_record SET stage_name = 'Closed Won', amount = amount + 250000
+        WHERE (source, id) = (SELECT source, id FROM opportunity_record
+                              WHERE stage_name NOT IN ('Closed Won', 'Closed Lost') ORDER BY source, id LIMIT 1)"""),
+    ("a won opportunity deleted", """
+        DELETE FROM opportunity_record
+        WHERE (source, id) = (SELECT source, id FROM opportunity_record
+                              WHERE stage_name = 'Closed Won' ORDER BY source, id LIMIT 1)"""),
+    ("a won opportunity moved to an account of another company", """
+        UPDATE opportunity_record o SET account_key = (
+            SELECT c.account_key FROM account_company c
+            WHERE c.company_key <> (SELECT company_key FROM account_company WHERE account_key = o.account_key)
+            ORDER BY c.account_key LIMIT 1)
+        WHERE (source, id) = (SELECT source, id FROM opportunity_record
+                              WHERE stage_name = 'Closed Won' ORDER BY source, id LIMIT 1)"""),
+    ("an MDM link removed (an account with one link leaves its company)", """
+        DELETE FROM account_link WHERE (least(account_key, linked_key), greatest(account_key, linked_key)) = (
+            SELECT least(account_key, linked_key), greatest(account_key, linked_key) FROM account_link
+            WHERE account_key IN (SELECT account_key FROM account_link GROUP BY account_key HAVING count(*) = 1)
+            ORDER BY account_key LIMIT 1)"""),
+    ("an MDM link added between two companies (merged)", """
+        INSERT INTO account_link
+        SELECT x, y FROM (SELECT min(company_key) AS a, max(company_key) AS b
+                          FROM (SELECT company_key FROM company_totals WHERE won_count > 0
+                                ORDER BY company_key LIMIT 2) AS two) AS pair
+        CROSS JOIN LATERAL (VALUES (a, b), (b, a)) AS both_ways (x, y)"""),
+    ("an account added with a won opportunity", """
+        WITH account AS (INSERT INTO account_record VALUES ('self-check', 'new-account', %(new_key)s)),
+             deal AS (INSERT INTO opportunity_record
+                      VALUES ('self-check', 'new-deal', %(new_key)s, 400000, 'Closed Won', current_date))
+        SELECT 1"""),
+    ("the new account linked to a company", """
+        INSERT INTO account_link SELECT %(new_key)s, min(account_key) FROM account_link
+        UNION ALL SELECT min(account_key), %(new_key)s FROM account_link"""),
+    ("an account with MDM links removed", """
+        DELETE FROM account_record WHERE account_key = (
+            SELECT l.account_key FROM account_link l JOIN opportunity_record o USING (account_key)
+            ORDER BY l.account_key LIMIT 1)"""),
+    ("every 50th account's opportunities changed in one statement", """
+        UPDATE opportunity_record SET amount = amount * 1.5 WHERE account_key %% 50 = 0"""),
+)
+
+
+def check_triggers(pg: Postgres, min_amount: float, page: str, within_days: int) -> dict[str, Any]:
+    """The maintained tables after each kind of write (TRIGGER_STEPS) against a computation from scratch,
+    in one transaction that is rolled back (the data stays as loaded); then the two variants' audiences on
+    the changed data, which must be equal. Raises AssertionError on any drift, on a step that changed no
+    company's figures (it would check nothing), or on different audiences. Returns per step the
+    companies changed and the write's milliseconds (the trigger's work included: the write-time cost)."""
+    steps: list[dict[str, Any]] = []
+    with pg.connect() as conn:
+        new_key = _scalar(conn, "SELECT max(account_key) + 1 FROM account_record")
+        for name, statement in TRIGGER_STEPS:
+            conn.execute("DROP TABLE IF EXISTS totals_before")
+            conn.execute("CREATE TEMPORARY TABLE totals_before AS TABLE company_totals")
+            started = time.perf_counter()
+            conn.execute(statement, {"new_key": new_key})
+            milliseconds = (time.perf_counter() - started) * 1000
+            changed = _scalar(conn, TOTALS_CHANGED)
+            drift = {"companies": _scalar(conn, COMPANY_DRIFT), "figures": _scalar(conn, TOTALS_DRIFT)}
+            if not changed or any(drift.values()):
+                raise AssertionError(f"trigger self-check, {name}: {changed} companies changed, drift {drift}")
+            steps.append({"write": name, "companies_changed": changed, "write_ms": round(milliseconds, 2)})
+        by_cte = _emails(conn, AUDIENCE_QUERY_TIME, min_amount, page, within_days)
+        by_totals = _emails(conn, AUDIENCE_TOTALS, min_amount, page, within_days)
+        if by_cte != by_totals:
+            raise AssertionError(f"after the writes, the CTE finds {len(by_cte)} people, the totals {len(by_totals)}")
+        conn.rollback()
+    return {"steps": steps, "audience_after_writes": len(by_cte), "rolled_back": True}

@@ -16,12 +16,15 @@ Per scale:
    condition (`engine.all_members`), and the count. Cold = the first run after a Neo4j restart
    (empty page cache and query cache; the OS file cache is not dropped); warm = repeated runs.
 4. The same set computed by the naive approach (benchmarks/naive.py) and by PostgreSQL
-   (benchmarks/postgres.py: loaded from the same files, recursive CTE at query time); the three
-   sets must be equal, or the run fails.
-5. A saved segment of the rule (evaluated, so its membership is stored), then GraphQL over HTTP
-   with 10 clients: person lookup, the first 100 members of the saved segment, the audience count,
-   against the product's service (a subprocess) and then the Neo4j GraphQL Library server
-   (benchmarks/neo4j_graphql), answers compared.
+   (benchmarks/postgres.py: loaded from the same files) in two variants: a recursive CTE at query
+   time, and company totals maintained by triggers (the same precomputation as the graph's company
+   figures; built after the load, then its triggers checked by writes against a from-scratch
+   computation); every set must be equal, or the run fails.
+5. A saved segment of the rule (evaluated, so its membership is stored), then GraphQL over HTTP:
+   person lookup, the first 100 members of the saved segment, the audience count, against the
+   product's service (a subprocess) and then the Neo4j GraphQL Library server
+   (benchmarks/neo4j_graphql), answers compared; each operation with 10 clients (throughput), then
+   with 1 client (latency without queueing).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ import tomllib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +54,7 @@ from pydantic import SecretStr
 
 from benchmarks import first_request, naive, neo4j_graphql, postgres
 from benchmarks.generate import MANIFEST, NEW_PRODUCT_PAGE
-from benchmarks.http_load import load, post
+from benchmarks.http_load import CLIENTS, Variables, load, post
 from benchmarks.ingest import ImportFailed, cpu_seconds, export, graph_counts, throwaway_neo4j, timed_import
 from benchmarks.realtime import service
 from service.config import PROJECT_ROOT
@@ -253,20 +257,43 @@ async def naive_audience(server: LocalNeo4j, scale: Scale, expected: set[str]) -
     return {"queries": queries, **percentiles(runs)}
 
 
+POSTGRES_VARIANTS: dict[str, Callable[[postgres.Postgres, float, str, int], set[str]]] = {
+    "recursive_cte": postgres.audience,  # companies and their totals at query time
+    "maintained_totals": postgres.audience_totals,  # read from the tables the triggers keep
+}
+
+
 def postgres_audience(root: Path, scale: Scale, expected: set[str]) -> dict[str, Any]:
+    """Both PostgreSQL variants: load (what the CTE reads), then build the maintained tables; each cold
+    (the first query after a PostgreSQL restart) and warm, every answer checked against the product's;
+    then the triggers' self-check. The CTE's figures at the top level (as before the second variant), the
+    maintained variant's under "maintained_totals"."""
     postgres.ensure_installed()
     with postgres.throwaway_postgres() as pg:
         loaded = postgres.load(pg, root)
-        pg.restart()
-        cold_seconds, answer = timed_sync(lambda: postgres.audience(pg, AMOUNT, NEW_PRODUCT_PAGE, WITHIN_DAYS))
-        check_same("PostgreSQL", answer, expected)
-        warm = [timed_sync(lambda: postgres.audience(pg, AMOUNT, NEW_PRODUCT_PAGE, WITHIN_DAYS))[0]
-                for _ in range(scale.warm_runs)]
-        materialized = [timed_sync(lambda: postgres.audience_materialized(pg, AMOUNT, NEW_PRODUCT_PAGE, WITHIN_DAYS))[0]
-                        for _ in range(scale.warm_runs)]
-        return {"load": loaded,
-                "cold_s": round(cold_seconds, 4), "warm": percentiles(warm),
-                "materialized_companies_warm": percentiles(materialized),
+        built = postgres.build_totals(pg)
+        cold: dict[str, float] = {}
+        warm: dict[str, dict[str, float]] = {}
+        for variant, ask in POSTGRES_VARIANTS.items():
+            pg.restart()
+            cold[variant], answer = timed_sync(partial(ask, pg, AMOUNT, NEW_PRODUCT_PAGE, WITHIN_DAYS))
+            check_same(f"PostgreSQL ({variant})", answer, expected)
+        for variant, ask in POSTGRES_VARIANTS.items():
+            runs = [timed_sync(partial(ask, pg, AMOUNT, NEW_PRODUCT_PAGE, WITHIN_DAYS)) for _ in range(scale.warm_runs)]
+            for _, answer in runs:
+                check_same(f"PostgreSQL ({variant})", answer, expected)
+            warm[variant] = percentiles([seconds for seconds, _ in runs])
+        print("  PostgreSQL triggers' self-check ...", flush=True)
+        try:
+            triggers = postgres.check_triggers(pg, AMOUNT, NEW_PRODUCT_PAGE, WITHIN_DAYS)
+        except AssertionError as failed:
+            raise SystemExit(str(failed)) from failed
+        return {"load": loaded, "cold_s": round(cold["recursive_cte"], 4), "warm": warm["recursive_cte"],
+                "maintained_totals": {
+                    "build": {"rows": built["rows"], "seconds": round(built["seconds"], 3)},
+                    "load_then_build_s": round(loaded["seconds"]["total"] + built["seconds"], 3),
+                    "cold_s": round(cold["maintained_totals"], 4), "warm": warm["maintained_totals"],
+                    "trigger_check": triggers},
                 "postmaster_peak_rss_mib": peak_rss_mib(pg.running_pid())}
 
 
@@ -305,7 +332,8 @@ async def graphql_over_http(server: LocalNeo4j, scale: Scale, segment_id: str, c
         "members_first_100": (OUR_MEMBERS, neo4j_graphql.MEMBERS, lambda n: {"id": segment_id}, 5),
         "audience_count": (OUR_COUNT, neo4j_graphql.COUNT, lambda n: {"id": segment_id}, 1),
     }
-    figures: dict[str, dict[str, Any]] = {name: {} for name in operations}
+    figures: dict[str, dict[str, Any]] = {name: {} for name in operations}  # at 10 clients
+    one_client: dict[str, dict[str, Any]] = {name: {} for name in operations}
     answers: dict[str, Any] = {}
     with service(server, work / "service.log") as (url, _, headers):
         endpoint = f"{url}/graphql"
@@ -319,8 +347,8 @@ async def graphql_over_http(server: LocalNeo4j, scale: Scale, segment_id: str, c
                 ["data"]["segment"]["now"]["count"]}
         for name, (query, _, variables, warm_up) in operations.items():
             print(f"  accountgraph {name} ...", flush=True)
-            figures[name]["accountgraph"] = (await load(endpoint, query, variables, scale.http_seconds, warm_up=warm_up,
-                                                        headers=headers)).summary()
+            figures[name]["accountgraph"], one_client[name]["accountgraph"] = await throughput_and_latency(
+                endpoint, query, variables, scale, warm_up, headers)
     neo4j_graphql.install()
     with neo4j_graphql.serve(server.uri, "neo4j", PASSWORD, free_port()) as endpoint:
         async with httpx.AsyncClient(timeout=120) as client:
@@ -333,14 +361,25 @@ async def graphql_over_http(server: LocalNeo4j, scale: Scale, segment_id: str, c
         for name, (_, query, variables, warm_up) in operations.items():
             print(f"  @neo4j/graphql {name} ...", flush=True)
             library_variables = (lambda n: count_variables) if name == "audience_count" else variables
-            figures[name]["neo4j_graphql"] = (await load(endpoint, query, library_variables, scale.http_seconds,
-                                                         warm_up=warm_up)).summary()
+            figures[name]["neo4j_graphql"], one_client[name]["neo4j_graphql"] = await throughput_and_latency(
+                endpoint, query, library_variables, scale, warm_up)
     ours, library = answers["ours"], answers["library"]
     same = {"people": ours["people"] == library["people"], "members": ours["members"] == library["members"],
             "count": ours["count"] == library["count"] == count}
     if not all(same.values()):
         raise SystemExit(f"the two GraphQL servers disagree: {same}")
-    return {"clients": 10, "seconds_per_operation": scale.http_seconds, "same_answers": same, "operations": figures}
+    return {"clients": CLIENTS, "seconds_per_operation": scale.http_seconds, "same_answers": same,
+            "operations": figures,
+            "one_client": {"clients": 1, "seconds_per_operation": scale.http_seconds, "operations": one_client}}
+
+
+async def throughput_and_latency(endpoint: str, query: str, variables: Variables, scale: Scale, warm_up: int,
+                                 headers: dict[str, str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One operation at CLIENTS concurrent clients (throughput), then at one client (latency without
+    queueing behind other requests): each for the scale's seconds after its warm-up."""
+    loaded = await load(endpoint, query, variables, scale.http_seconds, warm_up=warm_up, headers=headers)
+    alone = await load(endpoint, query, variables, scale.http_seconds, clients=1, warm_up=warm_up, headers=headers)
+    return loaded.summary(), alone.summary()
 
 
 # ---- one scale ---------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,7 +26,15 @@ from neo4j import (
     RoutingControl,
     unit_of_work,
 )
-from neo4j.exceptions import ClientError, ConnectionPoolError, ServiceUnavailable, SessionExpired, TransientError
+from neo4j.exceptions import (
+    ClientError,
+    ConnectionPoolError,
+    DriverError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
 from pydantic import SecretStr
 
 from service.errors import AccountGraphError, ErrorCode
@@ -36,6 +46,7 @@ __all__ = ["SERVICE_DRIVER", "DatabaseUnavailable", "DriverTimeouts", "Graph", "
 
 MIGRATIONS = (Q.RECORDS_KNOWN_IN,)  # data migrations, in order, after the schema
 FIGURES_BATCH = 10_000  # companies given their figures per transaction by the migration
+READ_RETRY_FIRST_DELAY = 0.1  # seconds before a read's first retry; doubled each time
 T = TypeVar("T")
 P = ParamSpec("P")
 Row = dict[str, Any]
@@ -254,6 +265,8 @@ class Graph:
         routing = _routing(file)
         try:
             with self._errors():
+                if routing is RoutingControl.READ:
+                    return await self._read(Query(text, timeout=self.timeout), parameters)
                 records, _, _ = await self.driver.execute_query(
                     Query(text, timeout=self.timeout), parameters, database_=self.database, routing_=routing)
         except ClientError as error:
@@ -264,6 +277,24 @@ class Graph:
         if file.marks_people:
             self._notify_people_marked()
         return [record.data() for record in records]
+
+    async def _read(self, query: Query, parameters: dict[str, Any]) -> list[Row]:
+        """A read in one auto-commit transaction: one round trip (a managed transaction takes two,
+        and half again the driver's CPU), retried like one on errors Neo4j calls retryable, within
+        retry_seconds. It shares execute_query's bookmarks, so it sees the writes made before it."""
+        deadline = time.monotonic() + self.timeouts.retry_seconds
+        delay = READ_RETRY_FIRST_DELAY
+        while True:
+            try:
+                async with self.driver.session(
+                        database=self.database, default_access_mode=READ_ACCESS,
+                        bookmark_manager=self.driver.execute_query_bookmark_manager) as session:
+                    return await (await session.run(query, parameters)).data()
+            except (Neo4jError, DriverError) as error:
+                if not error.is_retryable() or time.monotonic() + delay > deadline:
+                    raise
+            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+            delay *= 2
 
     def _notify_people_marked(self) -> None:
         for callback in list(self._people_marked):

@@ -12,23 +12,17 @@ import { Neo4jGraphQL } from "@neo4j/graphql";
 import neo4j from "neo4j-driver";
 
 // People who visited the page within the window (an index seek on WebVisit(url, visitedAt)),
-// associated with an account of a company whose won opportunities, over all its accounts and each
-// counted once, sum to more than the amount. Each company's total is computed once.
+// associated with an account of a company whose closed-won total is above the amount. The total
+// is the company's `wonSum`, the figure accountgraph's writes keep on each company (docs/graph-model.md):
+// this server reads the same precomputed figure as the product, so the comparison is of the
+// GraphQL layers, not of who precomputes.
 const AUDIENCE_COUNT = `
 MATCH (v:WebVisit)
 WHERE v.url = $visitedPage AND v.visitedAt >= datetime() - duration({days: $withinDays})
 MATCH (p:Person)-[:VISITED]->(v)
 WITH DISTINCT p
 MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company)
-WITH c, collect(DISTINCT p) AS people
-CALL (c) {
-  MATCH (c)<-[:PART_OF]-(:Account)-[:HAS_OPPORTUNITY]->(o:Opportunity)
-  WHERE o.isWon = true
-  WITH DISTINCT o
-  RETURN sum(o.amount) AS won
-}
-WITH people WHERE won > $minCompanyWonAmount
-UNWIND people AS p
+WHERE c.wonSum > $minCompanyWonAmount
 RETURN count(DISTINCT p) AS count
 `;
 

@@ -192,7 +192,7 @@ class _Compiler:
     def company_value(self, rule: OpportunityCondition) -> str:
         """The aggregate of the opportunities of company `c` over all its accounts: the figure the company
         holds (service.ingest.figures) when the condition filters by status only, else summed now."""
-        if not (rule.stages or rule.closed_after or rule.closed_before or rule.closed_within_days):
+        if _reads_held_figure(rule):
             return f"c.{rule.status.lower()}{rule.aggregate.capitalize()}"
         return _aggregate(rule.aggregate, self.company_deals(rule))
 
@@ -286,9 +286,10 @@ class _Compiler:
         and the residual predicate: the conditions the candidates are not yet known to pass.
 
         A visit condition anchors on the visits' index; a campaign or list membership on the
-        membership. A company opportunity condition then keeps the candidates' companies that pass
-        it (each company's total computed once, however many candidates it has), or, with no
-        other anchor, is the anchor itself: every company, then its people.
+        membership. A company opportunity condition summed at query time then keeps the candidates'
+        companies that pass it (each company's total computed once, however many candidates it has);
+        one reading a figure the company holds stays in the residual. With no other anchor, it is the
+        anchor itself: the companies that pass (through the figure's index), then their people.
         """
         parts = rule.parts if isinstance(rule, All) else (rule,)
         guaranteed: list[Rule] = []
@@ -307,7 +308,9 @@ class _Compiler:
                      if memberships[0].status else "")
             clauses.append(f"MATCH {pattern}{where} WITH DISTINCT p")
             guaranteed.append(memberships[0])
-        if companies:
+        # With another anchor, a figure the company holds is left to the residual: one property read
+        # per candidate's company costs less than grouping the candidates by company.
+        if companies and not (clauses and _reads_held_figure(companies[0])):
             test = self.number_test(self.company_value(companies[0]), companies[0].test)
             if clauses:
                 clauses.append("MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company) "
@@ -322,6 +325,11 @@ class _Compiler:
         rest = [part for part in parts if not any(part is done for done in guaranteed)]
         residual = self.predicate(All(tuple(rest)), "", explain=False) if rest else "true"
         return " ".join(clauses) + " RETURN p", residual
+
+
+def _reads_held_figure(rule: OpportunityCondition) -> bool:
+    """Whether the condition reads a figure the company holds: it filters its deals by status only."""
+    return not (rule.stages or rule.closed_after or rule.closed_before or rule.closed_within_days)
 
 
 def _person_property(field_name: str) -> str:

@@ -54,21 +54,27 @@ def test_not_and_account_scope_compile_as_written() -> None:
     assert result.parameters == {"r0": 500.0, "r1": "not.account", "r2": 500.0}
 
 
-def test_a_visit_and_a_company_total_anchor_on_the_visits_and_leave_no_residual() -> None:
+def test_a_visit_and_a_company_total_anchor_on_the_visits_and_test_the_held_total_per_candidate() -> None:
     result = compiled({"and": [{"opportunities": {"op": "GT", "value": 100_000}},
                                {"visits": {"url": "https://x.example/new", "withinDays": 30}}]})
     assert result.anchor == (
         "MATCH (v:WebVisit) WHERE v.url = $r7 AND v.visitedAt <= datetime() "
         "AND v.visitedAt >= datetime() - duration({days: $r8}) "
-        "MATCH (p:Person)-[:VISITED]->(v) WITH DISTINCT p "
-        "MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company) "
-        "WITH c, collect(DISTINCT p) AS people WHERE coalesce(c.wonSum > $r9, false) "
-        "UNWIND people AS p WITH DISTINCT p RETURN p")  # the company's own figure: no deal summed now
-    assert result.residual == "true"
-    assert result.parameters == {"r0": 100_000.0, "r1": 100_000.0, "r2": "and[0].opportunities",
-                                 "r3": "https://x.example/new", "r4": 30, "r5": 1, "r6": "and[1].visits",
-                                 "r7": "https://x.example/new", "r8": 30, "r9": 100_000.0}
+        "MATCH (p:Person)-[:VISITED]->(v) WITH DISTINCT p RETURN p")
+    # the company's own figure, read for each candidate: no deal summed now, no grouping by company
+    assert result.residual == ("(EXISTS { MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company) "
+                               "WHERE coalesce(c.wonSum > $r9, false) })")
+    assert {name: result.parameters[name] for name in ("r7", "r8", "r9")} == {
+        "r7": "https://x.example/new", "r8": 30, "r9": 100_000.0}
     assert [e.split(",")[1] for e in result.evidence] == [" kind: 'opportunities'", " kind: 'visits'"]
+
+
+def test_a_visit_and_a_filtered_company_total_group_the_candidates_by_company_and_sum_each_once() -> None:
+    result = compiled({"and": [{"opportunities": {"op": "GT", "value": 100_000, "closedWithinDays": 90}},
+                               {"visits": {"url": "https://x.example/new", "withinDays": 30}}]})
+    assert "WITH DISTINCT p MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company) " \
+           "WITH c, collect(DISTINCT p) AS people WHERE coalesce(reduce(total = 0.0" in result.anchor
+    assert result.residual == "true"
 
 
 def test_a_pattern_travels_as_its_compiled_regular_expression() -> None:
