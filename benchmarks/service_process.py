@@ -27,10 +27,11 @@ def environment(connection: Neo4jConnection, **settings: str) -> dict[str, str]:
 
 @contextmanager
 def serve(connection: Neo4jConnection, log: Path, checkout: Path = PROJECT_ROOT, profile: Path | None = None,
-          **settings: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+          ready_within: float = 600, **settings: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """The service of `checkout` (this one unless told) against `connection` on a free loopback port,
-    once `/readyz` says ready; stopped on exit. With `profile`, it runs under cProfile, which writes
-    its statistics there when the service stops."""
+    once `/readyz` says ready (its warm-up included: within `ready_within` seconds, or it fails);
+    stopped on exit. With `profile`, it runs under cProfile, which writes its statistics there when
+    the service stops."""
     port = free_port()
     env = environment(connection, HOST="127.0.0.1", PORT=str(port), **settings)
     with log.open("wb") as output:
@@ -39,7 +40,7 @@ def serve(connection: Neo4jConnection, log: Path, checkout: Path = PROJECT_ROOT,
                                    stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + ready_within
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"the service exited ({process.returncode}); see {log}")
@@ -49,7 +50,7 @@ def serve(connection: Neo4jConnection, log: Path, checkout: Path = PROJECT_ROOT,
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the service was not ready within 60 s; see {log}")
+                raise RuntimeError(f"the service was not ready within {ready_within:g} s; see {log}")
             time.sleep(0.2)
         yield url, process
     finally:

@@ -52,7 +52,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from benchmarks import naive, neo4j_graphql, postgres
+from benchmarks import first_request, naive, neo4j_graphql, postgres
 from benchmarks.generate import MANIFEST, NEW_PRODUCT_PAGE
 from benchmarks.http_load import CLIENTS, Variables, load, post
 from benchmarks.ingest import ImportFailed, cpu_seconds, export, graph_counts, throwaway_neo4j, timed_import
@@ -419,6 +419,8 @@ async def run_scale(scale: Scale) -> dict[str, Any]:
             await graph.close()
         print("  GraphQL over HTTP ...", flush=True)
         results["graphql"] = await graphql_over_http(server, scale, segment_id, len(answer), emails, Path(work))
+        print("  first request (after the service starts, after Neo4j restarts) ...", flush=True)
+        results["first_request"] = await first_request.measure(server, segment_id, emails[0], Path(work))
         results["neo4j_peak_rss_mib"] = peak_rss_mib(server.running_pid())
         results["figures_verified"] = await verify_figures(server)
     results["python_peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -49,6 +49,7 @@ from service.readiness import Readiness
 from service.realtime.broker import Broker
 from service.realtime.live import LiveAudiences
 from service.request_id import RequestId, new_request_id
+from service.timeouts import WARMUP_CHECK_SECONDS, WARMUP_SECONDS
 
 log = logging.getLogger("accountgraph")
 RETRY_AFTER = {"Retry-After": "5"}
@@ -162,7 +163,8 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    """200 once the schema is applied and Neo4j answers a ping (one attempt, a few seconds at most)."""
+    """200 once the schema is applied, the plan cache warmed (service.warmup: what was warmed is in the
+    answer) and Neo4j answers a ping (one attempt, a few seconds at most)."""
     ready, body = await request.app.state.readiness.check()
     return JSONResponse(body, status_code=200 if ready else 503, headers=None if ready else RETRY_AFTER)
 
@@ -173,7 +175,8 @@ async def home(request: Request) -> RedirectResponse:
 
 def create_app(connection: Neo4jConnection, poll_seconds: float = 1.0, sweep_seconds: float = 60.0,
                limits: ApiLimits = ApiLimits(), driver: DriverTimeouts = SERVICE_DRIVER,
-               group_window: GroupWindow = GroupWindow()) -> Starlette:
+               group_window: GroupWindow = GroupWindow(), warm_seconds: float = WARMUP_SECONDS,
+               warm_check_seconds: float = WARMUP_CHECK_SECONDS) -> Starlette:
     graphql = GraphQLApp(build_schema(limits), default_query=EXAMPLE_QUERY,
                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
 
@@ -184,10 +187,11 @@ def create_app(connection: Neo4jConnection, poll_seconds: float = 1.0, sweep_sec
         app.state.sockets = SocketKeys(app.state.keys)
         app.state.live = LiveAudiences(app.state.graph, Broker(), poll_seconds, sweep_seconds)
         app.state.writes = GroupCommit(app.state.graph, group_window)
-        # Nothing here waits for Neo4j: the schema is applied in the background, retried until it works.
-        app.state.readiness = Readiness(app.state.graph)
+        # Nothing here waits for Neo4j: the schema is applied in the background, retried until it works,
+        # then the plan cache is warmed (and again whenever Neo4j comes back); /readyz says ready after.
+        app.state.readiness = Readiness(app.state.graph, warm_seconds=warm_seconds, check_seconds=warm_check_seconds)
         # The live loop runs webhook delivery in a task of its own; cancelling the loop stops both.
-        tasks = [asyncio.create_task(app.state.readiness.run(), name="schema"),
+        tasks = [asyncio.create_task(app.state.readiness.run(), name="schema, warm-up and Neo4j watch"),
                  asyncio.create_task(app.state.live.run(), name="live audiences"),
                  asyncio.create_task(app.state.sockets.run(), name="open WebSockets' keys"),
                  asyncio.create_task(app.state.writes.run(), name="group commit")]

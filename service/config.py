@@ -7,7 +7,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.limits import ApiLimits, GroupWindow
-from service.timeouts import SERVICE_DRIVER, DriverTimeouts
+from service.timeouts import SERVICE_DRIVER, WARMUP_CHECK_SECONDS, WARMUP_SECONDS, DriverTimeouts
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     neo4j_connect_timeout_seconds: float = Field(SERVICE_DRIVER.connect_seconds, gt=0)
     neo4j_acquire_timeout_seconds: float = Field(SERVICE_DRIVER.acquire_seconds, gt=0)
     neo4j_retry_seconds: float = Field(SERVICE_DRIVER.retry_seconds, ge=0)
+
+    # The warm-up of Neo4j's plan cache before /readyz says ready (docs/reliability.md): at most this
+    # long, and again after Neo4j was out of reach (looked for every WARMUP_CHECK_SECONDS).
+    warmup_seconds: float = Field(WARMUP_SECONDS, gt=0)
+    warmup_check_seconds: float = Field(WARMUP_CHECK_SECONDS, gt=0)
 
     # Where `accountgraph run` (the demo) keeps its development API key, readable by the owner only.
     dev_key_file: Path = PROJECT_ROOT / ".cache" / "dev-api-key"

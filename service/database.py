@@ -18,6 +18,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from neo4j import (
     READ_ACCESS,
+    WRITE_ACCESS,
     AsyncDriver,
     AsyncGraphDatabase,
     AsyncManagedTransaction,
@@ -118,6 +119,13 @@ def _routing(file: CypherFile) -> RoutingControl:
     return RoutingControl.WRITE if file.mode is Mode.WRITE else RoutingControl.READ
 
 
+def _file_and_text(query: Q | Rendered) -> tuple[CypherFile, str]:
+    if isinstance(query, Rendered):
+        return query_file(query.template), query.text
+    file = query_file(query)
+    return file, file.text
+
+
 class Transaction:
     """What the work of Graph.write_work runs its queries with: catalogue queries and templates
     (a read-mode query in a write transaction is fine); it notes whether one marked people."""
@@ -185,6 +193,24 @@ class Graph:
     async def run_template(self, rendered: Rendered, /, **parameters: Any) -> list[Row]:
         """Run a template filled by the segment compiler, routed by the template's declared mode."""
         return await self._execute(query_file(rendered.template), rendered.text, parameters)
+
+    async def rehearse(self, query: Q | Rendered, seconds: float, /,
+                       after_write: tuple[Q, dict[str, Any]] | None = None, **parameters: Any) -> None:
+        """Run a catalogue query or a filled template as a request would, in a transaction that is
+        always rolled back and that Neo4j stops after `seconds`: for the warm-up (service.warmup),
+        which needs Neo4j to plan and run it once, and to keep nothing it wrote. after_write: a write
+        to run first, for a query that runs after one in its transaction (Neo4j caches its plan apart)."""
+        file, text = _file_and_text(query)
+        access = WRITE_ACCESS if after_write or _routing(file) is RoutingControl.WRITE else READ_ACCESS
+        with self._errors():
+            async with self.driver.session(database=self.database, default_access_mode=access) as session:
+                tx = await session.begin_transaction(timeout=seconds)
+                try:
+                    if after_write:
+                        await (await tx.run(query_file(after_write[0]).text, after_write[1])).consume()
+                    await (await tx.run(text, parameters)).consume()
+                finally:
+                    await tx.close()  # rolls back
 
     async def run_adhoc(self, text: str, mode: Mode, /, **parameters: Any) -> list[Row]:
         """Cypher that is not in the catalogue: for tests and benchmarks only, never the service."""

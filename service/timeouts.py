@@ -22,3 +22,9 @@ class DriverTimeouts:
 
 # The service answers requests: it gives up sooner and lets the client (or the live loop) try again.
 SERVICE_DRIVER = DriverTimeouts(retry_seconds=2.0)
+
+
+# The warm-up of Neo4j's plan cache (service.warmup): at most this long before /readyz says ready
+# anyway, and how often the service looks whether Neo4j went away (to warm up again once it is back).
+WARMUP_SECONDS = 120.0
+WARMUP_CHECK_SECONDS = 2.0

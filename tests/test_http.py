@@ -61,7 +61,8 @@ def test_health_and_readiness(client: httpx.Client) -> None:
     health = client.get("/healthz")
     assert (health.status_code, health.json()) == (200, {"status": "ok"})
     ready = client.get("/readyz")
-    assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
+    assert (ready.status_code, ready.json()["status"]) == (200, "ready")
+    assert ready.json()["warmed"]["failed"] == [], "every named query was warmed (tests/test_warmup.py)"
 
 
 def test_a_bad_argument_is_a_graphql_error_not_a_server_error(client: httpx.Client) -> None:

@@ -67,7 +67,8 @@ def _serve(settings: Settings, neo4j: ProvidedNeo4j, dev_key: str | None = None)
 
     print(_banner(settings, neo4j, dev_key), flush=True)
     app = create_app(neo4j.connection, settings.live_poll_seconds, settings.live_sweep_seconds, settings.limits(),
-                     settings.driver_timeouts(), settings.group_window())
+                     settings.driver_timeouts(), settings.group_window(), settings.warmup_seconds,
+                     settings.warmup_check_seconds)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", loop=EVENT_LOOP, http=HTTP_PARSER)
 
 

@@ -1,8 +1,11 @@
-"""Saved segments: create, change, delete, find; every change checked as the API and CLI need."""
+"""Saved segments: create, change, delete, find; every change checked as the API and CLI need.
+A segment saved (created, or its rule changed) has its compiled queries warmed at once (service.segments.warm),
+so its first count or evaluation does not plan them; a failure to warm is logged, the save stands."""
 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from service.database import Graph
@@ -10,8 +13,10 @@ from service.errors import ErrorCode
 from service.queries import Q
 from service.segments import engine
 from service.segments.engine import SegmentError
+from service.segments.warm import warm_segment
 
 Row = dict[str, Any]
+log = logging.getLogger("accountgraph.segments")
 
 
 async def find(graph: Graph, id_or_name: str) -> Row | None:
@@ -35,7 +40,15 @@ async def create(graph: Graph, name: str, description: str, rule: Any) -> Row:
     rows = await graph.run(Q.SEGMENT_CREATE, name=draft.name, description=draft.description,
                            rule=draft.rule_json, uses=draft.uses)
     saved: Row = rows[0]["segment"]
+    await _warm(graph, saved)
     return saved
+
+
+async def _warm(graph: Graph, saved: Row) -> None:
+    try:
+        await warm_segment(graph, saved["id"], saved["rule"])
+    except Exception as error:  # a plan that fails to warm costs the first request its planning, no more
+        log.warning("warm-up of the saved segment %s failed: %s", saved["id"], type(error).__name__)
 
 
 async def update(graph: Graph, segment_id: str, name: str | None, description: str | None, rule: Any | None) -> Row:
@@ -50,6 +63,8 @@ async def update(graph: Graph, segment_id: str, name: str | None, description: s
     rows = await graph.run(Q.SEGMENT_UPDATE, id=segment_id, name=draft.name, description=draft.description,
                            rule=draft.rule_json, uses=draft.uses)
     saved: Row = rows[0]["segment"]
+    if draft.rule_json != segment["rule"]:
+        await _warm(graph, saved)
     return saved
 
 

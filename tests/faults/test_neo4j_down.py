@@ -20,6 +20,7 @@ from service.config import Settings
 from service.database import SERVICE_DRIVER, DatabaseUnavailable, DriverTimeouts, Graph, Neo4jConnection
 from service.neo4j_server import LocalNeo4j, free_port
 from service.queries import Q
+from service.timeouts import WARMUP_SECONDS
 from tests.faults.helpers import connection_of, kill
 from tests.helpers import IN_PROCESS_ADMIN, ServerThread, run_cypher
 
@@ -50,8 +51,9 @@ def assert_unavailable(response: httpx.Response, seconds: float) -> None:
     assert seconds < BOUND_SECONDS, seconds
 
 
-def wait_ready(client: httpx.Client, within: float = 90) -> float:
-    """Seconds until /readyz says 200 (the service is never restarted)."""
+def wait_ready(client: httpx.Client, within: float = 90 + WARMUP_SECONDS) -> float:
+    """Seconds until /readyz says 200 (the service is never restarted): the schema applied, then the
+    warm-up done (bounded by WARMUP_SECONDS; on a loaded machine it takes more than a minute)."""
     started = time.monotonic()
     while (ready := client.get("/readyz")).status_code != 200:
         assert ready.status_code == 503, ready.text
