@@ -24,7 +24,7 @@ from service.auth.keys import Scope
 from service.config import get_settings
 from service.database import Graph, Neo4jConnection
 from service.neo4j_provider import docker_engine_available
-from service.neo4j_server import RELATIONSHIP_GROUPING_THRESHOLD, LocalNeo4j, free_port, install
+from service.neo4j_server import LocalNeo4j, free_port, install
 from service.seed import seed
 from tests.helpers import SEED_DIR, SESSION_KEY_IDS, ApiKeys, ServerThread, wipe
 
@@ -40,9 +40,7 @@ def neo4j_connection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4j
     elif docker_engine_available():
         from testcontainers.community.neo4j import Neo4jContainer
 
-        container = Neo4jContainer(NEO4J_IMAGE, password=TEST_PASSWORD).with_env(
-            "NEO4J_db_relationship__grouping__threshold", str(RELATIONSHIP_GROUPING_THRESHOLD))
-        with container:
+        with Neo4jContainer(NEO4J_IMAGE, password=TEST_PASSWORD) as container:
             yield Neo4jConnection(container.get_connection_url(), "neo4j", SecretStr(TEST_PASSWORD), "neo4j")
     else:
         server = LocalNeo4j(
