@@ -79,15 +79,16 @@ async def test_a_saved_segment_is_warmed_so_its_first_count_finds_its_plan_cache
         await store.create(graph, "Townsend", "", rule)  # warms the segment's queries as it saves it
         assert await engine.count(graph, compiled) == 0  # the first count a client asks for
         assert await graph.run_template(unseen, **compiled.parameters) == [{"count": 0}]
-        # in the order they ran: the rehearsal first, the request's last (with the full suite, other
-        # warm-ups may plan the same text in between)
+        # the rehearsal and the request, at least; the request ran last
         times = await _compile_times(graph, count.text, 2)
-        rehearsal, first = times[0], times[-1]
+        first = times[-1]
         (cold,) = await _compile_times(graph, unseen.text, 1)
     finally:
         await run_cypher(graph, "CALL db.stats.stop('QUERIES')")
-    # The rehearsal planned the count; the request found the plan; the unseen variant was planned.
-    assert first * 3 < cold and first * 3 < rehearsal, (rehearsal, first, cold)
+    # The request found the plan the rehearsal left; the unseen variant was planned. (The rehearsal's
+    # own compile time is not compared: in the full suite another test's warm-up may have planned
+    # the same text first, so it can be cached too.)
+    assert first * 3 < cold, (times, cold)
 
 
 @pytest.mark.asyncio
