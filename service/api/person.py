@@ -29,13 +29,22 @@ class Person:
     first_name: str | None
     last_name: str | None
     title: str | None
-    known_as: list[SourceRecord]
+    # The ids each source knows them by, when the query that found the person brought them (a member
+    # page does not: most pages do not ask for them).
+    known_as_rows: strawberry.Private[list[dict[str, str]] | None] = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Person:
         return cls(email=row["email"], first_name=row.get("firstName"), last_name=row.get("lastName"),
-                   title=row.get("title"),
-                   known_as=[SourceRecord.from_row(k) for k in row["knownAs"]])
+                   title=row.get("title"), known_as_rows=row.get("knownAs"))
+
+    @typed.field(description="The id each source system knows the person by.")
+    async def known_as(self, info: strawberry.Info[Context, None]) -> list[SourceRecord]:
+        rows = self.known_as_rows
+        if rows is None:
+            person = await info.context.loaders.person.load(self.email)
+            rows = person["knownAs"] if person else []
+        return [SourceRecord.from_row(row) for row in rows]
 
     def contact(self) -> Contact:
         return Contact(email=self.email, first_name=self.first_name, last_name=self.last_name, title=self.title)
