@@ -46,6 +46,7 @@ EXAMPLES: dict[str, Any] = {
     "email": WARM_EMAIL,
     "emails": [WARM_EMAIL],
     "entered": [WARM_EMAIL],
+    "expiresAt": None,  # a key that works until revoked (the usual one)
     "files": [],
     "first": 50,
     "hash": "0" * 64,  # a SHA-256 in hex
