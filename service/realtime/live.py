@@ -1,5 +1,7 @@
-"""The live loop of the service: evaluate marked people as soon as a change arrives, publish the
-changes to subscribers, hand them to webhook delivery, and sweep time windows for expiries.
+"""The live loop of the service: evaluate marked people as soon as a change arrives, hand the
+changes to webhook delivery, and sweep time windows for expiries. Subscribers hear the changes from
+the change feed in the graph (service.realtime.feed), which this loop wakes after each round, so a
+change evaluated by any process reaches the subscribers of every process.
 
 The database layer wakes the loop after each commit that marked people (Graph.on_people_marked);
 writes made by another process (the CLI, a second service) are found by the poll."""
@@ -14,6 +16,7 @@ from service.database import DatabaseUnavailable, Graph
 from service.realtime.broker import AudienceChange, Broker
 from service.realtime.delivery import WebhookDelivery
 from service.realtime.evaluator import BATCH, MAX_BATCH, Evaluator
+from service.realtime.feed import ChangeFeed
 
 log = logging.getLogger("accountgraph.live")
 
@@ -26,9 +29,10 @@ ROUND_GAP_SECONDS = 0.05
 
 class LiveAudiences:
     def __init__(self, graph: Graph, broker: Broker, poll_seconds: float = 1.0, sweep_seconds: float = 60.0,
-                 round_gap_seconds: float = ROUND_GAP_SECONDS) -> None:
+                 round_gap_seconds: float = ROUND_GAP_SECONDS, feed_poll_seconds: float = 0.2) -> None:
         self.graph = graph
         self.broker = broker
+        self.feed = ChangeFeed(graph, broker, feed_poll_seconds)
         self.evaluator = Evaluator(graph)
         self.delivery = WebhookDelivery(graph)
         self.poll_seconds = poll_seconds
@@ -43,6 +47,8 @@ class LiveAudiences:
 
     async def step(self) -> list[AudienceChange]:
         """One round: sweep windows when due, then evaluate every marked person."""
+        if self.feed.position is None:  # where the feed is before anything is evaluated: all later is heard
+            await self.feed.catch_up()
         if time.monotonic() - self._last_sweep >= self.sweep_seconds:
             await self.evaluator.mark_expired()
             self._last_sweep = time.monotonic()
@@ -54,7 +60,7 @@ class LiveAudiences:
         while True:
             claimed, batch = await self.evaluator.evaluate_pending(limit)
             changes += batch
-            self.broker.publish(batch)
+            self.feed.wake()
             self.delivery.hand_over(batch)
             if claimed < limit:
                 return changes
@@ -63,12 +69,13 @@ class LiveAudiences:
             limit = min(MAX_BATCH, limit * 2)
 
     async def run(self) -> None:
-        """Evaluate until cancelled, woken by the database layer or the poll; webhook delivery
-        runs beside it in its own task, started and stopped with it."""
+        """Evaluate until cancelled, woken by the database layer or the poll; webhook delivery and the
+        reading of the change feed run beside it in tasks of their own, started and stopped with it."""
         unregister = self.graph.on_people_marked(self.wake)
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self.delivery.run(), name="webhook delivery")
+                group.create_task(self.feed.run(), name="change feed")
                 await self._evaluate_forever()
         finally:
             unregister()

@@ -1,0 +1,145 @@
+"""The change feed (service.realtime.feed): three service processes on one Neo4j. Changes written
+through one of them reach the subscribers of the others, each change once and in feed order,
+whichever process evaluated it; a subscriber that reconnects with `after` misses nothing.
+
+Each "process" is a real service (its own application, driver, live loop, feed reader and
+subscribers) on its own port; they share nothing but Neo4j."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+
+from service.database import Graph, Neo4jConnection
+from service.realtime.feed import parse_cursor
+from tests.helpers import ApiKeys, ServerThread, graphql_data
+
+pytestmark = pytest.mark.asyncio
+
+PAGE = "https://www.bodea.com/products/new-product"
+PEOPLE = 12
+SUBSCRIBE = """subscription ($id: ID, $after: String) {
+  audienceChanges(segmentId: $id, after: $after) { email change position cursor } }"""
+VISIT = """mutation ($id: String!, $person: String!, $url: String!, $at: DateTime!) {
+  recordWebVisits(source: "Marketo 1", visits: [{id: $id, personId: $person, url: $url, visitedAt: $at}]) {
+    records } }"""
+
+
+@pytest.fixture(scope="module")
+def servers(neo4j_connection: Neo4jConnection) -> Iterator[list[ServerThread]]:
+    """Kept across the tests: each test's emptied graph restarts the feed, which every reader notices."""
+    with ExitStack() as stack:
+        yield [stack.enter_context(ServerThread(neo4j_connection, poll_seconds=0.5, sweep_seconds=3600))
+               for _ in range(3)]
+
+
+class Subscriber:
+    def __init__(self, socket: Any) -> None:
+        self.socket = socket
+
+    async def next(self, timeout: float = 20) -> dict[str, Any]:
+        message = json.loads(await asyncio.wait_for(self.socket.recv(), timeout))
+        if message["type"] == "error":
+            return {"errors": message["payload"]}
+        assert message["type"] == "next", message
+        if "errors" in message["payload"]:
+            return {"errors": message["payload"]["errors"]}
+        change: dict[str, Any] = message["payload"]["data"]["audienceChanges"]
+        return change
+
+    async def quiet_for(self, seconds: float) -> None:
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(self.socket.recv(), seconds)
+
+
+async def subscribe(server: ServerThread, key: str, segment_id: str, after: str | None = None) -> Subscriber:
+    socket = await websockets.connect(server.url.replace("http", "ws") + "/graphql",
+                                      subprotocols=[websockets.Subprotocol("graphql-transport-ws")])
+    await socket.send(json.dumps({"type": "connection_init", "payload": ApiKeys.header(key)}))
+    assert json.loads(await socket.recv())["type"] == "connection_ack"
+    before = server.app.state.live.broker.subscribers
+    await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
+        "query": SUBSCRIBE, "variables": {"id": segment_id, "after": after}}}))
+    for _ in range(500):  # registered: every change from now on reaches it
+        if server.app.state.live.broker.subscribers > before:
+            return Subscriber(socket)
+        await asyncio.sleep(0.02)
+    return Subscriber(socket)  # an error answer: the caller reads it
+
+
+@pytest.fixture
+async def world(graph: Graph) -> AsyncIterator[str]:
+    """PEOPLE people in Marketo 1 who have not visited, and the saved segment of recent visitors."""
+    people = [{"id": f"f{n}", "email": f"person{n:02d}@feed.example"} for n in range(PEOPLE)]
+    await graphql_data(graph, "mutation ($p: [PersonInput!]!) { upsertPeople(source: \"Marketo 1\", people: $p) "
+                              "{ records } }", p=people)
+    created = await graphql_data(graph, "mutation ($r: RuleInput!) { createSegment(name: \"Recent visitors\", "
+                                        "rule: $r) { id } }", r={"visits": {"url": PAGE, "withinDays": 30}})
+    yield created["createSegment"]["id"]
+
+
+async def visit(client: httpx.AsyncClient, person: int) -> None:
+    at = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    answer = (await client.post("/graphql", json={"query": VISIT, "variables": {
+        "id": f"visit-{person}", "person": f"f{person}", "url": PAGE, "at": at}})).json()
+    assert answer == {"data": {"recordWebVisits": {"records": 1}}}, answer
+
+
+async def test_subscribers_on_every_process_hear_every_change_once_and_in_order(
+        servers: list[ServerThread], world: str, api_keys: ApiKeys) -> None:
+    writer, *others = servers
+    subscribers = [await subscribe(server, api_keys.read, world) for server in others]
+    async with httpx.AsyncClient(base_url=writer.url, timeout=30, headers=ApiKeys.header(api_keys.write)) as client:
+        await asyncio.gather(*(visit(client, n) for n in range(PEOPLE)))  # concurrent: several rounds, any process
+    expected = {f"person{n:02d}@feed.example" for n in range(PEOPLE)}
+    heard = []
+    for subscriber in subscribers:
+        changes = [await subscriber.next() for _ in range(PEOPLE)]
+        await subscriber.quiet_for(1.5)  # and nothing twice
+        assert {c["email"] for c in changes} == expected and {c["change"] for c in changes} == {"ENTERED"}
+        cursors = [parse_cursor(c["cursor"]) for c in changes]
+        assert cursors == sorted(cursors) and len(set(cursors)) == PEOPLE, cursors
+        heard.append([c["cursor"] for c in changes])
+    assert heard[0] == heard[1], "both processes heard the same feed"
+    read_to = [server.app.state.live.feed.position for server in servers]
+    assert len(set(read_to)) == 1, read_to  # every process read the feed to its end, the writer's too
+
+
+async def test_a_subscriber_resumes_after_its_last_change_without_missing_one(
+        servers: list[ServerThread], world: str, api_keys: ApiKeys, graph: Graph) -> None:
+    writer, listener, _ = servers
+    first = await subscribe(listener, api_keys.read, world)
+    async with httpx.AsyncClient(base_url=writer.url, timeout=30, headers=ApiKeys.header(api_keys.write)) as client:
+        for n in range(3):
+            await visit(client, n)
+        heard = [await first.next() for _ in range(3)]
+        await first.socket.close()  # gone: the next changes happen while nobody listens on this process
+        for n in range(3, 6):
+            await visit(client, n)
+        await asyncio.sleep(1.0)  # evaluated meanwhile
+    again = await subscribe(listener, api_keys.read, world, after=heard[1]["cursor"])
+    resumed = [await again.next() for _ in range(4)]
+    await again.quiet_for(1.0)
+    assert [c["email"] for c in resumed] == [heard[2]["email"]] + [f"person{n:02d}@feed.example" for n in range(3, 6)]
+    everything = await subscribe(listener, api_keys.read, world, after="0:0")  # from the start of the feed
+    assert [(await everything.next())["email"] for _ in range(6)] == [f"person{n:02d}@feed.example" for n in range(6)]
+    for socket in (again.socket, everything.socket):
+        await socket.close()
+
+
+@pytest.mark.parametrize(("after", "message"), [("soon", "is not a cursor of audienceChanges"),
+                                                ("999999:0", "is ahead of the change feed")])
+async def test_a_bad_cursor_is_refused_and_says_why(servers: list[ServerThread], world: str, api_keys: ApiKeys,
+                                                    after: str, message: str) -> None:
+    subscriber = await subscribe(servers[0], api_keys.read, world, after=after)
+    answer = await subscriber.next()
+    assert message in json.dumps(answer["errors"]), answer
+    await subscriber.socket.close()
