@@ -143,3 +143,40 @@ async def test_a_bad_cursor_is_refused_and_says_why(servers: list[ServerThread],
     answer = await subscriber.next()
     assert message in json.dumps(answer["errors"]), answer
     await subscriber.socket.close()
+
+
+# ---- the sweep lease -----------------------------------------------------------------------------
+
+
+async def test_one_process_sweeps_and_another_takes_over_when_it_dies(graph: Graph) -> None:
+    """Two live loops sweeping every 0.3 s: only the lease holder sweeps; when it is killed (its task
+    cancelled, the lease not given back), the other sweeps once the lease (0.6 s) has expired."""
+    from service.realtime.broker import Broker
+    from service.realtime.live import SWEEP_LEASE_INTERVALS, LiveAudiences
+
+    loops = [LiveAudiences(graph, Broker(), poll_seconds=0.1, sweep_seconds=0.3) for _ in range(2)]
+    swept: list[tuple[int, float]] = []
+    for number, live in enumerate(loops):
+        original = live.evaluator.mark_expired
+
+        async def counted(number: int = number, original: Any = original) -> None:
+            swept.append((number, asyncio.get_running_loop().time()))
+            await original()
+
+        live.evaluator.mark_expired = counted  # type: ignore[method-assign]
+    tasks = [asyncio.create_task(live.run()) for live in loops]
+    try:
+        await asyncio.sleep(2.0)
+        assert len({number for number, _ in swept}) == 1 and len(swept) >= 4, swept  # one holder, sweeping
+        holder = swept[0][0]
+        tasks[holder].cancel()  # killed: the lease is left as it was
+        killed_at = asyncio.get_running_loop().time()
+        await asyncio.sleep(2.0)
+        taken_over = [at for number, at in swept if number != holder]
+        assert taken_over, swept
+        lease = SWEEP_LEASE_INTERVALS * 0.3
+        assert taken_over[0] - killed_at <= lease + 0.3 + 0.5, (taken_over[0] - killed_at, lease)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -17,6 +17,7 @@ from service.realtime.broker import AudienceChange, Broker
 from service.realtime.delivery import WebhookDelivery
 from service.realtime.evaluator import BATCH, MAX_BATCH, Evaluator
 from service.realtime.feed import ChangeFeed
+from service.realtime.lease import Lease
 
 log = logging.getLogger("accountgraph.live")
 
@@ -25,6 +26,7 @@ log = logging.getLogger("accountgraph.live")
 # core the service has. With it, the people marked meanwhile are claimed together: at most this much
 # latency added, for a round cost that no longer grows with the event rate.
 ROUND_GAP_SECONDS = 0.05
+SWEEP_LEASE_INTERVALS = 2  # the sweep lease lasts this many sweep intervals from its last renewal
 
 
 class LiveAudiences:
@@ -33,6 +35,9 @@ class LiveAudiences:
         self.graph = graph
         self.broker = broker
         self.feed = ChangeFeed(graph, broker, feed_poll_seconds)
+        # One process of many sweeps: the holder of the lease, which it renews at each sweep; when it
+        # dies, another takes the lease over once it has expired (two sweep intervals on).
+        self.sweep_lease = Lease(graph, "sweep", SWEEP_LEASE_INTERVALS * sweep_seconds)
         self.evaluator = Evaluator(graph)
         self.delivery = WebhookDelivery(graph)
         self.poll_seconds = poll_seconds
@@ -50,7 +55,8 @@ class LiveAudiences:
         if self.feed.position is None:  # where the feed is before anything is evaluated: all later is heard
             await self.feed.catch_up()
         if time.monotonic() - self._last_sweep >= self.sweep_seconds:
-            await self.evaluator.mark_expired()
+            if await self.sweep_lease.take():
+                await self.evaluator.mark_expired()
             self._last_sweep = time.monotonic()
         # Whatever committed its marks before this point is claimed below (the sweep's own included):
         # only a wake from here on calls for another round.
