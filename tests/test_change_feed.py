@@ -9,16 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import websockets
 
+from service.config import PROJECT_ROOT
 from service.database import Graph, Neo4jConnection
+from service.neo4j_server import free_port
 from service.realtime.feed import parse_cursor
 from tests.helpers import ApiKeys, ServerThread, graphql_data
 
@@ -128,9 +136,10 @@ async def test_a_subscriber_resumes_after_its_last_change_without_missing_one(
     again = await subscribe(listener, api_keys.read, world, after=heard[1]["cursor"])
     resumed = [await again.next() for _ in range(4)]
     await again.quiet_for(1.0)
-    assert [c["email"] for c in resumed] == [heard[2]["email"]] + [f"person{n:02d}@feed.example" for n in range(3, 6)]
     everything = await subscribe(listener, api_keys.read, world, after="0:0")  # from the start of the feed
-    assert [(await everything.next())["email"] for _ in range(6)] == [f"person{n:02d}@feed.example" for n in range(6)]
+    feed = [await everything.next() for _ in range(6)]
+    assert {c["email"] for c in feed} == {f"person{n:02d}@feed.example" for n in range(6)}
+    assert heard == feed[:3] and resumed == feed[2:]  # the rest after the cursor: nothing missed or repeated
     for socket in (again.socket, everything.socket):
         await socket.close()
 
@@ -180,3 +189,69 @@ async def test_one_process_sweeps_and_another_takes_over_when_it_dies(graph: Gra
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+# ---- serve --workers N ---------------------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+async def test_serve_with_three_workers_delivers_every_change_to_subscribers_on_each(
+        world: str, neo4j_connection: Neo4jConnection, api_keys: ApiKeys, tmp_path: Path) -> None:
+    """`accountgraph serve --workers 3`: three real processes on one port. Subscribers land on whichever
+    worker accepts them; each hears every change from the start of the feed (after "0:0"), once, in
+    order, whichever worker took the writes and whichever evaluated them."""
+    port = free_port()
+    env = {**os.environ, "NEO4J_URI": neo4j_connection.uri, "NEO4J_USER": neo4j_connection.user,
+           "NEO4J_PASSWORD": neo4j_connection.password.get_secret_value(), "PORT": str(port),
+           "LIVE_POLL_SECONDS": "0.5", "LIVE_SWEEP_SECONDS": "3600"}
+    log = tmp_path / "serve.log"
+    with log.open("w") as output:
+        process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--workers", "3"], cwd=PROJECT_ROOT,
+                                   env=env, stdout=output, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    sockets = []
+    try:
+        ready_in_a_row, deadline = 0, time.monotonic() + 180
+        while ready_in_a_row < 12:  # answers land on any worker: every one has warmed up
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            try:
+                ready = httpx.get(f"{url}/readyz", timeout=5).status_code == 200
+            except httpx.TransportError:
+                ready = False
+            ready_in_a_row = ready_in_a_row + 1 if ready else 0
+            await asyncio.sleep(0.1)
+        assert len(_children(process.pid)) == 3
+        subscribers = []
+        for _ in range(6):
+            socket = await websockets.connect(url.replace("http", "ws") + "/graphql",
+                                              subprotocols=[websockets.Subprotocol("graphql-transport-ws")])
+            sockets.append(socket)
+            await socket.send(json.dumps({"type": "connection_init", "payload": ApiKeys.header(api_keys.read)}))
+            assert json.loads(await socket.recv())["type"] == "connection_ack"
+            await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
+                "query": SUBSCRIBE, "variables": {"id": world, "after": "0:0"}}}))
+            subscribers.append(Subscriber(socket))
+        async with httpx.AsyncClient(base_url=url, timeout=30, headers=ApiKeys.header(api_keys.write)) as client:
+            for n in range(6):
+                await visit(client, n)
+        heard = []
+        for subscriber in subscribers:
+            heard.append([await subscriber.next() for _ in range(6)])
+            await subscriber.quiet_for(0.5)
+        assert {c["email"] for c in heard[0]} == {f"person{n:02d}@feed.example" for n in range(6)}
+        assert all(changes == heard[0] for changes in heard), "every subscriber heard the same feed"
+        cursors = [parse_cursor(c["cursor"]) for c in heard[0]]
+        assert cursors == sorted(set(cursors))
+    finally:
+        for socket in sockets:
+            await socket.close()
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
