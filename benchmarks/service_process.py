@@ -20,9 +20,11 @@ from service.neo4j_server import free_port
 
 
 def environment(connection: Neo4jConnection, **settings: str) -> dict[str, str]:
+    """The service's settings for a benchmark: its Neo4j, and no rate limit per key (a benchmark
+    measures what the service can answer, with one key for all its clients)."""
     return {**os.environ, "NEO4J_URI": connection.uri, "NEO4J_USER": connection.user,
             "NEO4J_PASSWORD": connection.password.get_secret_value(), "NEO4J_DATABASE": connection.database,
-            **settings}
+            "RATE_LIMIT_PER_SECOND": "0", **settings}
 
 
 @contextmanager

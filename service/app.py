@@ -37,6 +37,7 @@ from service.api.context import Context
 from service.api.schema import build_schema
 from service.auth.http import LimitBody, RequireApiKey, log_refusal, presented_key
 from service.auth.keys import Scope
+from service.auth.rate import RateLimits
 from service.auth.sockets import SocketKeys
 from service.auth.store import KeyChecker, Unauthenticated
 from service.database import SERVICE_DRIVER, DatabaseUnavailable, DriverTimeouts, Graph, Neo4jConnection, QueryTimeout
@@ -184,6 +185,7 @@ def create_app(connection: Neo4jConnection, poll_seconds: float = 1.0, sweep_sec
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.graph = Graph(connection, timeout_seconds=limits.query_timeout_seconds, driver=driver)
         app.state.keys = KeyChecker(app.state.graph)
+        app.state.rate_limits = RateLimits(limits.rate_per_second, limits.rate_burst)
         app.state.sockets = SocketKeys(app.state.keys)
         app.state.live = LiveAudiences(app.state.graph, Broker(), poll_seconds, sweep_seconds)
         app.state.writes = GroupCommit(app.state.graph, group_window)

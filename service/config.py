@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     # run ahead); it counts in audiences once its time has come.
     clock_skew_seconds: float = Field(300.0, ge=0)
 
+    # Webhooks to private, loopback or link-local addresses (the service's own network, cloud
+    # metadata) are refused unless this is true (service/activation/addresses.py).
+    webhook_private_addresses: bool = False
+
     # Limits of the API (docs/security.md): GraphQL documents, request bodies, and the time any one
     # Neo4j transaction of the service may take before Neo4j stops it.
     graphql_max_depth: int = Field(ApiLimits.max_depth, gt=0)
@@ -48,6 +52,8 @@ class Settings(BaseSettings):
     graphql_introspection: bool = ApiLimits.introspection  # GRAPHQL_INTROSPECTION=false in production
     max_body_bytes: int = Field(ApiLimits.max_body_bytes, gt=0)
     neo4j_query_timeout_seconds: float = Field(30.0, gt=0)
+    rate_limit_per_second: float = Field(ApiLimits.rate_per_second, ge=0)  # per API key and process; 0: off
+    rate_limit_burst: int = Field(ApiLimits.rate_burst, gt=0)
 
     # How long the service waits for Neo4j (docs/reliability.md): to open a connection, to get one
     # from the pool, and for retries of a transaction on transient errors (imports by the CLI retry
@@ -73,7 +79,8 @@ class Settings(BaseSettings):
     def limits(self) -> ApiLimits:
         return ApiLimits(max_depth=self.graphql_max_depth, max_aliases=self.graphql_max_aliases,
                          max_tokens=self.graphql_max_tokens, introspection=self.graphql_introspection,
-                         max_body_bytes=self.max_body_bytes, query_timeout_seconds=self.neo4j_query_timeout_seconds)
+                         max_body_bytes=self.max_body_bytes, query_timeout_seconds=self.neo4j_query_timeout_seconds,
+                         rate_per_second=self.rate_limit_per_second, rate_burst=self.rate_limit_burst)
 
     def group_window(self) -> GroupWindow:
         return GroupWindow(seconds=self.group_commit_window_ms / 1000, max_rows=self.group_commit_max_events)

@@ -1,8 +1,10 @@
 """The Neo4j driver: one async driver per process, every call names its database and routing.
 
-Every transaction is a managed one (the driver retries it on transient errors: a deadlock, a lost
-connection, a leader switch) except the schema statements and the readiness ping. Failures to reach
-Neo4j become DatabaseUnavailable, a transaction stopped for taking too long QueryTimeout.
+Writes run in managed transactions (the driver retries them on transient errors: a deadlock, a lost
+connection, a leader switch); reads in auto-commit ones, retried here the same way. Every session
+shares the process's one bookmark manager, so a read sees every write the process made before it
+(causal consistency, which matters on a cluster). Failures to reach Neo4j become DatabaseUnavailable,
+a transaction stopped for taking too long QueryTimeout.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from neo4j import (
     AsyncDriver,
     AsyncGraphDatabase,
     AsyncManagedTransaction,
+    AsyncSession,
     Query,
     Record,
     RoutingControl,
@@ -225,7 +228,7 @@ class Graph:
         file, text = _file_and_text(query)
         access = WRITE_ACCESS if after_write or _routing(file) is RoutingControl.WRITE else READ_ACCESS
         with self._errors():
-            async with self.driver.session(database=self.database, default_access_mode=access) as session:
+            async with self._session(access) as session:
                 tx = await session.begin_transaction(timeout=seconds)
                 try:
                     if after_write:
@@ -256,7 +259,7 @@ class Graph:
             return result
 
         with self._errors():
-            async with self.driver.session(database=self.database) as session:
+            async with self._session(WRITE_ACCESS) as session:
                 result = await session.execute_write(unit_of_work(timeout=self.timeout)(attempt))
         if marked:
             self._notify_people_marked()
@@ -275,7 +278,7 @@ class Graph:
         cypher/migrations/; each is idempotent, so a migration cut short is completed by running it
         again (the service retries it until it works)."""
         with self._errors():
-            async with self.driver.session(database=self.database) as session:
+            async with self._session(WRITE_ACCESS) as session:
                 for statement in query_file(Q.SCHEMA).statements():
                     await (await session.run(Query(statement, timeout=self.timeout))).consume()
                 for migration in MIGRATIONS:  # auto-commit: a migration writes in transactions of its own
@@ -305,20 +308,25 @@ class Graph:
     async def _read(self, query: Query, parameters: dict[str, Any]) -> list[Row]:
         """A read in one auto-commit transaction: one round trip (a managed transaction takes two,
         and half again the driver's CPU), retried like one on errors Neo4j calls retryable, within
-        retry_seconds. It shares execute_query's bookmarks, so it sees the writes made before it."""
+        retry_seconds."""
         deadline = time.monotonic() + self.timeouts.retry_seconds
         delay = READ_RETRY_FIRST_DELAY
         while True:
             try:
-                async with self.driver.session(
-                        database=self.database, default_access_mode=READ_ACCESS,
-                        bookmark_manager=self.driver.execute_query_bookmark_manager) as session:
+                async with self._session(READ_ACCESS) as session:
                     return [row_of(record) async for record in await session.run(query, parameters)]
             except (Neo4jError, DriverError) as error:
                 if not error.is_retryable() or time.monotonic() + delay > deadline:
                     raise
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))
             delay *= 2
+
+    def _session(self, access: str) -> AsyncSession:
+        """A session of the process's one bookmark manager (the one execute_query uses): every read
+        waits for the writes this process made before it, on a single server and on a cluster, where
+        a read may go to a follower that has not applied them yet."""
+        return self.driver.session(database=self.database, default_access_mode=access,
+                                   bookmark_manager=self.driver.execute_query_bookmark_manager)
 
     def _notify_people_marked(self) -> None:
         for callback in list(self._people_marked):

@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     UNAUTHENTICATED = "UNAUTHENTICATED"  # no API key, or one that is not valid or was revoked
     FORBIDDEN = "FORBIDDEN"  # the key lacks the scope the field needs
     BODY_TOO_LARGE = "BODY_TOO_LARGE"  # the request body is over the limit
+    RATE_LIMITED = "RATE_LIMITED"  # the key sent more requests than its rate limit; retry after Retry-After
     QUERY_TIMEOUT = "QUERY_TIMEOUT"  # Neo4j stopped a transaction that ran past the timeout
     DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"  # Neo4j cannot be reached; try again shortly
     DELIVERY_FAILED = "DELIVERY_FAILED"  # a webhook receiver refused a batch or did not answer

@@ -13,6 +13,10 @@ class ApiLimits:
     introspection: bool = True     # the schema may be introspected (GraphiQL needs it; off in production)
     max_body_bytes: int = 1 << 20  # body of POST /graphql and POST /events
     query_timeout_seconds: float | None = 30.0  # every Neo4j transaction of the service
+    # Requests per second per API key and process (service.auth.rate), and how many may come at once
+    # above that; 0 switches the limit off. High enough that only a runaway client meets it.
+    rate_per_second: float = 1000.0
+    rate_burst: int = 2000
 
 
 @dataclass(frozen=True)

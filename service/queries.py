@@ -127,6 +127,8 @@ class Q(StrEnum):
     SEGMENTS_OF_PEOPLE = "api/segments_of_people"
     VISITS_OF_PEOPLE = "api/visits_of_people"
     # realtime/
+    FEED_READ = "realtime/feed_read"
+    LEASE_TAKE = "realtime/lease_take"
     PEOPLE_CLAIM_PENDING = "realtime/people_claim_pending"
     PEOPLE_MARK_EXPIRED = "realtime/people_mark_expired"
     SEGMENTS_RULES = "realtime/segments_rules"

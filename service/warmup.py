@@ -46,9 +46,11 @@ EXAMPLES: dict[str, Any] = {
     "email": WARM_EMAIL,
     "emails": [WARM_EMAIL],
     "entered": [WARM_EMAIL],
+    "expiresAt": None,  # a key that works until revoked (the usual one)
     "files": [],
     "first": 50,
     "hash": "0" * 64,  # a SHA-256 in hex
+    "holder": "0" * 32,  # a lease holder's id
     "id": WARM_ID,
     "idHashes": ["0" * 64],
     "ids": [WARM_ID],
@@ -58,6 +60,7 @@ EXAMPLES: dict[str, Any] = {
     "left": [],
     "limit": 500,
     "mark": True,
+    "milliseconds": 120_000,
     "mode": "DELTA",
     "name": "Warm-up segment",
     "names": ["Warm-up segment"],

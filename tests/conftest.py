@@ -28,6 +28,11 @@ from service.neo4j_server import LocalNeo4j, free_port, install
 from service.seed import seed
 from tests.helpers import SEED_DIR, SESSION_KEY_IDS, ApiKeys, ServerThread, wipe
 
+# The tests' webhook receiver listens on loopback (tests/receiver.py): allowed for the whole run, in
+# this process and the service processes it starts (test_webhook_addresses turns it off again).
+os.environ["WEBHOOK_PRIVATE_ADDRESSES"] = "true"
+get_settings.cache_clear()
+
 TEST_PASSWORD = "test-password"
 NEO4J_IMAGE = "neo4j:5.26-community"
 

@@ -26,7 +26,7 @@ from service.auth.dev_key import ensure_dev_key
 from service.auth.keys import Scope, parse
 from service.auth.lookups import KEY_CACHE_SECONDS
 from service.auth.sockets import RECHECK_SECONDS
-from service.auth.store import INVALID, MISSING, REVOKED
+from service.auth.store import EXPIRED, INVALID, MISSING, REVOKED
 from service.config import PROJECT_ROOT
 from service.database import Graph, Neo4jConnection
 from service.neo4j_server import free_port
@@ -153,6 +153,29 @@ async def test_a_key_revoked_over_graphql_answers_401_at_once(anonymous: httpx.C
     assert {k["name"]: k["scopes"] for k in listed["data"]["apiKeys"]}["tests: write"] == ["write"]
     unknown = post(anonymous, 'mutation { revokeApiKey(id: "nope") { id } }', api_keys.admin).json()
     assert unknown["errors"][0]["message"] == "no API key with id 'nope'"
+
+
+async def test_a_key_stops_working_when_it_expires(anonymous: httpx.Client, graph: Graph,
+                                                   neo4j_connection: Neo4jConnection, api_keys: ApiKeys) -> None:
+    record, key = await store.create(graph, "a day", [Scope.READ], expires_in_days=1)
+    assert record.expires_at is not None and post(anonymous, SEGMENTS, key).status_code == 200
+    # A day later: moved into the past in the graph, as the clock would; seen once the cached lookup is stale.
+    await run_cypher(graph, "MATCH (k:ApiKey {id: $id}) SET k.expiresAt = datetime.realtime() - duration('PT1S')",
+                     id=record.id)
+    refused_within(KEY_CACHE_SECONDS + SLACK, lambda: post(anonymous, SEGMENTS, key))
+    assert_refused(post(anonymous, SEGMENTS, key), EXPIRED)
+    assert anonymous.post("/events", json=EVENT, headers={"X-API-Key": key}).json() == {"error": EXPIRED}
+    listed = post(anonymous, "{ apiKeys { id expiresAt revokedAt } }", api_keys.admin).json()["data"]["apiKeys"]
+    assert next(k for k in listed if k["id"] == record.id)["expiresAt"] is not None
+    shown = run_cli(neo4j_connection, "key", "list")
+    assert any(line.startswith(record.id) and " expired " in line for line in shown.stdout.splitlines()), shown.stdout
+    created = run_cli(neo4j_connection, "key", "create", "--name", "cli", "--scope", "read", "--expires-in-days", "30")
+    assert created.returncode == 0 and ", expiring 20" in created.stderr, created.stderr
+    assert post(anonymous, SEGMENTS, created.stdout.strip()).status_code == 200
+    for days in ("0", "-1", "4000"):
+        refused = run_cli(neo4j_connection, "key", "create", "--name", "x", "--scope", "read",
+                          "--expires-in-days", days)
+        assert refused.returncode == 2 and "at most 3660 days" in refused.stderr, refused.stderr
 
 
 async def test_key_checks_share_one_lookup_a_second(graph: Graph, api_keys: ApiKeys,

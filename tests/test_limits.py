@@ -102,6 +102,31 @@ async def test_introspection_can_be_switched_off(neo4j_connection: Neo4jConnecti
             assert client.post("/graphql", json={"query": "{ segments { id } __typename }"}).status_code == 200
 
 
+# ---- requests per key ----------------------------------------------------------------------------
+
+
+async def test_a_key_over_its_rate_limit_is_answered_429_with_retry_after(
+        neo4j_connection: Neo4jConnection, api_keys: ApiKeys) -> None:
+    with ServerThread(neo4j_connection, limits=ApiLimits(rate_per_second=1, rate_burst=3), poll_seconds=3600,
+                      sweep_seconds=3600) as server:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            def ask(key: str) -> httpx.Response:
+                return client.post("/graphql", json={"query": "{ segments { id } }"}, headers=ApiKeys.header(key))
+
+            statuses = [ask(api_keys.read).status_code for _ in range(4)]
+            assert statuses[:3] == [200, 200, 200]
+            refused = ask(api_keys.read)
+            assert refused.status_code == 429 and refused.headers["Retry-After"] in ("1", "2")
+            error = refused.json()["errors"][0]
+            assert error["extensions"]["code"] == "RATE_LIMITED" and "rate limit of 1 requests a second" in \
+                error["message"]
+            assert ask(api_keys.admin).status_code == 200  # another key has its own
+            events = client.post("/events", json={"events": []}, headers=ApiKeys.header(api_keys.read))
+            assert events.status_code == 429 and "error" in events.json()  # every path behind the key
+            time.sleep(1.2)
+            assert ask(api_keys.read).status_code == 200
+
+
 # ---- request bodies ------------------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from service.activation.activate import DestinationSettings, activate, add_desti
 from service.activation.webhook import RetryPolicy
 from service.database import Graph, Neo4jConnection
 from service.ingest.pipeline import ingest_path
-from service.realtime.broker import AudienceChange, Broker
+from service.realtime.broker import AudienceChange, Broker, Subscription
 from service.realtime.live import LiveAudiences
 from service.segments import engine
 from service.segments.presets import audience_rule
@@ -279,11 +279,9 @@ async def running(live: LiveAudiences) -> AsyncIterator[None]:
             await task
 
 
-async def next_change(changes: AsyncIterator[AudienceChange]) -> asyncio.Future[AudienceChange]:
-    """Wait for the next change in the background (the subscription is registered once this returns)."""
-    waiting = asyncio.ensure_future(anext(changes))
-    await asyncio.sleep(0)
-    return waiting
+async def next_change(changes: Subscription) -> asyncio.Future[AudienceChange]:
+    """Wait for the next change in the background."""
+    return asyncio.ensure_future(changes.next())
 
 
 async def visit_file(graph: Graph, folder: Path, person: str, source: str) -> None:
@@ -295,20 +293,20 @@ async def test_a_write_through_the_database_layer_wakes_the_loop_long_before_its
                                                                                         tmp_path: Path) -> None:
     recent = await save_segment(seeded_graph, "Recent visitors", {"visits": {"url": PAGE, "withinDays": 30}})
     broker = Broker()
-    changes = broker.subscribe(recent)
+    changes = broker.open(recent)
     async with running(LiveAudiences(seeded_graph, broker, poll_seconds=60, sweep_seconds=3600)):
         entered = await next_change(changes)
         await visit_file(seeded_graph, tmp_path, "1001", "Marketo 1")  # nobody tells the loop: the graph does
         change = await asyncio.wait_for(entered, 10)
     assert (change.email, change.change) == ("p1@townsend.com", "ENTERED")
-    await changes.aclose()
+    changes.close()
 
 
 async def test_a_hanging_webhook_receiver_delays_no_evaluation_and_no_subscriber(seeded_graph: Graph,
                                                                                    tmp_path: Path) -> None:
     receiver = Receiver(failures=0)
     broker = Broker()
-    changes = broker.subscribe(None)
+    changes = broker.open(None)
     live = LiveAudiences(seeded_graph, broker, poll_seconds=60, sweep_seconds=3600)
     try:
         recent = await save_segment(seeded_graph, "Recent visitors", {"visits": {"url": PAGE, "withinDays": 30}})
@@ -332,7 +330,7 @@ async def test_a_hanging_webhook_receiver_delays_no_evaluation_and_no_subscriber
             assert len(receiver.requests) == 2
     finally:
         receiver.close()
-        await changes.aclose()
+        changes.close()
 
 
 class CountedRounds:
@@ -384,7 +382,7 @@ async def test_under_a_stream_of_writes_rounds_begin_at_most_once_per_gap(seeded
     of the gap are claimed together (here a gap of 1 s against writes a few ms apart)."""
     recent = await save_segment(seeded_graph, "Recent visitors", {"visits": {"url": PAGE, "withinDays": 30}})
     broker = Broker()
-    changes = broker.subscribe(recent)
+    changes = broker.open(recent)
     live = LiveAudiences(seeded_graph, broker, poll_seconds=60, sweep_seconds=3600, round_gap_seconds=1.0)
     async with running(live):
         rounds = CountedRounds(live)
@@ -401,4 +399,4 @@ async def test_under_a_stream_of_writes_rounds_begin_at_most_once_per_gap(seeded
     assert 1 <= len(rounds.began) <= writing / 1.0 + 2, (len(rounds.began), writing)
     assert all(later - earlier >= 0.99 for earlier, later in zip(rounds.began, rounds.began[1:], strict=False))
     assert await run_cypher(seeded_graph, "MATCH (p:PendingEvaluation) RETURN count(p) AS n") == [{"n": 0}]
-    await changes.aclose()
+    changes.close()

@@ -3,4 +3,4 @@
 // mode: write
 MATCH (k:ApiKey {id: $id})
 SET k.revokedAt = coalesce(k.revokedAt, datetime.realtime())
-RETURN k {.id, .name, .scopes, .createdAt, .revokedAt, .lastUsedAt} AS key
+RETURN k {.id, .name, .scopes, .createdAt, .expiresAt, .revokedAt, .lastUsedAt} AS key

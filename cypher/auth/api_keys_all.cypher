@@ -2,5 +2,5 @@
 // Every API key, oldest first (never the hash).
 // mode: read
 MATCH (k:ApiKey)
-RETURN k {.id, .name, .scopes, .createdAt, .revokedAt, .lastUsedAt} AS key
+RETURN k {.id, .name, .scopes, .createdAt, .expiresAt, .revokedAt, .lastUsedAt} AS key
 ORDER BY k.createdAt, k.id

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from service.activation import formats, webhook
+from service.activation.addresses import check_webhook_url
 from service.database import Graph
 from service.errors import AccountGraphError, ErrorCode
 from service.queries import Q
@@ -68,6 +69,8 @@ class DestinationSettings:
 
 async def add_destination(graph: Graph, settings: DestinationSettings) -> dict[str, Any]:
     settings.check()
+    if settings.url and settings.kind == DestinationKind.WEBHOOK:
+        await check_webhook_url(settings.url)
     if await graph.run(Q.DESTINATION_BY_NAME, name=settings.name):
         raise ActivationError(f"a destination named {settings.name!r} exists already", code=ErrorCode.CONFLICT)
     rows = await graph.run(Q.DESTINATION_CREATE, name=settings.name, kind=settings.kind, instance=settings.instance,

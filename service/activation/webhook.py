@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from service.activation.addresses import AddressRefused, check_webhook_url
 from service.errors import AccountGraphError, ErrorCode
 
 BATCH_SIZE = 500
@@ -54,7 +55,13 @@ def batches(header: dict[str, Any], entered: list[dict[str, Any]], left: list[st
 
 async def deliver(url: str, secret: str, bodies: list[bytes], policy: RetryPolicy = RetryPolicy(),
                   sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> list[str]:
-    """POST each batch until the receiver answers 2xx; return the batch ids delivered."""
+    """POST each batch until the receiver answers 2xx; return the batch ids delivered. Nothing is sent
+    to an address inside a private network (service.activation.addresses), checked again here as the
+    url's name may resolve elsewhere than when the destination was configured."""
+    try:
+        await check_webhook_url(url)
+    except AddressRefused as refused:
+        raise DeliveryFailed(f"not sent: {refused}") from None
     delivered = []
     async with httpx.AsyncClient(timeout=policy.timeout) as client:
         for body in bodies:

@@ -20,13 +20,15 @@ class ApiKeyInfo:
     name: str
     scopes: list[str]
     created_at: datetime
+    expires_at: datetime | None = strawberry.field(description="When the key stops working; null: when revoked.")
     revoked_at: datetime | None
     last_used_at: datetime | None = strawberry.field(description="Updated at most once a minute.")
 
     @classmethod
     def from_record(cls, record: store.KeyRecord) -> ApiKeyInfo:
         return cls(id=strawberry.ID(record.id), name=record.name, scopes=list(record.scopes),
-                   created_at=record.created_at, revoked_at=record.revoked_at, last_used_at=record.last_used_at)
+                   created_at=record.created_at, expires_at=record.expires_at,
+                   revoked_at=record.revoked_at, last_used_at=record.last_used_at)
 
 
 @strawberry.type

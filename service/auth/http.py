@@ -5,6 +5,7 @@ a route added later is closed until it is listed as open here."""
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,7 +14,8 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.auth.keys import parse
-from service.auth.store import INVALID, REVOKED, KeyChecker, Unauthenticated
+from service.auth.rate import RateLimits
+from service.auth.store import EXPIRED, INVALID, REVOKED, KeyChecker, Unauthenticated
 from service.database import DatabaseUnavailable
 from service.errors import ErrorCode
 
@@ -66,9 +68,10 @@ def error_response(path: str, status: int, message: str, code: ErrorCode,
 
 
 class RequireApiKey:
-    """Refuses with 401 any HTTP request outside the open paths that lacks a valid, unrevoked key;
-    the key that passed is left in the request's state for the GraphQL context. While Neo4j, where
-    keys are kept, is out of reach, such a request is answered 503 (with Retry-After).
+    """Refuses with 401 any HTTP request outside the open paths that lacks a valid, unrevoked key,
+    and with 429 (and Retry-After) one whose key is over its rate limit (service.auth.rate); the key
+    that passed is left in the request's state for the GraphQL context. While Neo4j, where keys are
+    kept, is out of reach, such a request is answered 503 (with Retry-After).
 
     WebSockets pass: a subscription presents its key in connection_init (see service.app)."""
 
@@ -87,13 +90,21 @@ class RequireApiKey:
             message = str(refused)
             log_refusal(f"{scope['method']} {scope['path']}", presented, message)
             challenge = 'Bearer realm="accountgraph"'
-            if message in (INVALID, REVOKED):
+            if message in (INVALID, REVOKED, EXPIRED):
                 challenge += ', error="invalid_token"'
             response = error_response(scope["path"], 401, message, refused.code, {"WWW-Authenticate": challenge})
             await response(scope, receive, send)
             return
         except DatabaseUnavailable as unavailable:
             response = error_response(scope["path"], 503, str(unavailable), unavailable.code, {"Retry-After": "5"})
+            await response(scope, receive, send)
+            return
+        limits: RateLimits = scope["app"].state.rate_limits
+        if wait := limits.take(key.id):
+            message = (f"the API key {key.id} is over its rate limit of {limits.per_second:g} requests a second "
+                       f"(RATE_LIMIT_PER_SECOND): retry after {wait:.2f} s")
+            response = error_response(scope["path"], 429, message, ErrorCode.RATE_LIMITED,
+                                      {"Retry-After": str(math.ceil(wait))})
             await response(scope, receive, send)
             return
         scope.setdefault("state", {})["api_key"] = key

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from service.auth.keys import ApiKey, Scope, generate, hash_secret, parse, secret_matches
@@ -20,6 +20,8 @@ TOUCH_EVERY_SECONDS = 60.0
 MISSING = "an API key is needed: send it as 'Authorization: Bearer <key>' (see docs/security.md)"
 INVALID = "the API key is not valid"
 REVOKED = "the API key was revoked"
+EXPIRED = "the API key has expired"
+MAX_DAYS = 3660  # the longest a key may be created for
 
 
 class KeyStoreError(AccountGraphError, ValueError):
@@ -42,13 +44,15 @@ class KeyRecord:
     name: str
     scopes: tuple[str, ...]
     created_at: datetime
+    expires_at: datetime | None
     revoked_at: datetime | None
     last_used_at: datetime | None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> KeyRecord:
         return cls(id=row["id"], name=row["name"], scopes=tuple(row["scopes"]), created_at=_native(row["createdAt"]),
-                   revoked_at=_native(row.get("revokedAt")), last_used_at=_native(row.get("lastUsedAt")))
+                   expires_at=_native(row.get("expiresAt")), revoked_at=_native(row.get("revokedAt")),
+                   last_used_at=_native(row.get("lastUsedAt")))
 
 
 def _native(value: Any) -> Any:
@@ -60,17 +64,22 @@ def _scopes(names: Iterable[str]) -> frozenset[Scope]:
     return frozenset(Scope(name) for name in names if name in known)
 
 
-async def create(graph: Graph, name: str, scopes: Iterable[Scope]) -> tuple[KeyRecord, str]:
-    """Store a new key; returns it and its text, which exists nowhere else from then on."""
+async def create(graph: Graph, name: str, scopes: Iterable[Scope],
+                 expires_in_days: float | None = None) -> tuple[KeyRecord, str]:
+    """Store a new key, valid for `expires_in_days` or until revoked; returns it and its text, which
+    exists nowhere else from then on."""
     name = name.strip()
     if not 1 <= len(name) <= MAX_NAME:
         raise KeyStoreError(f"a key name must have 1 to {MAX_NAME} characters")
     ordered = sorted({Scope(s) for s in scopes})
     if not ordered:
         raise KeyStoreError("a key needs at least one scope: read, write or admin")
+    if expires_in_days is not None and not 0 < expires_in_days <= MAX_DAYS:
+        raise KeyStoreError(f"a key expires in more than 0 and at most {MAX_DAYS} days")
+    expires_at = None if expires_in_days is None else datetime.now(UTC) + timedelta(days=expires_in_days)
     new = generate()
     rows = await graph.run(Q.API_KEY_CREATE, id=new.id, name=name, scopes=[s.value for s in ordered],
-                           hash=hash_secret(new.secret))
+                           hash=hash_secret(new.secret), expiresAt=expires_at)
     return KeyRecord.from_row(rows[0]["key"]), new.text
 
 
@@ -98,7 +107,7 @@ class KeyChecker:
         self._touched: dict[str, float] = {}
 
     async def authenticate(self, presented: str | None, fresh_since: float | None = None) -> ApiKey:
-        """The key, if valid and not revoked as of a lookup sent at or after `fresh_since`
+        """The key, if valid, not expired and not revoked as of a lookup sent at or after `fresh_since`
         (time.monotonic(); by default `max_age` seconds ago)."""
         if not presented:
             raise Unauthenticated(MISSING)
@@ -114,6 +123,8 @@ class KeyChecker:
             raise Unauthenticated(INVALID)
         if stored["revokedAt"] is not None:
             raise Unauthenticated(REVOKED)
+        if stored.get("expiresAt") is not None and stored["expiresAt"].to_native() <= datetime.now(UTC):
+            raise Unauthenticated(EXPIRED)
         await self._touch(parsed.id)
         return ApiKey(id=stored["id"], name=stored["name"], scopes=_scopes(stored["scopes"]))
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -13,8 +15,11 @@ from service.auth.dev_key import ensure_dev_key
 from service.cli.common import Commands, with_graph
 from service.cli.data import seed_and_report
 from service.config import Settings
-from service.database import Graph
+from service.database import Graph, Neo4jConnection
 from service.neo4j_provider import ProvidedNeo4j, docker_engine_available, local_server, provide_neo4j
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 # uvloop's event loop and httptools' HTTP parser, both dependencies: named, not left to uvicorn's
 # "auto", so a missing one fails at start-up instead of silently serving on the slower pair.
@@ -62,18 +67,38 @@ def _banner(settings: Settings, neo4j: ProvidedNeo4j, dev_key: str | None = None
     return "\n".join(lines)
 
 
-def _serve(settings: Settings, neo4j: ProvidedNeo4j, dev_key: str | None = None) -> None:
+def _serve(settings: Settings, neo4j: ProvidedNeo4j, dev_key: str | None = None, workers: int = 1) -> None:
+    """Serve on one port with `workers` processes. Each worker is a whole service (its own driver, live
+    loop and change-feed reader), as separate replicas would be: they share only Neo4j."""
+    print(_banner(settings, neo4j, dev_key), flush=True)
+    options: dict[str, object] = {"host": settings.host, "port": settings.port, "log_level": "info",
+                                  "loop": EVENT_LOOP, "http": HTTP_PARSER}
+    if workers == 1:
+        uvicorn.run(app_of(settings, neo4j.connection), **options)  # type: ignore[arg-type]
+        return
+    # The workers are new processes: they find the Neo4j this one provided in the environment.
+    connection = neo4j.connection
+    os.environ.update(NEO4J_URI=connection.uri, NEO4J_USER=connection.user,
+                      NEO4J_PASSWORD=connection.password.get_secret_value(), NEO4J_DATABASE=connection.database)
+    uvicorn.run("service.cli.server:worker_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+
+
+def app_of(settings: Settings, connection: Neo4jConnection) -> Starlette:
     from service.app import create_app  # the web stack is not needed by the other commands
 
-    print(_banner(settings, neo4j, dev_key), flush=True)
-    app = create_app(neo4j.connection, settings.live_poll_seconds, settings.live_sweep_seconds, settings.limits(),
-                     settings.driver_timeouts(), settings.group_window(), settings.warmup_seconds,
-                     settings.warmup_check_seconds)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", loop=EVENT_LOOP, http=HTTP_PARSER)
+    return create_app(connection, settings.live_poll_seconds, settings.live_sweep_seconds, settings.limits(),
+                      settings.driver_timeouts(), settings.group_window(), settings.warmup_seconds,
+                      settings.warmup_check_seconds)
+
+
+def worker_app() -> Starlette:
+    """The application of one worker of `serve --workers N` (uvicorn calls it in each new process)."""
+    settings = Settings()
+    return app_of(settings, provide_neo4j(settings).connection)  # NEO4J_URI is set: nothing is started
 
 
 def cmd_serve(settings: Settings, arguments: argparse.Namespace) -> None:
-    _serve(settings, provide_neo4j(settings))
+    _serve(settings, provide_neo4j(settings), workers=arguments.workers)
 
 
 async def _prepare_demo(graph: Graph, seed_dir: Path, dev_key_file: Path) -> str:
@@ -89,16 +114,25 @@ def cmd_run(settings: Settings, arguments: argparse.Namespace) -> None:
     try:
         dev_key = asyncio.run(with_graph(
             neo4j.connection, lambda graph: _prepare_demo(graph, settings.seed_dir, settings.dev_key_file)))
-        _serve(settings, neo4j, dev_key)
+        _serve(settings, neo4j, dev_key, arguments.workers)
     finally:
         print("Stopping Neo4j ...", flush=True)
         neo4j.stop()
+
+
+def _workers(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r}: a number of processes from 1 to 64")
+    return int(text)
 
 
 def register(commands: Commands) -> None:
     db = commands.add_parser("db", help="the local Neo4j server (when no NEO4J_URI and no Docker)")
     db.add_argument("action", choices=["install", "start", "stop", "status"])
     db.set_defaults(handler=cmd_db)
-    commands.add_parser("serve", help="serve the GraphQL API").set_defaults(handler=cmd_serve)
-    commands.add_parser("run", help="the demo: start Neo4j, migrate, seed, make a dev API key and serve").set_defaults(
-        handler=cmd_run)
+    serve = commands.add_parser("serve", help="serve the GraphQL API")
+    run = commands.add_parser("run", help="the demo: start Neo4j, migrate, seed, make a dev API key and serve")
+    for command, handler in ((serve, cmd_serve), (run, cmd_run)):
+        command.add_argument("--workers", type=_workers, default=1, metavar="N",
+                             help="service processes on the one port, sharing nothing but Neo4j (default 1)")
+        command.set_defaults(handler=handler)

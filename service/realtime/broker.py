@@ -1,13 +1,13 @@
-"""In-process publish/subscribe of audience changes, for GraphQL subscriptions."""
+"""In-process publish/subscribe of audience changes, for GraphQL subscriptions. What is published
+comes from the change feed in the graph (service.realtime.feed), so every process hears every change."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-QUEUE_LIMIT = 10_000
+QUEUE_LIMIT = 10_000  # changes waiting for one subscriber; past that it is told to resume from its cursor
 
 
 @dataclass(frozen=True)
@@ -20,28 +20,65 @@ class AudienceChange:
     email: str
     change: str = field(metadata={"description": "ENTERED or LEFT."})
     at: datetime
+    position: int = field(metadata={"description": "The position in the change feed of the evaluation that made "
+                                                   "the change: strictly increasing, the same on every process."})
+    cursor: str = field(metadata={"description": "Where this change is in the feed (POSITION:INDEX, the index "
+                                                 "within its evaluation: entries by email, then exits): give it "
+                                                 "as `after` to resume after it."})
+
+
+def changes_of(segment_id: str, segment_name: str, position: int, at: datetime, entered: list[str],
+               left: list[str]) -> list[AudienceChange]:
+    """The changes of one evaluation, in the feed's order: entries by email, then exits by email."""
+    kinds = [(email, "ENTERED") for email in sorted(entered)] + [(email, "LEFT") for email in sorted(left)]
+    return [AudienceChange(segment_id, segment_name, email, change, at, position, f"{position}:{index}")
+            for index, (email, change) in enumerate(kinds)]
+
+
+class FellBehind(Exception):
+    """A subscriber did not keep up: more than QUEUE_LIMIT changes waited for it."""
+
+
+class Subscription:
+    """One subscriber's queue: the changes of its segment (or of all) published from when it opened."""
+
+    def __init__(self, broker: Broker, segment_id: str | None) -> None:
+        self.segment_id = segment_id
+        self._broker = broker
+        self._queue: asyncio.Queue[AudienceChange] = asyncio.Queue()
+        self.overflowed = False
+
+    def offer(self, change: AudienceChange) -> None:
+        if self.overflowed or self.segment_id not in (None, change.segment_id):
+            return
+        self._queue.put_nowait(change)
+        self.overflowed = self._queue.qsize() >= QUEUE_LIMIT  # nothing more is queued from here on
+
+    async def next(self) -> AudienceChange:
+        """The next change; FellBehind once every change queued before the overflow was read."""
+        if self.overflowed and self._queue.empty():
+            raise FellBehind()
+        return await self._queue.get()
+
+    def close(self) -> None:
+        self._broker.subscriptions.discard(self)
 
 
 class Broker:
     def __init__(self) -> None:
-        self._queues: set[tuple[str | None, asyncio.Queue[AudienceChange]]] = set()
+        self.subscriptions: set[Subscription] = set()
 
     def publish(self, changes: list[AudienceChange]) -> None:
-        for segment_id, queue in list(self._queues):
+        for subscription in list(self.subscriptions):
             for change in changes:
-                if segment_id in (None, change.segment_id) and queue.qsize() < QUEUE_LIMIT:
-                    queue.put_nowait(change)
+                subscription.offer(change)
 
-    async def subscribe(self, segment_id: str | None) -> AsyncIterator[AudienceChange]:
-        """Changes of one segment (or of all, with None) from now on, until the subscriber leaves."""
-        entry = (segment_id, asyncio.Queue[AudienceChange]())
-        self._queues.add(entry)
-        try:
-            while True:
-                yield await entry[1].get()
-        finally:
-            self._queues.discard(entry)
+    def open(self, segment_id: str | None) -> Subscription:
+        """A subscription to the changes published from now on (registered before this returns)."""
+        subscription = Subscription(self, segment_id)
+        self.subscriptions.add(subscription)
+        return subscription
 
     @property
     def subscribers(self) -> int:
-        return len(self._queues)
+        return len(self.subscriptions)

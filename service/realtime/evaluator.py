@@ -9,7 +9,7 @@ from typing import Any
 
 from service.database import Graph, Transaction
 from service.queries import Q, Rendered, Template
-from service.realtime.broker import AudienceChange
+from service.realtime.broker import AudienceChange, changes_of
 from service.segments.compiler import Compiled
 from service.segments.engine import compile_for
 from service.segments.rules import OpportunityCondition, VisitCondition, leaves, parse_rule
@@ -71,11 +71,8 @@ class Evaluator:
                 rows = await tx.run_template(segment.rendered, **segment.compiled.parameters,
                                              segmentId=segment.id, emails=emails)
                 for row in rows:
-                    at = row["at"].to_native()
-                    changes += [AudienceChange(segment.id, segment.name, email, "ENTERED", at)
-                                for email in row["entered"]]
-                    changes += [AudienceChange(segment.id, segment.name, email, "LEFT", at)
-                                for email in row["left"]]
+                    changes += changes_of(segment.id, segment.name, row["position"], row["at"].to_native(),
+                                          row["entered"], row["left"])
             return len(emails), changes
 
         return await self.graph.write_work(work)

@@ -1,5 +1,7 @@
-"""The live loop of the service: evaluate marked people as soon as a change arrives, publish the
-changes to subscribers, hand them to webhook delivery, and sweep time windows for expiries.
+"""The live loop of the service: evaluate marked people as soon as a change arrives, hand the
+changes to webhook delivery, and sweep time windows for expiries. Subscribers hear the changes from
+the change feed in the graph (service.realtime.feed), which this loop wakes after each round, so a
+change evaluated by any process reaches the subscribers of every process.
 
 The database layer wakes the loop after each commit that marked people (Graph.on_people_marked);
 writes made by another process (the CLI, a second service) are found by the poll."""
@@ -14,6 +16,8 @@ from service.database import DatabaseUnavailable, Graph
 from service.realtime.broker import AudienceChange, Broker
 from service.realtime.delivery import WebhookDelivery
 from service.realtime.evaluator import BATCH, MAX_BATCH, Evaluator
+from service.realtime.feed import ChangeFeed
+from service.realtime.lease import Lease
 
 log = logging.getLogger("accountgraph.live")
 
@@ -22,13 +26,18 @@ log = logging.getLogger("accountgraph.live")
 # core the service has. With it, the people marked meanwhile are claimed together: at most this much
 # latency added, for a round cost that no longer grows with the event rate.
 ROUND_GAP_SECONDS = 0.05
+SWEEP_LEASE_INTERVALS = 2  # the sweep lease lasts this many sweep intervals from its last renewal
 
 
 class LiveAudiences:
     def __init__(self, graph: Graph, broker: Broker, poll_seconds: float = 1.0, sweep_seconds: float = 60.0,
-                 round_gap_seconds: float = ROUND_GAP_SECONDS) -> None:
+                 round_gap_seconds: float = ROUND_GAP_SECONDS, feed_poll_seconds: float = 0.2) -> None:
         self.graph = graph
         self.broker = broker
+        self.feed = ChangeFeed(graph, broker, feed_poll_seconds)
+        # One process of many sweeps: the holder of the lease, which it renews at each sweep; when it
+        # dies, another takes the lease over once it has expired (two sweep intervals on).
+        self.sweep_lease = Lease(graph, "sweep", SWEEP_LEASE_INTERVALS * sweep_seconds)
         self.evaluator = Evaluator(graph)
         self.delivery = WebhookDelivery(graph)
         self.poll_seconds = poll_seconds
@@ -43,8 +52,11 @@ class LiveAudiences:
 
     async def step(self) -> list[AudienceChange]:
         """One round: sweep windows when due, then evaluate every marked person."""
+        if self.feed.position is None:  # where the feed is before anything is evaluated: all later is heard
+            await self.feed.catch_up()
         if time.monotonic() - self._last_sweep >= self.sweep_seconds:
-            await self.evaluator.mark_expired()
+            if await self.sweep_lease.take():
+                await self.evaluator.mark_expired()
             self._last_sweep = time.monotonic()
         # Whatever committed its marks before this point is claimed below (the sweep's own included):
         # only a wake from here on calls for another round.
@@ -54,7 +66,7 @@ class LiveAudiences:
         while True:
             claimed, batch = await self.evaluator.evaluate_pending(limit)
             changes += batch
-            self.broker.publish(batch)
+            self.feed.wake()
             self.delivery.hand_over(batch)
             if claimed < limit:
                 return changes
@@ -63,12 +75,13 @@ class LiveAudiences:
             limit = min(MAX_BATCH, limit * 2)
 
     async def run(self) -> None:
-        """Evaluate until cancelled, woken by the database layer or the poll; webhook delivery
-        runs beside it in its own task, started and stopped with it."""
+        """Evaluate until cancelled, woken by the database layer or the poll; webhook delivery and the
+        reading of the change feed run beside it in tasks of their own, started and stopped with it."""
         unregister = self.graph.on_people_marked(self.wake)
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self.delivery.run(), name="webhook delivery")
+                group.create_task(self.feed.run(), name="change feed")
                 await self._evaluate_forever()
         finally:
             unregister()

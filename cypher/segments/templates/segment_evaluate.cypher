@@ -27,6 +27,10 @@ CALL (s, e, members) {
   RETURN count(p) AS left
 }
 SET s.lastEvaluatedAt = e.at, s.memberCount = e.count, e.entered = entered, e.left = left
-RETURN e {.id, .at, .count, .entered, .left,
+// The change feed's next position, taken last: its lock is held from here to the commit, so positions
+// commit in the order they are given (see realtime/feed_read).
+MERGE (feed:ChangeFeed {name: 'audience'})
+SET feed.position = coalesce(feed.position, 0) + 1, e.position = feed.position
+RETURN e {.id, .at, .count, .entered, .left, .position,
           enteredPeople: COLLECT { MATCH (p:Person)-[:ENTERED]->(e) RETURN p.email ORDER BY p.email },
           leftPeople: COLLECT { MATCH (p:Person)-[:LEFT]->(e) RETURN p.email ORDER BY p.email }} AS evaluation

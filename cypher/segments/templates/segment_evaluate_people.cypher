@@ -19,4 +19,8 @@ CALL (s, leaving) {
   DELETE m
 }
 SET e.count = COUNT { (s)<-[:IN_SEGMENT]-() }, s.memberCount = e.count, s.lastEvaluatedAt = e.at
-RETURN e.at AS at, [p IN entering | p.email] AS entered, [p IN leaving | p.email] AS left
+// The change feed's next position, taken last: its lock is held from here to the commit, so positions
+// commit in the order they are given (see realtime/feed_read).
+MERGE (feed:ChangeFeed {name: 'audience'})
+SET feed.position = coalesce(feed.position, 0) + 1, e.position = feed.position
+RETURN e.position AS position, e.at AS at, [p IN entering | p.email] AS entered, [p IN leaving | p.email] AS left
