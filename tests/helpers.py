@@ -4,6 +4,7 @@ service in a thread, the session's API keys. Fixtures stay in conftest.py; tests
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -43,6 +44,18 @@ def run_cli(connection: Neo4jConnection, *arguments: str, **environment: str) ->
            "NEO4J_PASSWORD": connection.password.get_secret_value(), **environment}
     return subprocess.run([sys.executable, "-m", "service.cli", *arguments], env=env,
                           capture_output=True, text=True, timeout=120)
+
+
+def interrupt(process: subprocess.Popen[Any], timeout: float) -> None:
+    """Ctrl-C, as a user stops the service; killed if it has not stopped within `timeout` (and the
+    test fails: a service must stop when asked)."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise
 
 
 # The ids of the session's API keys: the per-test wipe keeps them.

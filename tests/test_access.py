@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -31,7 +30,7 @@ from service.config import PROJECT_ROOT
 from service.database import Graph, Neo4jConnection
 from service.neo4j_server import free_port
 from service.queries import Q
-from tests.helpers import ApiKeys, execute_graphql, run_cli, run_cypher
+from tests.helpers import ApiKeys, execute_graphql, interrupt, run_cli, run_cypher
 
 pytestmark = pytest.mark.asyncio
 
@@ -442,9 +441,4 @@ async def test_accountgraph_run_serves_nothing_without_its_key(graph: Graph, neo
                                          headers={"Authorization": f"Bearer {key}"})
         assert answered.json()["data"]["audience"]["count"] == 1, answered.text
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        interrupt(process, timeout=30)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -29,7 +28,7 @@ from service.config import PROJECT_ROOT
 from service.database import Graph, Neo4jConnection
 from service.neo4j_server import free_port
 from service.realtime.feed import parse_cursor
-from tests.helpers import ApiKeys, ServerThread, graphql_data
+from tests.helpers import ApiKeys, ServerThread, graphql_data, interrupt
 
 pytestmark = pytest.mark.asyncio
 
@@ -262,10 +261,4 @@ async def test_serve_with_three_workers_delivers_every_change_to_subscribers_on_
     finally:
         for socket in sockets:
             await socket.close()
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            raise
+        interrupt(process, timeout=60)
