@@ -6,7 +6,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from service.limits import ApiLimits, GroupWindow
+from service.limits import ApiLimits, GroupWindow, Retention
 from service.timeouts import SERVICE_DRIVER, WARMUP_CHECK_SECONDS, WARMUP_SECONDS, DriverTimeouts
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     # How far in the future a web visit may be stamped and still be accepted (the sender's clock may
     # run ahead); it counts in audiences once its time has come.
     clock_skew_seconds: float = Field(300.0, ge=0)
+    # Retention (docs/scaling.md): evaluations (the segments' history and the change feed) and web
+    # visits older than this many days are removed, by one process at a time, checked this often.
+    # 0 keeps them for ever.
+    evaluation_retention_days: float = Field(Retention.evaluation_days, ge=0)
+    visit_retention_days: float = Field(Retention.visit_days, ge=0)
+    retention_check_seconds: float = Field(Retention.check_seconds, gt=0)
 
     # Webhooks to private, loopback or link-local addresses (the service's own network, cloud
     # metadata) are refused unless this is true (service/activation/addresses.py).
@@ -81,6 +87,10 @@ class Settings(BaseSettings):
                          max_tokens=self.graphql_max_tokens, introspection=self.graphql_introspection,
                          max_body_bytes=self.max_body_bytes, query_timeout_seconds=self.neo4j_query_timeout_seconds,
                          rate_per_second=self.rate_limit_per_second, rate_burst=self.rate_limit_burst)
+
+    def retention(self) -> Retention:
+        return Retention(evaluation_days=self.evaluation_retention_days, visit_days=self.visit_retention_days,
+                         check_seconds=self.retention_check_seconds)
 
     def group_window(self) -> GroupWindow:
         return GroupWindow(seconds=self.group_commit_window_ms / 1000, max_rows=self.group_commit_max_events)

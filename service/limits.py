@@ -20,6 +20,16 @@ class ApiLimits:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long evaluations (the segments' history and the change feed) and web visits are kept, in
+    days (0: for ever), and how often the job that removes older ones runs (service.realtime.retention)."""
+
+    evaluation_days: float = 0.0
+    visit_days: float = 0.0
+    check_seconds: float = 3600.0
+
+
+@dataclass(frozen=True)
 class GroupWindow:
     """Group commit of web visits (service.ingest.group_commit): how long the first request of a group
     waits for others, and how many events a group holds at most."""

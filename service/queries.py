@@ -131,6 +131,7 @@ class Q(StrEnum):
     LEASE_TAKE = "realtime/lease_take"
     PEOPLE_CLAIM_PENDING = "realtime/people_claim_pending"
     PEOPLE_MARK_EXPIRED = "realtime/people_mark_expired"
+    RETENTION_APPLY = "realtime/retention_apply"
     SEGMENTS_RULES = "realtime/segments_rules"
     SWEEP_LAST = "realtime/sweep_last"
     # migrations/

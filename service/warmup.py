@@ -45,6 +45,7 @@ EXAMPLES: dict[str, Any] = {
     "destination": "Warm-up destination",
     "email": WARM_EMAIL,
     "emails": [WARM_EMAIL],
+    "evaluationRetentionDays": 0,  # retention off: nothing is removed, even rolled back
     "entered": [WARM_EMAIL],
     "expiresAt": None,  # a key that works until revoked (the usual one)
     "files": [],
@@ -79,6 +80,7 @@ EXAMPLES: dict[str, Any] = {
     "url": "https://warm-up.example.invalid/hook",
     "uses": [],
     "visitDays": [30],
+    "visitRetentionDays": 0,
     "withoutConsent": 0,
 }
 PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")

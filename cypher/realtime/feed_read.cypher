@@ -1,11 +1,11 @@
 // name: realtime/feed_read
-// The change feed after a position: evaluations that changed a membership, oldest first, each with who entered and left; and the head.
+// The change feed after a position: evaluations that changed a membership, oldest first, with who entered and left; the head, and the last position retention removed.
 // mode: read
 // Every evaluation takes the next position of the ChangeFeed node as its last write, holding the
 // node's lock until it commits: a position is visible only once every smaller one is, so a reader
 // that goes on from the last position it read misses none. Evaluations without a change are skipped.
 OPTIONAL MATCH (feed:ChangeFeed {name: 'audience'})
-WITH coalesce(feed.position, 0) AS head
+WITH coalesce(feed.position, 0) AS head, coalesce(feed.removedThrough, 0) AS removedThrough
 CALL () {
   MATCH (e:SegmentEvaluation)
   WHERE e.position > $after AND (e.entered > 0 OR e.left > 0)
@@ -15,4 +15,4 @@ CALL () {
                     entered: COLLECT { MATCH (p:Person)-[:ENTERED]->(e) RETURN p.email AS email ORDER BY email },
                     left: COLLECT { MATCH (p:Person)-[:LEFT]->(e) RETURN p.email AS email ORDER BY email }}) AS evaluations
 }
-RETURN head, evaluations
+RETURN head, removedThrough, evaluations

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from service.database import DatabaseUnavailable, Graph
 from service.errors import AccountGraphError, ErrorCode
@@ -34,27 +35,38 @@ def parse_cursor(cursor: str) -> tuple[int, int]:
     return int(position), int(index)
 
 
-async def read(graph: Graph, after: int, limit: int = PAGE) -> tuple[int, list[AudienceChange], bool]:
-    """The feed's head; the changes of up to `limit` evaluations after position `after`; and whether
-    those were all there are (fewer than `limit`)."""
+@dataclass(frozen=True)
+class Page:
+    head: int  # the last position given
+    removed_through: int  # the last position retention removed (0: none)
+    changes: list[AudienceChange]  # of the evaluations read, in feed order
+    complete: bool  # fewer evaluations than asked for: nothing more after them up to the head
+
+
+async def read(graph: Graph, after: int, limit: int = PAGE) -> Page:
+    """The changes of up to `limit` evaluations after position `after`, with where the feed is."""
     [row] = await graph.run(Q.FEED_READ, after=after, limit=limit)
     evaluations = row["evaluations"]
     changes = [change for e in evaluations
                for change in changes_of(e["segmentId"], e["segmentName"], e["position"], e["at"].to_native(),
                                         e["entered"], e["left"])]
-    return row["head"], changes, len(evaluations) < limit
+    return Page(row["head"], row["removedThrough"], changes, len(evaluations) < limit)
 
 
 async def replay(graph: Graph, cursor: str, until: int, segment_id: str | None) -> AsyncIterator[AudienceChange]:
     """The changes of the segment (or of all) after `cursor` up to position `until`, from the graph,
     oldest first."""
     start = parse_cursor(cursor)
-    head, _, _ = await read(graph, 0, 0)
-    if start[0] > head:
-        raise CursorError(f"after: position {start[0]} is ahead of the change feed, which is at {head}")
+    where = await read(graph, 0, 0)
+    if start[0] > where.head:
+        raise CursorError(f"after: position {start[0]} is ahead of the change feed, which is at {where.head}")
+    if start[0] < where.removed_through:
+        raise CursorError(f"after: the changes up to position {where.removed_through} are no longer kept "
+                          "(EVALUATION_RETENTION_DAYS); subscribe without after, or after a later cursor")
     after = max(start[0] - 1, 0)  # from the cursor's own evaluation: its later changes follow it
     while after < until:
-        _, changes, complete = await read(graph, after)
+        page = await read(graph, after)
+        changes, complete = page.changes, page.complete
         for change in changes:
             if change.position > until:
                 return
@@ -85,10 +97,11 @@ class ChangeFeed:
         The first call only learns where the feed is: a process publishes what comes after it started."""
         async with self._lock:
             if self.position is None:
-                self.position, _, _ = await read(self.graph, 0, 0)
+                self.position = (await read(self.graph, 0, 0)).head
                 return self.position
             while True:
-                head, changes, complete = await read(self.graph, self.position)
+                page = await read(self.graph, self.position)
+                head, changes, complete = page.head, page.changes, page.complete
                 if head < self.position:  # the counter went back (the graph was restored or emptied)
                     log.warning("the change feed is at %d, behind the %d read: reading it from its start",
                                 head, self.position)

@@ -13,11 +13,13 @@ import logging
 import time
 
 from service.database import DatabaseUnavailable, Graph
+from service.limits import Retention
 from service.realtime.broker import AudienceChange, Broker
 from service.realtime.delivery import WebhookDelivery
 from service.realtime.evaluator import BATCH, MAX_BATCH, Evaluator
 from service.realtime.feed import ChangeFeed
 from service.realtime.lease import Lease
+from service.realtime.retention import RetentionJob
 
 log = logging.getLogger("accountgraph.live")
 
@@ -31,13 +33,15 @@ SWEEP_LEASE_INTERVALS = 2  # the sweep lease lasts this many sweep intervals fro
 
 class LiveAudiences:
     def __init__(self, graph: Graph, broker: Broker, poll_seconds: float = 1.0, sweep_seconds: float = 60.0,
-                 round_gap_seconds: float = ROUND_GAP_SECONDS, feed_poll_seconds: float = 0.2) -> None:
+                 round_gap_seconds: float = ROUND_GAP_SECONDS, feed_poll_seconds: float = 0.2,
+                 retention: Retention = Retention()) -> None:
         self.graph = graph
         self.broker = broker
         self.feed = ChangeFeed(graph, broker, feed_poll_seconds)
         # One process of many sweeps: the holder of the lease, which it renews at each sweep; when it
         # dies, another takes the lease over once it has expired (two sweep intervals on).
         self.sweep_lease = Lease(graph, "sweep", SWEEP_LEASE_INTERVALS * sweep_seconds)
+        self.retention = RetentionJob(graph, retention)
         self.evaluator = Evaluator(graph)
         self.delivery = WebhookDelivery(graph)
         self.poll_seconds = poll_seconds
@@ -82,6 +86,7 @@ class LiveAudiences:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self.delivery.run(), name="webhook delivery")
                 group.create_task(self.feed.run(), name="change feed")
+                group.create_task(self.retention.run(), name="retention")
                 await self._evaluate_forever()
         finally:
             unregister()
