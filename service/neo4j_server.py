@@ -22,6 +22,7 @@ from service.config import PROJECT_ROOT
 POM = PROJECT_ROOT / "neo4j" / "pom.xml"
 MAIN_CLASS = "org.neo4j.server.CommunityEntryPoint"
 ADMIN_CLASS = "org.neo4j.cli.AdminTool"
+DATABASE = "neo4j"  # the one user database of Community
 JAVA_OPTIONS = [
     "--add-opens=java.base/java.nio=ALL-UNNAMED",
     "--add-opens=java.base/java.io=ALL-UNNAMED",
@@ -146,6 +147,30 @@ class LocalNeo4j:
                  "dbms", "set-initial-password", self.password],
                 env=self._environment(), check=True, capture_output=True,
             )
+
+    def dump(self, folder: Path) -> Path:
+        """Neo4j's own dump of the database (`neo4j-admin database dump`) into folder/neo4j.dump; the
+        server must be stopped (Community cannot dump a running database)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        self._admin("database", "dump", DATABASE, f"--to-path={folder}", "--overwrite-destination=true")
+        return folder / f"{DATABASE}.dump"
+
+    def load(self, folder: Path) -> None:
+        """Replace the database with folder/neo4j.dump (`neo4j-admin database load`); the server must be
+        stopped. The users and passwords (the system database) stay as they are."""
+        if not (folder / f"{DATABASE}.dump").exists():
+            raise Neo4jServerError(f"no {DATABASE}.dump in {folder}")
+        self._admin("database", "load", DATABASE, f"--from-path={folder}", "--overwrite-destination=true")
+
+    def _admin(self, *arguments: str) -> None:
+        if self.running_pid():
+            raise Neo4jServerError("the local Neo4j is running: stop it first (accountgraph db stop)")
+        self.configure()
+        done = subprocess.run([java_executable(), "-cp", f"{self.lib}/*", ADMIN_CLASS, *arguments],
+                              env=self._environment(), capture_output=True, text=True)
+        if done.returncode != 0:
+            raise Neo4jServerError(f"neo4j-admin {' '.join(arguments[:2])} failed: "
+                                   f"{(done.stderr or done.stdout).strip()[-2000:]}")
 
     def running_pid(self) -> int | None:
         try:

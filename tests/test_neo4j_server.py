@@ -6,6 +6,7 @@ server. Skipped where the test Neo4j is not the local one (NEO4J_TEST_URI set, o
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,10 +15,14 @@ import httpx
 import pytest
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError
+from pydantic import SecretStr
 
 from service.config import get_settings
+from service.database import Graph, Neo4jConnection
 from service.neo4j_provider import docker_engine_available
-from service.neo4j_server import LocalNeo4j, free_port, install
+from service.neo4j_server import LocalNeo4j, Neo4jServerError, free_port, install
+from service.seed import seed
+from tests.helpers import SEED_DIR, run_cli
 
 PASSWORD = "lifecycle-pass"
 
@@ -82,3 +87,56 @@ def test_local_server_starts_serves_and_stops(server: LocalNeo4j) -> None:
     assert not server.pid_file.exists()
     assert server.running_pid() is None
     assert server.stop() is False, "nothing left to stop"
+
+
+def _graph_of(server: LocalNeo4j) -> list[tuple[str, int]]:
+    """Every label and relationship type with its count, and the constraints: what a restore must give back."""
+    with GraphDatabase.driver(server.uri, auth=("neo4j", PASSWORD)) as driver:
+        labels, _, _ = driver.execute_query("MATCH (n) UNWIND labels(n) AS label RETURN label, count(*) AS n "
+                                            "ORDER BY label", database_="neo4j")
+        types, _, _ = driver.execute_query("MATCH ()-[r]->() RETURN type(r) AS type, count(*) AS n ORDER BY type",
+                                           database_="neo4j")
+        constraints, _, _ = driver.execute_query("SHOW CONSTRAINTS YIELD name RETURN name, 0 AS n ORDER BY name",
+                                                 database_="neo4j")
+    return [(r[0], r[1]) for r in [*labels, *types, *constraints]]
+
+
+def test_a_backup_restored_into_an_empty_server_gives_the_same_graph(server: LocalNeo4j, tmp_path: Path) -> None:
+    server.start()
+
+    async def seeded() -> None:
+        graph = Graph(Neo4jConnection(server.uri, "neo4j", SecretStr(PASSWORD), "neo4j"))
+        try:
+            await graph.migrate()
+            await seed(graph, SEED_DIR)
+        finally:
+            await graph.close()
+
+    asyncio.run(seeded())
+    original = _graph_of(server)
+    assert any(label == "Person" and n > 0 for label, n in original), original
+    with pytest.raises(Neo4jServerError, match="running: stop it first"):
+        server.dump(tmp_path / "backup")
+    server.stop()
+    dump = server.dump(tmp_path / "backup")
+    assert dump.stat().st_size > 0
+
+    bolt_port, http_port = two_free_ports()
+    empty = LocalNeo4j(lib=server.lib, home=tmp_path / "empty", bolt_port=bolt_port, http_port=http_port,
+                       password=PASSWORD, heap="512m", pagecache="128m")
+    try:
+        empty.start()
+        assert _graph_of(empty) == []
+        empty.stop()
+        empty.load(tmp_path / "backup")
+        empty.start()
+        assert _graph_of(empty) == original
+    finally:
+        empty.stop()
+
+
+def test_backup_of_a_server_run_elsewhere_points_to_its_own_tools(neo4j_connection: Neo4jConnection,
+                                                                   tmp_path: Path) -> None:
+    refused = run_cli(neo4j_connection, "backup", "--to", str(tmp_path))
+    assert refused.returncode != 0 and "works on the local Neo4j server" in refused.stderr, refused.stderr
+    assert "docs/scaling.md#backup-and-restore" in refused.stderr and not list(tmp_path.iterdir())

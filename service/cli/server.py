@@ -49,6 +49,27 @@ def cmd_db(settings: Settings, arguments: argparse.Namespace) -> None:
             raise SystemExit(3)
 
 
+def cmd_backup(settings: Settings, arguments: argparse.Namespace) -> None:
+    """Dump (backup) or load (restore) the local server's database: Neo4j's own tools, with the server
+    stopped for the while and started again if it was running."""
+    if settings.neo4j_uri or docker_engine_available():
+        elsewhere = settings.neo4j_uri or "the Docker one"
+        raise SystemExit(f"accountgraph: {arguments.command} works on the local Neo4j server; for {elsewhere}, "
+                         "use its own tools (docs/scaling.md#backup-and-restore)")
+    server = local_server(settings)
+    was_running = server.stop()
+    try:
+        if arguments.command == "backup":
+            print(f"Backed up the graph to {server.dump(arguments.to)}")
+        else:
+            server.load(arguments.source)
+            print(f"Restored the graph from {arguments.source / 'neo4j.dump'}")
+    finally:
+        if was_running:
+            server.start()
+            print(f"Neo4j running again: {server.uri}")
+
+
 def _banner(settings: Settings, neo4j: ProvidedNeo4j, dev_key: str | None = None) -> str:
     base = f"http://{settings.host}:{settings.port}"
     lines = [
@@ -127,6 +148,12 @@ def _workers(text: str) -> int:
 
 
 def register(commands: Commands) -> None:
+    backup = commands.add_parser("backup", help="dump the local Neo4j's database into a folder (neo4j.dump)")
+    backup.add_argument("--to", type=Path, required=True, metavar="FOLDER")
+    backup.set_defaults(handler=cmd_backup)
+    restore = commands.add_parser("restore", help="replace the local Neo4j's database with FOLDER/neo4j.dump")
+    restore.add_argument("--from", dest="source", type=Path, required=True, metavar="FOLDER")
+    restore.set_defaults(handler=cmd_backup)
     db = commands.add_parser("db", help="the local Neo4j server (when no NEO4J_URI and no Docker)")
     db.add_argument("action", choices=["install", "start", "stop", "status"])
     db.set_defaults(handler=cmd_db)
