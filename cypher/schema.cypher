@@ -15,12 +15,14 @@ CREATE CONSTRAINT destination_name IF NOT EXISTS FOR (d:Destination) REQUIRE d.n
 CREATE CONSTRAINT activation_id IF NOT EXISTS FOR (a:Activation) REQUIRE a.id IS UNIQUE;
 CREATE CONSTRAINT api_key_id IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.id IS UNIQUE;
 CREATE CONSTRAINT change_feed_name IF NOT EXISTS FOR (f:ChangeFeed) REQUIRE f.name IS UNIQUE;
+CREATE CONSTRAINT delivery_id IF NOT EXISTS FOR (o:Delivery) REQUIRE o.id IS UNIQUE;
 CREATE CONSTRAINT lease_name IF NOT EXISTS FOR (l:Lease) REQUIRE l.name IS UNIQUE;
 CREATE CONSTRAINT suppression_hash IF NOT EXISTS FOR (s:Suppression) REQUIRE s.hash IS UNIQUE;
 CREATE CONSTRAINT suppressed_id_hash IF NOT EXISTS FOR (i:SuppressedId) REQUIRE i.hash IS UNIQUE;
 CREATE INDEX web_visit_url_time IF NOT EXISTS FOR (v:WebVisit) ON (v.url, v.visitedAt);
 CREATE INDEX web_visit_time IF NOT EXISTS FOR (v:WebVisit) ON (v.visitedAt);
 CREATE INDEX segment_evaluation_position IF NOT EXISTS FOR (e:SegmentEvaluation) ON (e.position);
+CREATE INDEX delivery_status IF NOT EXISTS FOR (o:Delivery) ON (o.status);
 CREATE INDEX opportunity_close_date IF NOT EXISTS FOR (o:Opportunity) ON (o.closeDate);
 CREATE INDEX known_in_key IF NOT EXISTS FOR ()-[k:KNOWN_IN]-() ON (k.sourceKey);
 CREATE INDEX same_company_mdm_id IF NOT EXISTS FOR ()-[l:SAME_COMPANY]-() ON (l.mdmId);

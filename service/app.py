@@ -45,7 +45,7 @@ from service.graphiql import OfflineGraphQL, asset_route
 from service.ingest.errors import ImportRejected
 from service.ingest.events import event_tables
 from service.ingest.group_commit import GroupCommit
-from service.limits import ApiLimits, GroupWindow, Retention
+from service.limits import ApiLimits, GroupWindow, Retention, RetryPolicy
 from service.readiness import Readiness
 from service.realtime.broker import Broker
 from service.realtime.live import LiveAudiences
@@ -177,7 +177,8 @@ async def home(request: Request) -> RedirectResponse:
 def create_app(connection: Neo4jConnection, poll_seconds: float = 1.0, sweep_seconds: float = 60.0,
                limits: ApiLimits = ApiLimits(), driver: DriverTimeouts = SERVICE_DRIVER,
                group_window: GroupWindow = GroupWindow(), warm_seconds: float = WARMUP_SECONDS,
-               warm_check_seconds: float = WARMUP_CHECK_SECONDS, retention: Retention = Retention()) -> Starlette:
+               warm_check_seconds: float = WARMUP_CHECK_SECONDS, retention: Retention = Retention(),
+               delivery: RetryPolicy = RetryPolicy()) -> Starlette:
     graphql = GraphQLApp(build_schema(limits), default_query=EXAMPLE_QUERY,
                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
 
@@ -187,7 +188,8 @@ def create_app(connection: Neo4jConnection, poll_seconds: float = 1.0, sweep_sec
         app.state.keys = KeyChecker(app.state.graph)
         app.state.rate_limits = RateLimits(limits.rate_per_second, limits.rate_burst)
         app.state.sockets = SocketKeys(app.state.keys)
-        app.state.live = LiveAudiences(app.state.graph, Broker(), poll_seconds, sweep_seconds, retention=retention)
+        app.state.live = LiveAudiences(app.state.graph, Broker(), poll_seconds, sweep_seconds, retention=retention,
+                                       delivery=delivery)
         app.state.writes = GroupCommit(app.state.graph, group_window)
         # Nothing here waits for Neo4j: the schema is applied in the background, retried until it works,
         # then the plan cache is warmed (and again whenever Neo4j comes back); /readyz says ready after.

@@ -6,7 +6,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from service.limits import ApiLimits, GroupWindow, Retention
+from service.limits import ApiLimits, GroupWindow, Retention, RetryPolicy
 from service.timeouts import SERVICE_DRIVER, WARMUP_CHECK_SECONDS, WARMUP_SECONDS, DriverTimeouts
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -39,16 +39,24 @@ class Settings(BaseSettings):
     # How far in the future a web visit may be stamped and still be accepted (the sender's clock may
     # run ahead); it counts in audiences once its time has come.
     clock_skew_seconds: float = Field(300.0, ge=0)
-    # Retention (docs/scaling.md): evaluations (the segments' history and the change feed) and web
-    # visits older than this many days are removed, by one process at a time, checked this often.
-    # 0 keeps them for ever.
+    # Retention (docs/scaling.md): evaluations (the segments' history and the change feed), web visits
+    # and delivered webhook deliveries older than this many days are removed, by one process at a
+    # time, checked this often. 0 keeps them for ever.
     evaluation_retention_days: float = Field(Retention.evaluation_days, ge=0)
     visit_retention_days: float = Field(Retention.visit_days, ge=0)
+    delivery_retention_days: float = Field(30.0, ge=0)  # delivered webhook deliveries (the outbox)
     retention_check_seconds: float = Field(Retention.check_seconds, gt=0)
 
     # Webhooks to private, loopback or link-local addresses (the service's own network, cloud
     # metadata) are refused unless this is true (service/activation/addresses.py).
     webhook_private_addresses: bool = False
+    # The outbox of live webhook deliveries (service/realtime/outbox.py): tries of a delivery before it
+    # is dead-lettered, the wait before the first retry (doubled at each one, up to the most), and how
+    # long one try waits for the receiver's answer.
+    webhook_max_attempts: int = Field(10, gt=0)
+    webhook_retry_seconds: float = Field(5.0, ge=0)
+    webhook_retry_max_seconds: float = Field(900.0, ge=0)
+    webhook_timeout_seconds: float = Field(10.0, gt=0)
 
     # Limits of the API (docs/security.md): GraphQL documents, request bodies, and the time any one
     # Neo4j transaction of the service may take before Neo4j stops it.
@@ -90,7 +98,11 @@ class Settings(BaseSettings):
 
     def retention(self) -> Retention:
         return Retention(evaluation_days=self.evaluation_retention_days, visit_days=self.visit_retention_days,
-                         check_seconds=self.retention_check_seconds)
+                         delivery_days=self.delivery_retention_days, check_seconds=self.retention_check_seconds)
+
+    def delivery(self) -> RetryPolicy:
+        return RetryPolicy(attempts=self.webhook_max_attempts, first_delay=self.webhook_retry_seconds,
+                           timeout=self.webhook_timeout_seconds, max_delay=self.webhook_retry_max_seconds)
 
     def group_window(self) -> GroupWindow:
         return GroupWindow(seconds=self.group_commit_window_ms / 1000, max_rows=self.group_commit_max_events)

@@ -21,11 +21,13 @@ class ApiLimits:
 
 @dataclass(frozen=True)
 class Retention:
-    """How long evaluations (the segments' history and the change feed) and web visits are kept, in
-    days (0: for ever), and how often the job that removes older ones runs (service.realtime.retention)."""
+    """How long evaluations (the segments' history and the change feed), web visits and delivered
+    webhook deliveries are kept, in days (0: for ever), and how often the job that removes older ones
+    runs (service.realtime.retention)."""
 
     evaluation_days: float = 0.0
     visit_days: float = 0.0
+    delivery_days: float = 0.0
     check_seconds: float = 3600.0
 
 
@@ -36,3 +38,19 @@ class GroupWindow:
 
     seconds: float = 0.005
     max_rows: int = 500
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Tries of one batch: `attempts` in all, the n-th retry after first_delay * factor ** (n - 1)
+    seconds (at most max_delay), each waiting `timeout` seconds for the answer."""
+
+    attempts: int = 5
+    first_delay: float = 0.5
+    factor: float = 2.0
+    timeout: float = 10.0
+    max_delay: float = 900.0
+
+    def delay(self, failed_attempts: int) -> float:
+        """Seconds to wait before the next try, after this many failed ones."""
+        return min(self.max_delay, self.first_delay * self.factor ** max(0, failed_attempts - 1))

@@ -97,10 +97,10 @@ class Q(StrEnum):
     ACTIVATION_RECORD = "activation/activation_record"
     DESTINATION_BY_NAME = "activation/destination_by_name"
     DESTINATION_CREATE = "activation/destination_create"
-    DESTINATIONS_LIVE = "activation/destinations_live"
     # erasure/
     PERSON_ERASE = "erasure/person_erase"
     PERSON_IDS_AND_DESTINATIONS = "erasure/person_ids_and_destinations"
+    PERSON_DELIVERIES_SCRUB = "erasure/person_deliveries_scrub"
     PERSON_SUPPRESS = "erasure/person_suppress"
     SEGMENTS_NAMING_EMAIL = "erasure/segments_naming_email"
     # api/
@@ -134,6 +134,17 @@ class Q(StrEnum):
     RETENTION_APPLY = "realtime/retention_apply"
     SEGMENTS_RULES = "realtime/segments_rules"
     SWEEP_LAST = "realtime/sweep_last"
+    # outbox/
+    DELIVERIES_ENQUEUE = "outbox/deliveries_enqueue"
+    DELIVERIES_LIST = "outbox/deliveries_list"
+    DELIVERY_BUILT = "outbox/delivery_built"
+    DELIVERY_CLAIM = "outbox/delivery_claim"
+    DELIVERY_DONE = "outbox/delivery_done"
+    DELIVERY_FAILED = "outbox/delivery_failed"
+    DELIVERY_GATHER = "outbox/delivery_gather"
+    DELIVERY_NEXT = "outbox/delivery_next"
+    DELIVERY_PROGRESS = "outbox/delivery_progress"
+    DELIVERY_REDRIVE = "outbox/delivery_redrive"
     # migrations/
     COMPANIES_WITHOUT_FIGURES = "migrations/companies_without_figures"
     RECORDS_KNOWN_IN = "migrations/records_known_in"

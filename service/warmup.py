@@ -40,15 +40,22 @@ EXAMPLES: dict[str, Any] = {
     "accounts": [WARM_KEY],
     "after": None,  # the first page
     "batches": [],
+    "bodies": [],
+    "changes": [{"segmentId": WARM_ID, "emails": [WARM_EMAIL], "position": 1}],
     "closeDays": [],
+    "delayMilliseconds": 1000,
+    "delivered": 0,
+    "deliveryRetentionDays": 0,
     "description": "",
     "destination": "Warm-up destination",
     "email": WARM_EMAIL,
     "emails": [WARM_EMAIL],
+    "error": "HTTP 503",
     "evaluationRetentionDays": 0,  # retention off: nothing is removed, even rolled back
     "entered": [WARM_EMAIL],
     "expiresAt": None,  # a key that works until revoked (the usual one)
     "files": [],
+    "final": False,
     "first": 50,
     "hash": "0" * 64,  # a SHA-256 in hex
     "holder": "0" * 32,  # a lease holder's id
@@ -61,6 +68,7 @@ EXAMPLES: dict[str, Any] = {
     "left": [],
     "limit": 500,
     "mark": True,
+    "maxAttempts": 10,
     "milliseconds": 120_000,
     "mode": "DELTA",
     "name": "Warm-up segment",
@@ -78,6 +86,7 @@ EXAMPLES: dict[str, Any] = {
     "source": "Marketo 1",
     "unknownToDestination": 0,
     "url": "https://warm-up.example.invalid/hook",
+    "status": "PENDING",
     "uses": [],
     "visitDays": [30],
     "visitRetentionDays": 0,

@@ -3,12 +3,16 @@ service in a thread, the session's API keys. Fixtures stay in conftest.py; tests
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +27,8 @@ from service.config import get_settings
 from service.database import Graph, Neo4jConnection
 from service.ingest.pipeline import ingest_path
 from service.neo4j_server import free_port
+from service.realtime.live import LiveAudiences
+from service.segments import engine
 
 SEED_DIR = get_settings().seed_dir
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -56,6 +62,52 @@ def interrupt(process: subprocess.Popen[Any], timeout: float) -> None:
         process.kill()
         process.wait()
         raise
+
+
+class ServiceProcess:
+    """`accountgraph serve` in processes of its own (`workers` of them behind one port), on the test
+    Neo4j, with settings as environment variables; ready once `ready_in_a_row` answers of /readyz in a
+    row say so (any worker may answer one). Stopped with Ctrl-C on exit unless killed before."""
+
+    def __init__(self, connection: Neo4jConnection, log: Path, workers: int = 1, ready_in_a_row: int = 1,
+                 **settings: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self.ready_in_a_row = ready_in_a_row
+        self.env = {**os.environ, "NEO4J_URI": connection.uri, "NEO4J_USER": connection.user,
+                    "NEO4J_PASSWORD": connection.password.get_secret_value(), "PORT": str(self.port), **settings}
+        self.command = [sys.executable, "-m", "service.cli", "serve", "--workers", str(workers)]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> ServiceProcess:
+        with self.log.open("w") as output:
+            self.process = subprocess.Popen(self.command, cwd=Path(__file__).resolve().parent.parent, env=self.env,
+                                            stdout=output, stderr=subprocess.STDOUT)
+        ready, deadline = 0, time.monotonic() + 180
+        while ready < self.ready_in_a_row:
+            assert self.process.poll() is None and time.monotonic() < deadline, self.log.read_text()
+            try:
+                ready = ready + 1 if httpx.get(f"{self.url}/readyz", timeout=5).status_code == 200 else 0
+            except httpx.TransportError:
+                ready = 0
+            time.sleep(0.1)
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def kill(self) -> None:
+        """SIGKILL: the process dies at once, in whatever it was doing."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+    def __exit__(self, *exception: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            interrupt(self.process, timeout=60)
 
 
 # The ids of the session's API keys: the per-test wipe keeps them.
@@ -191,3 +243,29 @@ async def selected(graph: Graph, rule: dict[str, Any]) -> list[str]:
     emails = [m["email"] for m in preview["members"]["members"]]
     assert preview["count"] == len(emails)
     return emails
+
+
+def ago(days: float = 0, seconds: float = 0) -> str:
+    return (datetime.now(UTC) - timedelta(days=days, seconds=seconds)).isoformat()
+
+
+async def save_segment(graph: Graph, name: str, rule: dict[str, Any]) -> str:
+    data = await graphql_data(graph,
+                              "mutation ($n: String!, $r: RuleInput!) { createSegment(name: $n, rule: $r) { id } }",
+                              n=name, r=rule)
+    segment_id = data["createSegment"]["id"]
+    await engine.evaluate(graph, segment_id)
+    return segment_id
+
+
+@asynccontextmanager
+async def running(live: LiveAudiences) -> AsyncIterator[None]:
+    """The live loop (with its webhook outbox) in a task, as the service runs it; stopped after."""
+    task = asyncio.create_task(live.run())
+    await asyncio.sleep(2)  # its first round is done: from here on a round starts on a wake or the poll
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task

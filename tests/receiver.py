@@ -19,6 +19,7 @@ class Receiver:
 
     def __init__(self, failures: int, status: int = 503) -> None:
         self.failures = failures
+        self.status = status
         self.requests: list[tuple[dict[str, str], bytes]] = []
         self.hanging = False
         self.released = threading.Event()
@@ -32,7 +33,7 @@ class Receiver:
                     receiver.released.wait(timeout=120)
                 failing = receiver.failures > 0
                 receiver.failures -= 1
-                self.send_response(status if failing else 200)
+                self.send_response(receiver.status if failing else 200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

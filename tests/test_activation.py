@@ -13,9 +13,10 @@ import pytest
 import pytest_asyncio
 
 from service.activation.activate import ActivationError, DestinationSettings, activate, add_destination
-from service.activation.webhook import DeliveryFailed, RetryPolicy
+from service.activation.webhook import DeliveryFailed
 from service.database import Graph
 from service.ingest.pipeline import ingest_path
+from service.limits import RetryPolicy
 from service.segments.presets import audience_rule
 from tests.helpers import graphql_data, run_cypher
 from tests.receiver import SECRET, Receiver

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
@@ -24,11 +21,9 @@ import pytest
 import pytest_asyncio
 import websockets
 
-from service.config import PROJECT_ROOT
 from service.database import Graph, Neo4jConnection
-from service.neo4j_server import free_port
 from service.realtime.feed import parse_cursor
-from tests.helpers import ApiKeys, ServerThread, graphql_data, interrupt
+from tests.helpers import ApiKeys, ServerThread, ServiceProcess, graphql_data
 
 pytestmark = pytest.mark.asyncio
 
@@ -216,27 +211,11 @@ async def test_serve_with_three_workers_delivers_every_change_to_subscribers_on_
     """`accountgraph serve --workers 3`: three real processes on one port. Subscribers land on whichever
     worker accepts them; each hears every change from the start of the feed (after "0:0"), once, in
     order, whichever worker took the writes and whichever evaluated them."""
-    port = free_port()
-    env = {**os.environ, "NEO4J_URI": neo4j_connection.uri, "NEO4J_USER": neo4j_connection.user,
-           "NEO4J_PASSWORD": neo4j_connection.password.get_secret_value(), "PORT": str(port),
-           "LIVE_POLL_SECONDS": "0.5", "LIVE_SWEEP_SECONDS": "3600"}
-    log = tmp_path / "serve.log"
-    with log.open("w") as output:
-        process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--workers", "3"], cwd=PROJECT_ROOT,
-                                   env=env, stdout=output, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
     sockets = []
-    try:
-        ready_in_a_row, deadline = 0, time.monotonic() + 180
-        while ready_in_a_row < 12:  # answers land on any worker: every one has warmed up
-            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
-            try:
-                ready = httpx.get(f"{url}/readyz", timeout=5).status_code == 200
-            except httpx.TransportError:
-                ready = False
-            ready_in_a_row = ready_in_a_row + 1 if ready else 0
-            await asyncio.sleep(0.1)
-        assert len(_workers(process.pid)) == 3
+    with ServiceProcess(neo4j_connection, tmp_path / "serve.log", workers=3, ready_in_a_row=12,
+                        LIVE_POLL_SECONDS="0.5", LIVE_SWEEP_SECONDS="3600") as service:
+        url = service.url
+        assert len(_workers(service.pid)) == 3
         subscribers = []
         for _ in range(6):
             socket = await websockets.connect(url.replace("http", "ws") + "/graphql",
@@ -258,7 +237,5 @@ async def test_serve_with_three_workers_delivers_every_change_to_subscribers_on_
         assert all(changes == heard[0] for changes in heard), "every subscriber heard the same feed"
         cursors = [parse_cursor(c["cursor"]) for c in heard[0]]
         assert cursors == sorted(set(cursors))
-    finally:
         for socket in sockets:
             await socket.close()
-        interrupt(process, timeout=60)

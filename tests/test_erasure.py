@@ -263,6 +263,7 @@ async def test_the_cli_erases_and_reports(seeded_graph: Graph, neo4j_connection:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"Erased: suppression {email_hash(P2)[:12]}: 1 person, 1 web visits, relationships: "
                                   "ASSOCIATED_WITH 2, CONTACT_FOR 2, KNOWN_IN 4, VISITED 1; 4 source ids suppressed; "
+                                  "0 undelivered webhook deliveries changed; "
                                   "exports: 1 lines removed from 2 files."), done.stdout
     assert "p2@" not in done.stdout.lower() and "p2@" not in done.stderr.lower()
     assert (folder / "marketo-marketo-1.csv").read_text() == "id,email\n1001,p1@townsend.com\n"

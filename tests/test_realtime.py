@@ -7,8 +7,6 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, suppress
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,34 +16,21 @@ import pytest_asyncio
 import websockets
 
 from service.activation.activate import DestinationSettings, activate, add_destination
-from service.activation.webhook import RetryPolicy
 from service.database import Graph, Neo4jConnection
 from service.ingest.pipeline import ingest_path
+from service.limits import RetryPolicy
 from service.realtime.broker import AudienceChange, Broker, Subscription
 from service.realtime.live import LiveAudiences
 from service.segments import engine
 from service.segments.presets import audience_rule
 from service.segments.rules import parse_rule
-from tests.helpers import ApiKeys, ServerThread, graphql_data, run_cypher
+from tests.helpers import ApiKeys, ServerThread, ago, run_cypher, running, save_segment
 from tests.receiver import SECRET, Receiver
 
 pytestmark = pytest.mark.asyncio
 
 PAGE = "https://www.bodea.com/products/new-product"
 SUBSCRIBE = "subscription ($id: ID) { audienceChanges(segmentId: $id) { email change segmentName } }"
-
-
-def ago(days: float = 0, seconds: float = 0) -> str:
-    return (datetime.now(UTC) - timedelta(days=days, seconds=seconds)).isoformat()
-
-
-async def save_segment(graph: Graph, name: str, rule: dict[str, Any]) -> str:
-    data = await graphql_data(graph,
-                              "mutation ($n: String!, $r: RuleInput!) { createSegment(name: $n, rule: $r) { id } }",
-                              n=name, r=rule)
-    segment_id = data["createSegment"]["id"]
-    await engine.evaluate(graph, segment_id)
-    return segment_id
 
 
 async def members(graph: Graph, segment_id: str) -> list[str]:
@@ -266,19 +251,6 @@ async def test_a_deal_marks_the_people_of_its_own_account_too(seeded_graph: Grap
     assert sorted(c.email for c in changes) == ["p1@townsend.com", "p2@townsend.com", "p3@townsend.com"]
 
 
-@asynccontextmanager
-async def running(live: LiveAudiences) -> AsyncIterator[None]:
-    """The live loop (with its webhook delivery) in a task, as the service runs it; stopped after."""
-    task = asyncio.create_task(live.run())
-    await asyncio.sleep(2)  # its first round is done: from here on a round starts on a wake or the poll
-    try:
-        yield
-    finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
-
-
 async def next_change(changes: Subscription) -> asyncio.Future[AudienceChange]:
     """Wait for the next change in the background."""
     return asyncio.ensure_future(changes.next())
@@ -326,7 +298,10 @@ async def test_a_hanging_webhook_receiver_delays_no_evaluation_and_no_subscriber
             await visit_file(seeded_graph, tmp_path, "5508", "Marketo 2")
             assert (await asyncio.wait_for(second, 5)).email == "p3@townsend.com"
             assert await members(seeded_graph, recent) == ["p1@townsend.com", "p2@townsend.com", "p3@townsend.com"]
-            assert live.delivery.pending == 1, "p3's change waits for delivery behind the hanging one"
+            waiting = await run_cypher(seeded_graph, "MATCH (o:Delivery) RETURN o.emails AS emails, "
+                                                     "o.claimedBy IS NOT NULL AS claimed ORDER BY o.position")
+            assert waiting == [{"emails": ["p1@townsend.com"], "claimed": True},  # being sent, and hanging
+                               {"emails": ["p3@townsend.com"], "claimed": False}], "p3's change waits behind it"
             assert len(receiver.requests) == 2
     finally:
         receiver.close()

@@ -28,7 +28,7 @@ async def test_old_evaluations_go_and_the_feed_refuses_a_cursor_before_them(seed
     await run_cypher(seeded_graph, "MATCH (e:SegmentEvaluation {id: $id}) SET e.at = e.at - duration('P400D')",
                      id=first["id"])
     removed = await RetentionJob(seeded_graph, Retention(evaluation_days=365)).apply()
-    assert removed == {"evaluations": 1, "visits": 0}
+    assert removed == {"evaluations": 1, "visits": 0, "deliveries": 0}
     kept = await run_cypher(seeded_graph, "MATCH (e:SegmentEvaluation) RETURN e.id AS id")
     assert kept == [{"id": second["id"]}]
     with pytest.raises(CursorError, match=f"up to position {first['position']} are no longer kept"):
@@ -50,7 +50,8 @@ async def test_old_visits_go_and_their_people_are_evaluated_again(seeded_graph: 
         == [{"n": 0}]
     assert await run_cypher(seeded_graph, "MATCH (p:Person {email: 'p3@townsend.com'}) "
                                           "RETURN p:PendingEvaluation AS marked") == [{"marked": True}]
-    assert await RetentionJob(seeded_graph, Retention()).apply() == {"evaluations": 0, "visits": 0}  # 0: kept
+    assert await RetentionJob(seeded_graph, Retention()).apply() == {"evaluations": 0, "visits": 0,
+                                                                     "deliveries": 0}  # 0: kept
 
 
 async def test_one_process_at_a_time_runs_it_and_the_settings_carry_it(graph: Graph,
@@ -60,4 +61,18 @@ async def test_one_process_at_a_time_runs_it_and_the_settings_carry_it(graph: Gr
     assert not RetentionJob(graph, Retention()).enabled
     monkeypatch.setenv("EVALUATION_RETENTION_DAYS", "400")
     monkeypatch.setenv("VISIT_RETENTION_DAYS", "730")
-    assert Settings().retention() == Retention(evaluation_days=400, visit_days=730)
+    monkeypatch.setenv("DELIVERY_RETENTION_DAYS", "14")
+    assert Settings().retention() == Retention(evaluation_days=400, visit_days=730, delivery_days=14)
+
+
+async def test_delivered_webhook_deliveries_older_than_the_setting_go_and_no_others(graph: Graph) -> None:
+    """Only DELIVERED records count their age from deliveredAt; pending and dead ones are kept at any age."""
+    await run_cypher(graph, """
+        UNWIND [['old', 'DELIVERED', 31], ['recent', 'DELIVERED', 29], ['dead', 'DEAD', 400],
+                ['pending', 'PENDING', 400]] AS d
+        CREATE (:Delivery {id: d[0], status: d[1], emails: [], createdAt: datetime() - duration({days: d[2]}),
+                           deliveredAt: CASE d[1] WHEN 'DELIVERED' THEN datetime() - duration({days: d[2]}) END})""")
+    assert await RetentionJob(graph, Retention(delivery_days=30)).apply() == {"evaluations": 0, "visits": 0,
+                                                                               "deliveries": 1}
+    kept = await run_cypher(graph, "MATCH (o:Delivery) RETURN o.id AS id ORDER BY id")
+    assert [row["id"] for row in kept] == ["dead", "pending", "recent"]

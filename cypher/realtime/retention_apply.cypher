@@ -1,5 +1,5 @@
 // name: realtime/retention_apply
-// Remove up to $limit evaluations and up to $limit web visits older than their retention ($evaluationRetentionDays, $visitRetentionDays; 0 keeps them); mark the visitors.
+// Remove up to $limit each of evaluations, web visits and delivered webhook deliveries older than their retention (in days; 0 keeps them); mark the visitors.
 // mode: write
 // marks: people
 // A removed visit no longer counts in any rule (one without a time window included): its person is
@@ -25,4 +25,11 @@ CALL () {
   DETACH DELETE v
   RETURN count(DISTINCT v) AS visits
 }
-RETURN evaluations, visits
+CALL () {
+  MATCH (o:Delivery {status: 'DELIVERED'})
+  WHERE $deliveryRetentionDays > 0 AND o.deliveredAt < datetime.realtime() - duration({days: $deliveryRetentionDays})
+  WITH o LIMIT $limit
+  DELETE o
+  RETURN count(o) AS deliveries
+}
+RETURN evaluations, visits, deliveries

@@ -13,6 +13,7 @@ from service.activation import formats, webhook
 from service.activation.addresses import check_webhook_url
 from service.database import Graph
 from service.errors import AccountGraphError, ErrorCode
+from service.limits import RetryPolicy
 from service.queries import Q
 from service.segments import engine
 
@@ -84,7 +85,7 @@ def _slug(text: str) -> str:
 
 
 async def activate(graph: Graph, segment_id: str, destination: str, out_dir: Path,
-                   policy: webhook.RetryPolicy = webhook.RetryPolicy(),
+                   policy: RetryPolicy = RetryPolicy(),
                    emails: list[str] | None = None) -> dict[str, Any]:
     """Send the segment's consenting members to the destination and record it.
 
@@ -101,15 +102,11 @@ async def activate(graph: Graph, segment_id: str, destination: str, out_dir: Pat
     activation_id = str(uuid.uuid4())
     files: list[str] = []
     batches: list[str] = []
+    entered_emails = [m["email"] for m in audience["entered"]]
     if settings["kind"] == DestinationKind.WEBHOOK:
-        full = settings["mode"] == DeliveryMode.FULL
-        header = {"segmentId": segment_id, "segment": audience["segmentName"], "destination": destination,
-                  "mode": settings["mode"]}
-        entered = audience["send"] if full else audience["entered"]
-        left = [] if full else audience["left"]
-        bodies = webhook.batches(header, [_public(m) for m in entered], left)
-        batches = await webhook.deliver(settings["url"], settings["secret"], bodies, policy)
-        sent = len(entered) + len(left)
+        bodies = webhook_bodies(segment_id, destination, settings["mode"], audience)
+        batches = await webhook.deliver(settings["url"], settings["secret"], bodies.bodies, policy)
+        sent = bodies.sent
     else:
         folder = out_dir / activation_id
         folder.mkdir(parents=True, exist_ok=True)
@@ -125,16 +122,32 @@ async def activate(graph: Graph, segment_id: str, destination: str, out_dir: Pat
     rows = await graph.run(
         Q.ACTIVATION_RECORD, id=activation_id, segmentId=segment_id, destination=destination, sent=sent,
         withoutConsent=audience["withoutConsent"], unknownToDestination=audience["unknownToDestination"],
-        entered=[m["email"] for m in audience["entered"]], left=audience["left"], files=files, batches=batches,
+        entered=entered_emails, left=audience["left"], files=files, batches=batches,
     )
     activation: dict[str, Any] = rows[0]["activation"]
     return activation
 
 
-async def forward_changes(graph: Graph, segment_id: str, emails: list[str]) -> list[dict[str, Any]]:
-    """Send the changes of these people to every DELTA webhook the segment was activated to."""
-    rows = await graph.run(Q.DESTINATIONS_LIVE, segmentId=segment_id)
-    return [await activate(graph, segment_id, row["name"], Path(), emails=emails) for row in rows]
+@dataclass(frozen=True)
+class WebhookBodies:
+    """What one send to a webhook carries: its batches and how many people they name; and the
+    segment's sent set at the destination after it (the people entered into it, and left)."""
+
+    bodies: list[bytes]
+    sent: int
+    entered: list[str]
+    left: list[str]
+
+
+def webhook_bodies(segment_id: str, destination: str, mode: str, audience: dict[str, Any]) -> WebhookBodies:
+    """The batches for a webhook from an activation audience (activation/activation_audience): the
+    changes since the last send (DELTA), or every consenting member (FULL)."""
+    full = mode == DeliveryMode.FULL
+    header = {"segmentId": segment_id, "segment": audience["segmentName"], "destination": destination, "mode": mode}
+    entered = audience["send"] if full else audience["entered"]
+    left = [] if full else audience["left"]
+    return WebhookBodies(webhook.batches(header, [_public(m) for m in entered], left), len(entered) + len(left),
+                         [m["email"] for m in audience["entered"]], audience["left"])
 
 
 def _public(member: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import httpx
 
 from service.activation.addresses import AddressRefused, check_webhook_url
 from service.errors import AccountGraphError, ErrorCode
+from service.limits import RetryPolicy
 
 BATCH_SIZE = 500
 SIGNATURE_HEADER = "X-Accountgraph-Signature"
@@ -25,14 +26,6 @@ class DeliveryFailed(AccountGraphError, RuntimeError):
     """The receiver refused a batch, or did not take it within the retries: the receiver's failure."""
 
     default_code = ErrorCode.DELIVERY_FAILED
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 5
-    first_delay: float = 0.5
-    factor: float = 2.0
-    timeout: float = 10.0
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -66,28 +59,38 @@ async def deliver(url: str, secret: str, bodies: list[bytes], policy: RetryPolic
     async with httpx.AsyncClient(timeout=policy.timeout) as client:
         for body in bodies:
             batch_id = json.loads(body)["batchId"]
-            headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body), BATCH_HEADER: batch_id}
-            delay = policy.first_delay
             for attempt in range(1, policy.attempts + 1):
-                failure = await _post(client, url, body, headers)
+                failure = await post(client, url, secret, body)
                 if failure is None:
                     break
-                if failure.startswith("refused") or attempt == policy.attempts:
+                if failure.refused or attempt == policy.attempts:
                     raise DeliveryFailed(f"batch {batch_id}: {failure} (attempt {attempt} of {policy.attempts})")
-                await sleep(delay)
-                delay *= policy.factor
+                await sleep(policy.delay(attempt))
             delivered.append(batch_id)
     return delivered
 
 
-async def _post(client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]) -> str | None:
-    """None when delivered; else why not ('refused ...' when a retry cannot help)."""
+@dataclass(frozen=True)
+class Failure:
+    """Why a batch was not taken; `refused` when a retry cannot help (the receiver said no)."""
+
+    reason: str
+    refused: bool = False
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+async def post(client: httpx.AsyncClient, url: str, secret: str, body: bytes) -> Failure | None:
+    """One try of one batch, signed, with its id in a header; None when the receiver took it."""
+    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body),
+               BATCH_HEADER: json.loads(body)["batchId"]}
     try:
         response = await client.post(url, content=body, headers=headers)
     except httpx.HTTPError as error:
-        return f"{type(error).__name__}"
+        return Failure(type(error).__name__)
     if response.is_success:
         return None
     if response.status_code in RETRY_STATUSES:
-        return f"HTTP {response.status_code}"
-    return f"refused with HTTP {response.status_code}"
+        return Failure(f"HTTP {response.status_code}")
+    return Failure(f"refused with HTTP {response.status_code}", refused=True)

@@ -32,6 +32,8 @@ class ErasureResult:
         description="Destinations the person had been sent to: they still hold them; ask them to erase too.")
     segments_naming_email: list[str] = strawberry.field(
         description="Saved segments whose rule holds the email as a value: edit them.")
+    webhook_deliveries: int = strawberry.field(
+        description="Webhook deliveries not yet delivered that the person was taken out of.")
     export_files: list[str] = strawberry.field(description="Activation files the person's lines were removed from.")
     export_lines: int
     export_failures: list[str] = strawberry.field(
@@ -43,7 +45,8 @@ class ErasureResult:
             suppression=erasure.suppression, person=erasure.person, web_visits=erasure.web_visits,
             relationships=[RelationshipCount(type=t, count=c) for t, c in sorted(erasure.relationships.items())],
             suppressed_ids=erasure.suppressed_ids, destinations=erasure.destinations,
-            segments_naming_email=erasure.segments_naming, export_files=erasure.exports.files,
+            segments_naming_email=erasure.segments_naming, webhook_deliveries=erasure.webhook_deliveries,
+            export_files=erasure.exports.files,
             export_lines=erasure.exports.lines, export_failures=erasure.exports.failed,
         )
 

@@ -23,6 +23,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from service.api.activation import ActivationMutation
+from service.api.delivery import DeliveryMutation, DeliveryQuery
 from service.api.erasure import ErasureMutation
 from service.api.keys import KeyMutation, KeyQuery
 from service.api.mutation import IngestMutation
@@ -36,8 +37,9 @@ from service.request_id import new_request_id
 
 log = logging.getLogger("accountgraph")
 
-Query = merge_types("Query", (DataQuery, KeyQuery))
-Mutation = merge_types("Mutation", (IngestMutation, SegmentMutation, ActivationMutation, KeyMutation, ErasureMutation))
+Query = merge_types("Query", (DataQuery, DeliveryQuery, KeyQuery))
+Mutation = merge_types("Mutation", (IngestMutation, SegmentMutation, ActivationMutation, DeliveryMutation,
+                                   KeyMutation, ErasureMutation))
 
 INTERNAL_MESSAGE = "internal error"
 

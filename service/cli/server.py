@@ -109,7 +109,7 @@ def app_of(settings: Settings, connection: Neo4jConnection) -> Starlette:
 
     return create_app(connection, settings.live_poll_seconds, settings.live_sweep_seconds, settings.limits(),
                       settings.driver_timeouts(), settings.group_window(), settings.warmup_seconds,
-                      settings.warmup_check_seconds, settings.retention())
+                      settings.warmup_check_seconds, settings.retention(), settings.delivery())
 
 
 def worker_app() -> Starlette:

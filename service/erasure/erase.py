@@ -39,12 +39,14 @@ class Erasure:
     suppressed_ids: int  # source ids recorded (hashed) with the suppression
     destinations: list[str]  # destinations that had received the person: they hold them still (tell them)
     segments_naming: list[str]  # saved segments whose rule holds the email as a value (edit them)
+    webhook_deliveries: int = 0  # undelivered webhook deliveries the person was taken out of
     exports: ExportScrub = field(default_factory=ExportScrub)
 
     def summary(self) -> str:
         relationships = ", ".join(f"{kind} {count}" for kind, count in sorted(self.relationships.items())) or "none"
         text = (f"suppression {self.suppression}: {self.person} person, {self.web_visits} web visits, "
                 f"relationships: {relationships}; {self.suppressed_ids} source ids suppressed; "
+                f"{self.webhook_deliveries} undelivered webhook deliveries changed; "
                 f"exports: {self.exports.lines} lines removed from {len(self.exports.files)} files")
         if self.exports.failed:
             text += f", {len(self.exports.failed)} files could not be changed"
@@ -56,6 +58,7 @@ async def _erase_in_graph(tx: Transaction, email: str) -> dict[str, Any]:
     ids = found[0]["ids"] if found else []
     id_hashes = sorted({id_hash(known["source"], known["sourceKey"]) for known in ids})
     erased = await tx.run(Q.PERSON_ERASE, email=email)
+    [deliveries] = await tx.run(Q.PERSON_DELIVERIES_SCRUB, email=email)
     await tx.run(Q.PERSON_SUPPRESS, hash=email_hash(email), idHashes=id_hashes)
     segments = await tx.run(Q.SEGMENTS_NAMING_EMAIL, email=email)
     return {
@@ -65,6 +68,7 @@ async def _erase_in_graph(tx: Transaction, email: str) -> dict[str, Any]:
         "ids": len(id_hashes),
         "destinations": found[0]["destinations"] if found else [],
         "segments": [row["name"] for row in segments],
+        "deliveries": deliveries["deliveries"],
     }
 
 
@@ -78,7 +82,8 @@ async def erase(graph: Graph, address: str, exports_dir: Path) -> Erasure:
     erasure = Erasure(
         suppression=shown(email_hash(email)), person=done["person"], web_visits=done["visits"],
         relationships=done["relationships"], suppressed_ids=done["ids"], destinations=done["destinations"],
-        segments_naming=done["segments"], exports=scrub_exports(exports_dir, email),
+        segments_naming=done["segments"], webhook_deliveries=done["deliveries"],
+        exports=scrub_exports(exports_dir, email),
     )
     log.warning("erasure: %s", erasure.summary())
     for failure in erasure.exports.failed:

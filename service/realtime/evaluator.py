@@ -55,10 +55,11 @@ class Evaluator:
         """Claim up to `limit` marked people and re-evaluate them against every segment; return how
         many were claimed and the changes.
 
-        One transaction, 1 + (number of segments) round trips: the claim (removing the marks) also
-        reads the saved segments' rules; then one evaluation query per segment. Claiming and
-        recording the changes commit together: a crash in between rolls both back, so the marks
-        stay and the work is done on the next run.
+        One transaction, 1 + (number of segments) round trips, and one more when a membership
+        changed: the claim (removing the marks) also reads the saved segments' rules; then one
+        evaluation query per segment; then the webhook deliveries of the changes are queued.
+        Claiming, recording the changes and queueing their deliveries commit together: a crash in
+        between rolls all back, so the marks stay and the work is done on the next run.
         """
 
         async def work(tx: Transaction) -> tuple[int, list[AudienceChange]]:
@@ -73,6 +74,8 @@ class Evaluator:
                 for row in rows:
                     changes += changes_of(segment.id, segment.name, row["position"], row["at"].to_native(),
                                           row["entered"], row["left"])
+            if changes:  # their webhook deliveries are on record with them (service.realtime.outbox)
+                await tx.run(Q.DELIVERIES_ENQUEUE, changes=outbox_changes(changes))
             return len(emails), changes
 
         return await self.graph.write_work(work)
@@ -88,3 +91,14 @@ class Evaluator:
         last = await self.graph.run(Q.SWEEP_LAST)
         since = last[0]["at"].to_native() if last else now
         await self.graph.run(Q.PEOPLE_MARK_EXPIRED, visitDays=visit_days, closeDays=close_days, since=since, now=now)
+
+
+def outbox_changes(changes: list[AudienceChange]) -> list[dict[str, Any]]:
+    """Per segment: the people whose membership changed, and the last feed position of the changes."""
+    people: dict[str, dict[str, None]] = {}  # segment id -> emails, in order, once each
+    positions: dict[str, int] = {}
+    for change in changes:
+        people.setdefault(change.segment_id, {})[change.email] = None
+        positions[change.segment_id] = max(positions.get(change.segment_id, 0), change.position)
+    return [{"segmentId": segment_id, "emails": list(emails), "position": positions[segment_id]}
+            for segment_id, emails in people.items()]

@@ -1,7 +1,8 @@
-"""The live loop of the service: evaluate marked people as soon as a change arrives, hand the
-changes to webhook delivery, and sweep time windows for expiries. Subscribers hear the changes from
-the change feed in the graph (service.realtime.feed), which this loop wakes after each round, so a
-change evaluated by any process reaches the subscribers of every process.
+"""The live loop of the service: evaluate marked people as soon as a change arrives (queueing their
+webhook deliveries in the outbox, service.realtime.outbox), and sweep time windows for expiries.
+Subscribers hear the changes from the change feed in the graph (service.realtime.feed), which this
+loop wakes after each round, so a change evaluated by any process reaches the subscribers of every
+process.
 
 The database layer wakes the loop after each commit that marked people (Graph.on_people_marked);
 writes made by another process (the CLI, a second service) are found by the poll."""
@@ -13,12 +14,12 @@ import logging
 import time
 
 from service.database import DatabaseUnavailable, Graph
-from service.limits import Retention
+from service.limits import Retention, RetryPolicy
 from service.realtime.broker import AudienceChange, Broker
-from service.realtime.delivery import WebhookDelivery
 from service.realtime.evaluator import BATCH, MAX_BATCH, Evaluator
 from service.realtime.feed import ChangeFeed
 from service.realtime.lease import Lease
+from service.realtime.outbox import Outbox
 from service.realtime.retention import RetentionJob
 
 log = logging.getLogger("accountgraph.live")
@@ -34,7 +35,7 @@ SWEEP_LEASE_INTERVALS = 2  # the sweep lease lasts this many sweep intervals fro
 class LiveAudiences:
     def __init__(self, graph: Graph, broker: Broker, poll_seconds: float = 1.0, sweep_seconds: float = 60.0,
                  round_gap_seconds: float = ROUND_GAP_SECONDS, feed_poll_seconds: float = 0.2,
-                 retention: Retention = Retention()) -> None:
+                 retention: Retention = Retention(), delivery: RetryPolicy = RetryPolicy()) -> None:
         self.graph = graph
         self.broker = broker
         self.feed = ChangeFeed(graph, broker, feed_poll_seconds)
@@ -43,7 +44,7 @@ class LiveAudiences:
         self.sweep_lease = Lease(graph, "sweep", SWEEP_LEASE_INTERVALS * sweep_seconds)
         self.retention = RetentionJob(graph, retention)
         self.evaluator = Evaluator(graph)
-        self.delivery = WebhookDelivery(graph)
+        self.outbox = Outbox(graph, delivery, poll_seconds)
         self.poll_seconds = poll_seconds
         self.sweep_seconds = sweep_seconds
         self.round_gap_seconds = round_gap_seconds
@@ -71,7 +72,8 @@ class LiveAudiences:
             claimed, batch = await self.evaluator.evaluate_pending(limit)
             changes += batch
             self.feed.wake()
-            self.delivery.hand_over(batch)
+            if batch:
+                self.outbox.wake()
             if claimed < limit:
                 return changes
             # A full batch may leave more marked people behind it: a backlog, so larger rounds (fewer
@@ -79,12 +81,13 @@ class LiveAudiences:
             limit = min(MAX_BATCH, limit * 2)
 
     async def run(self) -> None:
-        """Evaluate until cancelled, woken by the database layer or the poll; webhook delivery and the
-        reading of the change feed run beside it in tasks of their own, started and stopped with it."""
+        """Evaluate until cancelled, woken by the database layer or the poll; the webhook outbox, the
+        reading of the change feed and retention run beside it in tasks of their own, started and
+        stopped with it."""
         unregister = self.graph.on_people_marked(self.wake)
         try:
             async with asyncio.TaskGroup() as group:
-                group.create_task(self.delivery.run(), name="webhook delivery")
+                group.create_task(self.outbox.run(), name="webhook outbox")
                 group.create_task(self.feed.run(), name="change feed")
                 group.create_task(self.retention.run(), name="retention")
                 await self._evaluate_forever()

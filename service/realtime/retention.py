@@ -1,5 +1,6 @@
-"""Retention: evaluations (the segments' history, hence the change feed) and web visits older than
-their settings are removed by a job one process runs at a time, the holder of the `retention` lease."""
+"""Retention: evaluations (the segments' history, hence the change feed), web visits and delivered
+webhook deliveries older than their settings are removed by a job one process runs at a time, the
+holder of the `retention` lease."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ class RetentionJob:
 
     @property
     def enabled(self) -> bool:
-        return self.retention.evaluation_days > 0 or self.retention.visit_days > 0
+        return any(days > 0 for days in (self.retention.evaluation_days, self.retention.visit_days,
+                                         self.retention.delivery_days))
 
     async def run_if_due(self) -> dict[str, int] | None:
         """Remove what is past retention when a check is due and this process holds the lease; what was
@@ -43,8 +45,8 @@ class RetentionJob:
             try:
                 removed = await self.run_if_due()
                 if removed and any(removed.values()):
-                    log.info("retention removed %d evaluations and %d web visits",
-                             removed["evaluations"], removed["visits"])
+                    log.info("retention removed %d evaluations, %d web visits and %d delivered webhook deliveries",
+                             removed["evaluations"], removed["visits"], removed["deliveries"])
             except asyncio.CancelledError:
                 raise
             except DatabaseUnavailable:
@@ -54,10 +56,11 @@ class RetentionJob:
             await asyncio.sleep(min(self.retention.check_seconds, 60.0))
 
     async def apply(self) -> dict[str, int]:
-        removed = {"evaluations": 0, "visits": 0}
+        removed = {"evaluations": 0, "visits": 0, "deliveries": 0}
         while True:
             [row] = await self.graph.run(Q.RETENTION_APPLY, evaluationRetentionDays=self.retention.evaluation_days,
-                                         visitRetentionDays=self.retention.visit_days, limit=BATCH)
+                                         visitRetentionDays=self.retention.visit_days,
+                                         deliveryRetentionDays=self.retention.delivery_days, limit=BATCH)
             removed = {kind: removed[kind] + row[kind] for kind in removed}
-            if row["evaluations"] < BATCH and row["visits"] < BATCH:
+            if all(row[kind] < BATCH for kind in removed):
                 return removed

@@ -11,11 +11,11 @@ from service.auth.keys import Scope
 EXPECTED_SCOPES = {
     "Query": dict.fromkeys(["audience", "person", "account", "company", "campaign", "marketingList", "preview",
                             "segment", "segments"], Scope.READ)
-    | {"destinations": Scope.ADMIN, "apiKeys": Scope.ADMIN},
+    | {"destinations": Scope.ADMIN, "deliveries": Scope.ADMIN, "apiKeys": Scope.ADMIN},
     "Mutation": dict.fromkeys(["upsertPeople", "upsertAccounts", "upsertAccountPeople", "upsertOpportunities",
                                "recordWebVisits", "upsertSameCompanyLinks"], Scope.WRITE)
     | dict.fromkeys(["createSegment", "updateSegment", "deleteSegment", "evaluateSegment", "addDestination",
-                     "activate", "revokeApiKey", "erasePerson"], Scope.ADMIN),
+                     "activate", "redriveDelivery", "revokeApiKey", "erasePerson"], Scope.ADMIN),
     "Subscription": {"audienceChanges": Scope.READ},
 }
 

@@ -1,0 +1,76 @@
+"""The outbox of webhook deliveries in GraphQL: what is pending, delivered or dead-lettered, and re-drive."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from service.api import typed
+from service.api.context import Context
+from service.api.derived import graphql_enum
+from service.api.permissions import needs
+from service.auth.keys import Scope
+from service.realtime import outbox
+from service.realtime.outbox import DeliveryStatus
+
+graphql_enum(DeliveryStatus)
+
+MOST_DELIVERIES = 1000
+
+
+def _time(value: Any) -> datetime | None:
+    return value.to_native() if value is not None else None
+
+
+@strawberry.type(description="One live delivery of a segment's changes to a DELTA webhook, kept in the outbox.")
+class Delivery:
+    id: strawberry.ID
+    segment_id: strawberry.ID
+    segment: str | None = strawberry.field(description="The segment's name (none once it is deleted).")
+    destination: str
+    status: DeliveryStatus
+    attempts: int = strawberry.field(description="Tries made so far (reset by a re-drive).")
+    batch_ids: list[str] = strawberry.field(
+        description="The ids of its batches, fixed at the first try: every retry sends the same (empty before).")
+    batches_delivered: int = strawberry.field(description="Batches the receiver has taken.")
+    people: int = strawberry.field(description="People whose changes it carries (0 once delivered: not kept).")
+    entered: int | None = strawberry.field(description="People it sends as entered (known from the first try).")
+    left: int | None = strawberry.field(description="People it sends as left (known from the first try).")
+    last_error: str | None = strawberry.field(description="Why the last try failed (HTTP status or network error).")
+    created_at: datetime
+    next_attempt_at: datetime | None = strawberry.field(description="When a pending delivery is tried next.")
+    last_attempt_at: datetime | None
+    delivered_at: datetime | None
+    redriven: bool = strawberry.field(description="Re-driven after it was dead-lettered.")
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Delivery:
+        return cls(id=strawberry.ID(row["id"]), segment_id=strawberry.ID(row["segmentId"]), segment=row["segment"],
+                   destination=row["destination"], status=DeliveryStatus(row["status"]), attempts=row["attempts"],
+                   batch_ids=row["batchIds"] or [], batches_delivered=row["delivered"] or 0, people=row["people"],
+                   entered=row["entered"], left=row["left"], last_error=row["lastError"],
+                   created_at=row["createdAt"].to_native(), next_attempt_at=_time(row["nextAttemptAt"]),
+                   last_attempt_at=_time(row["lastAttemptAt"]), delivered_at=_time(row["deliveredAt"]),
+                   redriven=bool(row["redriven"]))
+
+
+@strawberry.type
+class DeliveryQuery:
+    @typed.field(extensions=needs(Scope.ADMIN),
+                 description=f"Webhook deliveries, newest first (at most {MOST_DELIVERIES}), of one status or "
+                             f"destination or all.")
+    async def deliveries(self, info: strawberry.Info[Context, None], status: DeliveryStatus | None = None,
+                         destination: str | None = None, first: int = 100) -> list[Delivery]:
+        rows = await outbox.deliveries(info.context.graph, status.value if status else None, destination,
+                                       limit=max(0, min(first, MOST_DELIVERIES)))
+        return [Delivery.from_row(row) for row in rows]
+
+
+@strawberry.type
+class DeliveryMutation:
+    @typed.mutation(extensions=needs(Scope.ADMIN),
+                    description="Send a dead-lettered delivery again, with the same batches and batch ids.")
+    async def redrive_delivery(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> Delivery:
+        return Delivery.from_row(await outbox.redrive(info.context.graph, str(id)))
