@@ -33,6 +33,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
+from service.activation.activate import activation_file
 from service.api.context import Context
 from service.api.schema import build_schema
 from service.auth.http import LimitBody, RequireApiKey, log_refusal, presented_key
@@ -159,6 +160,27 @@ async def events(request: Request) -> JSONResponse:
                          "seconds": round(report.seconds, 4)})
 
 
+DOWNLOAD_TYPES = {".csv": "text/csv; charset=utf-8", ".json": "application/json"}
+
+
+async def activation_download(request: Request) -> Response:
+    """GET /activations/{id}/files/{name}: a file of a stored activation (a Marketo list, a LinkedIn
+    audience), made from the graph as it is now: a person erased since is not in it. Admin keys only,
+    as activating is."""
+    if not request.state.api_key.grants(Scope.ADMIN):
+        return JSONResponse({"error": "downloading an activation's file needs an API key with the 'admin' scope"},
+                            status_code=403)
+    name = request.path_params["name"]
+    try:
+        content = await activation_file(request.app.state.graph, request.path_params["id"], name)
+    except (QueryTimeout, DatabaseUnavailable) as stopped:
+        return JSONResponse({"error": str(stopped)}, status_code=503, headers=RETRY_AFTER)
+    if content is None:
+        return JSONResponse({"error": "no such activation, or no file of that name in it"}, status_code=404)
+    return Response(content, media_type=DOWNLOAD_TYPES[Path(name).suffix],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
@@ -217,6 +239,7 @@ def create_app(connection: Neo4jConnection, poll_seconds: float = 1.0, sweep_sec
             Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
             Route("/events", events, methods=["POST"]),
+            Route("/activations/{id}/files/{name}", activation_download),
             asset_route(),
         ],
         # The first is the outermost: every answer has its request id; the key is checked before a body is read.

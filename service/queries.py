@@ -94,6 +94,7 @@ class Q(StrEnum):
     API_KEYS_ALL = "auth/api_keys_all"
     # activation/
     ACTIVATION_AUDIENCE = "activation/activation_audience"
+    ACTIVATION_MEMBERS = "activation/activation_members"
     ACTIVATION_RECORD = "activation/activation_record"
     DESTINATION_BY_NAME = "activation/destination_by_name"
     DESTINATION_CREATE = "activation/destination_create"

@@ -67,6 +67,7 @@ EXAMPLES: dict[str, Any] = {
     "kind": "WEBHOOK",
     "left": [],
     "limit": 500,
+    "members": [{"email": WARM_EMAIL, "leadId": "warm-up-0001"}],
     "mark": True,
     "maxAttempts": 10,
     "milliseconds": 120_000,

@@ -9,16 +9,24 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import pytest_asyncio
 
-from service.activation.activate import ActivationError, DestinationSettings, activate, add_destination
+from service.activation.activate import (
+    ActivationError,
+    DestinationSettings,
+    activate,
+    activation_file,
+    add_destination,
+)
 from service.activation.webhook import DeliveryFailed
-from service.database import Graph
+from service.config import get_settings
+from service.database import Graph, Neo4jConnection
 from service.ingest.pipeline import ingest_path
 from service.limits import RetryPolicy
 from service.segments.presets import audience_rule
-from tests.helpers import graphql_data, run_cypher
+from tests.helpers import ApiKeys, ServerThread, graphql_data, run_cypher
 from tests.receiver import SECRET, Receiver
 
 pytestmark = pytest.mark.asyncio
@@ -47,7 +55,16 @@ async def townsend(seeded_graph: Graph, tmp_path: Path) -> tuple[Graph, str]:
 
 ACTIVATE = """mutation ($segment: ID!, $destination: String!) {
   activate(segmentId: $segment, destination: $destination) {
-    sent withoutConsent unknownToDestination entered left files } }"""
+    id sent withoutConsent unknownToDestination entered left files downloads } }"""
+
+
+async def file_of(graph: Graph, activation: dict[str, Any], name: str) -> bytes:
+    """A file of a stored activation, as the download makes it; the copy under EXPORTS_DIR is the same."""
+    assert f"/activations/{activation['id']}/files/{name}" in activation["downloads"]
+    content = await activation_file(graph, activation["id"], name)
+    assert content is not None
+    assert (get_settings().exports_dir / activation["id"] / name).read_bytes() == content
+    return content
 
 
 async def test_townsend_goes_to_both_marketo_lists_and_linkedin(townsend: tuple[Graph, str]) -> None:
@@ -60,20 +77,20 @@ async def test_townsend_goes_to_both_marketo_lists_and_linkedin(townsend: tuple[
 
     m1 = (await graphql_data(graph, ACTIVATE, segment=segment, destination="Marketo 1 list"))["activate"]
     assert (m1["sent"], m1["withoutConsent"], m1["unknownToDestination"], m1["entered"], m1["left"]) == (2, 1, 0, 2, 0)
-    csv_file, requests_file = map(Path, m1["files"])
-    assert csv_file.name == "marketo-marketo-1.csv"
-    assert csv_file.read_bytes() == b"id,email\n1002,p2@townsend.com\n1005,p5@townsend.com\n"
-    assert requests_file.read_bytes() == (
+    assert m1["files"] == ["marketo-marketo-1.csv", "marketo-marketo-1-requests.json"]
+    assert await file_of(graph, m1, "marketo-marketo-1.csv") == (
+        b"id,email\n1002,p2@townsend.com\n1005,p5@townsend.com\n")
+    assert await file_of(graph, m1, "marketo-marketo-1-requests.json") == (
         b'[\n  {\n    "input": [\n      {\n        "id": 1002\n      },\n'
         b'      {\n        "id": 1005\n      }\n    ]\n  }\n]\n')
 
     m2 = (await graphql_data(graph, ACTIVATE, segment=segment, destination="Marketo 2 list"))["activate"]
     assert (m2["sent"], m2["withoutConsent"], m2["unknownToDestination"]) == (1, 0, 2)
-    assert Path(m2["files"][0]).read_bytes() == b"id,email\n5507,p2@townsend.com\n"
+    assert await file_of(graph, m2, m2["files"][0]) == b"id,email\n5507,p2@townsend.com\n"
 
     linkedin = (await graphql_data(graph, ACTIVATE, segment=segment, destination="LinkedIn"))["activate"]
     assert (linkedin["sent"], linkedin["withoutConsent"]) == (2, 1)
-    content = Path(linkedin["files"][0]).read_bytes()
+    content = await file_of(graph, linkedin, "linkedin-matched-audience.csv")
     hashes = [hashlib.sha256(b"p2@townsend.com").hexdigest(), hashlib.sha256(b"p4@townsend.com").hexdigest()]
     assert content == ("email,firstname,lastname,jobtitle,employeecompany,country,googleaid\n"
                        + "".join(f"{h},,,,,,\n" for h in hashes)).encode()
@@ -86,6 +103,24 @@ async def test_townsend_goes_to_both_marketo_lists_and_linkedin(townsend: tuple[
         ("LinkedIn", 2), ("Marketo 1 list", 2), ("Marketo 2 list", 1)]
     again = (await graphql_data(graph, ACTIVATE, segment=segment, destination="Marketo 1 list"))["activate"]
     assert (again["sent"], again["entered"], again["left"]) == (2, 0, 0)
+
+
+async def test_an_activation_file_is_downloaded_over_http_with_an_admin_key(
+        townsend: tuple[Graph, str], neo4j_connection: Neo4jConnection, api_keys: ApiKeys) -> None:
+    graph, segment = townsend
+    await graphql_data(graph, 'mutation { addDestination(name: "M1", kind: MARKETO, instance: "Marketo 1") { name } }')
+    activation = (await graphql_data(graph, ACTIVATE, segment=segment, destination="M1"))["activate"]
+    [csv_path, _] = activation["downloads"]
+    with ServerThread(neo4j_connection) as server:
+        answers = {key: httpx.get(server.url + csv_path, headers=ApiKeys.header(key) if key else {})
+                   for key in (api_keys.admin, api_keys.read, None)}
+        missing = httpx.get(server.url + f"/activations/{activation['id']}/files/other.csv",
+                            headers=ApiKeys.header(api_keys.admin))
+    admin, read, anonymous = answers.values()
+    assert admin.status_code == 200 and admin.content == b"id,email\n1002,p2@townsend.com\n1005,p5@townsend.com\n"
+    assert admin.headers["content-type"] == "text/csv; charset=utf-8"
+    assert admin.headers["content-disposition"] == 'attachment; filename="marketo-marketo-1.csv"'
+    assert (read.status_code, anonymous.status_code, missing.status_code) == (403, 401, 404)
 
 
 @pytest.fixture

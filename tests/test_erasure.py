@@ -14,6 +14,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from service.activation.activate import activation_file
 from service.auth.keys import ApiKey, Scope
 from service.config import get_settings
 from service.database import Graph, Neo4jConnection
@@ -115,7 +116,7 @@ async def test_erasing_a_person_removes_them_everywhere_and_says_what_went(
     graph = townsend
     expected = await relationships_of(graph, P2)
     assert set(expected) == {"KNOWN_IN", "ASSOCIATED_WITH", "CONTACT_FOR", "VISITED", "MEMBER_OF", "ON_LIST",
-                             "IN_SEGMENT", "ENTERED", "LEFT", "SENT_TO"}  # the test covers every kind
+                             "IN_SEGMENT", "ENTERED", "LEFT", "SENT_TO", "SENT_IN"}  # every kind
     visits = await run_cypher(graph, "MATCH (:Person {email: $e})-[:VISITED]->(v) RETURN v.sourceKey AS id", e=P2)
     others = await run_cypher(graph, "MATCH (p:Person) WHERE p.email <> $e RETURN count(p) AS n", e=P2)
     before_files = every_file_under(exports)
@@ -165,6 +166,12 @@ async def test_erasing_a_person_removes_them_everywhere_and_says_what_went(
             assert json.loads(content) == []
         if name.endswith("linkedin-matched-audience.csv"):
             assert content.count(b"\n") == 2 and hashlib.sha256(b"p5@townsend.com").hexdigest().encode() in content
+    # The stored activations: their files, made from the graph, lack p2 too, as the scrubbed copies do.
+    stored = await run_cypher(graph, "MATCH (a:Activation) UNWIND a.files AS name RETURN a.id AS id, name")
+    assert len(stored) == len(after_files) == 5
+    for row in stored:
+        made = await activation_file(graph, str(row["id"]), str(row["name"]))
+        assert made == after_files[f"{row['id']}/{row['name']}"], row
     # The log names the hash prefix, never the email.
     lines = [record.getMessage() for record in caplog.records if record.name.startswith("accountgraph")]
     assert any(digest[:12] in line for line in lines), lines

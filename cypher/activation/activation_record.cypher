@@ -1,6 +1,9 @@
 // name: activation/activation_record
 // Record a finished activation and move the segment's sent set at the destination to what was just sent.
 // mode: write
+// The people a file destination was sent ($members: email, leadId) are kept with the activation
+// (SENT_IN), so its files are produced from the graph when downloaded, and an erased person leaves
+// every stored activation with their node.
 MATCH (s:Segment {id: $segmentId}), (d:Destination {name: $destination})
 CREATE (a:Activation {id: $id, at: datetime.realtime(), sent: $sent, withoutConsent: $withoutConsent,
                       unknownToDestination: $unknownToDestination, entered: size($entered), left: size($left),
@@ -8,6 +11,11 @@ CREATE (a:Activation {id: $id, at: datetime.realtime(), sent: $sent, withoutCons
 CREATE (a)-[:OF]->(s)
 CREATE (a)-[:TO]->(d)
 WITH d, a
+CALL (a) {
+  UNWIND $members AS member
+  MATCH (p:Person {email: member.email})
+  CREATE (p)-[:SENT_IN {leadId: member.leadId}]->(a)
+}
 CALL (d) {
   UNWIND $entered AS email
   MATCH (p:Person {email: email})

@@ -85,47 +85,60 @@ def _slug(text: str) -> str:
 
 
 async def activate(graph: Graph, segment_id: str, destination: str, out_dir: Path,
-                   policy: RetryPolicy = RetryPolicy(),
-                   emails: list[str] | None = None) -> dict[str, Any]:
-    """Send the segment's consenting members to the destination and record it.
-
-    The whole audience is evaluated first; with `emails` (live forwarding of an incremental
-    evaluation) only those people are looked at, and the segment is not evaluated again.
-    """
+                   policy: RetryPolicy = RetryPolicy()) -> dict[str, Any]:
+    """Evaluate the segment, send its consenting members to the destination and record it. (Live
+    changes reach DELTA webhooks through the outbox: service.realtime.outbox.)"""
     found = await graph.run(Q.DESTINATION_BY_NAME, name=destination)
     if not found:
         raise ActivationError(f"no destination named {destination!r}", code=ErrorCode.NOT_FOUND)
     settings = found[0]["destination"]
-    if emails is None:
-        await engine.evaluate(graph, segment_id)
-    [audience] = await graph.run(Q.ACTIVATION_AUDIENCE, segmentId=segment_id, destination=destination, emails=emails)
+    await engine.evaluate(graph, segment_id)
+    [audience] = await graph.run(Q.ACTIVATION_AUDIENCE, segmentId=segment_id, destination=destination, emails=None)
     activation_id = str(uuid.uuid4())
     files: list[str] = []
     batches: list[str] = []
+    members: list[dict[str, Any]] = []
     entered_emails = [m["email"] for m in audience["entered"]]
     if settings["kind"] == DestinationKind.WEBHOOK:
         bodies = webhook_bodies(segment_id, destination, settings["mode"], audience)
         batches = await webhook.deliver(settings["url"], settings["secret"], bodies.bodies, policy)
         sent = bodies.sent
     else:
+        # The record is the graph: the people sent, kept with the activation, from which activation_file
+        # makes the files again. The copy under EXPORTS_DIR is a convenience.
+        members = [{"email": m["email"], "leadId": m["leadId"]} for m in audience["send"]]
+        outputs = file_outputs(settings["kind"], settings.get("instance"), members)
         folder = out_dir / activation_id
         folder.mkdir(parents=True, exist_ok=True)
-        outputs = ({f"marketo-{_slug(settings['instance'])}.csv": formats.marketo_list_csv(audience["send"]),
-                    f"marketo-{_slug(settings['instance'])}-requests.json":
-                        formats.marketo_list_requests(audience["send"])}
-                   if settings["kind"] == DestinationKind.MARKETO else
-                   {"linkedin-matched-audience.csv": formats.linkedin_audience_csv(audience["send"])})
         for name, content in outputs.items():
             (folder / name).write_bytes(content)
-            files.append(str(folder / name))
+        files = list(outputs)
         sent = len(audience["send"])
     rows = await graph.run(
         Q.ACTIVATION_RECORD, id=activation_id, segmentId=segment_id, destination=destination, sent=sent,
         withoutConsent=audience["withoutConsent"], unknownToDestination=audience["unknownToDestination"],
-        entered=entered_emails, left=audience["left"], files=files, batches=batches,
+        entered=entered_emails, left=audience["left"], files=files, batches=batches, members=members,
     )
     activation: dict[str, Any] = rows[0]["activation"]
     return activation
+
+
+def file_outputs(kind: str, instance: str | None, members: list[dict[str, Any]]) -> dict[str, bytes]:
+    """The files of an activation to a file destination, by name, from the people sent (email and the
+    Marketo instance's lead id), in email order."""
+    if kind == DestinationKind.MARKETO:
+        return {f"marketo-{_slug(instance or '')}.csv": formats.marketo_list_csv(members),
+                f"marketo-{_slug(instance or '')}-requests.json": formats.marketo_list_requests(members)}
+    return {"linkedin-matched-audience.csv": formats.linkedin_audience_csv(members)}
+
+
+async def activation_file(graph: Graph, activation_id: str, name: str) -> bytes | None:
+    """One file of a stored activation, made from the people kept with it (so without anyone erased
+    since); None when there is no such activation or file."""
+    rows = await graph.run(Q.ACTIVATION_MEMBERS, id=activation_id)
+    if not rows or name not in (rows[0]["files"] or []):
+        return None
+    return file_outputs(rows[0]["kind"], rows[0]["instance"], rows[0]["members"])[name]
 
 
 @dataclass(frozen=True)

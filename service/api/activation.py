@@ -45,8 +45,15 @@ class Activation:
     unknown_to_destination: int = strawberry.field(description="Members the Marketo instance does not know.")
     entered: int
     left: int
-    files: list[str]
+    files: list[str] = strawberry.field(description=(
+        "The names of the files of an activation to a file destination (Marketo, LinkedIn); empty for a webhook."))
     batches: list[str] = strawberry.field(description="Webhook batch ids delivered.")
+
+    @typed.field(description=(
+        "Where to download each file (GET with an admin key, relative to the service). A file is made from "
+        "the graph when downloaded: the people sent, less any erased since."))
+    def downloads(self) -> list[str]:
+        return [f"/activations/{self.id}/files/{name}" for name in self.files]
 
     @classmethod
     def from_row(cls, row: dict[str, Any], destination: str | None = None) -> Activation:

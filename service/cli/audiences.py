@@ -76,8 +76,8 @@ async def _activate(graph: Graph, arguments: argparse.Namespace, exports: Path) 
     print(f"Activated {segment['name']!r} to {arguments.destination!r}: {result['sent']} sent, "
           f"{result['withoutConsent']} without consent, {result['unknownToDestination']} unknown there, "
           f"{result['entered']} entered, {result['left']} left")
-    for file in result["files"]:
-        print(f"  {file}")
+    for name in result["files"]:  # kept with the activation in the graph; a copy written here
+        print(f"  {exports / result['id'] / name}")
 
 
 def register(commands: Commands) -> None:
