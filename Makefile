@@ -24,10 +24,11 @@ lint: python-deps
 faults: setup
 	$(BIN)/pytest -m faults
 
-# Load test: 20 concurrent writers x 250 web visits and 4 readers against the real service on a
-# throwaway Neo4j; checks every visit is in the graph exactly once; report in docs/benchmarks/load.md.
+# Load test: 20 concurrent writers x 250 web visits and 4 readers against three service processes on a
+# throwaway Neo4j; checks every visit is in the graph exactly once and times a subscriber; report in
+# docs/benchmarks/load.md.
 load: setup
-	$(BIN)/python -m benchmarks.load
+	$(BIN)/python -m benchmarks.load --processes 3
 
 # A synthetic export of PEOPLE people (four sources and MDM, deterministic) in .cache/sample/, to seed or import.
 PEOPLE ?= 10000

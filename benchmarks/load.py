@@ -1,6 +1,7 @@
 """Load test: concurrent writers and readers against the real service, then an exactly-once check.
 
-    python -m benchmarks.load                     # 20 writers x 250 visits, 4 readers (`make load`)
+    python -m benchmarks.load                     # 3 processes, 20 writers x 250 visits, 4 readers (`make load`)
+    python -m benchmarks.load --processes 1       # the same against one service process
     python -m benchmarks.load --clients 4 --events 25 --readers 2 --people 300 --out /tmp/load
     python -m benchmarks.load --via events        # each visit a POST /events of one event instead
     python -m benchmarks.load --checkout /tmp/old --out /tmp/before   # the service of another checkout
@@ -11,13 +12,18 @@
    through the product's pipeline; a saved segment (the Townsend rule: company closed-won total over
    100,000 and a visit to the new product page in the last 30 days) evaluated once, so every visit
    marks its person for the live loop; a `write` key for the writers and a `read` key for the readers.
-3. The real service in a subprocess (`python -m service.cli serve`, LIVE_POLL_SECONDS=1).
-4. --clients writers, each sending --events web visits one `recordWebVisits` mutation at a time
+3. The real service in --processes subprocesses (`python -m service.cli serve`, LIVE_POLL_SECONDS=1),
+   each on its own port, sharing nothing but Neo4j (as replicas behind a load balancer would).
+4. --clients writers, writer i on process i mod --processes, each sending --events web visits one
+   `recordWebVisits` mutation at a time
    (or, with --via events, one `POST /events` of one event at a time; unique ids, Marketo 1 people
    in turn, visited now), as fast as the service answers; --readers
-   readers meanwhile alternating the segment's member count (`segment { memberCount now { count } }`)
-   and the audience count, until the writers are done. Every answer other than a 200 without
-   GraphQL errors (and, for a write, `records: 1`) is an error, counted by kind.
+   readers meanwhile (reader i on process i mod --processes) alternating the segment's member count
+   (`segment { memberCount now { count } }`) and the audience count, until the writers are done.
+   Every answer other than a 200 without GraphQL errors (and, for a write, `records: 1`) is an
+   error, counted by kind. A subscriber of the segment (`audienceChanges`) on the last process
+   times each person's entry from the start of the request that sent their first visit, split by
+   whether that request went to the subscriber's process or another.
 5. Then: every visit id is in the graph exactly once, as one WebVisit linked by one VISITED to the
    person it was sent for, and no other visit carries the run's prefix; and the seconds the live loop
    took to evaluate every person marked by the run.
@@ -44,13 +50,14 @@ import tomllib
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+import websockets
 from pydantic import SecretStr
 
 from benchmarks.generate import MANIFEST, NEW_PRODUCT_PAGE, generate
@@ -84,6 +91,8 @@ RETURN id, count(DISTINCT v) AS nodes, collect(p.email) AS visitors
 VIAS = ("graphql", "events")
 RUN_VISITS = "MATCH (v:WebVisit) WHERE v.source = $source AND v.sourceKey STARTS WITH $prefix RETURN count(v) AS n"
 PENDING = "RETURN COUNT { (:PendingEvaluation) } AS n"
+SUBSCRIBE = "subscription ($id: ID) { audienceChanges(segmentId: $id) { email change } }"
+QUIET_SECONDS = 3.0  # the subscriber stops once the live loop has caught up and it heard nothing this long
 
 
 @dataclass
@@ -151,12 +160,17 @@ def _event(visit: dict[str, str]) -> dict[str, Any]:
 
 
 async def writer(client: httpx.AsyncClient, visits: list[dict[str, str]], stream: Stream, deadline: float,
-                 via: str = "graphql") -> None:
+                 via: str = "graphql", first_sent: dict[str, tuple[float, int]] | None = None,
+                 process: int = 0) -> None:
+    """Send the visits one at a time; `first_sent` notes, per person id, when (and through which
+    process) the request carrying their first visit began."""
     for visit in visits:
         if time.monotonic() > deadline:
             stream.errors["not sent: --max-seconds reached"] += 1
             continue
         started = time.perf_counter()
+        if first_sent is not None:
+            first_sent.setdefault(visit["person"], (started, process))
         try:
             if via == "events":
                 response = await client.post("/events", json=_event(visit))
@@ -197,7 +211,58 @@ async def reader(client: httpx.AsyncClient, segment_id: str, stream: Stream, don
             stream.errors[kind] += 1
 
 
-async def drive(url: str, prepared: dict[str, Any], run_id: str, clients: int, events: int, readers: int,
+@dataclass
+class Heard:
+    """What the subscriber heard: when each person entered, and entries heard more than once."""
+
+    entered: dict[str, float] = field(default_factory=dict)
+    repeated: int = 0
+    subscribed: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+async def subscriber(url: str, key: str, segment_id: str, heard: Heard, stop: asyncio.Event) -> None:
+    """Subscribe to the segment's changes on `url` and note when each entry arrives, until `stop`."""
+    async with websockets.connect(url.replace("http", "ws", 1) + "/graphql",
+                                  subprotocols=[websockets.Subprotocol("graphql-transport-ws")]) as socket:
+        await socket.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {key}"}}))
+        assert json.loads(await socket.recv())["type"] == "connection_ack"
+        await socket.send(json.dumps({"id": "1", "type": "subscribe",
+                                      "payload": {"query": SUBSCRIBE, "variables": {"id": segment_id}}}))
+        await asyncio.sleep(1.0)  # the subscription is registered before the first write
+        heard.subscribed.set()
+        while True:
+            try:
+                message = json.loads(await asyncio.wait_for(socket.recv(), QUIET_SECONDS))
+            except TimeoutError:
+                if stop.is_set():
+                    return
+                continue
+            if message.get("type") != "next":
+                raise RuntimeError(f"the subscription ended: {message}")
+            change = message["payload"]["data"]["audienceChanges"]
+            if change["change"] == "ENTERED":
+                if change["email"] in heard.entered:
+                    heard.repeated += 1
+                else:
+                    heard.entered[change["email"]] = time.perf_counter()
+
+
+def change_latency(heard: Heard, first_sent: dict[str, tuple[float, int]], people: dict[str, str],
+                   subscriber_process: int) -> dict[str, Any]:
+    """From the start of the request carrying a person's first visit to the subscriber hearing them
+    enter: for requests to the subscriber's own process and to the others."""
+    email_of = {person: people[person] for person in first_sent}
+    same: list[float] = []
+    other: list[float] = []
+    for person, (sent, process) in first_sent.items():
+        if (at := heard.entered.get(email_of[person])) is not None:
+            (same if process == subscriber_process else other).append(at - sent)
+    return {"entered": len(heard.entered), "heard_twice": heard.repeated,
+            "same_process": {"changes": len(same), "latency_ms": percentiles(same)},
+            "other_process": {"changes": len(other), "latency_ms": percentiles(other)}}
+
+
+async def drive(urls: list[str], prepared: dict[str, Any], run_id: str, clients: int, events: int, readers: int,
                 max_seconds: float, via: str = "graphql") -> tuple[dict[str, Any], list[dict[str, str]]]:
     person_ids = sorted(prepared["people"])
     now = datetime.now(UTC).isoformat()
@@ -205,22 +270,34 @@ async def drive(url: str, prepared: dict[str, Any], run_id: str, clients: int, e
                "person": person_ids[(c * events + n) % len(person_ids)], "url": NEW_PRODUCT_PAGE, "at": now}
               for n in range(events)] for c in range(clients)]
     writes, reads = Stream(), Stream()
-    done = asyncio.Event()
+    done, stop = asyncio.Event(), asyncio.Event()
+    heard = Heard()
+    first_sent: dict[str, tuple[float, int]] = {}
     limits = httpx.Limits(max_connections=clients + readers, max_keepalive_connections=clients + readers)
     timeout = httpx.Timeout(60.0)
     write_headers = {"Authorization": f"Bearer {prepared['write_key']}"}
     read_headers = {"Authorization": f"Bearer {prepared['read_key']}"}
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout, headers=write_headers) as w, \
-            httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout, headers=read_headers) as r:
+    async with AsyncExitStack() as stack:
+        w = [await stack.enter_async_context(httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout,
+                                                                headers=write_headers)) for url in urls]
+        r = [await stack.enter_async_context(httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout,
+                                                                headers=read_headers)) for url in urls]
+        listening = asyncio.create_task(subscriber(urls[-1], prepared["read_key"], prepared["segment"], heard, stop))
+        await asyncio.wait_for(heard.subscribed.wait(), 30)
         deadline = time.monotonic() + max_seconds
         started = time.perf_counter()
-        reading = [asyncio.create_task(reader(r, prepared["segment"], reads, done)) for _ in range(readers)]
-        await asyncio.gather(*(writer(w, plan, writes, deadline, via) for plan in plans))
+        reading = [asyncio.create_task(reader(r[i % len(urls)], prepared["segment"], reads, done))
+                   for i in range(readers)]
+        await asyncio.gather(*(writer(w[c % len(urls)], plan, writes, deadline, via, first_sent, c % len(urls))
+                               for c, plan in enumerate(plans)))
         seconds = time.perf_counter() - started
         done.set()
         await asyncio.gather(*reading)
         read_seconds = time.perf_counter() - started
-    results = {"seconds": round(seconds, 2), "writes": writes.summary(seconds), "reads": reads.summary(read_seconds)}
+        stop.set()
+        await listening
+    results = {"seconds": round(seconds, 2), "writes": writes.summary(seconds), "reads": reads.summary(read_seconds),
+               "subscriber": change_latency(heard, first_sent, prepared["people"], len(urls) - 1)}
     return results, [visit for plan in plans for visit in plan]
 
 
@@ -264,26 +341,31 @@ async def live_caught_up(graph: Graph, within: float = 120.0) -> float | None:
 
 async def run_load(connection: Neo4jConnection, workdir: Path, *, clients: int = 20, events: int = 250,
                    readers: int = 4, people: int = 2000, max_seconds: float = 600.0, via: str = "graphql",
-                   checkout: Path = PROJECT_ROOT) -> dict[str, Any]:
+                   checkout: Path = PROJECT_ROOT, processes: int = 1) -> dict[str, Any]:
     """The whole load test against the Neo4j of `connection` (which it fills); the report."""
     graph = Graph(connection)
     try:
         prepared = await prepare(graph, workdir / "export", people)
         run_id = f"load-{uuid.uuid4().hex[:8]}"
-        with serve(connection, workdir / "service.log", checkout, LIVE_POLL_SECONDS="1", LIVE_SWEEP_SECONDS="3600",
-                   PYTHONPATH=str(checkout)) as (url, _):
-            results, sent = await drive(url, prepared, run_id, clients, events, readers, max_seconds, via)
+        with ExitStack() as services:
+            urls = [services.enter_context(serve(connection, workdir / f"service-{n}.log", checkout,
+                                                 LIVE_POLL_SECONDS="1", LIVE_SWEEP_SECONDS="3600",
+                                                 PYTHONPATH=str(checkout)))[0] for n in range(processes)]
+            results, sent = await drive(urls, prepared, run_id, clients, events, readers, max_seconds, via)
             check = await check_exactly_once(graph, run_id, sent, prepared["people"])
             caught_up = await live_caught_up(graph)
     finally:
         await graph.close()
+    heard = results["subscriber"]
     ok = (not results["writes"]["errors"] and not results["reads"]["errors"]
-          and check["exactly_once"] == check["sent"] == check["in_graph_with_run_prefix"])
+          and check["exactly_once"] == check["sent"] == check["in_graph_with_run_prefix"]
+          and heard["heard_twice"] == 0)
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "neo4j": neo4j_version()},
-        "config": {"clients": clients, "events_per_client": events, "readers": readers, "people": people,
-                   "segment_members_before": prepared["members"], "max_seconds": max_seconds, "via": via},
+        "config": {"processes": processes, "clients": clients, "events_per_client": events, "readers": readers,
+                   "people": people, "segment_members_before": prepared["members"], "max_seconds": max_seconds,
+                   "via": via},
         "setup_seconds": round(prepared["seconds"], 1),
         **results,
         "exactly_once": check,
@@ -297,6 +379,7 @@ async def run_load(connection: Neo4jConnection, workdir: Path, *, clients: int =
 
 def markdown(report: dict[str, Any]) -> str:
     config, w, r, check = report["config"], report["writes"], report["reads"], report["exactly_once"]
+    heard = report["subscriber"]
     each = "one `POST /events` of one event each" if config.get("via") == "events" \
         else "one `recordWebVisits` mutation each"
 
@@ -312,7 +395,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"`python -m benchmarks.load` (`make load`), {report['when']}: {config['clients']} writers x "
         f"{config['events_per_client']} web visits ({each}) and "
         f"{config['readers']} readers "
-        f"(segment and audience counts) against the real service in a subprocess, on a throwaway Neo4j "
+        f"(segment and audience counts), spread over {config['processes']} service "
+        f"{'process' if config['processes'] == 1 else 'processes'} of their own, on a throwaway Neo4j "
         f"{report['machine']['neo4j']} with {config['people']:,} generated people and a saved segment; "
         f"{report['machine']['cpus']} CPUs shared by Neo4j, the service and the clients.",
         "",
@@ -329,6 +413,17 @@ def markdown(report: dict[str, Any]) -> str:
         "in all). "
         f"The live loop had evaluated every marked person {report['live_loop_caught_up_seconds']} s "
         "after the last write.",
+        "",
+        f"**A subscriber on process {config['processes']}** heard {heard['entered']:,} people enter the segment "
+        f"({heard['heard_twice']} heard twice). From the start of the request with a person's first visit to "
+        "the subscriber hearing them enter:",
+        "",
+        "| request sent to | changes | p50 ms | p95 ms | p99 ms | max ms |",
+        "|---|---:|---:|---:|---:|---:|",
+        *(f"| {name} | {part['changes']:,} | {part['latency_ms']['p50']} | {part['latency_ms']['p95']} | "
+          f"{part['latency_ms']['p99']} | {part['latency_ms']['max']} |"
+          for name, part in (("the subscriber's process", heard["same_process"]),
+                             ("another process", heard["other_process"])) if part["changes"]),
         "",
         f"Result: **{'passed' if report['passed'] else 'FAILED'}**.",
         "",
@@ -354,6 +449,7 @@ def throwaway_neo4j(home: Path) -> Iterator[Neo4jConnection]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--processes", type=int, default=3, help="service processes, each on its own port")
     parser.add_argument("--clients", type=int, default=20, help="concurrent writers")
     parser.add_argument("--events", type=int, default=250, help="web visits per writer")
     parser.add_argument("--readers", type=int, default=4, help="concurrent readers while the writers run")
@@ -371,7 +467,7 @@ def main() -> None:
             report = asyncio.run(run_load(connection, workdir, clients=arguments.clients, events=arguments.events,
                                           readers=arguments.readers, people=arguments.people,
                                           max_seconds=arguments.max_seconds, via=arguments.via,
-                                          checkout=arguments.checkout))
+                                          checkout=arguments.checkout, processes=arguments.processes))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     write_report(report, arguments.out)
