@@ -20,6 +20,7 @@ from service.database import Graph, Neo4jConnection
 from service.limits import RetryPolicy
 from service.realtime.broker import Broker
 from service.realtime.live import LiveAudiences
+from service.realtime.outbox import Outbox
 from tests.helpers import (
     ApiKeys,
     ServiceProcess,
@@ -214,3 +215,14 @@ async def test_a_process_killed_in_the_middle_of_retries_leaves_the_delivery_to_
     assert len(ids) - 1 <= done["attempts"] <= len(ids)  # a try cut short by the kill is not on record
     [body] = [b for b in receiver.accepted() if b["batchId"] == ids[0]]
     assert [m["email"] for m in body["entered"]] == ["p1@townsend.com"]
+
+
+async def test_of_processes_claiming_at_once_exactly_one_gets_a_delivery(graph: Graph) -> None:
+    await run_cypher(graph, "CREATE (:Delivery {id: 'd1', segmentId: 's', destination: 'Hook', status: 'PENDING', "
+                            "position: 1, emails: ['a@b.example'], attempts: 0, delivered: 0, "
+                            "createdAt: datetime(), nextAttemptAt: datetime()})")
+    senders = [Outbox(graph, FAST) for _ in range(8)]
+    claims = await asyncio.gather(*(sender.claim() for sender in senders))
+    assert [claim[0]["id"] for claim in claims if claim] == ["d1"]
+    holders = await run_cypher(graph, "MATCH (o:Delivery) RETURN o.claimedBy AS holder, o.claimLock AS lock")
+    assert holders == [{"holder": next(s.holder for s, c in zip(senders, claims, strict=True) if c), "lock": None}]
