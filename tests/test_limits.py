@@ -271,6 +271,7 @@ PAGES: dict[str, str] = {
                                   "{ members(first: %d) { hasNextPage } } }",
     "RulePreview.companies(first)": "{ preview(rule: {person: {field: EMAIL, op: EQ, value: \"a@b.c\"}}) "
                                     "{ companies(first: %d) { members } } }",
+    "Query.deliveries(first)": "{ deliveries(first: %d) { id } }",
     "Segment.evaluations(first)": "query ($id: ID!) { segment(id: $id) { evaluations(first: %d) { count } } }",
     "Segment.members(first)": "query ($id: ID!) { segment(id: $id) { members(first: %d) { hasNextPage } } }",
     "Company.opportunities(first)": "{ company(id: \"CRM 1/A\") { opportunities(first: %d) { totalCount } } }",
@@ -284,6 +285,8 @@ PAGED_RECORDS = """
     CREATE (:Account {source: 'CRM 1', sourceKey: 'A', name: 'A'})-[:PART_OF]->(:Company {id: 'CRM 1/A'})
     CREATE (:Campaign {source: 'CRM 1', sourceKey: 'C', name: 'C'})
     CREATE (:MarketingList {source: 'CRM 1', sourceKey: 'L', name: 'L'})
+    CREATE (:Delivery {id: 'D', segmentId: 'S', destination: 'Hook', status: 'DEAD', emails: [], attempts: 1,
+                       createdAt: datetime()})
 """
 
 

@@ -14,11 +14,9 @@ from service.api.permissions import needs
 from service.auth.keys import Scope
 from service.realtime import outbox
 from service.realtime.outbox import DeliveryStatus
+from service.segments.engine import MAX_PAGE, page_size
 
 graphql_enum(DeliveryStatus)
-
-MOST_DELIVERIES = 1000
-
 
 def _time(value: Any) -> datetime | None:
     return value.to_native() if value is not None else None
@@ -59,12 +57,12 @@ class Delivery:
 @strawberry.type
 class DeliveryQuery:
     @typed.field(extensions=needs(Scope.ADMIN),
-                 description=f"Webhook deliveries, newest first (at most {MOST_DELIVERIES}), of one status or "
-                             f"destination or all.")
+                 description=f"Webhook deliveries, newest first (a page of at most {MAX_PAGE}), of one status "
+                             f"or destination or all.")
     async def deliveries(self, info: strawberry.Info[Context, None], status: DeliveryStatus | None = None,
                          destination: str | None = None, first: int = 100) -> list[Delivery]:
         rows = await outbox.deliveries(info.context.graph, status.value if status else None, destination,
-                                       limit=max(0, min(first, MOST_DELIVERIES)))
+                                       limit=page_size(first))
         return [Delivery.from_row(row) for row in rows]
 
 
