@@ -78,9 +78,11 @@ class Q(StrEnum):
     WEB_VISITS_DELETE = "ingest/web_visits_delete"
     WEB_VISITS_UPSERT = "ingest/web_visits_upsert"
     # segments/
+    ENTRIES_EXPLAIN = "segments/entries_explain"
     SEGMENT_CREATE = "segments/segment_create"
     SEGMENT_DELETE = "segments/segment_delete"
     SEGMENT_MEMBER_PAGE = "segments/segment_member_page"
+    SEGMENT_MEMBERSHIP_AT = "segments/segment_membership_at"
     SEGMENT_UPDATE = "segments/segment_update"
     SEGMENT_USERS = "segments/segment_users"
     SEGMENTS_ALL = "segments/segments_all"
@@ -159,6 +161,7 @@ class Template(StrEnum):
     SEGMENT_COUNT = "segments/templates/segment_count"
     SEGMENT_EVALUATE = "segments/templates/segment_evaluate"
     SEGMENT_EVALUATE_PEOPLE = "segments/templates/segment_evaluate_people"
+    SEGMENT_EXPLAIN = "segments/templates/segment_explain"
     SEGMENT_MEMBERS = "segments/templates/segment_members"
 
 

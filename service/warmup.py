@@ -39,6 +39,7 @@ WARM_KEY = {"source": "Marketo 1", "sourceKey": "warm-up-0001"}
 EXAMPLES: dict[str, Any] = {
     "accounts": [WARM_KEY],
     "after": None,  # the first page
+    "at": WARM_TIME,
     "batches": [],
     "bodies": [],
     "changes": [{"segmentId": WARM_ID, "emails": [WARM_EMAIL], "position": 1}],
@@ -54,6 +55,7 @@ EXAMPLES: dict[str, Any] = {
     "evaluationRetentionDays": 0,  # retention off: nothing is removed, even rolled back
     "entered": [WARM_EMAIL],
     "expiresAt": None,  # a key that works until revoked (the usual one)
+    "explanations": [{"email": WARM_EMAIL, "explanation": "[]"}],
     "files": [],
     "final": False,
     "first": 50,

@@ -59,6 +59,7 @@ TEMPLATE_PARAMETERS: dict[Template, dict[str, Any]] = {
     Template.SEGMENT_COMPANIES: {"first": 10},
     Template.SEGMENT_EVALUATE: {"segmentId": "no-such-segment"},
     Template.SEGMENT_EVALUATE_PEOPLE: {"segmentId": "no-such-segment", "emails": ["p1@townsend.com"]},
+    Template.SEGMENT_EXPLAIN: {"emails": ["p1@townsend.com"]},
 }
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import strawberry
 
 from service.api import typed
@@ -11,10 +13,11 @@ from service.api.context import Context
 from service.api.permissions import needs
 from service.api.person import Person
 from service.api.rule import RuleInput, rule_data
-from service.api.segment import RulePreview, Segment
+from service.api.segment import MembershipAsOf, RulePreview, Segment
 from service.auth.keys import Scope
 from service.queries import Q
 from service.segments import engine, presets
+from service.segments.engine import SegmentError
 from service.segments.rules import parse_rule
 from service.text import normalised_email
 
@@ -79,6 +82,19 @@ class Query:
     @typed.field(extensions=needs(Scope.READ), description="Every saved segment, by name.")
     async def segments(self, info: strawberry.Info[Context, None]) -> list[Segment]:
         return [Segment.from_row(row["segment"]) for row in await info.context.graph.run(Q.SEGMENTS_ALL)]
+
+    @typed.field(extensions=needs(Scope.READ), description=(
+        "Whether a person (by email) was in a saved segment at a moment, from its history, and why: the "
+        "explanation kept when they entered. None when there is no such segment."))
+    async def was_member(self, info: strawberry.Info[Context, None], segment_id: strawberry.ID, email: str,
+                         at: datetime) -> MembershipAsOf | None:
+        try:
+            normalised = normalised_email(email)
+        except ValueError:
+            raise SegmentError("email: not an email address") from None
+        moment = at if at.tzinfo else at.replace(tzinfo=UTC)
+        row = await engine.membership_at(info.context.graph, str(segment_id), normalised, moment)
+        return MembershipAsOf.from_row(str(segment_id), normalised, moment, row) if row else None
 
     @typed.field(extensions=needs(Scope.ADMIN),
                  description="The configured destinations (a webhook URL can be a secret of its own).")

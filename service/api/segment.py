@@ -80,6 +80,36 @@ class Evidence:
         )
 
 
+def _native(value: Any) -> datetime | None:
+    return value.to_native() if value is not None else None
+
+
+@strawberry.type(description="Whether a person was in a saved segment at a moment, from the segment's history.")
+class MembershipAsOf:
+    segment_id: strawberry.ID
+    email: str
+    at: datetime
+    member: bool = strawberry.field(description="In the segment at `at`: their last change before it was an entry.")
+    since: datetime | None = strawberry.field(description="When they entered (for a member).")
+    until: datetime | None = strawberry.field(
+        description="When they next left after `at` (for a member; none if they are in still).")
+    explanation: list[Evidence] | None = strawberry.field(description=(
+        "Why they were in, as it was when they entered (kept with the entry): the same evidence as a member "
+        "page's, with the figures and deals of that day. None for a non-member, and for an entry that kept "
+        "none (made before explanations were kept, or beyond the first 10,000 entries of one evaluation)."))
+    history_from: datetime | None = strawberry.field(description=(
+        "The segment's oldest evaluation kept (EVALUATION_RETENTION_DAYS): before it, history cannot say."))
+    known_person: bool = strawberry.field(description="Whether the graph holds a person with this email now.")
+
+    @classmethod
+    def from_row(cls, segment_id: str, email: str, at: datetime, row: dict[str, Any]) -> MembershipAsOf:
+        explanation = row["explanation"]
+        return cls(segment_id=strawberry.ID(segment_id), email=email, at=at, member=row["member"],
+                   since=_native(row["since"]), until=_native(row["until"]),
+                   explanation=[Evidence.from_row(e) for e in explanation] if explanation is not None else None,
+                   history_from=_native(row["historyFrom"]), known_person=row["knownPerson"])
+
+
 @strawberry.type(description="A member of an audience, with the evidence of every condition.")
 class SegmentMember:
     email: str

@@ -11,7 +11,7 @@ from service.database import Graph, Transaction
 from service.queries import Q, Rendered, Template
 from service.realtime.broker import AudienceChange, changes_of
 from service.segments.compiler import Compiled
-from service.segments.engine import compile_for
+from service.segments.engine import compile_for, explain_entries
 from service.segments.rules import OpportunityCondition, VisitCondition, leaves, parse_rule
 
 BATCH = 500  # people claimed by a round when nothing is waiting behind them
@@ -26,6 +26,7 @@ class Prepared:
     name: str
     compiled: Compiled
     rendered: Rendered
+    explain: Rendered  # the evidence of the people who entered, kept with their entry
 
 
 class Evaluator:
@@ -45,7 +46,8 @@ class Evaluator:
                 compiled = known.compiled if known else await compile_for(
                     self.graph, parse_rule(json.loads(segment["rule"])), segment["id"])
                 known = self._prepared[key] = Prepared(segment["id"], segment["name"], compiled,
-                                                       compiled.render(Template.SEGMENT_EVALUATE_PEOPLE))
+                                                       compiled.render(Template.SEGMENT_EVALUATE_PEOPLE),
+                                                       compiled.render(Template.SEGMENT_EXPLAIN))
             prepared.append(known)
         live = {(s["id"], s["rule"]) for s in segments}
         self._prepared = {k: v for k, v in self._prepared.items() if k in live}
@@ -55,11 +57,12 @@ class Evaluator:
         """Claim up to `limit` marked people and re-evaluate them against every segment; return how
         many were claimed and the changes.
 
-        One transaction, 1 + (number of segments) round trips, and one more when a membership
-        changed: the claim (removing the marks) also reads the saved segments' rules; then one
-        evaluation query per segment; then the webhook deliveries of the changes are queued.
-        Claiming, recording the changes and queueing their deliveries commit together: a crash in
-        between rolls all back, so the marks stay and the work is done on the next run.
+        One transaction: the claim (removing the marks), which also reads the saved segments'
+        rules; one evaluation query per segment, and two more for a segment someone entered (their
+        explanations, kept with the entries); then, when a membership changed, the webhook
+        deliveries of the changes are queued. Claiming, recording the changes with their
+        explanations and queueing their deliveries commit together: a crash in between rolls all
+        back, so the marks stay and the work is done on the next run.
         """
 
         async def work(tx: Transaction) -> tuple[int, list[AudienceChange]]:
@@ -74,6 +77,7 @@ class Evaluator:
                 for row in rows:
                     changes += changes_of(segment.id, segment.name, row["position"], row["at"].to_native(),
                                           row["entered"], row["left"])
+                    await explain_entries(tx, segment.compiled, row["id"], row["entered"], segment.explain)
             if changes:  # their webhook deliveries are on record with them (service.realtime.outbox)
                 await tx.run(Q.DELIVERIES_ENQUEUE, changes=outbox_changes(changes))
             return len(emails), changes

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from service.database import Graph
+from service.database import Graph, Transaction
 from service.errors import AccountGraphError, ErrorCode
-from service.queries import Q, Template
+from service.queries import Q, Rendered, Template
+from service.segments import snapshot
 from service.segments.compiler import Compiled, compile_rule
 from service.segments.rules import Rule, RuleError, parse_rule, segment_reference_paths, segment_references
 
 MAX_PAGE = 500
+# Entries of one evaluation that keep their explanation (a first evaluation of a large segment enters
+# everyone at once; the explanation of each would cost as much as the evaluation itself).
+MAX_EXPLAINED_ENTRIES = 10_000
 Row = dict[str, Any]
 
 
@@ -107,12 +112,43 @@ async def draft(graph: Graph, name: str, description: str, rule_data: Any, own_i
 
 
 async def evaluate(graph: Graph, segment_id: str) -> Row:
-    """Evaluate a saved segment now and record the snapshot (entered, left)."""
+    """Evaluate a saved segment now and record the snapshot (entered, left), each entry with its
+    explanation of this moment, in one transaction."""
     rows = await graph.run(Q.SEGMENTS_BY_ID, ids=[segment_id])
     if not rows:
         raise SegmentError(f"no saved segment with id {segment_id!r}", code=ErrorCode.NOT_FOUND)
     compiled = await compile_for(graph, parse_rule(json.loads(rows[0]["segment"]["rule"])), segment_id)
-    result = await graph.run_template(compiled.render(Template.SEGMENT_EVALUATE), **compiled.parameters,
-                                      segmentId=segment_id)
-    evaluation: Row = result[0]["evaluation"]
-    return evaluation
+
+    async def work(tx: Transaction) -> Row:
+        result = await tx.run_template(compiled.render(Template.SEGMENT_EVALUATE), **compiled.parameters,
+                                       segmentId=segment_id)
+        evaluation: Row = result[0]["evaluation"]
+        await explain_entries(tx, compiled, evaluation["id"], evaluation["enteredPeople"])
+        return evaluation
+
+    return await graph.write_work(work)
+
+
+async def explain_entries(tx: Transaction, compiled: Compiled, evaluation_id: str, emails: list[str],
+                          explain: Rendered | None = None) -> None:
+    """Keep with each entry of the evaluation (the first MAX_EXPLAINED_ENTRIES) why the person
+    entered, as the rule's evidence says now: what `wasMember` answers once the data has moved on."""
+    if not emails:
+        return
+    rows = await tx.run_template(explain or compiled.render(Template.SEGMENT_EXPLAIN), **compiled.parameters,
+                                 emails=emails[:MAX_EXPLAINED_ENTRIES])
+    await tx.run(Q.ENTRIES_EXPLAIN, id=evaluation_id,
+                 explanations=[{"email": row["email"], "explanation": snapshot.dumps(row["evidence"])} for row in rows])
+
+
+async def membership_at(graph: Graph, segment_id: str, email: str, at: datetime) -> Row | None:
+    """Whether the person was in the saved segment at `at`, from its history (None: no such segment):
+    since when, until when, and the explanation kept when they entered."""
+    rows = await graph.run(Q.SEGMENT_MEMBERSHIP_AT, segmentId=segment_id, email=email, at=at)
+    if not rows:
+        return None
+    row = rows[0]
+    member = row["last"] == "ENTERED"
+    return {"member": member, "since": row["lastAt"] if member else None, "until": row["leftAt"] if member else None,
+            "explanation": snapshot.loads(row["explanation"]) if member and row["explanation"] else None,
+            "historyFrom": row["historyFrom"], "knownPerson": row["known"]}

@@ -28,7 +28,10 @@ EXTRA: dict[Template, dict[str, Any]] = {
     Template.SEGMENT_COMPANIES: {"first": 50},
     Template.SEGMENT_EVALUATE: {},
     Template.SEGMENT_EVALUATE_PEOPLE: {"emails": [WARM_EMAIL]},
+    Template.SEGMENT_EXPLAIN: {"emails": [WARM_EMAIL]},
 }
+# Run after a write in their transaction (the live loop's claim, an evaluation): planned apart.
+AFTER_A_WRITE = {Template.SEGMENT_EVALUATE_PEOPLE, Template.SEGMENT_EXPLAIN}
 OWN_ID = {Template.SEGMENT_EVALUATE, Template.SEGMENT_EVALUATE_PEOPLE}  # these take the segment's id
 # The live loop evaluates some people after claiming them in the same transaction: a write, after
 # which Neo4j looks its plans up apart. A write of a person nobody has comes first (rolled back too).
@@ -44,7 +47,7 @@ async def warm_segment(graph: Graph, segment_id: str, rule_json: str,
     warmed = []
     for template, extra in EXTRA.items():
         own = {"segmentId": segment_id} if template in OWN_ID else {}
-        after = A_WRITE if template is Template.SEGMENT_EVALUATE_PEOPLE else None
+        after = A_WRITE if template in AFTER_A_WRITE else None
         try:
             await graph.rehearse(compiled.render(template), seconds, after, **compiled.parameters, **extra, **own)
         except QueryTimeout:

@@ -23,4 +23,4 @@ SET e.count = COUNT { (s)<-[:IN_SEGMENT]-() }, s.memberCount = e.count, s.lastEv
 // commit in the order they are given (see realtime/feed_read).
 MERGE (feed:ChangeFeed {name: 'audience'})
 SET feed.position = coalesce(feed.position, 0) + 1, e.position = feed.position
-RETURN e.position AS position, e.at AS at, [p IN entering | p.email] AS entered, [p IN leaving | p.email] AS left
+RETURN e.id AS id, e.position AS position, e.at AS at, [p IN entering | p.email] AS entered, [p IN leaving | p.email] AS left
