@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     delivery_retention_days: float = Field(30.0, ge=0)  # delivered webhook deliveries (the outbox)
     retention_check_seconds: float = Field(Retention.check_seconds, gt=0)
 
+    # The roles of a company's buying group (service/segments/buying_group.py), comma-separated.
+    buying_group_roles: str = "Decision Maker,Economic Buyer,Technical Buyer,Champion,Influencer"
+
     # Webhooks to private, loopback or link-local addresses (the service's own network, cloud
     # metadata) are refused unless this is true (service/activation/addresses.py).
     webhook_private_addresses: bool = False

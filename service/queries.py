@@ -111,6 +111,7 @@ class Q(StrEnum):
     ACCOUNTS_OF_OPPORTUNITIES = "api/accounts_of_opportunities"
     ACCOUNTS_OF_PEOPLE = "api/accounts_of_people"
     ACTIVATIONS_OF_SEGMENTS = "api/activations_of_segments"
+    BUYING_GROUPS_OF_COMPANIES = "api/buying_groups_of_companies"
     CAMPAIGNS_BY_KEY = "api/campaigns_by_key"
     CAMPAIGNS_OF_PEOPLE = "api/campaigns_of_people"
     COMPANIES_BY_ID = "api/companies_by_id"

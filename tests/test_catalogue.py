@@ -49,6 +49,7 @@ def every_rule(saved_segment_id: str) -> dict[str, Any]:
         {"list": {"source": "Marketo 1", "id": "L1"}},
         {"opportunityRole": {"op": "EQ", "value": "Decision Maker", "status": "OPEN"}},
         {"accountRole": {"op": "IN", "values": ["Decision Maker", "Economic Buyer"]}},
+        {"buyingGroup": {"roles": ["Champion"], "minRoles": 3, "minEngaged": 2, "withinDays": 14}},
         {"segment": {"id": saved_segment_id}},
     ]}
 

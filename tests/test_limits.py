@@ -260,6 +260,8 @@ LIST_ARGUMENTS: dict[str, tuple[str, dict[str, Any], str]] = {
     "AccountRoleConditionInput.values": (PREVIEW, {"rule": {"accountRole": ROLES_IN}},
                                          f"must be a list of 1 to {MAX_VALUES} strings"),
     "OpportunityConditionInput.stages": (PREVIEW, {"rule": STAGES}, f"must be a list of 1 to {MAX_VALUES} strings"),
+    "BuyingGroupConditionInput.roles": (PREVIEW, {"rule": {"buyingGroup": {"roles": ROLES_IN["values"]}}},
+                                        f"must be a list of 1 to {MAX_VALUES} strings"),
     "RuleInput.and": (PREVIEW, {"rule": {"and": PARTS}}, f"a rule may have at most {MAX_NODES} parts"),
     "RuleInput.or": (PREVIEW, {"rule": {"or": PARTS}}, f"a rule may have at most {MAX_NODES} parts"),
 }

@@ -85,6 +85,9 @@ LEAVES = {
                                                        "status": one_of_or_junk(OPPORTUNITY_STATUSES)}),
     "accountRole": st.fixed_dictionaries({"op": one_of_or_junk(TEXT_OPS)},
                                          optional={"value": texts, "values": value_lists, "extra": junk}),
+    "buyingGroup": st.fixed_dictionaries({}, optional={
+        "roles": value_lists, "minRoles": st.one_of(st.integers(-1, 101), junk),
+        "minEngaged": st.one_of(st.integers(-1, 10_001), junk), "withinDays": days}),
     "segment": st.fixed_dictionaries({"id": texts}),
 }
 leaf = st.one_of(*(condition.map(lambda value, key=key: {key: value}) for key, condition in LEAVES.items()),

@@ -8,3 +8,5 @@ USING INDEX byKey:KNOWN_IN(sourceKey)
 WHERE byKey.sourceKey = row.accountKey
 MATCH (:Person {email: row.email})-[r:ASSOCIATED_WITH {source: $source}]->(a)
 DELETE r
+// A role may fill or empty a buying group: every person of the account's company is marked.
+RETURN a {.source, .sourceKey} AS companyOf

@@ -10,3 +10,5 @@ WHERE byKey.sourceKey = row.accountKey
 MERGE (p)-[r:ASSOCIATED_WITH]->(a)
   ON CREATE SET r.firstSeenAt = $seenAt
 SET r.source = $source, r.role = row.role, r.lastSeenAt = $seenAt
+// A role may fill or empty a buying group: every person of the account's company is marked.
+RETURN a {.source, .sourceKey} AS companyOf

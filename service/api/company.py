@@ -10,11 +10,14 @@ from typing import Any
 import strawberry
 
 from service.api import typed
+from service.api.buying_group import BuyingGroup
 from service.api.contact import Contact
 from service.api.context import Context
 from service.api.paging import decode_opportunity_cursor, encode_opportunity_cursor, page_size
 from service.api.source_record import SourceRecord
-from service.segments.rules import OpportunityStatus
+from service.segments.buying_group import configured_roles
+from service.segments.engine import SegmentError
+from service.segments.rules import ENGAGEMENT_DAYS, MAX_DAYS, OpportunityStatus
 
 
 def _native(value: Any) -> datetime | None:
@@ -100,6 +103,16 @@ class Company:
     @typed.field(description="The MDM links that join this company's accounts (its lineage).")
     async def links(self, info: strawberry.Info[Context, None]) -> list[MdmLink]:
         return [MdmLink.from_row(row) for row in await info.context.loaders.links_of_company.load(str(self.id))]
+
+    @typed.field(description=(
+        "Its buying group: each configured role with who holds it, the missing roles, and engagement in the "
+        "last withinDays days (1 to 3660)."))
+    async def buying_group(self, info: strawberry.Info[Context, None], within_days: int = ENGAGEMENT_DAYS
+                           ) -> BuyingGroup:
+        if not 1 <= within_days <= MAX_DAYS:
+            raise SegmentError(f"withinDays: must be from 1 to {MAX_DAYS}")
+        members = await info.context.loaders.buying_group_of_company.load((str(self.id), within_days))
+        return BuyingGroup.of(members, configured_roles(), within_days)
 
 
 @strawberry.type(description="A deal (opportunity) of an account, as its system of record holds it.")

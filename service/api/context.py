@@ -18,6 +18,7 @@ from service.ingest.group_commit import GroupCommit
 from service.queries import Q
 from service.realtime.live import LiveAudiences
 from service.request_id import new_request_id
+from service.segments.buying_group import configured_roles, normalised
 
 AccountKey = tuple[str, str]  # (source, sourceKey)
 RecordKey = tuple[str, str]  # (source, sourceKey) of an opportunity, a campaign or a list
@@ -68,6 +69,7 @@ class Loaders:
         self.marketing_list = DataLoader(self._lists)
         self.members_of_campaign = DataLoader(self._members_of_campaigns)
         self.members_of_list = DataLoader(self._members_of_lists)
+        self.buying_group_of_company = DataLoader(self._buying_groups_of_companies)
 
     async def _people(self, emails: list[str]) -> list[dict[str, Any] | None]:
         found = _by_key(await self.graph.run(Q.PEOPLE_BY_EMAIL, emails=emails), "email", "person")
@@ -110,6 +112,16 @@ class Loaders:
         found = {row["index"]: {"totalCount": row["totalCount"], "rows": row["opportunities"]}
                  for row in await self.graph.run(Q.OPPORTUNITIES_OF_COMPANIES, requests=requests)}
         return [found.get(index, EMPTY_PAGE) for index in range(len(keys))]
+
+    async def _buying_groups_of_companies(self, keys: list[tuple[str, int]]) -> list[list[dict[str, Any]]]:
+        """The role holders of each (company id, engagement days): one query per distinct window."""
+        found: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        roles = [normalised(role) for role in configured_roles()]
+        for days in sorted({days for _, days in keys}):
+            ids = sorted({id for id, d in keys if d == days})
+            for row in await self.graph.run(Q.BUYING_GROUPS_OF_COMPANIES, ids=ids, roles=roles, days=days):
+                found[(row["id"], days)] = row["members"]
+        return [found.get(key, []) for key in keys]
 
     async def _contact_roles_of_opportunities(self, keys: list[RecordKey]) -> list[list[dict[str, Any]]]:
         rows = await self.graph.run(Q.CONTACT_ROLES_OF_OPPORTUNITIES, keys=_key_maps(keys))

@@ -94,6 +94,18 @@ class AccountRoleConditionInput:
     values: list[str] | None = None
 
 
+@strawberry.input(description=(
+    "The buying group of one of the person's companies: every role in `roles` filled, at least `minRoles` of "
+    "the configured roles (BUYING_GROUP_ROLES) filled, and at least `minEngaged` members who visited a page or "
+    "responded to a campaign in the last `withinDays` days (default 30). Roles come from contact roles on the "
+    "company's deals and from roles at its accounts, across all its linked accounts."))
+class BuyingGroupConditionInput:
+    roles: list[str] | None = None
+    min_roles: int | None = None
+    min_engaged: int | None = None
+    within_days: int | None = None
+
+
 @strawberry.input(description="Membership of another saved segment.")
 class SegmentConditionInput:
     id: strawberry.ID
@@ -112,6 +124,7 @@ class RuleInput:
     list: ListConditionInput | None = None
     opportunity_role: OpportunityRoleConditionInput | None = None
     account_role: AccountRoleConditionInput | None = None
+    buying_group: BuyingGroupConditionInput | None = None
     segment: SegmentConditionInput | None = None
 
 

@@ -124,13 +124,15 @@ async def write_steps(tx: Transaction, source: str, steps: list[Step], seen_at: 
     saved), the company figures; the regrouping too when `regroup_now`, else the accounts it needs."""
     regroup: set[AccountKey] = set()
     touched: set[AccountKey] = set()  # the accounts (by identity) whose company's totals may have moved
+    roles: set[AccountKey] = set()  # accounts whose company's buying group may have moved (a role changed)
     for step in steps:
         parameters = {"source": source, "seenAt": seen_at, "rows": _strip(step.rows), "mark": mark}
         for row in await tx.run(step.query, **parameters):
             regroup |= _keys(row.get("regroup", []))
             touched |= _keys([row["touched"]] if row.get("touched") else [])
+            roles |= _keys([row["companyOf"]] if row.get("companyOf") else [])
     if mark:
-        await _mark(tx, _emails(steps), touched)
+        await _mark(tx, _emails(steps), touched | roles)
     await refigure(tx, _key_maps(touched))  # the figures the rules read (service.ingest.figures)
     if regroup_now and regroup:
         await _regroup(tx, regroup, mark)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.queries import Rendered, Template, query_file
+from service.segments.buying_group import configured_roles, normalised
 from service.segments.rules import (
     ACCOUNT_NUMBER_FIELDS,
     ACCOUNT_TEXT_FIELDS,
@@ -22,6 +23,7 @@ from service.segments.rules import (
     AccountRoleCondition,
     All,
     AnyOf,
+    BuyingGroupCondition,
     Leaf,
     MembershipCondition,
     Not,
@@ -157,6 +159,8 @@ class _Compiler:
             return self.opportunity_role(rule)
         if isinstance(rule, AccountRoleCondition):
             return self.account_role(rule)
+        if isinstance(rule, BuyingGroupCondition):
+            return self.buying_group(rule)
         raise TypeError(rule)
 
     def text_test(self, expression: str, test: TextTest) -> str:
@@ -249,6 +253,41 @@ class _Compiler:
         pattern = f"MATCH (p)-[r:ASSOCIATED_WITH]->(a:Account) WHERE {self.text_test('r.role', rule.test)}"
         accounts = f"COLLECT {{ {pattern} RETURN a {ROLE_ACCOUNT_MAP % 'a'} ORDER BY a.source, a.sourceKey }}"
         return f"EXISTS {{ {pattern} }}", evidence(accounts=accounts)
+
+    def buying_group(self, rule: BuyingGroupCondition) -> tuple[str, str]:
+        """A company of the person whose buying group (service.segments.buying_group) passes every
+        part of the condition; the evidence: each company with how many configured roles it fills."""
+        configured = self.parameter([normalised(role) for role in configured_roles()])
+
+        def filled(role: str) -> str:
+            return ("(EXISTS { MATCH (bgc)<-[:PART_OF]-(:Account)-[:HAS_OPPORTUNITY]->(:Opportunity)"
+                    f"<-[bgr:CONTACT_FOR]-(:Person) WHERE toLower(trim(bgr.role)) = {role} }} "
+                    "OR EXISTS { MATCH (bgc)<-[:PART_OF]-(:Account)<-[bgr:ASSOCIATED_WITH]-(:Person) "
+                    f"WHERE toLower(trim(bgr.role)) = {role} }})")
+
+        count_filled = f"size([bgrole IN {configured} WHERE {filled('bgrole')}])"
+        tests = [filled(self.parameter(normalised(role))) for role in rule.roles]
+        if rule.min_roles:
+            tests.append(f"{count_filled} >= {self.parameter(rule.min_roles)}")
+        if rule.min_engaged:
+            days = self.parameter(rule.within_days)
+            engaged = (f"(EXISTS {{ MATCH (bgq)-[:VISITED]->(bgv:WebVisit) WHERE bgv.visitedAt <= datetime() "
+                       f"AND bgv.visitedAt >= datetime() - duration({{days: {days}}}) }} "
+                       "OR EXISTS { MATCH (bgq)-[bgm:MEMBER_OF]->(:Campaign) "
+                       f"WHERE toLower(bgm.status) CONTAINS 'respond' "
+                       f"AND bgm.firstSeenAt >= datetime() - duration({{days: {days}}}) }})")
+            members = (f"COUNT {{ MATCH (bgc)<-[:PART_OF]-(:Account)-[:HAS_OPPORTUNITY]->(:Opportunity)"
+                       f"<-[bgr:CONTACT_FOR]-(bgq:Person) WHERE toLower(trim(bgr.role)) IN {configured} "
+                       f"AND {engaged} RETURN bgq "
+                       "UNION MATCH (bgc)<-[:PART_OF]-(:Account)<-[bgr:ASSOCIATED_WITH]-(bgq:Person) "
+                       f"WHERE toLower(trim(bgr.role)) IN {configured} AND {engaged} RETURN bgq }}")
+            tests.append(f"{members} >= {self.parameter(rule.min_engaged)}")
+        test = " AND ".join(tests)
+        companies = "MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(bgc:Company)"
+        evidence_of = (f"COLLECT {{ {companies} WITH DISTINCT bgc "
+                       f"RETURN {{companyId: bgc.id, value: toFloat({count_filled}), matched: {test}, "
+                       "dealCount: 0, deals: [], accounts: []} }")
+        return f"EXISTS {{ {companies} WHERE {test} }}", evidence(companies=evidence_of)
 
     def visit_filters(self, rule: VisitCondition) -> str:
         url = {"EXACT": "v.url = {}", "PREFIX": "v.url STARTS WITH {}", "PATTERN": "v.url =~ {}"}[rule.match]
@@ -352,7 +391,7 @@ def _key(rule: Leaf) -> str:
         return rule.kind
     return {PersonCondition: "person", AccountCondition: "account", OpportunityCondition: "opportunities",
             VisitCondition: "visits", OpportunityRoleCondition: "opportunityRole",
-            AccountRoleCondition: "accountRole"}[type(rule)]
+            AccountRoleCondition: "accountRole", BuyingGroupCondition: "buyingGroup"}[type(rule)]
 
 
 def compile_rule(rule: Rule, saved_rules: Callable[[str], Rule], own_id: str | None = None) -> Compiled:

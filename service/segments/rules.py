@@ -185,6 +185,18 @@ class AccountRoleCondition:
 
 
 @dataclass(frozen=True)
+class BuyingGroupCondition:
+    """The buying group of one of the person's companies (service.segments.buying_group): each of
+    `roles` filled, at least `min_roles` of the configured roles filled, and at least `min_engaged`
+    of its members engaged (a web visit, or a campaign response) in the last `within_days` days."""
+
+    roles: tuple[str, ...]
+    min_roles: int
+    min_engaged: int
+    within_days: int
+
+
+@dataclass(frozen=True)
 class SegmentCondition:
     segment_id: str
 
@@ -205,12 +217,13 @@ class Not:
 
 
 Leaf = (PersonCondition | AccountCondition | OpportunityCondition | VisitCondition | MembershipCondition
-        | OpportunityRoleCondition | AccountRoleCondition | SegmentCondition)
+        | OpportunityRoleCondition | AccountRoleCondition | BuyingGroupCondition | SegmentCondition)
 Rule = All | AnyOf | Not | Leaf
 
 COMBINATORS = ("and", "or", "not")
 LEAVES = ("person", "account", "opportunities", "visits", "campaign", "list", "opportunityRole", "accountRole",
-          "segment")
+          "buyingGroup", "segment")
+ENGAGEMENT_DAYS = 30  # a buying group's engagement window unless the rule says otherwise
 
 
 class _Parser:
@@ -297,6 +310,18 @@ class _Parser:
 
     def _account_role(self, f: _Fields) -> AccountRoleCondition:
         return AccountRoleCondition(f.text_test())
+
+    def _buying_group(self, f: _Fields) -> BuyingGroupCondition:
+        condition = BuyingGroupCondition(
+            roles=f.texts("roles", required=False),
+            min_roles=f.integer("minRoles", default=0, low=0, high=100),
+            min_engaged=f.integer("minEngaged", default=0, low=0, high=10_000),
+            within_days=f.days("withinDays") or ENGAGEMENT_DAYS,
+        )
+        f.done()
+        if not (condition.roles or condition.min_roles or condition.min_engaged):
+            raise RuleError(f.path, "must ask for something: roles, minRoles or minEngaged")
+        return condition
 
     def _segment(self, f: _Fields) -> SegmentCondition:
         condition = SegmentCondition(f.text("id"))
