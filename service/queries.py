@@ -96,6 +96,7 @@ class Q(StrEnum):
     API_KEYS_ALL = "auth/api_keys_all"
     # activation/
     ACTIVATION_AUDIENCE = "activation/activation_audience"
+    ACTIVATION_COMPANIES = "activation/activation_companies"
     ACTIVATION_MEMBERS = "activation/activation_members"
     ACTIVATION_RECORD = "activation/activation_record"
     DESTINATION_BY_NAME = "activation/destination_by_name"

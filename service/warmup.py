@@ -44,6 +44,7 @@ EXAMPLES: dict[str, Any] = {
     "bodies": [],
     "changes": [{"segmentId": WARM_ID, "emails": [WARM_EMAIL], "position": 1}],
     "closeDays": [],
+    "companyList": None,  # a company list's text, on an activation to LINKEDIN_COMPANIES only
     "days": 30,
     "delayMilliseconds": 1000,
     "delivered": 0,

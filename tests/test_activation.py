@@ -13,6 +13,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from service.activation import formats
 from service.activation.activate import (
     ActivationError,
     DestinationSettings,
@@ -103,6 +104,23 @@ async def test_townsend_goes_to_both_marketo_lists_and_linkedin(townsend: tuple[
         ("LinkedIn", 2), ("Marketo 1 list", 2), ("Marketo 2 list", 1)]
     again = (await graphql_data(graph, ACTIVATE, segment=segment, destination="Marketo 1 list"))["activate"]
     assert (again["sent"], again["entered"], again["left"]) == (2, 0, 0)
+
+
+async def test_a_company_list_for_linkedin_account_targeting(townsend: tuple[Graph, str]) -> None:
+    """The companies of the segment's members (Townsend, once), in the columns of LinkedIn's company list
+    template; no people are sent, so no consent applies and nothing moves SENT_TO."""
+    graph, segment = townsend
+    await graphql_data(graph, 'mutation { addDestination(name: "Accounts", kind: LINKEDIN_COMPANIES) { name } }')
+    activation = (await graphql_data(graph, ACTIVATE, segment=segment, destination="Accounts"))["activate"]
+    assert (activation["sent"], activation["withoutConsent"], activation["entered"], activation["left"],
+            activation["files"]) == (1, 0, 0, 0, ["linkedin-company-list.csv"])
+    assert await file_of(graph, activation, "linkedin-company-list.csv") == (
+        b"companyname,companywebsite,companyemaildomain,linkedincompanypageurl,stocksymbol,industry,city,state,"
+        b"companycountry,zipcode\n"
+        b"Townsend,https://www.townsend.com,townsend.com,,,Automotive,,,United States,\n")
+    assert await run_cypher(graph, "MATCH (:Person)-[s:SENT_TO|SENT_IN]->() RETURN count(s) AS n") == [{"n": 0}]
+    assert [formats.domain_of(w) for w in ("HTTP://WWW.Example.com:8080/about", "example.org", None)] == [
+        "example.com", "example.org", ""]
 
 
 async def test_an_activation_file_is_downloaded_over_http_with_an_admin_key(

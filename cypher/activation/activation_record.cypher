@@ -3,11 +3,12 @@
 // mode: write
 // The people a file destination was sent ($members: email, leadId) are kept with the activation
 // (SENT_IN), so its files are produced from the graph when downloaded, and an erased person leaves
-// every stored activation with their node.
+// every stored activation with their node. A company list holds no people: it is kept as written
+// ($companyList, the CSV's text).
 MATCH (s:Segment {id: $segmentId}), (d:Destination {name: $destination})
 CREATE (a:Activation {id: $id, at: datetime.realtime(), sent: $sent, withoutConsent: $withoutConsent,
                       unknownToDestination: $unknownToDestination, entered: size($entered), left: size($left),
-                      files: $files, batches: $batches})
+                      files: $files, batches: $batches, companyList: $companyList})
 CREATE (a)-[:OF]->(s)
 CREATE (a)-[:TO]->(d)
 WITH d, a

@@ -21,6 +21,7 @@ from service.segments import engine
 class DestinationKind(StrEnum):
     MARKETO = "MARKETO"
     LINKEDIN = "LINKEDIN"
+    LINKEDIN_COMPANIES = "LINKEDIN_COMPANIES"  # a company list (account targeting): the members' companies
     WEBHOOK = "WEBHOOK"
 
 
@@ -98,8 +99,17 @@ async def activate(graph: Graph, segment_id: str, destination: str, out_dir: Pat
     files: list[str] = []
     batches: list[str] = []
     members: list[dict[str, Any]] = []
+    company_list: str | None = None
     entered_emails = [m["email"] for m in audience["entered"]]
-    if settings["kind"] == DestinationKind.WEBHOOK:
+    if settings["kind"] == DestinationKind.LINKEDIN_COMPANIES:
+        # Companies, not people: no consent applies and nobody is recorded as sent; the whole list each time.
+        companies = await graph.run(Q.ACTIVATION_COMPANIES, segmentId=segment_id)
+        content = formats.linkedin_company_csv(companies)
+        company_list = content.decode("utf-8")
+        _write_copy(out_dir / activation_id, {COMPANY_LIST: content})
+        files, sent, entered_emails = [COMPANY_LIST], len(companies), []
+        audience = {**audience, "withoutConsent": 0, "unknownToDestination": 0, "left": []}
+    elif settings["kind"] == DestinationKind.WEBHOOK:
         bodies = webhook_bodies(segment_id, destination, settings["mode"], audience)
         batches = await webhook.deliver(settings["url"], settings["secret"], bodies.bodies, policy)
         sent = bodies.sent
@@ -108,19 +118,26 @@ async def activate(graph: Graph, segment_id: str, destination: str, out_dir: Pat
         # makes the files again. The copy under EXPORTS_DIR is a convenience.
         members = [{"email": m["email"], "leadId": m["leadId"]} for m in audience["send"]]
         outputs = file_outputs(settings["kind"], settings.get("instance"), members)
-        folder = out_dir / activation_id
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, content in outputs.items():
-            (folder / name).write_bytes(content)
+        _write_copy(out_dir / activation_id, outputs)
         files = list(outputs)
         sent = len(audience["send"])
     rows = await graph.run(
         Q.ACTIVATION_RECORD, id=activation_id, segmentId=segment_id, destination=destination, sent=sent,
         withoutConsent=audience["withoutConsent"], unknownToDestination=audience["unknownToDestination"],
         entered=entered_emails, left=audience["left"], files=files, batches=batches, members=members,
+        companyList=company_list,
     )
     activation: dict[str, Any] = rows[0]["activation"]
     return activation
+
+
+COMPANY_LIST = "linkedin-company-list.csv"
+
+
+def _write_copy(folder: Path, outputs: dict[str, bytes]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in outputs.items():
+        (folder / name).write_bytes(content)
 
 
 def file_outputs(kind: str, instance: str | None, members: list[dict[str, Any]]) -> dict[str, bytes]:
@@ -138,6 +155,8 @@ async def activation_file(graph: Graph, activation_id: str, name: str) -> bytes 
     rows = await graph.run(Q.ACTIVATION_MEMBERS, id=activation_id)
     if not rows or name not in (rows[0]["files"] or []):
         return None
+    if rows[0]["kind"] == DestinationKind.LINKEDIN_COMPANIES:
+        return str(rows[0]["companyList"]).encode("utf-8")
     return file_outputs(rows[0]["kind"], rows[0]["instance"], rows[0]["members"])[name]
 
 

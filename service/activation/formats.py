@@ -6,10 +6,14 @@ import csv
 import hashlib
 import io
 import json
+import re
 from typing import Any
 
 MARKETO_BATCH = 300  # leads per request of Marketo's add-to-list call
 LINKEDIN_HEADER = ["email", "firstname", "lastname", "jobtitle", "employeecompany", "country", "googleaid"]
+# The columns of LinkedIn's company list template (Matched Audiences, account targeting), in its order.
+LINKEDIN_COMPANY_HEADER = ["companyname", "companywebsite", "companyemaildomain", "linkedincompanypageurl",
+                           "stocksymbol", "industry", "city", "state", "companycountry", "zipcode"]
 
 Member = dict[str, Any]
 
@@ -50,3 +54,19 @@ def sha256_email(email: str) -> str:
 def linkedin_audience_csv(members: list[Member]) -> bytes:
     """LinkedIn Matched Audiences contact list: hashed emails only; no plain PII leaves."""
     return csv_bytes(LINKEDIN_HEADER, [[sha256_email(m["email"])] + [""] * (len(LINKEDIN_HEADER) - 1) for m in members])
+
+
+def domain_of(website: str | None) -> str:
+    """A website's domain, as the company list's email-domain column takes it: no scheme, path or www."""
+    if not website:
+        return ""
+    host = re.sub(r"^[a-z][a-z0-9+.-]*://", "", website.strip().lower()).split("/")[0].split(":")[0]
+    return host.removeprefix("www.")
+
+
+def linkedin_company_csv(companies: list[dict[str, Any]]) -> bytes:
+    """LinkedIn Matched Audiences company list: one company a row (name, website and its domain,
+    industry, country); the columns the graph does not hold are left empty."""
+    return csv_bytes(LINKEDIN_COMPANY_HEADER, [
+        [c["name"] or "", c["website"] or "", domain_of(c["website"]), "", "", c["industry"] or "", "", "",
+         c["country"] or "", ""] for c in companies])

@@ -178,7 +178,7 @@ class Outbox:
         await tx.run(Q.ACTIVATION_RECORD, id=str(uuid.uuid4()), segmentId=done["segmentId"],
                      destination=done["destination"], sent=done["sent"], withoutConsent=done["withoutConsent"],
                      unknownToDestination=done["unknownToDestination"], entered=done["enteredEmails"],
-                     left=done["leftEmails"], files=[], batches=done["batchIds"], members=[])
+                     left=done["leftEmails"], files=[], batches=done["batchIds"], members=[], companyList=None)
 
     async def _failed(self, delivery: dict[str, Any], failure: Failure) -> None:
         attempts = delivery["attempts"] + 1
