@@ -61,6 +61,7 @@ EXAMPLES: dict[str, Any] = {
     "files": [],
     "final": False,
     "first": 50,
+    "groupDays": [30],
     "hash": "0" * 64,  # a SHA-256 in hex
     "holder": "0" * 32,  # a lease holder's id
     "id": WARM_ID,

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ import pytest
 from service.database import Graph
 from service.realtime.broker import Broker
 from service.realtime.live import LiveAudiences
-from tests.helpers import graphql_data, save_segment, selected
+from tests.helpers import graphql_data, run_cypher, save_segment, selected
 
 pytestmark = pytest.mark.asyncio
 
@@ -89,6 +90,24 @@ async def test_a_role_filled_moves_the_company_s_people_in_live(seeded_graph: Gr
                                      '"0012B00007", personId: "0032B00008", role: "User"}]) { records } }')
     changes = await live.step()
     assert sorted((c.email, c.change) for c in changes if c.segment_id == full) == [
+        (email, "LEFT") for email in PEOPLE]
+
+
+async def test_an_engaged_member_ageing_out_of_the_window_moves_the_company_s_people_out(
+        seeded_graph: Graph) -> None:
+    """p2's visit (7 days old) is moved to just inside 30 days, the last sweep to a minute ago; a minute
+    later the visit has left the window: the sweep marks Townsend's people, and with one engaged member
+    left (p1) the group no longer has two."""
+    engaged = await save_segment(seeded_graph, "Engaged group", {"buyingGroup": {"minEngaged": 2}})
+    await run_cypher(seeded_graph, """
+        MATCH (:Person {email: 'p2@townsend.com'})-[:VISITED]->(v:WebVisit)
+        SET v.visitedAt = datetime() - duration({days: 30}) + duration({seconds: 5})
+        MERGE (sweep:Sweep {name: 'expiry'}) SET sweep.at = datetime() - duration({minutes: 1})""")
+    live = LiveAudiences(seeded_graph, Broker(), sweep_seconds=0)
+    assert await selected(seeded_graph, {"buyingGroup": {"minEngaged": 2}}) == PEOPLE  # still inside, just
+    await asyncio.sleep(6)  # the visit leaves the window
+    changes = await live.step()  # the sweep (this loop takes the lease), then the marked people
+    assert sorted((c.email, c.change) for c in changes if c.segment_id == engaged) == [
         (email, "LEFT") for email in PEOPLE]
 
 

@@ -12,7 +12,7 @@ from service.queries import Q, Rendered, Template
 from service.realtime.broker import AudienceChange, changes_of
 from service.segments.compiler import Compiled
 from service.segments.engine import compile_for, explain_entries
-from service.segments.rules import OpportunityCondition, VisitCondition, leaves, parse_rule
+from service.segments.rules import BuyingGroupCondition, OpportunityCondition, VisitCondition, leaves, parse_rule
 
 BATCH = 500  # people claimed by a round when nothing is waiting behind them
 MAX_BATCH = 4_000  # the most a round claims when a backlog builds (see LiveAudiences.step)
@@ -85,16 +85,20 @@ class Evaluator:
         return await self.graph.write_work(work)
 
     async def mark_expired(self) -> None:
-        """Mark the people whose visits or won deals left a saved rule's time window since the last sweep."""
+        """Mark the people whose visits or won deals left a saved rule's time window since the last
+        sweep, and the people of companies whose buying group had an engaged member age out of one."""
         segments = await self.graph.run(Q.SEGMENTS_RULES)
         conditions = [leaf for s in segments for leaf in leaves(parse_rule(json.loads(s["rule"])))]
         visit_days = sorted({c.within_days for c in conditions if isinstance(c, VisitCondition) and c.within_days})
         close_days = sorted({c.closed_within_days for c in conditions
                              if isinstance(c, OpportunityCondition) and c.closed_within_days})
+        group_days = sorted({c.within_days for c in conditions
+                             if isinstance(c, BuyingGroupCondition) and c.min_engaged})
         now = datetime.now(UTC)
         last = await self.graph.run(Q.SWEEP_LAST)
         since = last[0]["at"].to_native() if last else now
-        await self.graph.run(Q.PEOPLE_MARK_EXPIRED, visitDays=visit_days, closeDays=close_days, since=since, now=now)
+        await self.graph.run(Q.PEOPLE_MARK_EXPIRED, visitDays=visit_days, closeDays=close_days, groupDays=group_days,
+                             since=since, now=now)
 
 
 def outbox_changes(changes: list[AudienceChange]) -> list[dict[str, Any]]:
