@@ -29,6 +29,7 @@ from service.ingest.pipeline import ingest_path
 from service.neo4j_server import free_port
 from service.realtime.live import LiveAudiences
 from service.segments import engine
+from service.timeouts import WARMUP_SECONDS
 
 SEED_DIR = get_settings().seed_dir
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -161,6 +162,9 @@ class ServerThread:
             if time.monotonic() > deadline or not self.thread.is_alive():
                 raise RuntimeError("the test server did not start")
             time.sleep(0.05)
+        # Ready once warmed: on a Neo4j just started (the first server of a session) the warm-up of
+        # every query takes some 20 s here, and may take up to WARMUP_SECONDS.
+        deadline = time.monotonic() + WARMUP_SECONDS + 10
         while self.wait_ready and httpx.get(f"{self.url}/readyz", timeout=10).status_code != 200:
             if time.monotonic() > deadline:
                 raise RuntimeError("the test server did not become ready")
