@@ -79,6 +79,7 @@ class Q(StrEnum):
     WEB_VISITS_UPSERT = "ingest/web_visits_upsert"
     # segments/
     ENTRIES_EXPLAIN = "segments/entries_explain"
+    SEGMENT_COMPANY_MEMBERSHIP_AT = "segments/segment_company_membership_at"
     SEGMENT_CREATE = "segments/segment_create"
     SEGMENT_DELETE = "segments/segment_delete"
     SEGMENT_MEMBER_PAGE = "segments/segment_member_page"

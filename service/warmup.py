@@ -44,6 +44,7 @@ EXAMPLES: dict[str, Any] = {
     "bodies": [],
     "changes": [{"segmentId": WARM_ID, "emails": [WARM_EMAIL], "position": 1}],
     "closeDays": [],
+    "companyId": "Marketo 1/warm-up-0001",  # a company id: its smallest account's 'source/sourceKey'
     "companyList": None,  # a company list's text, on an activation to LINKEDIN_COMPANIES only
     "days": 30,
     "delayMilliseconds": 1000,

@@ -28,6 +28,12 @@ WAS_MEMBER = """query ($id: ID!, $email: String!, $at: DateTime!) {
       visits { sourceKey url } } } }"""
 
 
+COMPANY_WAS_MEMBER = """query ($id: ID!, $company: ID!, $at: DateTime!) {
+  companyWasMember(segmentId: $id, companyId: $company, at: $at) {
+    member knownCompany historyFrom
+    members { email since until explanation { kind companies { value } } } } }"""
+
+
 async def was_member(graph: Graph, segment_id: str, email: str, at: datetime) -> dict[str, Any]:
     answer: dict[str, Any] = (await graphql_data(graph, WAS_MEMBER, id=segment_id, email=email,
                                                  at=at.isoformat()))["wasMember"]
@@ -72,6 +78,18 @@ async def test_the_explanation_of_the_day_is_kept_after_the_data_moves_on(seeded
     assert (before["member"], moment(before["historyFrom"]), before["knownPerson"]) == (False, entered_at, True)
     stranger = await was_member(seeded_graph, townsend, "nobody@example.com", datetime.now(UTC))
     assert (stranger["member"], stranger["knownPerson"]) == (False, False)
+
+    # "Why was Townsend in this audience then?": the company form answers with its people who were in.
+    company = (await graphql_data(seeded_graph, COMPANY_WAS_MEMBER, id=townsend, company="CRM 1/0011A00001",
+                                  at=(entered_at + (left_at - entered_at) / 2).isoformat()))["companyWasMember"]
+    assert (company["member"], company["knownCompany"]) == (True, True)
+    [p2] = company["members"]
+    assert (p2["email"], moment(p2["since"]), moment(p2["until"])) == ("p2@townsend.com", entered_at, left_at)
+    assert [c["value"] for e in p2["explanation"] if e["kind"] == "opportunities" for c in e["companies"]] == [
+        1_100_000.0]
+    later = (await graphql_data(seeded_graph, COMPANY_WAS_MEMBER, id=townsend, company="CRM 1/0011A00001",
+                                at=datetime.now(UTC).isoformat()))["companyWasMember"]
+    assert (later["member"], later["members"]) == (False, [])
 
 
 async def test_a_live_entry_keeps_its_explanation_too(seeded_graph: Graph) -> None:

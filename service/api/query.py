@@ -13,7 +13,7 @@ from service.api.context import Context
 from service.api.permissions import needs
 from service.api.person import Person
 from service.api.rule import RuleInput, rule_data
-from service.api.segment import MembershipAsOf, RulePreview, Segment
+from service.api.segment import CompanyMembershipAsOf, MembershipAsOf, RulePreview, Segment
 from service.auth.keys import Scope
 from service.queries import Q
 from service.segments import engine, presets
@@ -95,6 +95,15 @@ class Query:
         moment = at if at.tzinfo else at.replace(tzinfo=UTC)
         row = await engine.membership_at(info.context.graph, str(segment_id), normalised, moment)
         return MembershipAsOf.from_row(str(segment_id), normalised, moment, row) if row else None
+
+    @typed.field(extensions=needs(Scope.READ), description=(
+        "Whether a company was in a saved segment at a moment: which of its people (as linked to it now) were "
+        "members then, and why, from the segment's history. None when there is no such segment."))
+    async def company_was_member(self, info: strawberry.Info[Context, None], segment_id: strawberry.ID,
+                                 company_id: strawberry.ID, at: datetime) -> CompanyMembershipAsOf | None:
+        moment = at if at.tzinfo else at.replace(tzinfo=UTC)
+        row = await engine.company_membership_at(info.context.graph, str(segment_id), str(company_id), moment)
+        return CompanyMembershipAsOf.from_row(str(segment_id), str(company_id), moment, row) if row else None
 
     @typed.field(extensions=needs(Scope.ADMIN),
                  description="The configured destinations (a webhook URL can be a secret of its own).")

@@ -110,6 +110,30 @@ class MembershipAsOf:
                    history_from=_native(row["historyFrom"]), known_person=row["knownPerson"])
 
 
+@strawberry.type(description=(
+    "Whether a company was in a saved segment at a moment: which of its people (as linked to it now) were "
+    "members then, each with the explanation kept when they entered."))
+class CompanyMembershipAsOf:
+    segment_id: strawberry.ID
+    company_id: strawberry.ID
+    at: datetime
+    known_company: bool = strawberry.field(description="Whether the graph holds a company with this id now.")
+    members: list[MembershipAsOf] = strawberry.field(description="Its people who were members at `at`, by email.")
+    history_from: datetime | None = strawberry.field(description=(
+        "The segment's oldest evaluation kept (EVALUATION_RETENTION_DAYS): before it, history cannot say."))
+
+    @typed.field(description="Some person of the company was a member at `at`.")
+    def member(self) -> bool:
+        return bool(self.members)
+
+    @classmethod
+    def from_row(cls, segment_id: str, company_id: str, at: datetime, row: dict[str, Any]) -> CompanyMembershipAsOf:
+        return cls(segment_id=strawberry.ID(segment_id), company_id=strawberry.ID(company_id), at=at,
+                   known_company=row["knownCompany"],
+                   members=[MembershipAsOf.from_row(segment_id, m["email"], at, m) for m in row["members"]],
+                   history_from=_native(row["historyFrom"]))
+
+
 @strawberry.type(description="A member of an audience, with the evidence of every condition.")
 class SegmentMember:
     email: str

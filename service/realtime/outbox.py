@@ -70,8 +70,16 @@ class Outbox:
         return round((self.policy.timeout + CLAIM_MARGIN_SECONDS) * 1000)
 
     async def run(self) -> None:
+        """Claim and send until cancelled: when woken (deliveries were queued here, or a send ended)
+        and at each poll (deliveries queued elsewhere, retries come due, claims of dead processes
+        expired). The first look is at the first wake or poll, not at start-up, when the live loop
+        and the warm-up already wait on Neo4j."""
         try:
             while True:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                except TimeoutError:
+                    pass
                 self._wake.clear()
                 try:
                     while len(self._sending) < self.concurrency and (claimed := await self.claim()):
@@ -84,10 +92,6 @@ class Outbox:
                     pass  # the live loop says so; claims resume with Neo4j
                 except Exception:
                     log.exception("claiming a webhook delivery failed; trying again")
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-                except TimeoutError:
-                    pass
         finally:
             for task in list(self._sending):
                 task.cancel()

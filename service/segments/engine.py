@@ -141,6 +141,19 @@ async def explain_entries(tx: Transaction, compiled: Compiled, evaluation_id: st
                  explanations=[{"email": row["email"], "explanation": snapshot.dumps(row["evidence"])} for row in rows])
 
 
+async def company_membership_at(graph: Graph, segment_id: str, company_id: str, at: datetime) -> Row | None:
+    """Which of the company's people (as linked now) were in the saved segment at `at`, each with
+    since, until and the explanation kept when they entered (None: no such segment)."""
+    rows = await graph.run(Q.SEGMENT_COMPANY_MEMBERSHIP_AT, segmentId=segment_id, companyId=company_id, at=at)
+    if not rows:
+        return None
+    row = rows[0]
+    members = [{**member, "member": True, "historyFrom": row["historyFrom"], "knownPerson": True,
+                "explanation": snapshot.loads(member["explanation"]) if member["explanation"] else None}
+               for member in row["members"]]
+    return {"knownCompany": row["known"], "members": members, "historyFrom": row["historyFrom"]}
+
+
 async def membership_at(graph: Graph, segment_id: str, email: str, at: datetime) -> Row | None:
     """Whether the person was in the saved segment at `at`, from its history (None: no such segment):
     since when, until when, and the explanation kept when they entered."""

@@ -10,7 +10,7 @@ from service.auth.keys import Scope
 
 EXPECTED_SCOPES = {
     "Query": dict.fromkeys(["audience", "person", "account", "company", "campaign", "marketingList", "preview",
-                            "wasMember", "segment", "segments"], Scope.READ)
+                            "wasMember", "companyWasMember", "segment", "segments"], Scope.READ)
     | {"destinations": Scope.ADMIN, "deliveries": Scope.ADMIN, "apiKeys": Scope.ADMIN},
     "Mutation": dict.fromkeys(["upsertPeople", "upsertAccounts", "upsertAccountPeople", "upsertOpportunities",
                                "recordWebVisits", "upsertSameCompanyLinks"], Scope.WRITE)
