@@ -82,6 +82,7 @@ class Q(StrEnum):
     SEGMENT_COMPANY_MEMBERSHIP_AT = "segments/segment_company_membership_at"
     SEGMENT_CREATE = "segments/segment_create"
     SEGMENT_DELETE = "segments/segment_delete"
+    AUDIENCE_MEMBER_PAGE = "segments/audience_member_page"
     SEGMENT_MEMBER_PAGE = "segments/segment_member_page"
     SEGMENT_MEMBERSHIP_AT = "segments/segment_membership_at"
     SEGMENT_UPDATE = "segments/segment_update"
@@ -135,6 +136,7 @@ class Q(StrEnum):
     # realtime/
     FEED_READ = "realtime/feed_read"
     LEASE_TAKE = "realtime/lease_take"
+    COMPANIES_OF_PEOPLE = "realtime/companies_of_people"
     PEOPLE_CLAIM_PENDING = "realtime/people_claim_pending"
     PEOPLE_MARK_EXPIRED = "realtime/people_mark_expired"
     RETENTION_APPLY = "realtime/retention_apply"
@@ -166,6 +168,12 @@ class Template(StrEnum):
     SEGMENT_EVALUATE_PEOPLE = "segments/templates/segment_evaluate_people"
     SEGMENT_EXPLAIN = "segments/templates/segment_explain"
     SEGMENT_MEMBERS = "segments/templates/segment_members"
+    AUDIENCE_COUNT = "segments/templates/audience_count"
+    AUDIENCE_EVALUATE = "segments/templates/audience_evaluate"
+    AUDIENCE_EVALUATE_COMPANIES = "segments/templates/audience_evaluate_companies"
+    AUDIENCE_EXPLAIN = "segments/templates/audience_explain"
+    AUDIENCE_MEMBERS = "segments/templates/audience_members"
+
 
 
 class Mode(StrEnum):

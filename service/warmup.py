@@ -44,6 +44,7 @@ EXAMPLES: dict[str, Any] = {
     "bodies": [],
     "changes": [{"segmentId": WARM_ID, "emails": [WARM_EMAIL], "position": 1}],
     "closeDays": [],
+    "colleagues": False,
     "companyId": "Marketo 1/warm-up-0001",  # a company id: its smallest account's 'source/sourceKey'
     "companyList": None,  # a company list's text, on an activation to LINKEDIN_COMPANIES only
     "days": 30,
@@ -95,6 +96,7 @@ EXAMPLES: dict[str, Any] = {
     "unknownToDestination": 0,
     "url": "https://warm-up.example.invalid/hook",
     "status": "PENDING",
+    "subject": "PERSON",
     "uses": [],
     "visitDays": [30],
     "visitRetentionDays": 0,
@@ -174,13 +176,14 @@ async def _warm(graph: Graph, report: WarmReport) -> None:
         report.failed[Q.SEGMENTS_RULES.value] = _reason(error)
         return
     for segment in segments:
-        await warm_one(graph, segment["id"], segment["rule"], report)
+        await warm_one(graph, segment, report)
 
 
-async def warm_one(graph: Graph, segment_id: str, rule_json: str, report: WarmReport | None = None) -> bool:
+async def warm_one(graph: Graph, segment: dict[str, Any], report: WarmReport | None = None) -> bool:
     """Warm one saved segment (at start-up, or once it is saved); log a failure, never raise it."""
+    segment_id = segment["id"]
     try:
-        await warm_segment(graph, segment_id, rule_json)
+        await warm_segment(graph, segment)
     except Exception as error:
         reason = _reason(error)
         log.warning("warm-up of segment %s failed: %s", segment_id, reason)

@@ -28,7 +28,7 @@ from service.queries import (
 )
 from service.segments import engine, store
 from service.segments.presets import audience_rule
-from service.segments.rules import parse_rule
+from service.segments.rules import Subject, parse_rule
 
 SERVICE = PROJECT_ROOT / "service"
 PAGE = "https://www.bodea.com/products/new-product"
@@ -54,6 +54,22 @@ def every_rule(saved_segment_id: str) -> dict[str, Any]:
     ]}
 
 
+def every_company_rule(person_segment_id: str) -> dict[str, Any]:
+    """An account audience's rule with every kind of condition on a company, a person rule inside it."""
+    return {"and": [
+        {"opportunities": {"status": "WON", "op": "GT", "value": 1000}},  # the anchor, on the held figure
+        {"or": [
+            {"account": {"field": "INDUSTRY", "op": "IN", "values": ["Banking", "Retail"]}},
+            {"opportunities": {"aggregate": "COUNT", "status": "OPEN", "stages": ["Prospecting"], "op": "GTE",
+                               "value": 2}},
+            {"buyingGroup": {"roles": ["Champion"], "minRoles": 3, "minEngaged": 2, "withinDays": 14}},
+            {"people": {"minCount": 2, "where": every_rule(person_segment_id)}},
+            {"not": {"people": {}}},
+            {"segment": {"id": person_segment_id}},
+        ]},
+    ]}
+
+
 TEMPLATE_PARAMETERS: dict[Template, dict[str, Any]] = {
     Template.SEGMENT_COUNT: {},
     Template.SEGMENT_MEMBERS: {"first": 10, "after": None},
@@ -61,6 +77,14 @@ TEMPLATE_PARAMETERS: dict[Template, dict[str, Any]] = {
     Template.SEGMENT_EVALUATE: {"segmentId": "no-such-segment"},
     Template.SEGMENT_EVALUATE_PEOPLE: {"segmentId": "no-such-segment", "emails": ["p1@townsend.com"]},
     Template.SEGMENT_EXPLAIN: {"emails": ["p1@townsend.com"]},
+}
+# An account audience's rule renders into the twins of the templates that have one, on companies.
+COMPANY_TEMPLATE_PARAMETERS: dict[Template, dict[str, Any]] = {
+    Template.SEGMENT_COUNT: {},
+    Template.SEGMENT_MEMBERS: {"first": 10, "after": None},
+    Template.SEGMENT_EVALUATE: {"segmentId": "no-such-segment"},
+    Template.SEGMENT_EVALUATE_PEOPLE: {"segmentId": "no-such-segment", "companyIds": ["CRM 1/0011A00001"]},
+    Template.SEGMENT_EXPLAIN: {"companyIds": ["CRM 1/0011A00001"]},
 }
 
 
@@ -169,13 +193,20 @@ async def test_every_query_plans_against_the_schema_in_its_declared_mode(graph: 
 async def test_every_template_plans_against_the_schema_for_every_kind_of_rule(graph: Graph) -> None:
     base = {"person": {"field": "EMAIL", "op": "EQ", "value": "p1@townsend.com"}}
     saved = await store.create(graph, "Base", "", base)
-    rules = [audience_rule(1_000_000, PAGE, 30), every_rule(saved["id"]),
-             {"person": {"field": "EMAIL", "op": "IN", "values": ["p1@townsend.com", "p2@townsend.com"]}}]
+    audience = await store.create(graph, "Accounts", "", every_company_rule(saved["id"]), Subject.COMPANY)
+    rules = [(Subject.PERSON, audience_rule(1_000_000, PAGE, 30)), (Subject.PERSON, every_rule(saved["id"])),
+             (Subject.PERSON, {"person": {"field": "EMAIL", "op": "IN", "values": ["p1@townsend.com"]}}),
+             (Subject.PERSON, {"and": [{"segment": {"id": audience["id"]}}, every_rule(saved["id"])]}),
+             (Subject.COMPANY, every_company_rule(saved["id"])),
+             (Subject.COMPANY, {"segment": {"id": audience["id"]}})]
     problems = []
-    for rule in rules:
-        compiled = await engine.compile_for(graph, parse_rule(rule))
-        for template, extra in TEMPLATE_PARAMETERS.items():
+    rendered_templates = set()
+    for subject, rule in rules:
+        compiled = await engine.compile_for(graph, parse_rule(rule, subject), None, subject)
+        parameters = COMPANY_TEMPLATE_PARAMETERS if subject == Subject.COMPANY else TEMPLATE_PARAMETERS
+        for template, extra in parameters.items():
             rendered = compiled.render(template)
+            rendered_templates.add(rendered.template)
             assert "/*" not in rendered.text.replace("/*ANCHOR*/", ""), "every slot is filled"
             try:
                 query_type = await planned_type(graph, rendered.text, {**compiled.parameters, **extra})
@@ -183,7 +214,7 @@ async def test_every_template_plans_against_the_schema_for_every_kind_of_rule(gr
             except ClientError as error:
                 problems.append(f"{template.value} with {rule}: {error.code}: {error.message}")
     assert [problem for problem in problems if problem] == []
-    assert set(TEMPLATE_PARAMETERS) == set(Template)
+    assert rendered_templates == set(Template)
 
 
 @pytest.mark.asyncio

@@ -96,8 +96,8 @@ async def test_changing_a_segments_rule_warms_its_new_queries(graph: Graph, monk
     saved = await store.create(graph, "Townsend", "", audience_rule(100_000, PAGE, 30))
     warmed: list[str] = []
 
-    async def noting(graph_: Graph, segment_id: str, rule_json: str) -> list[str]:
-        warmed.append(json.loads(rule_json)["and"][0]["opportunities"]["value"])
+    async def noting(graph_: Graph, segment: dict[str, Any]) -> list[str]:
+        warmed.append(json.loads(segment["rule"])["and"][0]["opportunities"]["value"])
         return []
 
     monkeypatch.setattr(store, "warm_segment", noting)

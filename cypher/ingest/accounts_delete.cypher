@@ -46,7 +46,7 @@ OPTIONAL CALL (a, stays) {
   CALL (company) {
     WITH company
     WHERE company IS NOT NULL AND NOT (company)<-[:PART_OF]-()
-    DELETE company
+    DETACH DELETE company  // with its account-audience memberships and their history
   }
   RETURN regroup
 }

@@ -1,5 +1,5 @@
 // name: ingest/people_mark_for_evaluation
-// Mark the people a change can move in or out of segments: by email, and every person of the given accounts' companies.
+// Mark the people a change can move in or out of segments: by email, and every person of the given accounts' companies; those companies too (for account audiences).
 // mode: write
 // marks: people
 CALL () {
@@ -10,6 +10,8 @@ CALL () {
 CALL () {
   UNWIND $accounts AS key
   MATCH (:Account {source: key.source, sourceKey: key.sourceKey})-[:PART_OF]->(company:Company)
+  SET company:PendingCompanyEvaluation
+  WITH DISTINCT company
   // A second MATCH: in one pattern the account's own PART_OF could not be walked back, missing its people.
   MATCH (company)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(p:Person)
   SET p:PendingEvaluation

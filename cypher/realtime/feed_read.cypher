@@ -11,8 +11,10 @@ CALL () {
   WHERE e.position > $after AND (e.entered > 0 OR e.left > 0)
   WITH e ORDER BY e.position LIMIT $limit
   MATCH (e)-[:OF]->(s:Segment)
-  RETURN collect(e {.position, .at, segmentId: s.id, segmentName: s.name,
-                    entered: COLLECT { MATCH (p:Person)-[:ENTERED]->(e) RETURN p.email AS email ORDER BY email },
-                    left: COLLECT { MATCH (p:Person)-[:LEFT]->(e) RETURN p.email AS email ORDER BY email }}) AS evaluations
+  // Who entered and left: people by email, or, in an account audience, companies by id.
+  RETURN collect(e {.position, .at, segmentId: s.id, segmentName: s.name, subject: s.subject,
+                    entered: COLLECT { MATCH (m)-[:ENTERED]->(e) RETURN coalesce(m.email, m.id) AS key ORDER BY key },
+                    left: COLLECT { MATCH (m)-[:LEFT]->(e) RETURN coalesce(m.email, m.id) AS key ORDER BY key }})
+         AS evaluations
 }
 RETURN head, removedThrough, evaluations

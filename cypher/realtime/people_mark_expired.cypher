@@ -14,6 +14,8 @@ CALL () {
   MATCH (o:Opportunity)
   WHERE o.closeDate >= date($since - duration({days: days})) AND o.closeDate < date($now - duration({days: days}))
   MATCH (o)<-[:HAS_OPPORTUNITY]-(:Account)-[:PART_OF]->(company:Company)
+  SET company:PendingCompanyEvaluation  // for account audiences, a company without people too
+  WITH DISTINCT company
   MATCH (company)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(p:Person)
   SET p:PendingEvaluation
 }

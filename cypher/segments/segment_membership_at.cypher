@@ -1,8 +1,10 @@
 // name: segments/segment_membership_at
-// Whether a person was in a saved segment at a moment ($at), from its history: the last entry or exit at or before it, the next exit, and how far back the history goes.
+// Whether a person ($email), or a company in an account audience ($companyId), was in a saved segment at a moment ($at), from its history: the last entry or exit at or before it, the next exit, and how far back the history goes.
 // mode: read
 MATCH (s:Segment {id: $segmentId})
-OPTIONAL MATCH (p:Person {email: $email})
+OPTIONAL MATCH (person:Person {email: $email})
+OPTIONAL MATCH (company:Company {id: $companyId})
+WITH s, coalesce(person, company) AS p
 CALL (s, p) {
   OPTIONAL MATCH (p)-[change:ENTERED|LEFT]->(e:SegmentEvaluation)-[:OF]->(s)
   WHERE e.at <= $at

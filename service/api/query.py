@@ -18,7 +18,7 @@ from service.auth.keys import Scope
 from service.queries import Q
 from service.segments import engine, presets
 from service.segments.engine import SegmentError
-from service.segments.rules import parse_rule
+from service.segments.rules import Subject, parse_rule
 from service.text import normalised_email
 
 
@@ -69,9 +69,11 @@ class Query:
         return MarketingList.from_row(row) if row else None
 
     @typed.field(extensions=needs(Scope.READ),
-                 description="Evaluate a rule without saving it: count, members with explanations, companies.")
-    async def preview(self, info: strawberry.Info[Context, None], rule: RuleInput) -> RulePreview:
-        compiled = await engine.compile_for(info.context.graph, parse_rule(rule_data(rule)))
+                 description="Evaluate a rule without saving it: count, members with explanations, companies. "
+                             "subject COMPANY evaluates an account audience's rule (members are `accounts`).")
+    async def preview(self, info: strawberry.Info[Context, None], rule: RuleInput,
+                      subject: Subject = Subject.PERSON) -> RulePreview:
+        compiled = await engine.compile_for(info.context.graph, parse_rule(rule_data(rule), subject), None, subject)
         return RulePreview(compiled=compiled)
 
     @typed.field(extensions=needs(Scope.READ), description="A saved segment by id.")
@@ -93,12 +95,13 @@ class Query:
         except ValueError:
             raise SegmentError("email: not an email address") from None
         moment = at if at.tzinfo else at.replace(tzinfo=UTC)
-        row = await engine.membership_at(info.context.graph, str(segment_id), normalised, moment)
+        row = await engine.membership_at(info.context.graph, str(segment_id), moment, email=normalised)
         return MembershipAsOf.from_row(str(segment_id), normalised, moment, row) if row else None
 
     @typed.field(extensions=needs(Scope.READ), description=(
-        "Whether a company was in a saved segment at a moment: which of its people (as linked to it now) were "
-        "members then, and why, from the segment's history. None when there is no such segment."))
+        "Whether a company was in a saved account audience at a moment, and why (the explanation kept when it "
+        "entered); for a segment of people, which of its people (as linked to it now) were members then, and "
+        "why. From the segment's history; None when there is no such segment."))
     async def company_was_member(self, info: strawberry.Info[Context, None], segment_id: strawberry.ID,
                                  company_id: strawberry.ID, at: datetime) -> CompanyMembershipAsOf | None:
         moment = at if at.tzinfo else at.replace(tzinfo=UTC)

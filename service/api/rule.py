@@ -18,10 +18,19 @@ import strawberry
 from strawberry.utils.str_converters import to_camel_case
 
 from service.api.derived import graphql_enum
-from service.segments.rules import AccountField, AccountScope, Aggregate, Op, OpportunityStatus, PersonField, UrlMatch
+from service.segments.rules import (
+    AccountField,
+    AccountScope,
+    Aggregate,
+    Op,
+    OpportunityStatus,
+    PersonField,
+    UrlMatch,
+)
+from service.segments.rules import Subject as Subject  # segment.py and segment_mutation.py take it from here
 
 # The rule language's enums are declared in service.segments.rules; this makes them GraphQL enums too.
-for _enum in (Op, PersonField, AccountField, AccountScope, Aggregate, OpportunityStatus, UrlMatch):
+for _enum in (Op, PersonField, AccountField, AccountScope, Aggregate, OpportunityStatus, UrlMatch, Subject):
     graphql_enum(_enum)
 
 
@@ -106,7 +115,17 @@ class BuyingGroupConditionInput:
     within_days: int | None = None
 
 
-@strawberry.input(description="Membership of another saved segment.")
+@strawberry.input(description=(
+    "Of a company (in an account audience's rule): at least minCount (default 1) of its people, over all its "
+    "linked accounts, pass the person rule `where` (any person when none is given)."))
+class PeopleConditionInput:
+    min_count: int | None = None
+    where: RuleInput | None = None
+
+
+@strawberry.input(description=(
+    "Membership of another saved segment or account audience. A person's rule naming an account audience: one "
+    "of the person's companies is in it. A company's rule naming a person segment: one of its people is in it."))
 class SegmentConditionInput:
     id: strawberry.ID
 
@@ -125,6 +144,7 @@ class RuleInput:
     opportunity_role: OpportunityRoleConditionInput | None = None
     account_role: AccountRoleConditionInput | None = None
     buying_group: BuyingGroupConditionInput | None = None
+    people: PeopleConditionInput | None = None
     segment: SegmentConditionInput | None = None
 
 

@@ -14,11 +14,12 @@ from service.api.contact import Contact
 from service.api.context import Context
 from service.api.paging import decode_cursor, encode_cursor
 from service.api.person import Person
+from service.api.rule import Subject  # registered as a GraphQL enum there
 from service.api.visit import WebVisit
 from service.queries import Q
 from service.segments import engine
-from service.segments.compiler import MAX_EXPLAINED_DEALS, Compiled
-from service.segments.rules import parse_rule
+from service.segments.compiler import MAX_EXPLAINED_DEALS, MAX_EXPLAINED_PEOPLE, Compiled
+from service.segments.engine import SegmentError
 
 
 @strawberry.type(description="A company's value for an opportunity condition, and whether it passed.")
@@ -67,6 +68,10 @@ class Evidence:
     memberships: list[Membership]
     contact_roles: list[ContactRole] = strawberry.field(
         description="opportunityRole: the member's contact roles that matched, with their deals, largest first.")
+    people: list[Contact] = strawberry.field(description=(
+        f"people (of a company, in an account audience): the first {MAX_EXPLAINED_PEOPLE} of its people who "
+        "passed the condition's person rule, by email."))
+    people_count: int = strawberry.field(description="people: how many of the company's people passed it.")
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Evidence:
@@ -77,6 +82,8 @@ class Evidence:
             visits=[WebVisit.from_row(v) for v in row["visits"]],
             memberships=[Membership(**m) for m in row["memberships"]],
             contact_roles=[ContactRole.of_person(r, Contact.from_row(r["person"])) for r in row["contactRoles"]],
+            # Explanations kept before account audiences existed have neither.
+            people=[Contact.from_row(p) for p in row.get("people", [])], people_count=row.get("peopleCount", 0),
         )
 
 
@@ -111,27 +118,38 @@ class MembershipAsOf:
 
 
 @strawberry.type(description=(
-    "Whether a company was in a saved segment at a moment: which of its people (as linked to it now) were "
-    "members then, each with the explanation kept when they entered."))
+    "Whether a company was in a saved account audience at a moment, since and until when, and why (the "
+    "explanation kept when it entered); or, for a segment of people, which of its people (as linked to it "
+    "now) were members then, each with the explanation kept when they entered."))
 class CompanyMembershipAsOf:
     segment_id: strawberry.ID
     company_id: strawberry.ID
     at: datetime
     known_company: bool = strawberry.field(description="Whether the graph holds a company with this id now.")
-    members: list[MembershipAsOf] = strawberry.field(description="Its people who were members at `at`, by email.")
+    member: bool = strawberry.field(description=(
+        "In the account audience at `at`; for a segment of people, some person of the company was a member."))
+    since: datetime | None = strawberry.field(description="Account audience: when the company entered.")
+    until: datetime | None = strawberry.field(description=(
+        "Account audience: when it next left after `at` (none if it is in still)."))
+    explanation: list[Evidence] | None = strawberry.field(description=(
+        "Account audience: why the company was in, as it was when it entered (kept with the entry)."))
+    members: list[MembershipAsOf] = strawberry.field(description=(
+        "Segment of people: its people who were members at `at`, by email (an account audience: none)."))
     history_from: datetime | None = strawberry.field(description=(
         "The segment's oldest evaluation kept (EVALUATION_RETENTION_DAYS): before it, history cannot say."))
 
-    @typed.field(description="Some person of the company was a member at `at`.")
-    def member(self) -> bool:
-        return bool(self.members)
-
     @classmethod
     def from_row(cls, segment_id: str, company_id: str, at: datetime, row: dict[str, Any]) -> CompanyMembershipAsOf:
+        members = [MembershipAsOf.from_row(segment_id, m["email"], at, m) for m in row["members"]]
+        itself = row["itself"]
+        explanation = itself["explanation"] if itself else None
         return cls(segment_id=strawberry.ID(segment_id), company_id=strawberry.ID(company_id), at=at,
                    known_company=row["knownCompany"],
-                   members=[MembershipAsOf.from_row(segment_id, m["email"], at, m) for m in row["members"]],
-                   history_from=_native(row["historyFrom"]))
+                   member=itself["member"] if itself else bool(members),
+                   since=_native(itself["since"]) if itself else None,
+                   until=_native(itself["until"]) if itself else None,
+                   explanation=[Evidence.from_row(e) for e in explanation] if explanation is not None else None,
+                   members=members, history_from=_native(row["historyFrom"]))
 
 
 @strawberry.type(description="A member of an audience, with the evidence of every condition.")
@@ -159,6 +177,39 @@ class PersonPage:
     has_next_page: bool
 
 
+@strawberry.type(description="A company in an account audience, with the evidence of every condition.")
+class AccountMember:
+    company_id: strawberry.ID
+    explanation: list[Evidence]
+
+    @strawberry.field
+    async def company(self, info: strawberry.Info[Context, None]) -> Company | None:
+        row = await info.context.loaders.company.load(str(self.company_id))
+        return Company.from_row(row) if row else None
+
+
+@strawberry.type(description="One page of an account audience's companies, in id order.")
+class AccountMemberPage:
+    members: list[AccountMember]
+    end_cursor: str | None
+    has_next_page: bool
+
+
+@strawberry.type(description="One page of a saved account audience's current companies, in id order.")
+class CompanyPage:
+    companies: list[Company]
+    end_cursor: str | None
+    has_next_page: bool
+
+
+def _selects(compiled: Compiled, subject: str, field: str) -> None:
+    """Refuse a field that lists members of the other subject, saying which field lists them."""
+    if compiled.subject != subject:
+        other = "accounts" if subject == Subject.PERSON else "members"
+        raise SegmentError(f"{field}: this rule selects {'companies' if subject == Subject.PERSON else 'people'}; "
+                           f"its members are `{other}`")
+
+
 @strawberry.type(description="A company in an account audience: how many of its people qualify.")
 class AudienceCompany:
     company_id: strawberry.ID
@@ -172,6 +223,7 @@ class AudienceCompany:
 
 async def member_page(info: strawberry.Info[Context, None], compiled: Compiled, first: int,
                       after: str | None) -> MemberPage:
+    _selects(compiled, Subject.PERSON, "members")
     rows, has_next = await engine.members(info.context.graph, compiled, first, decode_cursor(after))
     return MemberPage(
         members=[SegmentMember(email=r["email"], explanation=[Evidence.from_row(e) for e in r["evidence"]])
@@ -185,9 +237,22 @@ async def member_page(info: strawberry.Info[Context, None], compiled: Compiled, 
 class RulePreview:
     compiled: strawberry.Private[Compiled]
 
-    @typed.field(description="How many people the rule selects.")
+    @typed.field(description="How many people the rule selects (an account audience's rule: how many companies).")
     async def count(self, info: strawberry.Info[Context, None]) -> int:
         return await engine.count(info.context.graph, self.compiled)
+
+    @typed.field(description="An account audience's rule: a page of its companies (at most 500), in id order, "
+                             "each with an explanation.")
+    async def accounts(self, info: strawberry.Info[Context, None], first: int = 50,
+                       after: str | None = None) -> AccountMemberPage:
+        _selects(self.compiled, Subject.COMPANY, "accounts")
+        rows, has_next = await engine.members(info.context.graph, self.compiled, first, decode_cursor(after))
+        return AccountMemberPage(
+            members=[AccountMember(company_id=strawberry.ID(r["companyId"]),
+                                   explanation=[Evidence.from_row(e) for e in r["evidence"]]) for r in rows],
+            end_cursor=encode_cursor(rows[-1]["companyId"]) if rows else None,
+            has_next_page=has_next,
+        )
 
     @typed.field(description="A page of members (at most 500), each with an explanation.")
     async def members(self, info: strawberry.Info[Context, None], first: int = 50,
@@ -196,6 +261,7 @@ class RulePreview:
 
     @typed.field(description="The account audience: companies with qualifying people, most first (at most 500).")
     async def companies(self, info: strawberry.Info[Context, None], first: int = 50) -> list[AudienceCompany]:
+        _selects(self.compiled, Subject.PERSON, "companies")
         rows = await engine.companies(info.context.graph, self.compiled, first)
         return [AudienceCompany(company_id=strawberry.ID(r["companyId"]), members=r["members"]) for r in rows]
 
@@ -210,11 +276,16 @@ class SegmentEvaluation:
     left: int
     entered_people: list[str]
     left_people: list[str]
+    entered_companies: list[strawberry.ID] = strawberry.field(description="Account audience: the companies that "
+                                                                          "entered, by id.")
+    left_companies: list[strawberry.ID] = strawberry.field(description="Account audience: the companies that left.")
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> SegmentEvaluation:
         return cls(id=strawberry.ID(row["id"]), at=row["at"].to_native(), count=row["count"], entered=row["entered"],
-                   left=row["left"], entered_people=row.get("enteredPeople", []), left_people=row.get("leftPeople", []))
+                   left=row["left"], entered_people=row.get("enteredPeople", []), left_people=row.get("leftPeople", []),
+                   entered_companies=[strawberry.ID(i) for i in row.get("enteredCompanies", [])],
+                   left_companies=[strawberry.ID(i) for i in row.get("leftCompanies", [])])
 
 
 @strawberry.type(description="A saved audience definition.")
@@ -223,6 +294,7 @@ class Segment:
     name: str
     description: str
     rule: JSON
+    subject: Subject = strawberry.field(description="PERSON: a segment of people; COMPANY: an account audience.")
     created_at: datetime
     updated_at: datetime
     last_evaluated_at: datetime | None
@@ -232,23 +304,37 @@ class Segment:
     def from_row(cls, row: dict[str, Any]) -> Segment:
         last = row.get("lastEvaluatedAt")
         return cls(id=strawberry.ID(row["id"]), name=row["name"], description=row.get("description") or "",
-                   rule=json.loads(row["rule"]), created_at=row["createdAt"].to_native(),
+                   rule=json.loads(row["rule"]), subject=Subject(engine.subject_of(row)),
+                   created_at=row["createdAt"].to_native(),
                    updated_at=row["updatedAt"].to_native(), last_evaluated_at=last.to_native() if last else None,
                    member_count=row.get("memberCount"))
 
     @typed.field(description="The rule evaluated now: count, members with explanations, companies.")
     async def now(self, info: strawberry.Info[Context, None]) -> RulePreview:
-        compiled = await engine.compile_for(info.context.graph, parse_rule(self.rule), str(self.id))
-        return RulePreview(compiled=compiled)
+        segment = {"id": str(self.id), "rule": json.dumps(self.rule), "subject": self.subject}
+        return RulePreview(compiled=await engine.compile_saved(info.context.graph, segment))
 
     @typed.field(description="The members as of the last evaluation, kept current by the live loop "
                              "(a stored read, no evaluation), in email order; at most 500 a page.")
     async def members(self, info: strawberry.Info[Context, None], first: int = 100,
                       after: str | None = None) -> PersonPage:
+        if self.subject == Subject.COMPANY:
+            raise SegmentError("members: this is an account audience; its members are `companies`")
         rows, has_next = await engine.current_members(info.context.graph, str(self.id), first, decode_cursor(after))
         return PersonPage(people=[Person.from_row(row) for row in rows],
                           end_cursor=encode_cursor(rows[-1]["email"]) if rows else None,
                           has_next_page=has_next)
+
+    @typed.field(description="An account audience's companies as of the last evaluation, kept current by the "
+                             "live loop (a stored read), in id order; at most 500 a page.")
+    async def companies(self, info: strawberry.Info[Context, None], first: int = 100,
+                        after: str | None = None) -> CompanyPage:
+        if self.subject != Subject.COMPANY:
+            raise SegmentError("companies: this segment selects people; its members are `members`")
+        ids, has_next = await engine.current_companies(info.context.graph, str(self.id), first, decode_cursor(after))
+        rows = await info.context.loaders.company.load_many(ids)
+        return CompanyPage(companies=[Company.from_row(row) for row in rows if row],
+                           end_cursor=encode_cursor(ids[-1]) if ids else None, has_next_page=has_next)
 
     @typed.field(description="Every activation of this segment, newest first.")
     async def activations(self, info: strawberry.Info[Context, None]) -> list[Activation]:

@@ -7,7 +7,7 @@ import strawberry
 from service.api import typed
 from service.api.context import Context
 from service.api.permissions import needs
-from service.api.rule import RuleInput, rule_data
+from service.api.rule import RuleInput, Subject, rule_data
 from service.api.segment import Segment, SegmentEvaluation
 from service.auth.keys import Scope
 from service.segments import engine, store
@@ -15,10 +15,12 @@ from service.segments import engine, store
 
 @strawberry.type
 class SegmentMutation:
-    @typed.mutation(extensions=needs(Scope.ADMIN), description="Save a rule as a named segment.")
+    @typed.mutation(extensions=needs(Scope.ADMIN), description=(
+        "Save a rule as a named segment: of people, or with subject COMPANY an account audience (a rule on "
+        "companies). The subject cannot change later."))
     async def create_segment(self, info: strawberry.Info[Context, None], name: str, rule: RuleInput,
-                             description: str = "") -> Segment:
-        return Segment.from_row(await store.create(info.context.graph, name, description, rule_data(rule)))
+                             description: str = "", subject: Subject = Subject.PERSON) -> Segment:
+        return Segment.from_row(await store.create(info.context.graph, name, description, rule_data(rule), subject))
 
     @typed.mutation(extensions=needs(Scope.ADMIN), description="Change a segment's name, description or rule.")
     async def update_segment(self, info: strawberry.Info[Context, None], id: strawberry.ID, name: str | None = None,

@@ -16,7 +16,8 @@ from service.realtime import broker
 from service.realtime.feed import CursorError, parse_cursor, replay
 
 # The broker's changes as they are, in GraphQL.
-AudienceChange = graphql_type(broker.AudienceChange, "AudienceChange", types={"segment_id": strawberry.ID})
+AudienceChange = graphql_type(broker.AudienceChange, "AudienceChange",
+                              types={"segment_id": strawberry.ID, "company_id": strawberry.ID | None})
 
 
 @strawberry.type

@@ -12,12 +12,13 @@ QUEUE_LIMIT = 10_000  # changes waiting for one subscriber; past that it is told
 
 @dataclass(frozen=True)
 class AudienceChange:
-    """A person entering or leaving a saved segment."""
+    """A person entering or leaving a saved segment, or a company an account audience."""
 
     # GraphQL serves this class as it is (service.api.subscription): the descriptions are its schema's.
     segment_id: str
     segment_name: str
-    email: str
+    email: str | None = field(metadata={"description": "The person (none for an account audience)."})
+    company_id: str | None = field(metadata={"description": "The company, for an account audience (else none)."})
     change: str = field(metadata={"description": "ENTERED or LEFT."})
     at: datetime
     position: int = field(metadata={"description": "The position in the change feed of the evaluation that made "
@@ -28,11 +29,13 @@ class AudienceChange:
 
 
 def changes_of(segment_id: str, segment_name: str, position: int, at: datetime, entered: list[str],
-               left: list[str]) -> list[AudienceChange]:
-    """The changes of one evaluation, in the feed's order: entries by email, then exits by email."""
-    kinds = [(email, "ENTERED") for email in sorted(entered)] + [(email, "LEFT") for email in sorted(left)]
-    return [AudienceChange(segment_id, segment_name, email, change, at, position, f"{position}:{index}")
-            for index, (email, change) in enumerate(kinds)]
+               left: list[str], companies: bool = False) -> list[AudienceChange]:
+    """The changes of one evaluation, in the feed's order: entries by email (companies: by id), then exits.
+    `entered`, `left`: emails, or company ids when `companies`."""
+    kinds = [(key, "ENTERED") for key in sorted(entered)] + [(key, "LEFT") for key in sorted(left)]
+    return [AudienceChange(segment_id, segment_name, None if companies else key, key if companies else None,
+                           change, at, position, f"{position}:{index}")
+            for index, (key, change) in enumerate(kinds)]
 
 
 class FellBehind(Exception):

@@ -1,8 +1,8 @@
-"""Incremental evaluation: the people marked by a change, against every saved segment, in one transaction."""
+"""Incremental evaluation: the people marked by a change against every saved segment, and their companies
+against every account audience, in one transaction."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -11,8 +11,8 @@ from service.database import Graph, Transaction
 from service.queries import Q, Rendered, Template
 from service.realtime.broker import AudienceChange, changes_of
 from service.segments.compiler import Compiled
-from service.segments.engine import compile_for, explain_entries
-from service.segments.rules import BuyingGroupCondition, OpportunityCondition, VisitCondition, leaves, parse_rule
+from service.segments.engine import compile_saved, explain_entries, saved_rule
+from service.segments.rules import BuyingGroupCondition, OpportunityCondition, Subject, VisitCondition, leaves
 
 BATCH = 500  # people claimed by a round when nothing is waiting behind them
 MAX_BATCH = 4_000  # the most a round claims when a backlog builds (see LiveAudiences.step)
@@ -34,31 +34,32 @@ class Evaluator:
 
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
-        self._prepared: dict[tuple[str, str], Prepared] = {}
+        self._prepared: dict[tuple[str, str, str], Prepared] = {}
 
     async def _prepare(self, segments: list[dict[str, Any]]) -> list[Prepared]:
-        """The segments (id, name, rule) compiled, from the cache unless a rule (or name) is new."""
+        """The segments (id, name, rule, subject) compiled, from the cache unless a rule (or name) is new."""
         prepared = []
         for segment in segments:
-            key = (segment["id"], segment["rule"])
+            key = (segment["id"], segment["rule"], segment.get("subject") or Subject.PERSON)
             known = self._prepared.get(key)
             if known is None or known.name != segment["name"]:
-                compiled = known.compiled if known else await compile_for(
-                    self.graph, parse_rule(json.loads(segment["rule"])), segment["id"])
+                compiled = known.compiled if known else await compile_saved(self.graph, segment)
                 known = self._prepared[key] = Prepared(segment["id"], segment["name"], compiled,
                                                        compiled.render(Template.SEGMENT_EVALUATE_PEOPLE),
                                                        compiled.render(Template.SEGMENT_EXPLAIN))
             prepared.append(known)
-        live = {(s["id"], s["rule"]) for s in segments}
+        live = {(s["id"], s["rule"], s.get("subject") or Subject.PERSON) for s in segments}
         self._prepared = {k: v for k, v in self._prepared.items() if k in live}
         return prepared
 
     async def evaluate_pending(self, limit: int = BATCH) -> tuple[int, list[AudienceChange]]:
-        """Claim up to `limit` marked people and re-evaluate them against every segment; return how
-        many were claimed and the changes.
+        """Claim up to `limit` marked people and re-evaluate them against every segment, and their
+        companies against every account audience; return how many people were claimed and the changes.
 
         One transaction: the claim (removing the marks), which also reads the saved segments'
-        rules; one evaluation query per segment, and two more for a segment someone entered (their
+        rules; the companies of the people when an account audience is saved (and their colleagues,
+        when a rule reads colleagues: every change that can move a person marks them or a colleague);
+        one evaluation query per segment, and two more for a segment someone entered (their
         explanations, kept with the entries); then, when a membership changed, the webhook
         deliveries of the changes are queued. Claiming, recording the changes with their
         explanations and queueing their deliveries commit together: a crash in between rolls all
@@ -69,18 +70,30 @@ class Evaluator:
             claim = (await tx.run(Q.PEOPLE_CLAIM_PENDING, limit=limit))[0]
             emails: list[str] = claim["emails"]
             changes: list[AudienceChange] = []
-            if not emails:
+            if not emails and not claim["companyIds"]:
                 return 0, changes
-            for segment in await self._prepare(claim["segments"]):
+            segments = await self._prepare(claim["segments"])
+            on_companies = any(s.compiled.subject == Subject.COMPANY for s in segments)
+            on_colleagues = any(s.compiled.reads_colleagues for s in segments)
+            around = ((await tx.run(Q.COMPANIES_OF_PEOPLE, emails=emails, colleagues=on_colleagues))[0]
+                      if on_companies or on_colleagues else {"companyIds": [], "colleagues": []})
+            with_colleagues = sorted(set(emails) | set(around["colleagues"]))
+            company_ids = sorted(set(claim["companyIds"]) | set(around["companyIds"]))
+            for segment in segments:
+                companies = segment.compiled.subject == Subject.COMPANY
+                if companies:
+                    whom: dict[str, list[str]] = {"companyIds": company_ids}
+                else:
+                    whom = {"emails": with_colleagues if segment.compiled.reads_colleagues else emails}
                 rows = await tx.run_template(segment.rendered, **segment.compiled.parameters,
-                                             segmentId=segment.id, emails=emails)
+                                             segmentId=segment.id, **whom)
                 for row in rows:
                     changes += changes_of(segment.id, segment.name, row["position"], row["at"].to_native(),
-                                          row["entered"], row["left"])
+                                          row["entered"], row["left"], companies)
                     await explain_entries(tx, segment.compiled, row["id"], row["entered"], segment.explain)
             if changes:  # their webhook deliveries are on record with them (service.realtime.outbox)
                 await tx.run(Q.DELIVERIES_ENQUEUE, changes=outbox_changes(changes))
-            return len(emails), changes
+            return len(emails) + len(claim["companyIds"]), changes
 
         return await self.graph.write_work(work)
 
@@ -88,7 +101,7 @@ class Evaluator:
         """Mark the people whose visits or won deals left a saved rule's time window since the last
         sweep, and the people of companies whose buying group had an engaged member age out of one."""
         segments = await self.graph.run(Q.SEGMENTS_RULES)
-        conditions = [leaf for s in segments for leaf in leaves(parse_rule(json.loads(s["rule"])))]
+        conditions = [leaf for s in segments for leaf in leaves(saved_rule(s))]
         visit_days = sorted({c.within_days for c in conditions if isinstance(c, VisitCondition) and c.within_days})
         close_days = sorted({c.closed_within_days for c in conditions
                              if isinstance(c, OpportunityCondition) and c.closed_within_days})
@@ -106,6 +119,8 @@ def outbox_changes(changes: list[AudienceChange]) -> list[dict[str, Any]]:
     people: dict[str, dict[str, None]] = {}  # segment id -> emails, in order, once each
     positions: dict[str, int] = {}
     for change in changes:
+        if change.email is None:  # an account audience's: its webhooks do not carry companies yet
+            continue
         people.setdefault(change.segment_id, {})[change.email] = None
         positions[change.segment_id] = max(positions.get(change.segment_id, 0), change.position)
     return [{"segmentId": segment_id, "emails": list(emails), "position": positions[segment_id]}

@@ -16,6 +16,7 @@ from service.database import DatabaseUnavailable, Graph
 from service.errors import AccountGraphError, ErrorCode
 from service.queries import Q
 from service.realtime.broker import AudienceChange, Broker, changes_of
+from service.segments.rules import Subject
 
 log = logging.getLogger("accountgraph.feed")
 
@@ -49,7 +50,7 @@ async def read(graph: Graph, after: int, limit: int = PAGE) -> Page:
     evaluations = row["evaluations"]
     changes = [change for e in evaluations
                for change in changes_of(e["segmentId"], e["segmentName"], e["position"], e["at"].to_native(),
-                                        e["entered"], e["left"])]
+                                        e["entered"], e["left"], e["subject"] == Subject.COMPANY)]
     return Page(row["head"], row["removedThrough"], changes, len(evaluations) < limit)
 
 

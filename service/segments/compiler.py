@@ -1,6 +1,7 @@
-"""Compiles a rule to Cypher: a predicate on the person `p`, an anchor that finds candidates
-through an index where the rule allows, the residual predicate the candidates must still pass,
-and one evidence expression per condition.
+"""Compiles a rule to Cypher: a predicate on its subject (the person `p`, or for an account
+audience the company `ac`), an anchor that finds candidates through an index where the rule
+allows, the residual predicate the candidates must still pass, and one evidence expression per
+condition.
 
 Only fixed text is written into the Cypher: labels, relationship types and property names come
 from the allow-lists in rules.py, and every value the user gave travels as a parameter.
@@ -30,10 +31,12 @@ from service.segments.rules import (
     NumberTest,
     OpportunityCondition,
     OpportunityRoleCondition,
+    PeopleCondition,
     PersonCondition,
     Rule,
     RuleError,
     SegmentCondition,
+    Subject,
     TextTest,
     VisitCondition,
 )
@@ -53,20 +56,51 @@ MAX_EXPLAINED_DEALS = 10
 # Which opportunities a status takes.
 STATUS_FILTERS: dict[str, list[str]] = {"WON": ["o.isWon"], "LOST": ["o.isClosed", "NOT o.isWon"],
                                         "OPEN": ["NOT o.isClosed"], "ANY": []}
+# A person segment's templates and their account-audience twins (on companies, `ac`); the companies
+# of selected people have none: an account audience's members are companies already.
+AUDIENCE_TWINS: dict[Template, Template] = {
+    Template.SEGMENT_COUNT: Template.AUDIENCE_COUNT,
+    Template.SEGMENT_EVALUATE: Template.AUDIENCE_EVALUATE,
+    Template.SEGMENT_EVALUATE_PEOPLE: Template.AUDIENCE_EVALUATE_COMPANIES,
+    Template.SEGMENT_EXPLAIN: Template.AUDIENCE_EXPLAIN,
+    Template.SEGMENT_MEMBERS: Template.AUDIENCE_MEMBERS,
+}
 SCAN_ANCHOR = "MATCH (p:Person) RETURN p"
+COMPANY_SCAN_ANCHOR = "MATCH (ac:Company) RETURN ac"
+# The variable each subject's predicate is written on.
+SUBJECT_VARIABLE: dict[str, str] = {Subject.PERSON: "p", Subject.COMPANY: "ac"}
+# The people of company `ac` over all its linked accounts (each reached once per account: take DISTINCT).
+PEOPLE_OF_COMPANY = "(ac)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(%s:Person)"
+# The people a `people` condition lists in its evidence, by email; `peopleCount` says how many passed.
+MAX_EXPLAINED_PEOPLE = 10
 MEMBERSHIPS = {"campaign": ("MEMBER_OF", "Campaign"), "list": ("ON_LIST", "MarketingList")}
+
+
+@dataclass(frozen=True)
+class SavedRule:
+    """A saved segment's rule and what it selects."""
+
+    subject: str
+    rule: Rule
 
 
 @dataclass
 class Compiled:
-    predicate: str  # the whole rule, on any person `p` (for templates that bring their own people)
+    subject: str  # Subject.PERSON: the variable is `p`; Subject.COMPANY: `ac`
+    predicate: str  # the whole rule, on any subject (for templates that bring their own people or companies)
     anchor: str  # the candidates: every member, and people the residual still has to filter out
     residual: str  # the predicate less the conditions the anchor already guarantees
     evidence: list[str]
     parameters: dict[str, Any] = field(default_factory=dict)
+    # A person's membership can move with a change to a colleague (someone of one of their companies):
+    # the rule reads an account audience, or how many people of a company are engaged.
+    reads_colleagues: bool = False
 
     def render(self, template: Template) -> Rendered:
-        """The template with this rule in its slots; run it with Graph.run_template."""
+        """The template with this rule in its slots; run it with Graph.run_template. An account
+        audience's rule is rendered into the template's twin on companies (AUDIENCE_TWINS)."""
+        if self.subject == Subject.COMPANY:
+            template = AUDIENCE_TWINS[template]
         return Rendered(template, self.fill(query_file(template).text))
 
     def fill(self, text: str) -> str:
@@ -78,10 +112,10 @@ class Compiled:
 
 
 def evidence(companies: str = "[]", accounts: str = "[]", visits: str = "[]", memberships: str = "[]",
-             contact_roles: str = "[]") -> str:
+             contact_roles: str = "[]", people: str = "[]", people_count: str = "0") -> str:
     """The evidence map's fields, each condition filling its own (every member has every field)."""
     return (f"companies: {companies}, accounts: {accounts}, visits: {visits}, memberships: {memberships}, "
-            f"contactRoles: {contact_roles}")
+            f"contactRoles: {contact_roles}, people: {people}, peopleCount: {people_count}")
 
 
 NO_EVIDENCE = evidence()
@@ -104,11 +138,14 @@ def glob_to_regex(pattern: str) -> str:
 
 
 class _Compiler:
-    def __init__(self, saved_rules: Callable[[str], Rule]) -> None:
+    def __init__(self, saved_rules: Callable[[str], SavedRule], subject: str) -> None:
         self.saved_rules = saved_rules
+        self.subject = subject  # of the rule being compiled now (a `people` condition's is a person)
         self.parameters: dict[str, Any] = {}
         self.evidence: list[str] = []
         self.segments: list[str] = []
+        self.crossings = 0
+        self.reads_colleagues = False
 
     def parameter(self, value: Any) -> str:
         name = f"r{len(self.parameters)}"
@@ -126,7 +163,10 @@ class _Compiler:
             return "(NOT " + self.predicate(rule.part, f"{path}not.", explain) + ")"
         if isinstance(rule, SegmentCondition):
             return self.segment(rule, path + "segment", explain)
-        condition, evidence = self.leaf(rule)
+        if isinstance(rule, PeopleCondition):
+            condition, evidence = self.people(rule)
+        else:
+            condition, evidence = self.leaf(rule)
         if explain:
             self.evidence.append(f"{{path: {self.parameter(path + _key(rule))}, kind: '{_key(rule)}', "
                                  f"matched: {condition}, {evidence}}}")
@@ -137,12 +177,59 @@ class _Compiler:
             raise RuleError(path, "segments may not refer to themselves, directly or through others")
         self.segments.append(rule.segment_id)
         saved = self.saved_rules(rule.segment_id)
-        condition = self.predicate(saved, "", explain=False)
+        if saved.subject == self.subject:
+            condition = self.predicate(saved.rule, "", explain=False)
+        elif saved.subject == Subject.COMPANY:  # a person in an account audience: one of their companies is
+            self.reads_colleagues = True
+            company, inner = self.crossing(Subject.COMPANY, saved.rule)
+            condition = (f"EXISTS {{ MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->({company}:Company) "
+                         f"WHERE {inner} }}")
+        else:  # a company in a person segment: one of its people is
+            person, inner = self.crossing(Subject.PERSON, saved.rule)
+            condition = f"EXISTS {{ MATCH {PEOPLE_OF_COMPANY % person} WHERE {inner} }}"
         self.segments.pop()
         if explain:
             self.evidence.append(f"{{path: {self.parameter(path)}, kind: 'segment', "
                                  f"matched: {condition}, {NO_EVIDENCE}}}")
         return condition
+
+    def crossing(self, subject: str, rule: Rule) -> tuple[str, str]:
+        """A rule on the other subject inside this one: its predicate, written on a variable of its own
+        (`p1`, `ac2` ...) so it neither captures the enclosing subject's variable nor is captured by it."""
+        outer, self.subject = self.subject, subject
+        try:
+            condition = self.predicate(rule, "", explain=False)
+        finally:
+            self.subject = outer
+        self.crossings += 1
+        own = SUBJECT_VARIABLE[subject]
+        variable = f"{own}{self.crossings}"
+        # The subject's variable is the only identifier of its name in generated Cypher: every value
+        # is a parameter ($r0 ...), and no label, property or map key is named `p` or `ac`.
+        return variable, re.sub(rf"(?<![\w.$]){own}(?!\w)", variable, condition)
+
+    def people(self, rule: PeopleCondition) -> tuple[str, str]:
+        """At least min_count of the company's people pass `where`; the evidence lists the first of them."""
+        if rule.where:
+            person, where = self.crossing(Subject.PERSON, rule.where)
+        else:
+            self.crossings += 1
+            person, where = f"p{self.crossings}", "true"
+        passing = (f"COLLECT {{ MATCH {PEOPLE_OF_COMPANY % person} WHERE {where} "
+                   f"RETURN DISTINCT {person} }}")
+        condition = f"size({passing}) >= {self.parameter(rule.min_count)}"
+        listed = (f"COLLECT {{ MATCH {PEOPLE_OF_COMPANY % person} WHERE {where} WITH DISTINCT {person} "
+                  f"ORDER BY {person}.email LIMIT {MAX_EXPLAINED_PEOPLE} "
+                  f"RETURN {person} {{.email, .firstName, .lastName, .title}} }}")
+        return condition, evidence(people=listed, people_count=f"size({passing})")
+
+    def each_company(self, company: str, where: str | None = None) -> str:
+        """A clause binding `company` to each company of the subject: the person's companies, or the
+        company itself; only those passing `where` when given."""
+        if self.subject == Subject.COMPANY:
+            return f"UNWIND [ac] AS {company}" + (f" WITH {company} WHERE {where}" if where else "")
+        return (f"MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->({company}:Company)"
+                + (f" WHERE {where}" if where else ""))
 
     def leaf(self, rule: Leaf) -> tuple[str, str]:
         if isinstance(rule, PersonCondition):
@@ -186,22 +273,26 @@ class _Compiler:
             test = self.text_test(f"a.{ACCOUNT_TEXT_FIELDS[rule.field]}", rule.test)
         # Two MATCH clauses for the company: in one pattern, the person's own account could not be
         # reached back over the PART_OF it came through.
-        path = ("(p)-[:ASSOCIATED_WITH]->(a:Account)" if rule.scope == "ACCOUNT" else
-                "(p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(company:Company) "
-                "MATCH (company)<-[:PART_OF]-(a:Account)")
+        if self.subject == Subject.COMPANY:
+            path = "(ac)<-[:PART_OF]-(a:Account)"
+        elif rule.scope == "ACCOUNT":
+            path = "(p)-[:ASSOCIATED_WITH]->(a:Account)"
+        else:
+            path = ("(p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(company:Company) "
+                    "MATCH (company)<-[:PART_OF]-(a:Account)")
         condition = f"EXISTS {{ MATCH {path} WHERE {test} }}"
         return condition, evidence(accounts=f"COLLECT {{ MATCH {path} WHERE {test} "
                                             f"RETURN DISTINCT a {ACCOUNT_MAP % 'a'} ORDER BY a.source, a.sourceKey }}")
 
-    def company_value(self, rule: OpportunityCondition) -> str:
-        """The aggregate of the opportunities of company `c` over all its accounts: the figure the company
+    def company_value(self, rule: OpportunityCondition, company: str = "c") -> str:
+        """The aggregate of the opportunities of the company over all its accounts: the figure the company
         holds (service.ingest.figures) when the condition filters by status only, else summed now."""
         if _reads_held_figure(rule):
-            return f"c.{rule.status.lower()}{rule.aggregate.capitalize()}"
-        return _aggregate(rule.aggregate, self.company_deals(rule))
+            return f"{company}.{rule.status.lower()}{rule.aggregate.capitalize()}"
+        return _aggregate(rule.aggregate, self.company_deals(rule, company))
 
-    def company_deals(self, rule: OpportunityCondition) -> str:
-        """The opportunities of company `c` over all its accounts that the condition takes, each once."""
+    def company_deals(self, rule: OpportunityCondition, company: str = "c") -> str:
+        """The opportunities of the company over all its accounts that the condition takes, each once."""
         filters = list(STATUS_FILTERS[rule.status])
         if rule.stages:
             filters.append(f"o.stage IN {self.parameter(list(rule.stages))}")
@@ -213,7 +304,7 @@ class _Compiler:
             filters.append(f"o.closeDate >= date() - duration({{days: {self.parameter(rule.closed_within_days)}}})")
             filters.append("o.closeDate <= date()")
         where = f" WHERE {' AND '.join(filters)}" if filters else ""
-        return (f"COLLECT {{ MATCH (c)<-[:PART_OF]-(:Account)-[:HAS_OPPORTUNITY]->(o:Opportunity){where} "
+        return (f"COLLECT {{ MATCH ({company})<-[:PART_OF]-(:Account)-[:HAS_OPPORTUNITY]->(o:Opportunity){where} "
                 "RETURN DISTINCT o }")
 
     def opportunities(self, rule: OpportunityCondition) -> tuple[str, str]:
@@ -221,16 +312,19 @@ class _Compiler:
         MAX_EXPLAINED_DEALS of them (largest first), and how many there are."""
         deals = self.company_deals(rule)
         test = self.number_test(self.company_value(rule), rule.test)
-        condition = f"EXISTS {{ MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company) WHERE {test} }}"
+        condition = f"EXISTS {{ {self.each_company('c', test)} }}"
+        # A person's accounts in the company; a company's, all of them.
+        accounts = ("(p)-[:ASSOCIATED_WITH]->(a:Account)-[:PART_OF]->(c)" if self.subject == Subject.PERSON
+                    else "(c)<-[:PART_OF]-(a:Account)")
         companies = (
-            "COLLECT { MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company) "
+            f"COLLECT {{ {self.each_company('c')} "
             f"WITH DISTINCT c WITH c, {deals} AS deals "
             f"WITH c, deals, {_aggregate(rule.aggregate, 'deals')} AS value "
             f"RETURN {{companyId: c.id, value: value, matched: {self.number_test('value', rule.test)}, "
             "dealCount: size(deals), "
             f"deals: COLLECT {{ UNWIND deals AS o WITH o ORDER BY {LARGEST_FIRST} LIMIT {MAX_EXPLAINED_DEALS} "
             f"RETURN {OPPORTUNITY_MAP} }}, "
-            "accounts: COLLECT { MATCH (p)-[:ASSOCIATED_WITH]->(a:Account)-[:PART_OF]->(c) "
+            f"accounts: COLLECT {{ MATCH {accounts} "
             f"RETURN a {ACCOUNT_MAP % 'a'} "
             "ORDER BY a.source, a.sourceKey }} }"
         )
@@ -270,6 +364,7 @@ class _Compiler:
         if rule.min_roles:
             tests.append(f"{count_filled} >= {self.parameter(rule.min_roles)}")
         if rule.min_engaged:
+            self.reads_colleagues = self.reads_colleagues or self.subject == Subject.PERSON
             days = self.parameter(rule.within_days)
             engaged = (f"(EXISTS {{ MATCH (bgq)-[:VISITED]->(bgv:WebVisit) WHERE bgv.visitedAt <= datetime() "
                        f"AND bgv.visitedAt >= datetime() - duration({{days: {days}}}) }} "
@@ -283,11 +378,10 @@ class _Compiler:
                        f"WHERE toLower(trim(bgr.role)) IN {configured} AND {engaged} RETURN bgq }}")
             tests.append(f"{members} >= {self.parameter(rule.min_engaged)}")
         test = " AND ".join(tests)
-        companies = "MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(bgc:Company)"
-        evidence_of = (f"COLLECT {{ {companies} WITH DISTINCT bgc "
+        evidence_of = (f"COLLECT {{ {self.each_company('bgc')} WITH DISTINCT bgc "
                        f"RETURN {{companyId: bgc.id, value: toFloat({count_filled}), matched: {test}, "
                        "dealCount: 0, deals: [], accounts: []} }")
-        return f"EXISTS {{ {companies} WHERE {test} }}", evidence(companies=evidence_of)
+        return f"EXISTS {{ {self.each_company('bgc', test)} }}", evidence(companies=evidence_of)
 
     def visit_filters(self, rule: VisitCondition) -> str:
         url = {"EXACT": "v.url = {}", "PREFIX": "v.url STARTS WITH {}", "PATTERN": "v.url =~ {}"}[rule.match]
@@ -319,6 +413,18 @@ class _Compiler:
         return condition, evidence(memberships=f"COLLECT {{ MATCH {pattern}{where} "
                                                f"RETURN {{kind: '{rule.kind}', source: x.source, id: x.sourceKey, "
                                                "name: x.name, status: m.status} }")
+
+    def company_anchor(self, rule: Rule) -> tuple[str, str]:
+        """An account audience's candidates: the companies passing a top-level opportunity condition
+        (through the figure's index when it reads one), else every company; and the residual."""
+        parts = rule.parts if isinstance(rule, All) else (rule,)
+        companies = [part for part in parts if isinstance(part, OpportunityCondition)]
+        if not companies:
+            return COMPANY_SCAN_ANCHOR, self.predicate(rule, "", explain=False)
+        test = self.number_test(self.company_value(companies[0], "ac"), companies[0].test)
+        rest = [part for part in parts if part is not companies[0]]
+        residual = self.predicate(All(tuple(rest)), "", explain=False) if rest else "true"
+        return f"MATCH (ac:Company) WHERE {test} RETURN ac", residual
 
     def anchor(self, rule: Rule) -> tuple[str, str]:
         """The candidates, through an index when a top-level condition allows (else every person),
@@ -391,16 +497,20 @@ def _key(rule: Leaf) -> str:
         return rule.kind
     return {PersonCondition: "person", AccountCondition: "account", OpportunityCondition: "opportunities",
             VisitCondition: "visits", OpportunityRoleCondition: "opportunityRole",
-            AccountRoleCondition: "accountRole", BuyingGroupCondition: "buyingGroup"}[type(rule)]
+            AccountRoleCondition: "accountRole", BuyingGroupCondition: "buyingGroup",
+            PeopleCondition: "people"}[type(rule)]
 
 
-def compile_rule(rule: Rule, saved_rules: Callable[[str], Rule], own_id: str | None = None) -> Compiled:
-    """Compile a rule; `saved_rules(id)` returns a saved segment's rule (RuleError if unknown).
+def compile_rule(rule: Rule, saved_rules: Callable[[str], SavedRule], own_id: str | None = None,
+                 subject: str = Subject.PERSON) -> Compiled:
+    """Compile a rule on a person or a company; `saved_rules(id)` returns a saved segment's rule and
+    subject (RuleError if unknown).
 
     own_id: the segment this rule is (to be) saved as, which it may not build on.
     """
-    compiler = _Compiler(saved_rules)
+    compiler = _Compiler(saved_rules, subject)
     compiler.segments = [own_id] if own_id else []
     predicate = compiler.predicate(rule, "")
-    anchor, residual = compiler.anchor(rule)
-    return Compiled(predicate, anchor, residual, compiler.evidence, compiler.parameters)
+    anchor, residual = compiler.company_anchor(rule) if subject == Subject.COMPANY else compiler.anchor(rule)
+    return Compiled(subject, predicate, anchor, residual, compiler.evidence, compiler.parameters,
+                    compiler.reads_colleagues)

@@ -11,8 +11,15 @@ from service.database import Graph, Transaction
 from service.errors import AccountGraphError, ErrorCode
 from service.queries import Q, Rendered, Template
 from service.segments import snapshot
-from service.segments.compiler import Compiled, compile_rule
-from service.segments.rules import Rule, RuleError, parse_rule, segment_reference_paths, segment_references
+from service.segments.compiler import Compiled, SavedRule, compile_rule
+from service.segments.rules import (
+    Rule,
+    RuleError,
+    Subject,
+    parse_rule,
+    segment_reference_paths,
+    segment_references,
+)
 
 MAX_PAGE = 500
 # Entries of one evaluation that keep their explanation (a first evaluation of a large segment enters
@@ -27,26 +34,44 @@ class SegmentError(AccountGraphError, ValueError):
     default_code = ErrorCode.VALIDATION_FAILED
 
 
-async def _saved_rules(graph: Graph, rule: Rule) -> dict[str, Rule]:
+def subject_of(segment: Row) -> str:
+    """What a saved segment selects: people, or companies for an account audience (segments saved
+    before account audiences existed hold no subject: they are on people)."""
+    subject: str = segment.get("subject") or Subject.PERSON
+    return subject
+
+
+def saved_rule(segment: Row) -> Rule:
+    """A saved segment's rule, parsed for its subject."""
+    return parse_rule(json.loads(segment["rule"]), subject_of(segment))
+
+
+async def _saved_rules(graph: Graph, rule: Rule) -> dict[str, SavedRule]:
     """The rules of every saved segment this rule builds on, transitively."""
-    rules: dict[str, Rule] = {}
+    rules: dict[str, SavedRule] = {}
     wanted = segment_references(rule)
     while wanted:
         rows = await graph.run(Q.SEGMENTS_BY_ID, ids=sorted(wanted))
         for row in rows:
-            rules[row["id"]] = parse_rule(json.loads(row["segment"]["rule"]))
+            rules[row["id"]] = SavedRule(subject_of(row["segment"]), saved_rule(row["segment"]))
         missing = wanted - {row["id"] for row in rows}
         if missing:
             # The rule's own reference is named by its path; one inside a saved rule, as segment.id.
             path = next((p for p, id in segment_reference_paths(rule) if id in missing), "segment.id")
             raise RuleError(path, f"no saved segment with id {sorted(missing)[0]!r}")
-        wanted = set().union(*(segment_references(rules[i]) for i in wanted)) - set(rules)
+        wanted = set().union(*(segment_references(rules[i].rule) for i in wanted)) - set(rules)
     return rules
 
 
-async def compile_for(graph: Graph, rule: Rule, own_id: str | None = None) -> Compiled:
+async def compile_for(graph: Graph, rule: Rule, own_id: str | None = None,
+                      subject: str = Subject.PERSON) -> Compiled:
     saved = await _saved_rules(graph, rule)
-    return compile_rule(rule, saved.__getitem__, own_id)
+    return compile_rule(rule, saved.__getitem__, own_id, subject)
+
+
+async def compile_saved(graph: Graph, segment: Row) -> Compiled:
+    """A saved segment's rule, compiled for its subject."""
+    return await compile_for(graph, saved_rule(segment), segment["id"], subject_of(segment))
 
 
 def page_size(first: int) -> int:
@@ -67,8 +92,8 @@ async def _members(graph: Graph, compiled: Compiled, limit: int, after: str | No
 
 
 async def members(graph: Graph, compiled: Compiled, first: int, after: str | None) -> tuple[list[Row], bool]:
-    """A page of members in email order after `after`, each with the evidence of every condition,
-    and whether more follow."""
+    """A page of members in email order (an account audience's companies: id order) after `after`, each
+    with the evidence of every condition, and whether more follow."""
     rows = await _members(graph, compiled, page_size(first) + 1, after)
     return rows[:first], len(rows) > first
 
@@ -79,6 +104,14 @@ async def current_members(graph: Graph, segment_id: str, first: int, after: str 
     rows = await graph.run(Q.SEGMENT_MEMBER_PAGE, id=segment_id, first=page_size(first) + 1, after=after)
     people = rows[0]["people"]
     return people[:first], len(people) > first
+
+
+async def current_companies(graph: Graph, segment_id: str, first: int, after: str | None) -> tuple[list[str], bool]:
+    """A page of a saved account audience's companies as of its last evaluation (kept current live), in
+    id order after `after`, and whether more follow: a read of the stored membership."""
+    rows = await graph.run(Q.AUDIENCE_MEMBER_PAGE, id=segment_id, first=page_size(first) + 1, after=after)
+    ids: list[str] = rows[0]["companyIds"]
+    return ids[:first], len(ids) > first
 
 
 async def all_members(graph: Graph, compiled: Compiled, limit: int) -> list[Row]:
@@ -99,15 +132,16 @@ class SegmentDraft:
     uses: list[str]
 
 
-async def draft(graph: Graph, name: str, description: str, rule_data: Any, own_id: str | None = None) -> SegmentDraft:
-    """Check a segment before it is saved: its name, and a rule that parses and compiles."""
+async def draft(graph: Graph, name: str, description: str, rule_data: Any, own_id: str | None = None,
+                subject: str = Subject.PERSON) -> SegmentDraft:
+    """Check a segment before it is saved: its name, and a rule on its subject that parses and compiles."""
     name = name.strip()
     if not name or len(name) > 200:
         raise SegmentError("a segment name must have 1 to 200 characters")
     if len(description) > 2000:
         raise SegmentError("a description may have at most 2000 characters")
-    rule = parse_rule(rule_data)
-    await compile_for(graph, rule, own_id)
+    rule = parse_rule(rule_data, subject)
+    await compile_for(graph, rule, own_id, subject)
     return SegmentDraft(name, description, json.dumps(rule_data, sort_keys=True), sorted(segment_references(rule)))
 
 
@@ -117,47 +151,59 @@ async def evaluate(graph: Graph, segment_id: str) -> Row:
     rows = await graph.run(Q.SEGMENTS_BY_ID, ids=[segment_id])
     if not rows:
         raise SegmentError(f"no saved segment with id {segment_id!r}", code=ErrorCode.NOT_FOUND)
-    compiled = await compile_for(graph, parse_rule(json.loads(rows[0]["segment"]["rule"])), segment_id)
+    compiled = await compile_saved(graph, rows[0]["segment"])
 
     async def work(tx: Transaction) -> Row:
         result = await tx.run_template(compiled.render(Template.SEGMENT_EVALUATE), **compiled.parameters,
                                        segmentId=segment_id)
         evaluation: Row = result[0]["evaluation"]
-        await explain_entries(tx, compiled, evaluation["id"], evaluation["enteredPeople"])
+        await explain_entries(tx, compiled, evaluation["id"],
+                              evaluation["enteredPeople"] or evaluation["enteredCompanies"])
         return evaluation
 
     return await graph.write_work(work)
 
 
-async def explain_entries(tx: Transaction, compiled: Compiled, evaluation_id: str, emails: list[str],
+async def explain_entries(tx: Transaction, compiled: Compiled, evaluation_id: str, entered: list[str],
                           explain: Rendered | None = None) -> None:
-    """Keep with each entry of the evaluation (the first MAX_EXPLAINED_ENTRIES) why the person
-    entered, as the rule's evidence says now: what `wasMember` answers once the data has moved on."""
-    if not emails:
+    """Keep with each entry of the evaluation (the first MAX_EXPLAINED_ENTRIES) why the person (or the
+    company, in an account audience) entered, as the rule's evidence says now: what `wasMember` answers
+    once the data has moved on. `entered`: emails, or company ids."""
+    if not entered:
         return
+    key, parameter = ("companyId", "companyIds") if compiled.subject == Subject.COMPANY else ("email", "emails")
     rows = await tx.run_template(explain or compiled.render(Template.SEGMENT_EXPLAIN), **compiled.parameters,
-                                 emails=emails[:MAX_EXPLAINED_ENTRIES])
+                                 **{parameter: entered[:MAX_EXPLAINED_ENTRIES]})
     await tx.run(Q.ENTRIES_EXPLAIN, id=evaluation_id,
-                 explanations=[{"email": row["email"], "explanation": snapshot.dumps(row["evidence"])} for row in rows])
+                 explanations=[{key: row[key], "explanation": snapshot.dumps(row["evidence"])} for row in rows])
 
 
 async def company_membership_at(graph: Graph, segment_id: str, company_id: str, at: datetime) -> Row | None:
-    """Which of the company's people (as linked now) were in the saved segment at `at`, each with
-    since, until and the explanation kept when they entered (None: no such segment)."""
-    rows = await graph.run(Q.SEGMENT_COMPANY_MEMBERSHIP_AT, segmentId=segment_id, companyId=company_id, at=at)
-    if not rows:
+    """Whether the company was in the saved account audience at `at` (as membership_at); for a segment
+    of people, which of the company's people (as linked now) were in it, each with since, until and the
+    explanation kept when they entered. None: no such segment."""
+    segments = await graph.run(Q.SEGMENTS_BY_ID, ids=[segment_id])
+    if not segments:
         return None
+    if subject_of(segments[0]["segment"]) == Subject.COMPANY:
+        itself = await membership_at(graph, segment_id, at, company_id=company_id)
+        if itself is None:  # deleted meanwhile
+            return None
+        return {"knownCompany": itself["knownPerson"], "members": [], "historyFrom": itself["historyFrom"],
+                "itself": itself}
+    rows = await graph.run(Q.SEGMENT_COMPANY_MEMBERSHIP_AT, segmentId=segment_id, companyId=company_id, at=at)
     row = rows[0]
     members = [{**member, "member": True, "historyFrom": row["historyFrom"], "knownPerson": True,
                 "explanation": snapshot.loads(member["explanation"]) if member["explanation"] else None}
                for member in row["members"]]
-    return {"knownCompany": row["known"], "members": members, "historyFrom": row["historyFrom"]}
+    return {"knownCompany": row["known"], "members": members, "historyFrom": row["historyFrom"], "itself": None}
 
 
-async def membership_at(graph: Graph, segment_id: str, email: str, at: datetime) -> Row | None:
-    """Whether the person was in the saved segment at `at`, from its history (None: no such segment):
-    since when, until when, and the explanation kept when they entered."""
-    rows = await graph.run(Q.SEGMENT_MEMBERSHIP_AT, segmentId=segment_id, email=email, at=at)
+async def membership_at(graph: Graph, segment_id: str, at: datetime, email: str | None = None,
+                        company_id: str | None = None) -> Row | None:
+    """Whether the person (or the company, in an account audience) was in the saved segment at `at`, from
+    its history (None: no such segment): since when, until when, and the explanation kept at entry."""
+    rows = await graph.run(Q.SEGMENT_MEMBERSHIP_AT, segmentId=segment_id, email=email, companyId=company_id, at=at)
     if not rows:
         return None
     row = rows[0]

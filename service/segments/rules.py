@@ -59,6 +59,13 @@ class AccountField(StrEnum):
     EMPLOYEES = "EMPLOYEES"
 
 
+class Subject(StrEnum):
+    """What a saved rule selects: PERSON (a segment of people) or COMPANY (an account audience)."""
+
+    PERSON = "PERSON"
+    COMPANY = "COMPANY"
+
+
 class AccountScope(StrEnum):
     """ACCOUNT: the person's own accounts; COMPANY: every account of their companies."""
 
@@ -197,7 +204,19 @@ class BuyingGroupCondition:
 
 
 @dataclass(frozen=True)
+class PeopleCondition:
+    """Of a company: at least `min_count` of its people (over all its linked accounts) pass the
+    person rule `where` (any person when there is none)."""
+
+    min_count: int
+    where: Rule | None
+
+
+@dataclass(frozen=True)
 class SegmentCondition:
+    """Membership of another saved rule. Across subjects: a person is in an account audience when one
+    of their companies is; a company is in a person segment when one of its people is."""
+
     segment_id: str
 
 
@@ -217,18 +236,26 @@ class Not:
 
 
 Leaf = (PersonCondition | AccountCondition | OpportunityCondition | VisitCondition | MembershipCondition
-        | OpportunityRoleCondition | AccountRoleCondition | BuyingGroupCondition | SegmentCondition)
+        | OpportunityRoleCondition | AccountRoleCondition | BuyingGroupCondition | PeopleCondition
+        | SegmentCondition)
 Rule = All | AnyOf | Not | Leaf
 
 COMBINATORS = ("and", "or", "not")
 LEAVES = ("person", "account", "opportunities", "visits", "campaign", "list", "opportunityRole", "accountRole",
-          "buyingGroup", "segment")
+          "buyingGroup", "people", "segment")
+# The conditions each subject's rules may use; a company's people are reached through `people`.
+SUBJECT_LEAVES: dict[str, tuple[str, ...]] = {
+    Subject.PERSON: tuple(leaf for leaf in LEAVES if leaf != "people"),
+    Subject.COMPANY: ("account", "opportunities", "buyingGroup", "people", "segment"),
+}
 ENGAGEMENT_DAYS = 30  # a buying group's engagement window unless the rule says otherwise
 
 
 class _Parser:
-    def __init__(self) -> None:
+    def __init__(self, subject: str) -> None:
         self.nodes = 0
+        self.subject = subject
+        self.depth = 0  # of the condition being parsed (a `people` condition's rule nests below it)
 
     def rule(self, data: Any, path: str, depth: int) -> Rule:
         self.nodes += 1
@@ -256,6 +283,11 @@ class _Parser:
             return Not(self.rule(value, here, depth + 1))
         if not isinstance(value, dict):
             raise RuleError(here, "must be an object")
+        allowed = SUBJECT_LEAVES[self.subject]
+        if key not in allowed:
+            subject = self.subject.lower()
+            raise RuleError(here, f"is not a condition on a {subject}; those are {', '.join(allowed)}")
+        self.depth = depth
         parse_condition: Callable[[_Fields], Rule] = getattr(self, "_" + _snake_case(key))
         return parse_condition(_Fields(value, here))
 
@@ -265,6 +297,8 @@ class _Parser:
 
     def _account(self, f: _Fields) -> AccountCondition:
         scope = f.choice("scope", SCOPES, default="COMPANY")
+        if self.subject == Subject.COMPANY and scope == AccountScope.ACCOUNT:
+            raise f.error("scope", "ACCOUNT is a person's own accounts: a company's rule tests all its accounts")
         field = f.choice("field", {**ACCOUNT_TEXT_FIELDS, **ACCOUNT_NUMBER_FIELDS})
         test = f.number_test() if field in ACCOUNT_NUMBER_FIELDS else f.text_test()
         return AccountCondition(scope, field, test)
@@ -322,6 +356,19 @@ class _Parser:
         if not (condition.roles or condition.min_roles or condition.min_engaged):
             raise RuleError(f.path, "must ask for something: roles, minRoles or minEngaged")
         return condition
+
+    def _people(self, f: _Fields) -> PeopleCondition:
+        min_count = f.integer("minCount", default=1, low=1, high=1_000_000)
+        where = f.data.get("where")
+        f.read.add("where")
+        f.done()
+        if where is None:
+            return PeopleCondition(min_count, None)
+        subject, self.subject = self.subject, Subject.PERSON
+        try:
+            return PeopleCondition(min_count, self.rule(where, f"{f.path}.where", self.depth + 1))
+        finally:
+            self.subject = subject
 
     def _segment(self, f: _Fields) -> SegmentCondition:
         condition = SegmentCondition(f.text("id"))
@@ -437,18 +484,26 @@ class _Fields:
         return test
 
 
-def parse_rule(data: Any) -> Rule:
-    """Parse and check a rule; raise RuleError naming the wrong part."""
-    return _Parser().rule(data, "", 0)
+def parse_rule(data: Any, subject: str = Subject.PERSON) -> Rule:
+    """Parse and check a rule on a person or a company; raise RuleError naming the wrong part."""
+    return _Parser(subject).rule(data, "", 0)
+
+
+def _parts(rule: Rule) -> tuple[tuple[str, Rule], ...]:
+    """The rules directly inside a rule, each with its key in the parser's paths."""
+    if isinstance(rule, (All, AnyOf)):
+        key = "and" if isinstance(rule, All) else "or"
+        return tuple((f"{key}[{index}]", part) for index, part in enumerate(rule.parts))
+    if isinstance(rule, Not):
+        return (("not", rule.part),)
+    if isinstance(rule, PeopleCondition) and rule.where is not None:
+        return (("people.where", rule.where),)
+    return ()
 
 
 def segment_references(rule: Rule) -> set[str]:
     """The ids of the saved segments a rule builds on."""
-    if isinstance(rule, (All, AnyOf)):
-        return set().union(*(segment_references(part) for part in rule.parts))
-    if isinstance(rule, Not):
-        return segment_references(rule.part)
-    return {rule.segment_id} if isinstance(rule, SegmentCondition) else set()
+    return {segment_id for _, segment_id in segment_reference_paths(rule)}
 
 
 def segment_reference_paths(rule: Rule, path: str = "") -> list[tuple[str, str]]:
@@ -456,19 +511,12 @@ def segment_reference_paths(rule: Rule, path: str = "") -> list[tuple[str, str]]
     def at(key: str) -> str:
         return f"{path}.{key}" if path else key
 
-    if isinstance(rule, (All, AnyOf)):
-        key = "and" if isinstance(rule, All) else "or"
-        return [found for index, part in enumerate(rule.parts)
-                for found in segment_reference_paths(part, f"{at(key)}[{index}]")]
-    if isinstance(rule, Not):
-        return segment_reference_paths(rule.part, at("not"))
-    return [(at("segment.id"), rule.segment_id)] if isinstance(rule, SegmentCondition) else []
+    if isinstance(rule, SegmentCondition):
+        return [(at("segment.id"), rule.segment_id)]
+    return [found for key, part in _parts(rule) for found in segment_reference_paths(part, at(key))]
 
 
 def leaves(rule: Rule) -> list[Leaf]:
-    """The conditions of a rule (not looking into referenced segments)."""
-    if isinstance(rule, (All, AnyOf)):
-        return [leaf for part in rule.parts for leaf in leaves(part)]
-    if isinstance(rule, Not):
-        return leaves(rule.part)
-    return [rule]
+    """The conditions of a rule, those on a company's people included (not looking into referenced segments)."""
+    inner = [leaf for _, part in _parts(rule) for leaf in leaves(part)]
+    return inner if isinstance(rule, (All, AnyOf, Not)) else [rule, *inner]

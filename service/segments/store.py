@@ -13,6 +13,7 @@ from service.errors import ErrorCode
 from service.queries import Q
 from service.segments import engine
 from service.segments.engine import SegmentError
+from service.segments.rules import Subject
 from service.segments.warm import warm_segment
 
 Row = dict[str, Any]
@@ -34,11 +35,12 @@ async def _name_taken(graph: Graph, name: str, own_id: str | None = None) -> Non
         raise SegmentError(f"a segment named {name!r} exists already", code=ErrorCode.CONFLICT)
 
 
-async def create(graph: Graph, name: str, description: str, rule: Any) -> Row:
-    draft = await engine.draft(graph, name, description, rule)
+async def create(graph: Graph, name: str, description: str, rule: Any, subject: str = Subject.PERSON) -> Row:
+    """Save a segment of people, or an account audience (subject COMPANY); the subject stays as saved."""
+    draft = await engine.draft(graph, name, description, rule, subject=subject)
     await _name_taken(graph, draft.name)
     rows = await graph.run(Q.SEGMENT_CREATE, name=draft.name, description=draft.description,
-                           rule=draft.rule_json, uses=draft.uses)
+                           rule=draft.rule_json, subject=subject, uses=draft.uses)
     saved: Row = rows[0]["segment"]
     await _warm(graph, saved)
     return saved
@@ -46,7 +48,7 @@ async def create(graph: Graph, name: str, description: str, rule: Any) -> Row:
 
 async def _warm(graph: Graph, saved: Row) -> None:
     try:
-        await warm_segment(graph, saved["id"], saved["rule"])
+        await warm_segment(graph, saved)
     except Exception as error:  # a plan that fails to warm costs the first request its planning, no more
         log.warning("warm-up of the saved segment %s failed: %s", saved["id"], type(error).__name__)
 
@@ -58,7 +60,8 @@ async def update(graph: Graph, segment_id: str, name: str | None, description: s
     segment = found[0]["segment"]
     draft = await engine.draft(graph, name if name is not None else segment["name"],
                                description if description is not None else segment.get("description") or "",
-                               rule if rule is not None else json.loads(segment["rule"]), own_id=segment_id)
+                               rule if rule is not None else json.loads(segment["rule"]), own_id=segment_id,
+                               subject=engine.subject_of(segment))
     await _name_taken(graph, draft.name, segment_id)
     rows = await graph.run(Q.SEGMENT_UPDATE, id=segment_id, name=draft.name, description=draft.description,
                            rule=draft.rule_json, uses=draft.uses)

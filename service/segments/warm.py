@@ -10,14 +10,14 @@ the first page of members also bring the pages they read into Neo4j's page cache
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from service.database import Graph, QueryTimeout
 from service.queries import Q, Template
-from service.segments.engine import compile_for
-from service.segments.rules import parse_rule
+from service.segments.compiler import AUDIENCE_TWINS
+from service.segments.engine import compile_saved
+from service.segments.rules import Subject
 
 WARM_EMAIL = "warm.up@example.invalid"  # the size bucket (11 to 100 characters) of real addresses
 REHEARSAL_SECONDS = 15.0  # each rehearsal at most (planning included: a plan stopped halfway is not cached)
@@ -30,6 +30,11 @@ EXTRA: dict[Template, dict[str, Any]] = {
     Template.SEGMENT_EVALUATE_PEOPLE: {"emails": [WARM_EMAIL]},
     Template.SEGMENT_EXPLAIN: {"emails": [WARM_EMAIL]},
 }
+# An account audience's twins of the templates that take people take companies.
+COMPANY_EXTRA: dict[Template, dict[str, Any]] = {
+    Template.SEGMENT_EVALUATE_PEOPLE: {"companyIds": [WARM_EMAIL]},
+    Template.SEGMENT_EXPLAIN: {"companyIds": [WARM_EMAIL]},
+}
 # Run after a write in their transaction (the live loop's claim, an evaluation): planned apart.
 AFTER_A_WRITE = {Template.SEGMENT_EVALUATE_PEOPLE, Template.SEGMENT_EXPLAIN}
 OWN_ID = {Template.SEGMENT_EVALUATE, Template.SEGMENT_EVALUATE_PEOPLE}  # these take the segment's id
@@ -39,14 +44,18 @@ A_WRITE = (Q.PEOPLE_UPSERT, {"source": "Warm-up", "seenAt": datetime(2000, 1, 1,
                              "rows": [{"sourceKey": "warm-up-0001", "email": WARM_EMAIL}]})
 
 
-async def warm_segment(graph: Graph, segment_id: str, rule_json: str,
-                       seconds: float = REHEARSAL_SECONDS) -> list[str]:
-    """Rehearse every compiled query of one saved segment; return the templates warmed. A rehearsal
-    stopped by its time bound counts (its plan was made); other errors are the caller's to log."""
-    compiled = await compile_for(graph, parse_rule(json.loads(rule_json)), segment_id)
+async def warm_segment(graph: Graph, segment: dict[str, Any], seconds: float = REHEARSAL_SECONDS) -> list[str]:
+    """Rehearse every compiled query of one saved segment (id, rule, subject); return the templates
+    warmed. A rehearsal stopped by its time bound counts (its plan was made); other errors are the
+    caller's to log."""
+    compiled = await compile_saved(graph, segment)
     warmed = []
     for template, extra in EXTRA.items():
-        own = {"segmentId": segment_id} if template in OWN_ID else {}
+        if compiled.subject == Subject.COMPANY:
+            if template not in AUDIENCE_TWINS:
+                continue
+            extra = COMPANY_EXTRA.get(template, extra)
+        own = {"segmentId": segment["id"]} if template in OWN_ID else {}
         after = A_WRITE if template in AFTER_A_WRITE else None
         try:
             await graph.rehearse(compiled.render(template), seconds, after, **compiled.parameters, **extra, **own)

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from service.segments.compiler import SCAN_ANCHOR, Compiled, compile_rule, glob_to_regex
-from service.segments.rules import Rule, RuleError, parse_rule
+from service.segments.compiler import SCAN_ANCHOR, Compiled, SavedRule, compile_rule, glob_to_regex
+from service.segments.rules import Rule, RuleError, Subject, parse_rule
 
 # Each hostile value carries a mark no Cypher the compiler writes holds ("$r0" alone is in the text anyway).
 MARK = "\u2042"
@@ -36,7 +36,8 @@ def test_a_person_condition_compiles_to_a_case_insensitive_test_on_a_parameter()
     assert result.residual == "coalesce(toLower(p.email) = $r2, false)"
     assert result.parameters == {"r0": "ann@acme.example", "r1": "person", "r2": "ann@acme.example"}
     assert result.evidence == ["{path: $r1, kind: 'person', matched: coalesce(toLower(p.email) = $r0, false), "
-                               "companies: [], accounts: [], visits: [], memberships: [], contactRoles: []}"]
+                               "companies: [], accounts: [], visits: [], memberships: [], contactRoles: [], "
+                               "people: [], peopleCount: 0}"]
 
 
 def test_not_equal_passes_a_missing_value_and_the_email_domain_is_split_off() -> None:
@@ -96,14 +97,38 @@ def test_render_fills_the_template_slots() -> None:
 
 
 def test_saved_segments_are_inlined_and_may_not_refer_to_themselves() -> None:
-    saved = {"vip": parse_rule({"list": {"source": "s", "id": "L1"}}),
-             "loop": parse_rule({"segment": {"id": "loop"}})}
+    saved = {"vip": SavedRule(Subject.PERSON, parse_rule({"list": {"source": "s", "id": "L1"}})),
+             "loop": SavedRule(Subject.PERSON, parse_rule({"segment": {"id": "loop"}}))}
     result = compile_rule(parse_rule({"segment": {"id": "vip"}}), saved.__getitem__)
     assert result.predicate == "EXISTS { MATCH (p)-[m:ON_LIST]->(x:MarketingList {source: $r0, sourceKey: $r1}) }"
     with pytest.raises(RuleError, match="segments may not refer to themselves"):
         compile_rule(parse_rule({"segment": {"id": "loop"}}), saved.__getitem__)
     with pytest.raises(RuleError, match="segments may not refer to themselves"):
         compile_rule(parse_rule({"segment": {"id": "vip"}}), saved.__getitem__, own_id="vip")
+
+
+def test_a_rule_on_the_other_subject_is_written_on_variables_of_its_own() -> None:
+    """A person segment over an account audience whose rule counts people: three levels, three variables."""
+    engaged = parse_rule({"people": {"minCount": 2, "where": {"visits": {"url": "/pricing"}}}}, Subject.COMPANY)
+    saved = {"engaged": SavedRule(Subject.COMPANY, engaged)}
+    result = compile_rule(parse_rule({"segment": {"id": "engaged"}}), saved.__getitem__)
+    assert result.reads_colleagues
+    # The company is `ac2`, its people `p1`; the outer person stays `p`.
+    assert result.predicate.startswith(
+        "EXISTS { MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(ac2:Company) WHERE size(COLLECT { "
+        "MATCH (ac2)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(p1:Person) WHERE COUNT { MATCH (p1)-[:VISITED]->")
+    assert " (p)" not in result.predicate.split("WHERE", 1)[1], "the inner rule does not read the outer person"
+
+
+def test_a_company_rule_refuses_conditions_on_a_person_and_a_person_rule_people() -> None:
+    with pytest.raises(RuleError, match=r"^visits: is not a condition on a company"):
+        parse_rule({"visits": {"url": "/x"}}, Subject.COMPANY)
+    with pytest.raises(RuleError, match=r"^and\[0\]\.people: is not a condition on a person"):
+        parse_rule({"and": [{"people": {"minCount": 1}}]})
+    with pytest.raises(RuleError, match=r"^people\.where\.people: is not a condition on a person"):
+        parse_rule({"people": {"where": {"people": {}}}}, Subject.COMPANY)
+    with pytest.raises(RuleError, match=r"^account\.scope: ACCOUNT is a person's own"):
+        parse_rule({"account": {"scope": "ACCOUNT", "field": "NAME", "op": "EQ", "value": "x"}}, Subject.COMPANY)
 
 
 @pytest.mark.parametrize("text", HOSTILE)

@@ -33,4 +33,5 @@ MERGE (feed:ChangeFeed {name: 'audience'})
 SET feed.position = coalesce(feed.position, 0) + 1, e.position = feed.position
 RETURN e {.id, .at, .count, .entered, .left, .position,
           enteredPeople: COLLECT { MATCH (p:Person)-[:ENTERED]->(e) RETURN p.email ORDER BY p.email },
-          leftPeople: COLLECT { MATCH (p:Person)-[:LEFT]->(e) RETURN p.email ORDER BY p.email }} AS evaluation
+          leftPeople: COLLECT { MATCH (p:Person)-[:LEFT]->(e) RETURN p.email ORDER BY p.email },
+          enteredCompanies: [], leftCompanies: []} AS evaluation
