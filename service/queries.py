@@ -137,6 +137,7 @@ class Q(StrEnum):
     FEED_READ = "realtime/feed_read"
     LEASE_TAKE = "realtime/lease_take"
     COMPANIES_OF_PEOPLE = "realtime/companies_of_people"
+    PEOPLE_OF_COMPANIES = "realtime/people_of_companies"
     PEOPLE_CLAIM_PENDING = "realtime/people_claim_pending"
     PEOPLE_MARK_EXPIRED = "realtime/people_mark_expired"
     RETENTION_APPLY = "realtime/retention_apply"

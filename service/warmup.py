@@ -46,6 +46,7 @@ EXAMPLES: dict[str, Any] = {
     "closeDays": [],
     "colleagues": False,
     "companyId": "Marketo 1/warm-up-0001",  # a company id: its smallest account's 'source/sourceKey'
+    "companyIds": ["Marketo 1/warm-up-0001"],
     "companyList": None,  # a company list's text, on an activation to LINKEDIN_COMPANIES only
     "days": 30,
     "delayMilliseconds": 1000,

@@ -236,3 +236,23 @@ async def graph_data_segment(graph: Graph, name: str, rule: dict[str, Any]) -> s
                                      "createSegment(name: $name, rule: $rule) { id } }",
                               name=name, rule=rule)
     return data["createSegment"]["id"]
+
+
+async def test_an_account_audience_sends_its_companies_and_their_consenting_people(
+        townsend: tuple[Graph, str]) -> None:
+    """Townsend (won 1,100,000) is the one company over a million. Its company list is the list above; to
+    Marketo 1 go the people of its companies Marketo 1 knows, with consent: p1, p2 and p5 (p4 unsubscribed;
+    p3 is in CRM 2 only), where the person segment above sent only its visitors."""
+    graph, _ = townsend
+    audience = (await graphql_data(graph, """mutation { createSegment(name: "Big accounts", subject: COMPANY,
+        rule: {opportunities: {op: GT, value: 1000000}}) { id } }"""))["createSegment"]["id"]
+    await graphql_data(graph, 'mutation { addDestination(name: "Accounts", kind: LINKEDIN_COMPANIES) { name } }')
+    await graphql_data(graph, 'mutation { addDestination(name: "M1", kind: MARKETO, instance: "Marketo 1") { name } }')
+    companies = (await graphql_data(graph, ACTIVATE, segment=audience, destination="Accounts"))["activate"]
+    assert (companies["sent"], companies["withoutConsent"]) == (1, 0)
+    assert (await file_of(graph, companies, "linkedin-company-list.csv")).splitlines()[1] == (
+        b"Townsend,https://www.townsend.com,townsend.com,,,Automotive,,,United States,")
+    people = (await graphql_data(graph, ACTIVATE, segment=audience, destination="M1"))["activate"]
+    assert (people["sent"], people["withoutConsent"], people["unknownToDestination"], people["entered"]) == (3, 1, 1, 3)
+    assert await file_of(graph, people, "marketo-marketo-1.csv") == (
+        b"id,email\n1001,p1@townsend.com\n1002,p2@townsend.com\n1005,p5@townsend.com\n")

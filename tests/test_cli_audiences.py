@@ -41,3 +41,26 @@ async def test_save_preview_evaluate_and_activate(seeded_graph: Graph, neo4j_con
     rule.write_text('{"visits": {"url": "x", "withinDays": 0}}')
     bad = run_cli(neo4j_connection, "segment", "preview", "--rule", str(rule))
     assert bad.returncode == 2 and "visits.withinDays: must be a whole number" in bad.stderr
+
+
+@pytest.mark.asyncio
+async def test_an_account_audience_from_the_command_line(seeded_graph: Graph, neo4j_connection: Neo4jConnection,
+                                                         tmp_path: Path) -> None:
+    rule = tmp_path / "big.json"
+    rule.write_text(json.dumps({"opportunities": {"op": "GT", "value": 1_000_000}}))
+
+    def cli(*arguments: str) -> str:
+        done = run_cli(neo4j_connection, *arguments)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "1 companies; first 1:\n  CRM 1/0011A00001" in cli("segment", "preview", "--rule", str(rule),
+                                                              "--subject", "COMPANY")
+    assert "Saved account audience 'Big accounts'" in cli("segment", "save", "--name", "Big accounts",
+                                                          "--rule", str(rule), "--subject", "COMPANY")
+    assert "1 members, 1 entered, 0 left" in cli("segment", "evaluate", "Big accounts")
+    bad = run_cli(neo4j_connection, "segment", "preview", "--rule", str(rule), "--subject", "PERSON")
+    assert bad.returncode == 0  # opportunities is a condition on a person too (their companies')
+    rule.write_text('{"people": {"minCount": 2}}')
+    bad = run_cli(neo4j_connection, "segment", "preview", "--rule", str(rule))
+    assert bad.returncode == 2 and "people: is not a condition on a person" in bad.stderr

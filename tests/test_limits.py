@@ -276,6 +276,10 @@ PAGES: dict[str, str] = {
     "Query.deliveries(first)": "{ deliveries(first: %d) { id } }",
     "Segment.evaluations(first)": "query ($id: ID!) { segment(id: $id) { evaluations(first: %d) { count } } }",
     "Segment.members(first)": "query ($id: ID!) { segment(id: $id) { members(first: %d) { hasNextPage } } }",
+    "RulePreview.accounts(first)": "{ preview(subject: COMPANY, rule: {people: {minCount: 1}}) "
+                                   "{ accounts(first: %d) { hasNextPage } } }",
+    "Segment.companies(first)": "query ($audience: ID!) { segment(id: $audience) { companies(first: %d) "
+                                "{ hasNextPage } } }",
     "Company.opportunities(first)": "{ company(id: \"CRM 1/A\") { opportunities(first: %d) { totalCount } } }",
     "Campaign.members(first)": "{ campaign(source: \"CRM 1\", sourceKey: \"C\") "
                                "{ members(first: %d) { totalCount } } }",
@@ -332,7 +336,11 @@ async def test_a_page_over_the_maximum_is_a_clear_error(graph: Graph, where: str
     segment = await graphql_data(graph, 'mutation { createSegment(name: "s", '
                                         'rule: {person: {field: EMAIL, op: EQ, value: "a@b.c"}}) { id } }')
     await run_cypher(graph, PAGED_RECORDS)
+    audience = await graphql_data(graph, 'mutation { createSegment(name: "a", subject: COMPANY, '
+                                         'rule: {people: {minCount: 1}}) { id } }')
     variables = {"id": segment["createSegment"]["id"]} if "$id" in PAGES[where] else {}
+    if "$audience" in PAGES[where]:
+        variables = {"audience": audience["createSegment"]["id"]}
     answer = await execute_graphql(graph, PAGES[where] % MAX_PAGE, **variables)
     assert answer.errors is None and all(answer.data.values()), answer  # the parent exists: its page ran
     for first in (MAX_PAGE + 1, 0):

@@ -226,3 +226,27 @@ async def test_of_processes_claiming_at_once_exactly_one_gets_a_delivery(graph: 
     assert [claim[0]["id"] for claim in claims if claim] == ["d1"]
     holders = await run_cypher(graph, "MATCH (o:Delivery) RETURN o.claimedBy AS holder, o.claimLock AS lock")
     assert holders == [{"holder": next(s.holder for s, c in zip(senders, claims, strict=True) if c), "lock": None}]
+
+
+async def test_an_account_audience_s_companies_reach_a_webhook_as_their_people(seeded_graph: Graph,
+                                                                                tmp_path: Path) -> None:
+    """An account audience of companies with three recent visitors: Townsend has two (p1, p2; p3's visit is
+    42 days old), so it is empty when activated. p3 visits: Townsend enters, and the webhook is sent its
+    people live, p1, p2 and p3, by the same outbox as a segment of people."""
+    hook = Receiver(failures=0)
+    try:
+        created = await graphql_data(seeded_graph, """mutation { createSegment(name: "Three visitors",
+            subject: COMPANY, rule: {people: {minCount: 3, where: {visits: {url: "https://www.bodea.com/",
+            match: PREFIX, withinDays: 30}}}}) { id } }""")
+        await add_destination(seeded_graph, DestinationSettings("Hook", "WEBHOOK", url=hook.url, secret=SECRET))
+        first = await activate(seeded_graph, created["createSegment"]["id"], "Hook", tmp_path)
+        assert first["sent"] == 0
+        async with live(seeded_graph):
+            await graphql_data(seeded_graph, VISIT.replace("Marketo 1", "Marketo 2"), id="outbox-p3", person="5508",
+                               url=PAGE, at=ago(seconds=1))  # p3, as Marketo 2 knows them
+            await until(lambda: all_delivered(seeded_graph, 1), "nothing was delivered")
+        [body] = hook.accepted()[-1:]
+        assert ([m["email"] for m in body["entered"]], body["left"]) == (
+            ["p1@townsend.com", "p2@townsend.com", "p3@townsend.com"], [])
+    finally:
+        hook.close()

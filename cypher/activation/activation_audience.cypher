@@ -1,9 +1,16 @@
 // name: activation/activation_audience
-// A segment's members (all, or those of $emails) for one destination, split by consent, with what changed since the segment's last send there.
+// A segment's members (all, or those of $emails) for one destination, split by consent, with what changed since the segment's last send there; an account audience's members are the people of its companies.
 // mode: read
 MATCH (s:Segment {id: $segmentId}), (d:Destination {name: $destination})
 CALL (s, d) {
-  MATCH (s)<-[:IN_SEGMENT]-(p:Person)
+  CALL (s) {
+    MATCH (s)<-[:IN_SEGMENT]-(p:Person)
+    RETURN p
+    UNION
+    MATCH (s)<-[:IN_SEGMENT]-(:Company)<-[:PART_OF]-(:Account)<-[:ASSOCIATED_WITH]-(p:Person)
+    RETURN p
+  }
+  WITH d, p
   WHERE $emails IS NULL OR p.email IN $emails
   OPTIONAL MATCH (p)-[k:KNOWN_IN]->(:Source {name: d.instance})
   WITH p, k,

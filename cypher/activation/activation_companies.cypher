@@ -1,7 +1,14 @@
 // name: activation/activation_companies
-// The companies of a segment's members, each with the name, website, industry and country of its first account that has one (by source and id), by name.
+// The companies of a segment's members (an account audience's: its own), each with the name, website, industry and country of its first account that has one (by source and id), by name.
 // mode: read
-MATCH (:Segment {id: $segmentId})<-[:IN_SEGMENT]-(:Person)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company)
+MATCH (s:Segment {id: $segmentId})
+CALL (s) {
+  MATCH (s)<-[:IN_SEGMENT]-(:Person)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company)
+  RETURN c
+  UNION
+  MATCH (s)<-[:IN_SEGMENT]-(c:Company)
+  RETURN c
+}
 WITH DISTINCT c
 CALL (c) {
   MATCH (c)<-[:PART_OF]-(a:Account)

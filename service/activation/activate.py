@@ -94,26 +94,28 @@ async def activate(graph: Graph, segment_id: str, destination: str, out_dir: Pat
         raise ActivationError(f"no destination named {destination!r}", code=ErrorCode.NOT_FOUND)
     settings = found[0]["destination"]
     await engine.evaluate(graph, segment_id)
-    [audience] = await graph.run(Q.ACTIVATION_AUDIENCE, segmentId=segment_id, destination=destination, emails=None)
     activation_id = str(uuid.uuid4())
     files: list[str] = []
     batches: list[str] = []
     members: list[dict[str, Any]] = []
     company_list: str | None = None
-    entered_emails = [m["email"] for m in audience["entered"]]
     if settings["kind"] == DestinationKind.LINKEDIN_COMPANIES:
         # Companies, not people: no consent applies and nobody is recorded as sent; the whole list each time.
         companies = await graph.run(Q.ACTIVATION_COMPANIES, segmentId=segment_id)
         content = formats.linkedin_company_csv(companies)
         company_list = content.decode("utf-8")
         _write_copy(out_dir / activation_id, {COMPANY_LIST: content})
-        files, sent, entered_emails = [COMPANY_LIST], len(companies), []
-        audience = {**audience, "withoutConsent": 0, "unknownToDestination": 0, "left": []}
-    elif settings["kind"] == DestinationKind.WEBHOOK:
+        files, sent = [COMPANY_LIST], len(companies)
+        audience: dict[str, Any] = {"withoutConsent": 0, "unknownToDestination": 0, "entered": [], "left": []}
+    else:
+        # People: a segment's members, or the people of an account audience's companies, with consent.
+        [audience] = await graph.run(Q.ACTIVATION_AUDIENCE, segmentId=segment_id, destination=destination,
+                                     emails=None)
+    if settings["kind"] == DestinationKind.WEBHOOK:
         bodies = webhook_bodies(segment_id, destination, settings["mode"], audience)
         batches = await webhook.deliver(settings["url"], settings["secret"], bodies.bodies, policy)
         sent = bodies.sent
-    else:
+    elif settings["kind"] != DestinationKind.LINKEDIN_COMPANIES:
         # The record is the graph: the people sent, kept with the activation, from which activation_file
         # makes the files again. The copy under EXPORTS_DIR is a convenience.
         members = [{"email": m["email"], "leadId": m["leadId"]} for m in audience["send"]]
@@ -124,8 +126,8 @@ async def activate(graph: Graph, segment_id: str, destination: str, out_dir: Pat
     rows = await graph.run(
         Q.ACTIVATION_RECORD, id=activation_id, segmentId=segment_id, destination=destination, sent=sent,
         withoutConsent=audience["withoutConsent"], unknownToDestination=audience["unknownToDestination"],
-        entered=entered_emails, left=audience["left"], files=files, batches=batches, members=members,
-        companyList=company_list,
+        entered=[m["email"] for m in audience["entered"]], left=audience["left"], files=files, batches=batches,
+        members=members, companyList=company_list,
     )
     activation: dict[str, Any] = rows[0]["activation"]
     return activation

@@ -14,7 +14,9 @@ from service.database import Graph
 from service.queries import Q
 from service.segments import engine, store
 from service.segments.engine import SegmentError
-from service.segments.rules import parse_rule
+from service.segments.rules import Subject, parse_rule
+
+SUBJECTS = [subject.value for subject in Subject]
 
 
 def _rule(path: Path) -> Any:
@@ -37,8 +39,9 @@ async def _save(graph: Graph, arguments: argparse.Namespace) -> None:
     if existing:
         segment = await store.update(graph, existing["id"], None, arguments.description, rule)
     else:
-        segment = await store.create(graph, arguments.name, arguments.description or "", rule)
-    print(f"Saved segment {segment['name']!r} (id {segment['id']})")
+        segment = await store.create(graph, arguments.name, arguments.description or "", rule, arguments.subject)
+    kind = "account audience" if engine.subject_of(segment) == Subject.COMPANY else "segment"
+    print(f"Saved {kind} {segment['name']!r} (id {segment['id']})")
 
 
 async def _list(graph: Graph) -> None:
@@ -55,11 +58,13 @@ async def _evaluate(graph: Graph, arguments: argparse.Namespace) -> None:
 
 
 async def _preview(graph: Graph, arguments: argparse.Namespace) -> None:
-    compiled = await engine.compile_for(graph, parse_rule(_rule(arguments.rule)))
+    subject = arguments.subject
+    compiled = await engine.compile_for(graph, parse_rule(_rule(arguments.rule), subject), None, subject)
     members, more = await engine.members(graph, compiled, 20, None)
-    print(f"{await engine.count(graph, compiled)} people; first {len(members)}{' (more follow)' if more else ''}:")
+    what, key = ("companies", "companyId") if subject == Subject.COMPANY else ("people", "email")
+    print(f"{await engine.count(graph, compiled)} {what}; first {len(members)}{' (more follow)' if more else ''}:")
     for member in members:
-        print(f"  {member['email']}")
+        print(f"  {member[key]}")
 
 
 async def _add_destination(graph: Graph, arguments: argparse.Namespace) -> None:
@@ -86,6 +91,8 @@ def register(commands: Commands) -> None:
     save.add_argument("--name", required=True)
     save.add_argument("--description")
     save.add_argument("--rule", type=Path, required=True, help="a JSON file holding the rule (as RuleInput in GraphQL)")
+    save.add_argument("--subject", choices=SUBJECTS, default=Subject.PERSON.value,
+                      help="PERSON (a segment of people) or COMPANY (an account audience); kept as first saved")
     save.set_defaults(handler=lambda s, a: on_graph(s, lambda g: _save(g, a)))
     segment.add_parser("list").set_defaults(handler=lambda s, a: on_graph(s, _list))
     evaluate = segment.add_parser("evaluate", help="evaluate now and record who entered and left")
@@ -93,6 +100,7 @@ def register(commands: Commands) -> None:
     evaluate.set_defaults(handler=lambda s, a: on_graph(s, lambda g: _evaluate(g, a)))
     preview = segment.add_parser("preview", help="count and list a rule's people without saving it")
     preview.add_argument("--rule", type=Path, required=True)
+    preview.add_argument("--subject", choices=SUBJECTS, default=Subject.PERSON.value)
     preview.set_defaults(handler=lambda s, a: on_graph(s, lambda g: _preview(g, a)))
 
     destination = commands.add_parser("destination", help="where audiences go").add_subparsers(

@@ -92,7 +92,10 @@ class Evaluator:
                                           row["entered"], row["left"], companies)
                     await explain_entries(tx, segment.compiled, row["id"], row["entered"], segment.explain)
             if changes:  # their webhook deliveries are on record with them (service.realtime.outbox)
-                await tx.run(Q.DELIVERIES_ENQUEUE, changes=outbox_changes(changes))
+                moved = sorted({c.company_id for c in changes if c.company_id is not None})
+                people = {row["companyId"]: row["emails"]
+                          for row in (await tx.run(Q.PEOPLE_OF_COMPANIES, companyIds=moved) if moved else [])}
+                await tx.run(Q.DELIVERIES_ENQUEUE, changes=outbox_changes(changes, people))
             return len(emails) + len(claim["companyIds"]), changes
 
         return await self.graph.write_work(work)
@@ -114,14 +117,15 @@ class Evaluator:
                              since=since, now=now)
 
 
-def outbox_changes(changes: list[AudienceChange]) -> list[dict[str, Any]]:
-    """Per segment: the people whose membership changed, and the last feed position of the changes."""
+def outbox_changes(changes: list[AudienceChange], people_of: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Per segment: the people whose membership changed (of an account audience: the people of the
+    companies that entered or left, `people_of` a company id), and the last feed position of the changes."""
     people: dict[str, dict[str, None]] = {}  # segment id -> emails, in order, once each
     positions: dict[str, int] = {}
     for change in changes:
-        if change.email is None:  # an account audience's: its webhooks do not carry companies yet
-            continue
-        people.setdefault(change.segment_id, {})[change.email] = None
+        concerned = [change.email] if change.email else people_of.get(change.company_id or "", [])
+        for email in concerned:
+            people.setdefault(change.segment_id, {})[email] = None
         positions[change.segment_id] = max(positions.get(change.segment_id, 0), change.position)
-    return [{"segmentId": segment_id, "emails": list(emails), "position": positions[segment_id]}
-            for segment_id, emails in people.items()]
+    return [{"segmentId": segment_id, "emails": list(people[segment_id]), "position": positions[segment_id]}
+            for segment_id in people]
