@@ -15,5 +15,5 @@ CALL (a) {
   MERGE (member)-[:PART_OF]->(company)
   WITH DISTINCT previous
   WHERE previous IS NOT NULL AND NOT (previous)<-[:PART_OF]-()
-  DELETE previous
+  DETACH DELETE previous
 }

@@ -18,10 +18,19 @@ import strawberry
 from strawberry.utils.str_converters import to_camel_case
 
 from service.api.derived import graphql_enum
-from service.segments.rules import AccountField, AccountScope, Aggregate, Op, OpportunityStatus, PersonField, UrlMatch
+from service.segments.rules import (
+    AccountField,
+    AccountScope,
+    Aggregate,
+    FamilyScope,
+    Op,
+    OpportunityStatus,
+    PersonField,
+    UrlMatch,
+)
 
 # The rule language's enums are declared in service.segments.rules; this makes them GraphQL enums too.
-for _enum in (Op, PersonField, AccountField, AccountScope, Aggregate, OpportunityStatus, UrlMatch):
+for _enum in (Op, PersonField, AccountField, AccountScope, FamilyScope, Aggregate, OpportunityStatus, UrlMatch):
     graphql_enum(_enum)
 
 
@@ -53,6 +62,9 @@ class OpportunityConditionInput:
     closed_after: date | None = None
     closed_before: date | None = None
     closed_within_days: int | None = None
+    scope: FamilyScope | None = strawberry.field(default=None, description=(
+        "Whose deals: COMPANY (default), FAMILY (the company and its subsidiaries, at any depth) or ULTIMATE "
+        "(the ultimate parent and everything under it); each deal once."))
 
 
 @strawberry.input(description="At least minCount visits to a URL, optionally in a time window.")

@@ -188,15 +188,17 @@ class _Compiler:
         # reached back over the PART_OF it came through.
         path = ("(p)-[:ASSOCIATED_WITH]->(a:Account)" if rule.scope == "ACCOUNT" else
                 "(p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(company:Company) "
-                "MATCH (company)<-[:PART_OF]-(a:Account)")
+                "MATCH (company)<-[:PART_OF]-(a:Account)" if rule.scope == "COMPANY" else
+                _family_accounts(rule.scope))
         condition = f"EXISTS {{ MATCH {path} WHERE {test} }}"
         return condition, evidence(accounts=f"COLLECT {{ MATCH {path} WHERE {test} "
                                             f"RETURN DISTINCT a {ACCOUNT_MAP % 'a'} ORDER BY a.source, a.sourceKey }}")
 
     def company_value(self, rule: OpportunityCondition) -> str:
         """The aggregate of the opportunities of company `c` over all its accounts: the figure the company
-        holds (service.ingest.figures) when the condition filters by status only, else summed now."""
-        if _reads_held_figure(rule):
+        holds (service.ingest.figures) when the condition filters by status only, else summed now (and
+        always for a family: `c` and every company under it)."""
+        if _reads_held_figure(rule) and rule.scope == "COMPANY":
             return f"c.{rule.status.lower()}{rule.aggregate.capitalize()}"
         return _aggregate(rule.aggregate, self.company_deals(rule))
 
@@ -213,24 +215,25 @@ class _Compiler:
             filters.append(f"o.closeDate >= date() - duration({{days: {self.parameter(rule.closed_within_days)}}})")
             filters.append("o.closeDate <= date()")
         where = f" WHERE {' AND '.join(filters)}" if filters else ""
-        return (f"COLLECT {{ MATCH (c)<-[:PART_OF]-(:Account)-[:HAS_OPPORTUNITY]->(o:Opportunity){where} "
-                "RETURN DISTINCT o }")
+        return (f"COLLECT {{ MATCH {_deal_companies(rule.scope)}<-[:PART_OF]-(:Account)-[:HAS_OPPORTUNITY]->"
+                f"(o:Opportunity){where} RETURN DISTINCT o }}")
 
     def opportunities(self, rule: OpportunityCondition) -> tuple[str, str]:
         """Each company of the person with its figure, and the deals behind it: the largest
         MAX_EXPLAINED_DEALS of them (largest first), and how many there are."""
         deals = self.company_deals(rule)
         test = self.number_test(self.company_value(rule), rule.test)
-        condition = f"EXISTS {{ MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company) WHERE {test} }}"
+        of_person, ultimate = _figure_companies(rule.scope)
+        condition = f"EXISTS {{ MATCH {of_person} WHERE {ultimate}{test} }}"
         companies = (
-            "COLLECT { MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company) "
+            f"COLLECT {{ MATCH {of_person}{' WHERE ' + ultimate[:-5] if ultimate else ''} "
             f"WITH DISTINCT c WITH c, {deals} AS deals "
             f"WITH c, deals, {_aggregate(rule.aggregate, 'deals')} AS value "
             f"RETURN {{companyId: c.id, value: value, matched: {self.number_test('value', rule.test)}, "
             "dealCount: size(deals), "
             f"deals: COLLECT {{ UNWIND deals AS o WITH o ORDER BY {LARGEST_FIRST} LIMIT {MAX_EXPLAINED_DEALS} "
             f"RETURN {OPPORTUNITY_MAP} }}, "
-            "accounts: COLLECT { MATCH (p)-[:ASSOCIATED_WITH]->(a:Account)-[:PART_OF]->(c) "
+            f"accounts: COLLECT {{ MATCH (p)-[:ASSOCIATED_WITH]->(a:Account)-[:PART_OF]->{_in_figure(rule.scope)} "
             f"RETURN a {ACCOUNT_MAP % 'a'} "
             "ORDER BY a.source, a.sourceKey }} }"
         )
@@ -335,7 +338,8 @@ class _Compiler:
         clauses: list[str] = []
         visits = [p for p in parts if isinstance(p, VisitCondition) and p.match in ("EXACT", "PREFIX")]
         memberships = [p for p in parts if isinstance(p, MembershipCondition)]
-        companies = [p for p in parts if isinstance(p, OpportunityCondition)]
+        # A family figure (scope FAMILY or ULTIMATE) is left to the residual.
+        companies = [p for p in parts if isinstance(p, OpportunityCondition) and p.scope == "COMPANY"]
         if visits:
             clauses.append(f"MATCH (v:WebVisit) WHERE {self.visit_filters(visits[0])} "
                            "MATCH (p:Person)-[:VISITED]->(v) WITH DISTINCT p")
@@ -364,6 +368,45 @@ class _Compiler:
         rest = [part for part in parts if not any(part is done for done in guaranteed)]
         residual = self.predicate(All(tuple(rest)), "", explain=False) if rest else "true"
         return " ".join(clauses) + " RETURN p", residual
+
+
+# Corporate families (docs/segments.md, "Corporate families"): the company hierarchy is
+# (:Company)-[:CHILD_OF]->(:Company), derived from the accounts' SUBSIDIARY_OF links on import.
+# An ultimate parent is a company of the family with no parent.
+ULTIMATE_OF = "-[:CHILD_OF*0..]->(%s:Company) WHERE NOT (%s)-[:CHILD_OF]->(:Company)"
+
+
+def _family_accounts(scope: str) -> str:
+    """The accounts `a` of an account condition of scope FAMILY (the person's companies and every company
+    under them) or ULTIMATE (everything under the ultimate parents of the person's companies)."""
+    start = "(p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(famCompany:Company)"
+    if scope == "ULTIMATE":
+        start = f"{start}{ULTIMATE_OF % ('famTop', 'famTop')} MATCH (famTop)"
+    else:
+        start = f"{start} MATCH (famCompany)"
+    return f"{start}<-[:CHILD_OF*0..]-(famMember:Company) MATCH (famMember)<-[:PART_OF]-(a:Account)"
+
+
+def _figure_companies(scope: str) -> tuple[str, str]:
+    """The pattern of the companies `c` of the person whose figure an opportunities condition tests, and
+    what they must be besides (empty, or a test followed by " AND "): the person's companies, or for
+    ULTIMATE the ultimate parents of them."""
+    if scope == "ULTIMATE":
+        return ("(p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(:Company)-[:CHILD_OF*0..]->(c:Company)",
+                "NOT (c)-[:CHILD_OF]->(:Company) AND ")
+    return "(p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company)", ""
+
+
+def _deal_companies(scope: str) -> str:
+    """The start of a pattern over the companies whose deals make company `c`'s figure: `c` alone, or `c`
+    and every company under it, at any depth (the family's deals are then each counted once)."""
+    return "(c)" if scope == "COMPANY" else "(c)<-[:CHILD_OF*0..]-(:Company)"
+
+
+def _in_figure(scope: str) -> str:
+    """The end of a pattern from one of the person's accounts to company `c`: directly, or through the
+    hierarchy for a family figure (the person's accounts in the family)."""
+    return "(c)" if scope == "COMPANY" else "(:Company)-[:CHILD_OF*0..]->(c)"
 
 
 def _reads_held_figure(rule: OpportunityCondition) -> bool:
