@@ -14,12 +14,14 @@ ULTIMATE of U, M, G and S = 5,230; X is 100,000 in every scope.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from service.config import PROJECT_ROOT
 from service.database import Graph
 from service.ingest.batch import check_references
 from service.ingest.errors import ImportRejected, RowError
@@ -257,3 +259,16 @@ async def test_the_seed_gives_townsend_a_parent_without_changing_its_own_answers
     assert await selected(seeded_graph, {"account": {"scope": "ULTIMATE", "field": "NAME", "op": "EQ",
                                                      "value": "Townsend Holdings"}}) == everyone
     assert await selected(seeded_graph, {"account": {"field": "NAME", "op": "EQ", "value": "Townsend Holdings"}}) == []
+    assert await selected(seeded_graph, {"opportunities": {"scope": "FAMILY", "op": "GT", "value": 1_500_000}}) == []
+
+
+async def test_the_family_example_of_docs_segments_md(seeded_graph: Graph) -> None:
+    """The GraphQL example of docs/segments.md, "Corporate families", and its answer, as printed there."""
+    text = (PROJECT_ROOT / "docs" / "segments.md").read_text()
+    section = text[text.index("## Corporate families"):text.index("## Limits")]
+    query = section.split("```graphql\n")[1].split("```")[0]
+    answer = json.loads(section.split("```json\n")[1].split("```")[0])
+    assert await graphql_data(seeded_graph, query) == answer
+    holdings = await graphql_data(seeded_graph, '{ company(id: "CRM 1/0011A00009") { children { id } '
+                                                'family { wonTotal } } }')
+    assert holdings == {"company": {"children": [{"id": "CRM 1/0011A00001"}], "family": {"wonTotal": 1_600_000.0}}}

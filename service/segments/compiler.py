@@ -223,10 +223,10 @@ class _Compiler:
         MAX_EXPLAINED_DEALS of them (largest first), and how many there are."""
         deals = self.company_deals(rule)
         test = self.number_test(self.company_value(rule), rule.test)
-        of_person, ultimate = _figure_companies(rule.scope)
-        condition = f"EXISTS {{ MATCH {of_person} WHERE {ultimate}{test} }}"
+        of_person, top = _figure_companies(rule.scope)
+        condition = f"EXISTS {{ MATCH {of_person} WHERE {top + ' AND ' if top else ''}{test} }}"
         companies = (
-            f"COLLECT {{ MATCH {of_person}{' WHERE ' + ultimate[:-5] if ultimate else ''} "
+            f"COLLECT {{ MATCH {of_person}{' WHERE ' + top if top else ''} "
             f"WITH DISTINCT c WITH c, {deals} AS deals "
             f"WITH c, deals, {_aggregate(rule.aggregate, 'deals')} AS value "
             f"RETURN {{companyId: c.id, value: value, matched: {self.number_test('value', rule.test)}, "
@@ -389,11 +389,11 @@ def _family_accounts(scope: str) -> str:
 
 def _figure_companies(scope: str) -> tuple[str, str]:
     """The pattern of the companies `c` of the person whose figure an opportunities condition tests, and
-    what they must be besides (empty, or a test followed by " AND "): the person's companies, or for
-    ULTIMATE the ultimate parents of them."""
+    what they must be besides (a predicate, or empty): the person's companies, or for ULTIMATE the
+    ultimate parents of them."""
     if scope == "ULTIMATE":
         return ("(p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(:Company)-[:CHILD_OF*0..]->(c:Company)",
-                "NOT (c)-[:CHILD_OF]->(:Company) AND ")
+                "NOT (c)-[:CHILD_OF]->(:Company)")
     return "(p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(c:Company)", ""
 
 
