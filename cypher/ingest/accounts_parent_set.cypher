@@ -21,13 +21,17 @@ CALL (child, parent) {
   DELETE old
   RETURN collect(was {.source, .sourceKey}) AS former
 }
-CALL (child, parent) {
+OPTIONAL CALL (child, parent) {
   WITH child, parent
   WHERE parent IS NOT NULL
   MERGE (child)-[link:SUBSIDIARY_OF {source: $source}]->(parent)
     ON CREATE SET link.firstSeenAt = $seenAt
   SET link.lastSeenAt = $seenAt
+  RETURN link.firstSeenAt = $seenAt AS created
 }
+// Only a parent set, moved or removed changes the families: the rest of the rows return nothing.
+WITH child, parent, former, created
+WHERE coalesce(created, false) OR size(former) > 0
 UNWIND [child {.source, .sourceKey}] + CASE WHEN parent IS NULL THEN [] ELSE [parent {.source, .sourceKey}] END + former
   AS key
 RETURN key AS family
