@@ -85,9 +85,21 @@ async def hierarchy(graph: Graph) -> list[tuple[str, str]]:
     return [(str(row["c"]), str(row["p"])) for row in rows]
 
 
+async def drift(graph: Graph) -> list[dict[str, object]]:
+    """The data check of docs/graph-model.md (snippet 10): companies whose derived hierarchy disagrees with
+    their accounts' links, or that are their own ancestor. Run as printed there."""
+    text = (PROJECT_ROOT / "docs" / "graph-model.md").read_text()
+    start = text.index("// the company hierarchy disagrees with the accounts' links")
+    return await run_cypher(graph, text[start:text.index("```", start)])
+
+
 async def test_a_three_level_family_rolls_up_each_deal_once(graph: Graph, tmp_path: Path) -> None:
     await family(graph, tmp_path)
     assert await hierarchy(graph) == [("CRM 1/G", "CRM 1/M"), ("CRM 1/M", "CRM 1/U"), ("CRM 1/S", "CRM 1/U")]
+    assert await drift(graph) == []
+    await run_cypher(graph, "MATCH (:Company {id: 'CRM 1/S'})-[r:CHILD_OF]->() DELETE r")  # the check sees drift
+    assert await drift(graph) == [{"company": "CRM 1/S", "derived": ["CRM 1/U"], "stored": []}]
+    await run_cypher(graph, "MATCH (s:Company {id: 'CRM 1/S'}), (u:Company {id: 'CRM 1/U'}) MERGE (s)-[:CHILD_OF]->(u)")
     top = await company(graph, "U")
     assert (top["parent"], top["children"], top["ultimateParent"]) == (
         None, [{"id": "CRM 1/M"}, {"id": "CRM 1/S"}], {"id": "CRM 1/U"})
@@ -234,8 +246,10 @@ async def test_a_parent_moves_and_clears_and_companies_regrouped_keep_their_fami
     assert await hierarchy(graph) == [("CRM 1/G", "CRM 1/S"), ("CRM 1/M", "CRM 1/U")]
     assert (await company(graph, "U"))["family"]["wonTotal"] == 1200.0
     # The source deletes U: its subsidiaries have no parent any more.
+    assert await drift(graph) == []
     await ingest_path(graph, write(tmp_path / "gone", {"accounts.csv": "Id,IsDeleted\nU,true\n"}), "CRM 1")
     assert await hierarchy(graph) == [("CRM 1/G", "CRM 1/S")]
+    assert await drift(graph) == []
 
 
 async def test_the_seed_gives_townsend_a_parent_without_changing_its_own_answers(seeded_graph: Graph) -> None:
