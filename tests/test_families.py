@@ -27,7 +27,9 @@ from service.ingest.batch import check_references
 from service.ingest.errors import ImportRejected, RowError
 from service.ingest.pipeline import ingest_path, parse_tables, read_path
 from service.ingest.writer import write_batch
-from tests.helpers import graphql_data, run_cypher, selected
+from service.realtime.broker import Broker
+from service.realtime.live import LiveAudiences
+from tests.helpers import graphql_data, run_cypher, save_segment, selected
 
 pytestmark = pytest.mark.asyncio
 
@@ -250,6 +252,28 @@ async def test_a_parent_moves_and_clears_and_companies_regrouped_keep_their_fami
     await ingest_path(graph, write(tmp_path / "gone", {"accounts.csv": "Id,IsDeleted\nU,true\n"}), "CRM 1")
     assert await hierarchy(graph) == [("CRM 1/G", "CRM 1/S")]
     assert await drift(graph) == []
+
+
+async def test_a_subsidiary_s_deal_and_a_new_parent_move_the_family_s_people_live(graph: Graph, tmp_path: Path
+                                                                                    ) -> None:
+    """A saved segment over a FAMILY figure: G's deal won marks M's and U's people (G's ancestors); a parent
+    link made by MDM marks the people of both families it joins."""
+    await family(graph, tmp_path)
+    big = await save_segment(graph, "Big families", {"opportunities": {"scope": "FAMILY", "op": "GTE", "value": 1230}})
+    live = LiveAudiences(graph, Broker())
+    await live.step()
+    # G's open 5 becomes a won 1,000: FAMILY(M) = 200 + 30 + 1,000 = 1,230; G's own family 1,030.
+    await ingest_path(graph, write(tmp_path / "won", {"opportunities.csv": "Id,AccountId,Name,Amount,StageName,"
+                                                      "CloseDate\nOG2,G,Grand renewal,1000,Closed Won,2026-11-10\n"}),
+                      "CRM 1")
+    changes = await live.step()
+    assert sorted((c.email, c.change) for c in changes if c.segment_id == big) == [(M, "ENTERED")]
+    # X (100,000) becomes a subsidiary of G: FAMILY(G) = 101,030 and G enters; M, U and X stay in.
+    await ingest_path(graph, write(tmp_path / "mdm", {
+        "parents.csv": "LinkId,SourceChild,AccountIdChild,SourceParent,AccountIdParent\nP1,CRM 1,X,CRM 1,G\n"}),
+        mdm=True)
+    changes = await live.step()
+    assert sorted((c.email, c.change) for c in changes if c.segment_id == big) == [(G, "ENTERED")]
 
 
 async def test_the_seed_gives_townsend_a_parent_without_changing_its_own_answers(seeded_graph: Graph) -> None:
