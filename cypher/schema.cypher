@@ -26,6 +26,7 @@ CREATE INDEX delivery_status IF NOT EXISTS FOR (o:Delivery) ON (o.status);
 CREATE INDEX opportunity_close_date IF NOT EXISTS FOR (o:Opportunity) ON (o.closeDate);
 CREATE INDEX known_in_key IF NOT EXISTS FOR ()-[k:KNOWN_IN]-() ON (k.sourceKey);
 CREATE INDEX same_company_mdm_id IF NOT EXISTS FOR ()-[l:SAME_COMPANY]-() ON (l.mdmId);
+CREATE INDEX subsidiary_of_mdm_id IF NOT EXISTS FOR ()-[l:SUBSIDIARY_OF]-() ON (l.mdmId);
 CREATE INDEX company_won_sum IF NOT EXISTS FOR (c:Company) ON (c.wonSum);
 CREATE INDEX company_won_count IF NOT EXISTS FOR (c:Company) ON (c.wonCount);
 CREATE INDEX company_won_max IF NOT EXISTS FOR (c:Company) ON (c.wonMax);

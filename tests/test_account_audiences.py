@@ -5,6 +5,7 @@ The Townsend seed plus two companies written here, answers computed by hand:
 - Townsend (CRM 1/0011A00001): accounts in CRM 1 and CRM 2 (MDM), Automotive, United States; won
   200,000 (closed 2026-06-30) and 900,000 (2026-08-15), an open renewal; p1 (visit 4 days ago), p2
   (CTO, Decision Maker, visit 7 days ago), p3 (visit 42 days ago).
+- Townsend Holdings (CRM 1/0011A00009): Townsend's parent; won 500,000 (2026-05-15); nobody.
 - Acme (CRM 1/A-ACME): Retail, Germany; won 50,000 (2026-05-01); a1 (VP Sales) and a2.
 - Globex (CRM 1/G-GLOBEX): Manufacturing, France; won 2,000,000 (2026-09-01); nobody.
 """
@@ -25,7 +26,7 @@ from tests.helpers import ago, execute_graphql, graphql_data, save_segment, sele
 
 pytestmark = pytest.mark.asyncio
 
-TOWNSEND, ACME, GLOBEX = "CRM 1/0011A00001", "CRM 1/A-ACME", "CRM 1/G-GLOBEX"
+TOWNSEND, HOLDINGS, ACME, GLOBEX = "CRM 1/0011A00001", "CRM 1/0011A00009", "CRM 1/A-ACME", "CRM 1/G-GLOBEX"
 TOWNSEND_PEOPLE = ["p1@townsend.com", "p2@townsend.com", "p3@townsend.com"]
 SITE = "https://www.bodea.com/"
 ACCOUNTS = """query ($rule: RuleInput!) { preview(rule: $rule, subject: COMPANY) {
@@ -81,9 +82,10 @@ async def test_conditions_of_every_kind_on_a_company(seeded_graph: Graph) -> Non
     await two_more_companies(seeded_graph)
     won = {"opportunities": {"op": "GT", "value": 1_000_000}}
     assert await companies(seeded_graph, won) == [TOWNSEND, GLOBEX]
-    # Filtered deals are summed at query time: won and closed after July, under a million.
+    # Filtered deals are summed at query time: won and closed after July, under a million (Holdings' and
+    # Acme's deals closed before: 0).
     assert await companies(seeded_graph, {"opportunities": {"op": "LT", "value": 1_000_000, "closedAfter": "2026-07-01",
-                                                            "status": "WON"}}) == [TOWNSEND, ACME]
+                                                            "status": "WON"}}) == [TOWNSEND, HOLDINGS, ACME]
     assert await companies(seeded_graph, {"and": [
         {"opportunities": {"op": "GT", "value": 0, "closedAfter": "2026-07-01"}},
         {"opportunities": {"op": "LT", "value": 1_000_000, "closedAfter": "2026-07-01"}}]}) == [TOWNSEND]
@@ -96,6 +98,17 @@ async def test_conditions_of_every_kind_on_a_company(seeded_graph: Graph) -> Non
         TOWNSEND]  # the CRM 2 account's name: the company has both
     assert await companies(seeded_graph, {"not": {"account": {"field": "COUNTRY", "op": "EQ",
                                                               "value": "United States"}}}) == [ACME, GLOBEX]
+    # Its corporate family: Holdings' family is itself and Townsend (500,000 + 1,100,000); Townsend's, itself.
+    family_won = {"op": "GT", "value": 1_500_000}
+    assert await companies(seeded_graph, {"opportunities": {"scope": "FAMILY", **family_won}}) == [HOLDINGS, GLOBEX]
+    assert await companies(seeded_graph, {"opportunities": {"scope": "ULTIMATE", **family_won}}) == [
+        TOWNSEND, HOLDINGS, GLOBEX]  # Townsend's ultimate parent is Holdings
+    assert await companies(seeded_graph, {"account": {"scope": "FAMILY", "field": "NAME", "op": "EQ",
+                                                      "value": "Townsend"}}) == [TOWNSEND, HOLDINGS]
+    assert await companies(seeded_graph, {"account": {"field": "NAME", "op": "EQ", "value": "Townsend Holdings"}}) == [
+        HOLDINGS]
+    assert await companies(seeded_graph, {"account": {"scope": "ULTIMATE", "field": "NAME", "op": "EQ",
+                                                      "value": "Townsend Holdings"}}) == [TOWNSEND, HOLDINGS]
     # Its people: how many, with which titles or roles, what they did.
     assert await companies(seeded_graph, {"people": {"minCount": 3}}) == [TOWNSEND]
     assert await companies(seeded_graph, {"people": {"minCount": 2}}) == [TOWNSEND, ACME]

@@ -21,8 +21,9 @@ INPUTS = {"PersonInput": specs.PEOPLE, "AccountInput": specs.ACCOUNTS, "AccountP
 
 
 def test_the_graphql_enums_are_the_python_enums_of_the_lower_layers() -> None:
-    enums: list[type[Enum]] = [rules.Op, rules.PersonField, rules.AccountField, rules.AccountScope, rules.Aggregate,
-                               rules.OpportunityStatus, rules.UrlMatch, activate.DestinationKind, activate.DeliveryMode]
+    enums: list[type[Enum]] = [rules.Op, rules.PersonField, rules.AccountField, rules.AccountScope, rules.FamilyScope,
+                               rules.Aggregate, rules.OpportunityStatus, rules.UrlMatch, activate.DestinationKind,
+                               activate.DeliveryMode]
     for enum in enums:
         graphql = schema._schema.type_map[enum.__name__]
         assert isinstance(graphql, GraphQLEnumType)

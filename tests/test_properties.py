@@ -27,6 +27,7 @@ from service.segments.rules import (
     ACCOUNT_NUMBER_FIELDS,
     ACCOUNT_TEXT_FIELDS,
     AGGREGATES,
+    FAMILY_SCOPES,
     NUMBER_OPS,
     OPPORTUNITY_STATUSES,
     PERSON_FIELDS,
@@ -73,7 +74,8 @@ LEAVES = {
     "opportunities": st.fixed_dictionaries(
         {"op": one_of_or_junk(NUMBER_OPS), "value": numbers},
         optional={"aggregate": one_of_or_junk(AGGREGATES), "status": one_of_or_junk(OPPORTUNITY_STATUSES),
-                  "stages": value_lists, "closedAfter": dates, "closedBefore": dates, "closedWithinDays": days}),
+                  "stages": value_lists, "closedAfter": dates, "closedBefore": dates, "closedWithinDays": days,
+                  "scope": one_of_or_junk(FAMILY_SCOPES)}),
     "visits": st.fixed_dictionaries(
         {"url": st.one_of(texts, texts, junk)},
         optional={"match": one_of_or_junk(URL_MATCHES), "minCount": st.one_of(st.integers(-1, 2_000_000), junk),

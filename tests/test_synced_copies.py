@@ -83,9 +83,10 @@ async def test_the_full_townsend_topology_gives_p2_and_1_100_000(graph: Graph) -
     deals = await opportunities(graph)
     assert [(d["source"], d["key"], d["amount"], d["knownIn"]) for d in deals] == [
         ("CRM 1", "0061A00001", 200_000.0, ["CRM 1/0061A00001", "Marketo 1/mk1-opp-0001"]),
+        ("CRM 1", "0061A00009", 500_000.0, ["CRM 1/0061A00009"]),  # Townsend Holdings', Townsend's parent
         ("CRM 2", "0062B00011", 900_000.0, ["CRM 2/0062B00011", "Marketo 2/mk2-opp-0001"]),
         ("CRM 2", "0062B00012", 300_000.0, ["CRM 2/0062B00012", "Marketo 2/mk2-opp-0002"])]
-    assert [d["stage"] for d in deals][2] == "Proposal/Price Quote"
+    assert [d["stage"] for d in deals][3] == "Proposal/Price Quote"
     accounts = await run_cypher(graph, """
         MATCH (a:Account)
         RETURN a.source + '/' + a.sourceKey AS id,
@@ -93,6 +94,7 @@ async def test_the_full_townsend_topology_gives_p2_and_1_100_000(graph: Graph) -
                          RETURN s.name + '/' + k.sourceKey ORDER BY s.name, k.sourceKey } AS knownIn
         ORDER BY id""")
     assert accounts == [{"id": "CRM 1/0011A00001", "knownIn": ["CRM 1/0011A00001", "Marketo 1/3001"]},
+                        {"id": "CRM 1/0011A00009", "knownIn": ["CRM 1/0011A00009", "Marketo 1/3009"]},
                         {"id": "CRM 2/0012B00007", "knownIn": ["CRM 2/0012B00007", "Marketo 2/7001"]}]
 
 
@@ -271,4 +273,4 @@ async def test_the_upsert_mutations_take_a_synced_copy(seeded_graph: Graph) -> N
     deals = {d["key"]: d for d in await opportunities(seeded_graph)}
     assert deals["0062B00011"]["knownIn"] == ["CRM 2/0062B00011", "Marketo 2/mk2-opp-0001", "Marketo 2/mk2-opp-0009"]
     assert (deals["0062B00011"]["amount"], deals["0062B00011"]["stage"]) == (900_000.0, "Closed Won")
-    assert len(deals) == 3
+    assert len(deals) == 4  # Townsend's 3 and its parent's

@@ -21,6 +21,12 @@ CALL (a) {
   MATCH (:Person)-[said:ASSOCIATED_WITH {source: $source}]->(a)
   DELETE said
 }
+CALL (a) {
+  // The parent this source gave the account (its ParentId) goes with the source's record.
+  MATCH (a)-[said:SUBSIDIARY_OF {source: $source}]->(:Account)
+  WHERE said.mdmId IS NULL
+  DELETE said
+}
 CALL (s, a) {
   // The source's opportunities of the account go with it (the others' copies of them stay).
   MATCH (a)-[:HAS_OPPORTUNITY]->(o:Opportunity)-[theirs:KNOWN_IN]->(s)
@@ -51,4 +57,5 @@ OPTIONAL CALL (a, stays) {
   RETURN regroup
 }
 // An account that stays (known to another source) may have lost deals: its company's figures change.
-RETURN coalesce(regroup, []) AS regroup, CASE WHEN stays THEN key END AS touched
+// Its company's place in the corporate hierarchy is derived again (it may have lost a parent).
+RETURN coalesce(regroup, []) AS regroup, CASE WHEN stays THEN key END AS touched, CASE WHEN stays THEN key END AS family

@@ -39,6 +39,6 @@ WITH company, regroup
 CALL (company) {
   WITH company
   WHERE company IS NOT NULL AND NOT (company)<-[:PART_OF]-()
-  DELETE company
+  DETACH DELETE company
 }
 RETURN regroup

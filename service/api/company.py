@@ -9,6 +9,7 @@ from typing import Any
 
 import strawberry
 
+from service.api import rule as _rule  # noqa: F401  (makes FamilyScope a GraphQL enum before it is used here)
 from service.api import typed
 from service.api.buying_group import BuyingGroup
 from service.api.contact import Contact
@@ -17,7 +18,7 @@ from service.api.paging import decode_opportunity_cursor, encode_opportunity_cur
 from service.api.source_record import SourceRecord
 from service.segments.buying_group import configured_roles
 from service.segments.engine import SegmentError
-from service.segments.rules import ENGAGEMENT_DAYS, MAX_DAYS, OpportunityStatus
+from service.segments.rules import ENGAGEMENT_DAYS, MAX_DAYS, FamilyScope, OpportunityStatus
 
 
 def _native(value: Any) -> datetime | None:
@@ -105,6 +106,40 @@ class Company:
         return [MdmLink.from_row(row) for row in await info.context.loaders.links_of_company.load(str(self.id))]
 
     @typed.field(description=(
+        "Its parent company in the corporate hierarchy (a subsidiary is another company, not a SAME_COMPANY "
+        "duplicate), or null; should its accounts name parents in several companies, the first by id."))
+    async def parent(self, info: strawberry.Info[Context, None]) -> Company | None:
+        ids = (await info.context.loaders.hierarchy_of_company.load(str(self.id)))["parents"]
+        return await _company(info, ids[0]) if ids else None
+
+    @typed.field(description="Every parent company (normally one), in id order.")
+    async def parents(self, info: strawberry.Info[Context, None]) -> list[Company]:
+        return await _companies(info, (await info.context.loaders.hierarchy_of_company.load(str(self.id)))["parents"])
+
+    @typed.field(description="Its direct subsidiaries, in id order.")
+    async def children(self, info: strawberry.Info[Context, None]) -> list[Company]:
+        return await _companies(info, (await info.context.loaders.hierarchy_of_company.load(str(self.id)))["children"])
+
+    @typed.field(description="The top of its corporate family: the ancestor with no parent (the company itself "
+                             "when it has none); with several, the first by id.")
+    async def ultimate_parent(self, info: strawberry.Info[Context, None]) -> Company | None:
+        ids = (await info.context.loaders.hierarchy_of_company.load(str(self.id)))["ultimateParents"]
+        return await _company(info, ids[0]) if ids else None
+
+    @typed.field(description=(
+        "Figures over its corporate family, each deal once: FAMILY (default), the company and every company "
+        "under it; ULTIMATE, everything under its ultimate parent(s); COMPANY, the company alone."))
+    async def family(self, info: strawberry.Info[Context, None], scope: FamilyScope = FamilyScope.FAMILY
+                     ) -> CompanyFamily:
+        if scope == FamilyScope.COMPANY:
+            return CompanyFamily(scope=scope, company_ids=[self.id], won_total=self.won_total,
+                                 open_pipeline=self.open_pipeline, opportunity_count=self.opportunity_count)
+        row = await info.context.loaders.family_of_company.load((str(self.id), scope.value))
+        if row is None:
+            return CompanyFamily(scope=scope, company_ids=[], won_total=0.0, open_pipeline=0.0, opportunity_count=0)
+        return CompanyFamily.from_row(scope, row)
+
+    @typed.field(description=(
         "Its buying group: each configured role with who holds it, the missing roles, and engagement in the "
         "last withinDays days (1 to 3660)."))
     async def buying_group(self, info: strawberry.Info[Context, None], within_days: int = ENGAGEMENT_DAYS
@@ -113,6 +148,28 @@ class Company:
             raise SegmentError(f"withinDays: must be from 1 to {MAX_DAYS}")
         members = await info.context.loaders.buying_group_of_company.load((str(self.id), within_days))
         return BuyingGroup.of(members, configured_roles(), within_days)
+
+
+@strawberry.type(description=(
+    "A company's corporate family and its figures over every company of it, each deal once: FAMILY is the "
+    "company and every company under it (its subsidiaries, theirs, ...); ULTIMATE is everything under its "
+    "ultimate parent; COMPANY the company alone."))
+class CompanyFamily:
+    scope: FamilyScope
+    company_ids: list[strawberry.ID] = strawberry.field(description="The companies of the family, in id order.")
+    won_total: float = strawberry.field(description="Sum of closed-won amounts over the family's deals, each once.")
+    open_pipeline: float = strawberry.field(description="Sum of amounts of the family's deals not yet closed.")
+    opportunity_count: int
+
+    @typed.field(description="How many companies the family has.")
+    def company_count(self) -> int:
+        return len(self.company_ids)
+
+    @classmethod
+    def from_row(cls, scope: FamilyScope, row: dict[str, Any]) -> CompanyFamily:
+        return cls(scope=scope, company_ids=[strawberry.ID(id) for id in row["companyIds"]],
+                   won_total=row["wonTotal"], open_pipeline=row["openPipeline"],
+                   opportunity_count=row["opportunityCount"])
 
 
 @strawberry.type(description="A deal (opportunity) of an account, as its system of record holds it.")
@@ -171,6 +228,16 @@ class OpportunityPage:
     total_count: int = strawberry.field(description="How many deals of the status the company has, on every page.")
     end_cursor: str | None
     has_next_page: bool
+
+
+async def _company(info: strawberry.Info[Context, None], id: str) -> Company | None:
+    row = await info.context.loaders.company.load(id)
+    return Company.from_row(row) if row else None
+
+
+async def _companies(info: strawberry.Info[Context, None], ids: list[str]) -> list[Company]:
+    rows = await info.context.loaders.company.load_many(ids)
+    return [Company.from_row(row) for row in rows if row]
 
 
 async def opportunity_page(info: strawberry.Info[Context, None], company_id: str, status: OpportunityStatus,

@@ -70,6 +70,8 @@ class Loaders:
         self.members_of_campaign = DataLoader(self._members_of_campaigns)
         self.members_of_list = DataLoader(self._members_of_lists)
         self.buying_group_of_company = DataLoader(self._buying_groups_of_companies)
+        self.hierarchy_of_company = DataLoader(self._hierarchy_of_companies)
+        self.family_of_company = DataLoader(self._families_of_companies)
 
     async def _people(self, emails: list[str]) -> list[dict[str, Any] | None]:
         found = _by_key(await self.graph.run(Q.PEOPLE_BY_EMAIL, emails=emails), "email", "person")
@@ -112,6 +114,17 @@ class Loaders:
         found = {row["index"]: {"totalCount": row["totalCount"], "rows": row["opportunities"]}
                  for row in await self.graph.run(Q.OPPORTUNITIES_OF_COMPANIES, requests=requests)}
         return [found.get(index, EMPTY_PAGE) for index in range(len(keys))]
+
+    async def _hierarchy_of_companies(self, ids: list[str]) -> list[dict[str, Any]]:
+        """Each company's parents, children and ultimate parents, by id."""
+        found = {row["id"]: row for row in await self.graph.run(Q.HIERARCHY_OF_COMPANIES, ids=ids)}
+        return [found.get(id, {"parents": [], "children": [], "ultimateParents": []}) for id in ids]
+
+    async def _families_of_companies(self, keys: list[tuple[str, str]]) -> list[dict[str, Any] | None]:
+        """The family figures of each (company id, scope FAMILY or ULTIMATE): one query for every scope."""
+        rows = await self.graph.run(Q.FAMILIES_OF_COMPANIES, ids=sorted({id for id, _ in keys}))
+        found = {(row["id"], row["scope"]): row for row in rows}
+        return [found.get(key) for key in keys]
 
     async def _buying_groups_of_companies(self, keys: list[tuple[str, int]]) -> list[list[dict[str, Any]]]:
         """The role holders of each (company id, engagement days): one query per distinct window."""

@@ -22,6 +22,7 @@ from service.segments.rules import (
     AccountField,
     AccountScope,
     Aggregate,
+    FamilyScope,
     Op,
     OpportunityStatus,
     PersonField,
@@ -30,7 +31,8 @@ from service.segments.rules import (
 from service.segments.rules import Subject as Subject  # segment.py and segment_mutation.py take it from here
 
 # The rule language's enums are declared in service.segments.rules; this makes them GraphQL enums too.
-for _enum in (Op, PersonField, AccountField, AccountScope, Aggregate, OpportunityStatus, UrlMatch, Subject):
+for _enum in (Op, PersonField, AccountField, AccountScope, FamilyScope, Aggregate, OpportunityStatus, UrlMatch,
+              Subject):
     graphql_enum(_enum)
 
 
@@ -62,6 +64,9 @@ class OpportunityConditionInput:
     closed_after: date | None = None
     closed_before: date | None = None
     closed_within_days: int | None = None
+    scope: FamilyScope | None = strawberry.field(default=None, description=(
+        "Whose deals: COMPANY (default), FAMILY (the company and its subsidiaries, at any depth) or ULTIMATE "
+        "(the ultimate parent and everything under it); each deal once."))
 
 
 @strawberry.input(description="At least minCount visits to a URL, optionally in a time window.")

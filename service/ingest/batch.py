@@ -109,6 +109,13 @@ def _parse_record(spec: RecordSpec, origin: str, line: int, values: dict[str, An
             else ("SyncedFromSource", "SyncedFromId")
         reject(missing, f"a synced copy names both the source and the Id of its original: {given} is given")
         valid = False
+    if valid and spec.name == "accounts" and not row["isDeleted"] and row["parentKey"] == row["sourceKey"]:
+        reject("ParentId", "an account cannot be its own parent")
+        valid = False
+    if valid and spec.name == "parents" and not row["isDeleted"]:
+        if (row["sourceChild"], row["keyChild"]) == (row["sourceParent"], row["keyParent"]):
+            reject("AccountIdParent", "an account cannot be its own parent")
+            valid = False
     if valid and spec.name == "same-company" and not row["isDeleted"]:
         if (row["sourceA"], row["keyA"]) == (row["sourceB"], row["keyB"]):
             reject("AccountIdB", "an account cannot be linked to itself")
@@ -196,7 +203,7 @@ def _referencing_rows(batch: Batch) -> Iterator[tuple[Table, Reference, Row]]:
     """Each (table, reference, row) to check: a deletion only through the columns that identify it."""
     for table in batch.tables.values():
         identity = {column.field for column in table.spec.columns if column.identity}
-        for reference in table.spec.references:
-            yield from ((table, reference, row) for row in table.upserts)
+        for reference in table.spec.references:  # an optional reference left empty (ParentId) names nothing
+            yield from ((table, reference, row) for row in table.upserts if row[reference.field] is not None)
             if reference.field in identity:
                 yield from ((table, reference, row) for row in table.deletions)

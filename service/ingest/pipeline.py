@@ -13,6 +13,7 @@ from service.database import Graph
 from service.ingest import fields
 from service.ingest.batch import Batch, check_references, check_sync_sources, parse_table
 from service.ingest.errors import ImportRejected, RowError
+from service.ingest.families import check_families
 from service.ingest.readers import RawTable, find_files, read_file
 from service.ingest.specs import MDM_SOURCE, MDM_SPECS, SOURCE_SPECS
 from service.ingest.suppressed import skip_suppressed
@@ -77,6 +78,8 @@ async def ingest_tables(
     suppressed = await skip_suppressed(graph, batch)
     errors: list[RowError] = []
     await check_references(graph, batch, errors)
+    if not errors:  # the hierarchy is checked on records that exist: no cycle, no parent in its own company
+        await check_families(graph, batch, errors)
     if errors:
         raise ImportRejected(errors)
     if adjust:

@@ -63,6 +63,9 @@ class RecordSpec:
     delete_query: Q = field(kw_only=True)  # run with its IsDeleted rows
     # Run with the upsert rows after the upserts: a source key a synced copy moved (docs/import-format.md).
     keys_move_query: Q | None = field(default=None, kw_only=True)
+    # Run with the upsert rows once every record of the kind is written: an account's parent (ParentId),
+    # which may be a record of the same file (docs/import-format.md, "Corporate families").
+    parent_query: Q | None = field(default=None, kw_only=True)
 
     @property
     def headers(self) -> frozenset[str]:
@@ -128,10 +131,12 @@ ACCOUNTS = RecordSpec("accounts", (
     Column("BillingCountry", "country", fields.text, required=False),
     Column("NumberOfEmployees", "employees", fields.count, required=False),
     Column("Website", "website", fields.text, required=False),
+    Column("ParentId", "parentKey", fields.key, required=False),
     *SYNCED_FROM,
     IS_DELETED,
-), key=("sourceKey",),
-    upsert_query=Q.ACCOUNTS_UPSERT, delete_query=Q.ACCOUNTS_DELETE, keys_move_query=Q.ACCOUNTS_KEYS_MOVE)
+), key=("sourceKey",), references=(Reference("parentKey", "ParentId", "accounts"),),
+    upsert_query=Q.ACCOUNTS_UPSERT, delete_query=Q.ACCOUNTS_DELETE, keys_move_query=Q.ACCOUNTS_KEYS_MOVE,
+    parent_query=Q.ACCOUNTS_PARENT_SET)
 
 OPPORTUNITIES = RecordSpec("opportunities", (
     _id(),
@@ -222,10 +227,25 @@ SAME_COMPANY = RecordSpec("same-company", (
     Reference("keyB", "AccountIdB", "accounts", source_field="sourceB")),
     upsert_query=Q.SAME_COMPANY_UPSERT, delete_query=Q.SAME_COMPANY_DELETE)
 
+# MDM's corporate hierarchy: the first account's company is a subsidiary of the second's
+# (docs/import-format.md, "Corporate families").
+PARENTS = RecordSpec("parents", (
+    _id("LinkId", "mdmId"),
+    Column("SourceChild", "sourceChild", fields.text),
+    Column("AccountIdChild", "keyChild", fields.key),
+    Column("SourceParent", "sourceParent", fields.text),
+    Column("AccountIdParent", "keyParent", fields.key),
+    Column("UpdatedAt", "updatedAt", fields.iso_datetime, required=False),
+    IS_DELETED,
+), key=("mdmId",), references=(
+    Reference("keyChild", "AccountIdChild", "accounts", source_field="sourceChild"),
+    Reference("keyParent", "AccountIdParent", "accounts", source_field="sourceParent")),
+    upsert_query=Q.PARENTS_UPSERT, delete_query=Q.PARENTS_DELETE)
+
 # In write order: records before the relationships that MATCH them.
 SOURCE_SPECS: tuple[RecordSpec, ...] = (
     PEOPLE, ACCOUNTS, OPPORTUNITIES, CAMPAIGNS, LISTS,
     WEB_VISITS, ACCOUNT_PEOPLE, OPPORTUNITY_CONTACT_ROLES, CAMPAIGN_MEMBERS, LIST_MEMBERS,
 )
-MDM_SPECS: tuple[RecordSpec, ...] = (SAME_COMPANY,)
+MDM_SPECS: tuple[RecordSpec, ...] = (SAME_COMPANY, PARENTS)
 MDM_SOURCE = "MDM"

@@ -15,6 +15,7 @@ from typing import Any
 
 from service.database import Graph, Transaction
 from service.ingest.batch import Batch, Row
+from service.ingest.families import rederive_families
 from service.ingest.figures import refigure
 from service.ingest.specs import MDM_SPECS, SOURCE_SPECS
 from service.queries import Q
@@ -44,7 +45,7 @@ def plan(batch: Batch) -> list[Step]:
     (relationships before records)."""
     specs = [spec for spec in (*SOURCE_SPECS, *MDM_SPECS) if spec.name in batch.tables]
     upserts = [Step(query, batch.tables[s.name].upserts)
-               for s in specs for query in (s.upsert_query, s.keys_move_query) if query]
+               for s in specs for query in (s.upsert_query, s.keys_move_query, s.parent_query) if query]
     deletions = [Step(s.delete_query, batch.tables[s.name].deletions) for s in reversed(specs)]
     return [step for step in upserts + deletions if step.rows]
 
@@ -125,14 +126,18 @@ async def write_steps(tx: Transaction, source: str, steps: list[Step], seen_at: 
     regroup: set[AccountKey] = set()
     touched: set[AccountKey] = set()  # the accounts (by identity) whose company's totals may have moved
     roles: set[AccountKey] = set()  # accounts whose company's buying group may have moved (a role changed)
+    family: set[AccountKey] = set()  # accounts whose company's place in the corporate hierarchy may have moved
     for step in steps:
         parameters = {"source": source, "seenAt": seen_at, "rows": _strip(step.rows), "mark": mark}
         for row in await tx.run(step.query, **parameters):
             regroup |= _keys(row.get("regroup", []))
             touched |= _keys([row["touched"]] if row.get("touched") else [])
             roles |= _keys([row["companyOf"]] if row.get("companyOf") else [])
+            family |= _keys([row["family"]] if row.get("family") else [])
+    if family:
+        await rederive_families(tx, family)
     if mark:
-        await _mark(tx, _emails(steps), touched | roles)
+        await _mark(tx, _emails(steps), touched | roles | family)
     await refigure(tx, _key_maps(touched))  # the figures the rules read (service.ingest.figures)
     if regroup_now and regroup:
         await _regroup(tx, regroup, mark)
@@ -153,6 +158,7 @@ async def _regroup(tx: Transaction, keys: set[AccountKey], mark: bool) -> None:
     if mark:
         await _mark(tx, set(), keys)
     await tx.run(Q.COMPANIES_REGROUP, keys=_key_maps(keys))
+    await rederive_families(tx, keys)
     await refigure(tx, _key_maps(keys))
     if mark:
         await _mark(tx, set(), keys)

@@ -22,9 +22,11 @@ from service.segments.rules import (
     PERSON_FIELDS,
     AccountCondition,
     AccountRoleCondition,
+    AccountScope,
     All,
     AnyOf,
     BuyingGroupCondition,
+    FamilyScope,
     Leaf,
     MembershipCondition,
     Not,
@@ -231,6 +233,33 @@ class _Compiler:
         return (f"MATCH (p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->({company}:Company)"
                 + (f" WHERE {where}" if where else ""))
 
+    def figure_companies(self, scope: str, where: str | None = None) -> str:
+        """A clause binding `c` to each company whose figure an opportunities condition tests: the
+        subject's companies, or for scope ULTIMATE their ultimate parents; only those passing `where`."""
+        if scope != FamilyScope.ULTIMATE:
+            return self.each_company("c", where)
+        start = ("(ac)" if self.subject == Subject.COMPANY
+                 else "(p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(:Company)")
+        return f"MATCH {start}{ULTIMATE_OF % ('c', 'c')}" + (f" AND {where}" if where else "")
+
+    def account_path(self, scope: str) -> str:
+        """The pattern to the accounts `a` an account condition tests: a person's own (scope ACCOUNT), or
+        all the accounts of the subject's companies (COMPANY), of them and every company under them
+        (FAMILY), or of everything under their ultimate parents (ULTIMATE)."""
+        if scope == AccountScope.ACCOUNT:
+            return "(p)-[:ASSOCIATED_WITH]->(a:Account)"
+        # Two MATCH clauses for the company: in one pattern, the person's own account could not be
+        # reached back over the PART_OF it came through.
+        if self.subject == Subject.COMPANY:
+            start, company = "(ac)", "ac"
+        else:
+            start, company = "(p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(company:Company)", "company"
+        if scope == AccountScope.ULTIMATE:
+            start, company = f"{start}{ULTIMATE_OF % ('famTop', 'famTop')}", "famTop"
+        if scope != AccountScope.COMPANY:
+            start, company = f"{start} MATCH ({company})<-[:CHILD_OF*0..]-(famMember:Company)", "famMember"
+        return f"{start} MATCH ({company})<-[:PART_OF]-(a:Account)"
+
     def leaf(self, rule: Leaf) -> tuple[str, str]:
         if isinstance(rule, PersonCondition):
             return self.text_test(_person_property(rule.field), rule.test), NO_EVIDENCE
@@ -271,23 +300,16 @@ class _Compiler:
             test = self.number_test(f"a.{ACCOUNT_NUMBER_FIELDS[rule.field]}", rule.test)
         else:
             test = self.text_test(f"a.{ACCOUNT_TEXT_FIELDS[rule.field]}", rule.test)
-        # Two MATCH clauses for the company: in one pattern, the person's own account could not be
-        # reached back over the PART_OF it came through.
-        if self.subject == Subject.COMPANY:
-            path = "(ac)<-[:PART_OF]-(a:Account)"
-        elif rule.scope == "ACCOUNT":
-            path = "(p)-[:ASSOCIATED_WITH]->(a:Account)"
-        else:
-            path = ("(p)-[:ASSOCIATED_WITH]->(:Account)-[:PART_OF]->(company:Company) "
-                    "MATCH (company)<-[:PART_OF]-(a:Account)")
+        path = self.account_path(rule.scope)
         condition = f"EXISTS {{ MATCH {path} WHERE {test} }}"
         return condition, evidence(accounts=f"COLLECT {{ MATCH {path} WHERE {test} "
                                             f"RETURN DISTINCT a {ACCOUNT_MAP % 'a'} ORDER BY a.source, a.sourceKey }}")
 
     def company_value(self, rule: OpportunityCondition, company: str = "c") -> str:
         """The aggregate of the opportunities of the company over all its accounts: the figure the company
-        holds (service.ingest.figures) when the condition filters by status only, else summed now."""
-        if _reads_held_figure(rule):
+        holds (service.ingest.figures) when the condition filters by status only, else summed now (and
+        always for a family: the company and every company under it)."""
+        if _reads_held_figure(rule) and rule.scope == FamilyScope.COMPANY:
             return f"{company}.{rule.status.lower()}{rule.aggregate.capitalize()}"
         return _aggregate(rule.aggregate, self.company_deals(rule, company))
 
@@ -304,20 +326,21 @@ class _Compiler:
             filters.append(f"o.closeDate >= date() - duration({{days: {self.parameter(rule.closed_within_days)}}})")
             filters.append("o.closeDate <= date()")
         where = f" WHERE {' AND '.join(filters)}" if filters else ""
-        return (f"COLLECT {{ MATCH ({company})<-[:PART_OF]-(:Account)-[:HAS_OPPORTUNITY]->(o:Opportunity){where} "
-                "RETURN DISTINCT o }")
+        under = "" if rule.scope == FamilyScope.COMPANY else "<-[:CHILD_OF*0..]-(:Company)"
+        return (f"COLLECT {{ MATCH ({company}){under}<-[:PART_OF]-(:Account)-[:HAS_OPPORTUNITY]->"
+                f"(o:Opportunity){where} RETURN DISTINCT o }}")
 
     def opportunities(self, rule: OpportunityCondition) -> tuple[str, str]:
         """Each company of the person with its figure, and the deals behind it: the largest
         MAX_EXPLAINED_DEALS of them (largest first), and how many there are."""
         deals = self.company_deals(rule)
         test = self.number_test(self.company_value(rule), rule.test)
-        condition = f"EXISTS {{ {self.each_company('c', test)} }}"
-        # A person's accounts in the company; a company's, all of them.
-        accounts = ("(p)-[:ASSOCIATED_WITH]->(a:Account)-[:PART_OF]->(c)" if self.subject == Subject.PERSON
-                    else "(c)<-[:PART_OF]-(a:Account)")
+        condition = f"EXISTS {{ {self.figure_companies(rule.scope, test)} }}"
+        # The subject's accounts behind the figure: a person's in the company (or its family), a company's own.
+        accounts = (f"(p)-[:ASSOCIATED_WITH]->(a:Account)-[:PART_OF]->{_in_figure(rule.scope)}"
+                    if self.subject == Subject.PERSON else "(ac)<-[:PART_OF]-(a:Account)")
         companies = (
-            f"COLLECT {{ {self.each_company('c')} "
+            f"COLLECT {{ {self.figure_companies(rule.scope)} "
             f"WITH DISTINCT c WITH c, {deals} AS deals "
             f"WITH c, deals, {_aggregate(rule.aggregate, 'deals')} AS value "
             f"RETURN {{companyId: c.id, value: value, matched: {self.number_test('value', rule.test)}, "
@@ -418,7 +441,9 @@ class _Compiler:
         """An account audience's candidates: the companies passing a top-level opportunity condition
         (through the figure's index when it reads one), else every company; and the residual."""
         parts = rule.parts if isinstance(rule, All) else (rule,)
-        companies = [part for part in parts if isinstance(part, OpportunityCondition)]
+        # A family figure (scope FAMILY or ULTIMATE) is left to the residual.
+        companies = [part for part in parts
+                     if isinstance(part, OpportunityCondition) and part.scope == FamilyScope.COMPANY]
         if not companies:
             return COMPANY_SCAN_ANCHOR, self.predicate(rule, "", explain=False)
         test = self.number_test(self.company_value(companies[0], "ac"), companies[0].test)
@@ -441,7 +466,8 @@ class _Compiler:
         clauses: list[str] = []
         visits = [p for p in parts if isinstance(p, VisitCondition) and p.match in ("EXACT", "PREFIX")]
         memberships = [p for p in parts if isinstance(p, MembershipCondition)]
-        companies = [p for p in parts if isinstance(p, OpportunityCondition)]
+        # A family figure (scope FAMILY or ULTIMATE) is left to the residual.
+        companies = [p for p in parts if isinstance(p, OpportunityCondition) and p.scope == FamilyScope.COMPANY]
         if visits:
             clauses.append(f"MATCH (v:WebVisit) WHERE {self.visit_filters(visits[0])} "
                            "MATCH (p:Person)-[:VISITED]->(v) WITH DISTINCT p")
@@ -470,6 +496,18 @@ class _Compiler:
         rest = [part for part in parts if not any(part is done for done in guaranteed)]
         residual = self.predicate(All(tuple(rest)), "", explain=False) if rest else "true"
         return " ".join(clauses) + " RETURN p", residual
+
+
+# Corporate families (docs/segments.md, "Corporate families"): the company hierarchy is
+# (:Company)-[:CHILD_OF]->(:Company), derived from the accounts' SUBSIDIARY_OF links on import.
+# An ultimate parent is a company of the family with no parent.
+ULTIMATE_OF = "-[:CHILD_OF*0..]->(%s:Company) WHERE NOT (%s)-[:CHILD_OF]->(:Company)"
+
+
+def _in_figure(scope: str) -> str:
+    """The end of a pattern from one of the person's accounts to company `c`: directly, or through the
+    hierarchy for a family figure (the person's accounts in the family)."""
+    return "(c)" if scope == "COMPANY" else "(:Company)-[:CHILD_OF*0..]->(c)"
 
 
 def _reads_held_figure(rule: OpportunityCondition) -> bool:

@@ -67,10 +67,23 @@ class Subject(StrEnum):
 
 
 class AccountScope(StrEnum):
-    """ACCOUNT: the person's own accounts; COMPANY: every account of their companies."""
+    """ACCOUNT: the person's own accounts; COMPANY: every account of their companies; FAMILY: every
+    account of their companies and of all their subsidiaries, at any depth; ULTIMATE: every account of
+    the whole corporate family, from the ultimate parent of each of their companies down."""
 
     ACCOUNT = "ACCOUNT"
     COMPANY = "COMPANY"
+    FAMILY = "FAMILY"
+    ULTIMATE = "ULTIMATE"
+
+
+class FamilyScope(StrEnum):
+    """Which companies a company figure adds up: COMPANY: the company alone; FAMILY: the company and all
+    its subsidiaries, at any depth; ULTIMATE: its ultimate parent and everything under it."""
+
+    COMPANY = "COMPANY"
+    FAMILY = "FAMILY"
+    ULTIMATE = "ULTIMATE"
 
 
 class Aggregate(StrEnum):
@@ -109,6 +122,7 @@ NUMBER_OPS = frozenset({Op.EQ, Op.NEQ, Op.GT, Op.GTE, Op.LT, Op.LTE})
 AGGREGATES = frozenset(Aggregate)
 OPPORTUNITY_STATUSES = frozenset(OpportunityStatus)
 SCOPES = frozenset(AccountScope)
+FAMILY_SCOPES = frozenset(FamilyScope)
 URL_MATCHES = frozenset(UrlMatch)
 
 
@@ -156,6 +170,7 @@ class OpportunityCondition:
     closed_before: date | None
     closed_within_days: int | None
     test: NumberTest
+    scope: str = FamilyScope.COMPANY  # the companies whose deals the figure adds up (FamilyScope)
 
 
 @dataclass(frozen=True)
@@ -312,6 +327,7 @@ class _Parser:
             closed_before=f.date("closedBefore"),
             closed_within_days=f.days("closedWithinDays"),
             test=f.number_test(key="value"),
+            scope=f.choice("scope", FAMILY_SCOPES, default="COMPANY"),
         )
         f.done()
         return condition
