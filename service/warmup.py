@@ -42,9 +42,11 @@ EXAMPLES: dict[str, Any] = {
     "at": WARM_TIME,
     "batches": [],
     "bodies": [],
+    "by": "warm-up-key",  # who accepted or rejected a link suggestion: an API key's id, or the CLI's user
     "changes": [{"segmentId": WARM_ID, "emails": [WARM_EMAIL], "position": 1}],
     "closeDays": [],
     "companyId": "Marketo 1/warm-up-0001",  # a company id: its smallest account's 'source/sourceKey'
+    "companyIds": None,  # link suggestions: every pair of companies (or two ids: that pair)
     "companyList": None,  # a company list's text, on an activation to LINKEDIN_COMPANIES only
     "days": 30,
     "delayMilliseconds": 1000,
@@ -58,6 +60,7 @@ EXAMPLES: dict[str, Any] = {
     "evaluationRetentionDays": 0,  # retention off: nothing is removed, even rolled back
     "entered": [WARM_EMAIL],
     "expiresAt": None,  # a key that works until revoked (the usual one)
+    "evidence": "[]",  # a link suggestion's evidence as JSON text, kept on the link accepted
     "explanations": [{"email": WARM_EMAIL, "explanation": "[]"}],
     "files": [],
     "final": False,
@@ -72,19 +75,24 @@ EXAMPLES: dict[str, Any] = {
     "keys": [WARM_KEY],
     "kind": "WEBHOOK",
     "left": [],
+    "linkId": "steward/" + WARM_ID,
     "limit": 500,
     "members": [{"email": WARM_EMAIL, "leadId": "warm-up-0001"}],
     "mark": True,
     "maxAttempts": 10,
     "milliseconds": 120_000,
+    "minScore": 0.5,
     "mode": "DELTA",
     "name": "Warm-up segment",
     "names": ["Warm-up segment"],
     "now": WARM_TIME,
+    "pairs": [{"a": WARM_KEY, "b": WARM_KEY}],
+    "reason": "",
     "requests": [{"index": 0, "id": WARM_ID, "status": "WON", "first": 11, "after": None}],
     "roles": ["decision maker"],
     "rows": [{"source": "Marketo 1", "sourceKey": "warm-up-0001", "email": WARM_EMAIL}],
     "rule": '{"person": {"field": "EMAIL", "op": "EQ", "value": "warm.up@example.invalid"}}',
+    "score": 0.5,
     "scopes": ["read"],
     "secret": "warm-up-secret-0000",
     "seenAt": WARM_TIME,
