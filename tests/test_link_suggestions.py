@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from benchmarks.suggestions import generate, load, measure
-from service.database import Graph
+from service.database import Graph, Neo4jConnection
 from service.ingest.pipeline import ingest_path
 from service.realtime.evaluator import Evaluator
 from service.stewardship.suggestions import companies_of, suggestion_id
-from tests.helpers import execute_graphql, graphql_data, run_cypher, save_segment
+from tests.helpers import execute_graphql, graphql_data, run_cli, run_cypher, save_segment
 
 pytestmark = pytest.mark.asyncio
 
@@ -230,6 +230,28 @@ async def test_an_id_that_is_no_suggestion_id_is_refused(graph: Graph) -> None:
     assert bad.errors and bad.errors[0].message == "minScore: must be from 0 to 1"
 
 
+async def test_the_command_line_lists_accepts_and_rejects(graph: Graph, tmp_path: Path,
+                                                         neo4j_connection: Neo4jConnection) -> None:
+    await small_graph(graph, tmp_path)
+    listed = run_cli(neo4j_connection, "links", "suggest", "--min-score", "0.8")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    townsend, zenith = suggestion_id("CRM 1/A1", "CRM 2/B1"), suggestion_id("CRM 1/A4", "CRM 2/B5")
+    assert lines[0] == f"0.960  CRM 1/A1 + CRM 2/B1  won 200,000 + 900,000 = 1,100,000  id {townsend}"
+    assert lines[1] == ("       CRM 1/A1 'Townsend' ~ CRM 2/B1 'Townsend Inc.': EMAIL_DOMAIN townsend.com, "
+                        "NAME townsend, WEBSITE_DOMAIN townsend.com")
+    assert lines[-1] == "3 suggestions with a score of at least 0.8"
+    accepted = run_cli(neo4j_connection, "links", "accept", townsend, "--by", "dana")
+    assert accepted.returncode == 0, accepted.stderr
+    assert accepted.stdout.startswith("Linked as steward:dana (steward/") and "one company, CRM 1/A1" in accepted.stdout
+    rejected = run_cli(neo4j_connection, "links", "reject", zenith, "--by", "dana", "--reason", "not them")
+    assert rejected.stdout == "Rejected: 1 pairs of accounts will not be suggested again\n", rejected.stderr
+    again = run_cli(neo4j_connection, "links", "reject", zenith)
+    assert again.returncode == 2 and "no link suggestion" in again.stderr
+    assert run_cli(neo4j_connection, "links", "suggest").stdout.splitlines()[-1] == (
+        "2 suggestions with a score of at least 0.5")
+
+
 async def members(graph: Graph, segment_id: str) -> list[str]:
     rows = await run_cypher(graph, "MATCH (p:Person)-[:IN_SEGMENT]->(:Segment {id: $id}) RETURN p.email AS e "
                                    "ORDER BY e", id=segment_id)
@@ -244,7 +266,9 @@ async def test_precision_and_recall_on_a_generated_set_with_known_hidden_links(g
     figures = {f.threshold: f for f in await measure(graph, generated)}
     for figure in figures.values():
         print(figure)
+    # Seed 15: 154 hidden pairs; at 0.5, 147 of 163 suggested are right (precision 0.902, recall 0.955); at 0.6,
+    # 103 of 114 (0.904, 0.669: the pairs with only a name in common are left out); at 0.8, 100 of 100 (1.0, 0.649).
     assert generated.hidden_pairs > 100
-    assert figures[0.5].recall >= 0.8 and figures[0.5].precision >= 0.8
-    assert figures[0.6].precision >= 0.9 and figures[0.6].recall >= 0.7
-    assert figures[0.8].precision >= 0.95
+    assert figures[0.5].recall >= 0.9 and figures[0.5].precision >= 0.85
+    assert figures[0.6].recall >= 0.6 and figures[0.6].precision >= 0.85
+    assert figures[0.8].recall >= 0.6 and figures[0.8].precision >= 0.97
