@@ -125,6 +125,11 @@ async def test_the_suggestions_evidence_scores_and_totals_are_as_computed_by_han
     assert [s["id"] for s in above] == [s["id"] for s in found[:3]]
     assert [s["id"] for s in (await graphql_data(graph, SUGGESTIONS, first=1, min=0.0))["linkSuggestions"]
             ["suggestions"]] == [townsend["id"]]
+    # segmentMoves rehearses each suggestion in a transaction of its own: on a list only up to 10 (none saved here).
+    few = await graphql_data(graph, "{ linkSuggestions(first: 10) { suggestions { segmentMoves { name } } } }")
+    assert [s["segmentMoves"] for s in few["linkSuggestions"]["suggestions"]] == [[], [], [], []]
+    many = await execute_graphql(graph, "{ linkSuggestions(first: 11) { suggestions { segmentMoves { name } } } }")
+    assert many.errors and many.errors[0].message.startswith("segmentMoves: ask linkSuggestion(id)")
 
 
 async def test_a_key_shared_by_many_companies_weighs_less_and_a_crowd_says_nothing(graph: Graph,
