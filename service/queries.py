@@ -163,6 +163,10 @@ class Q(StrEnum):
     DELIVERY_NEXT = "outbox/delivery_next"
     DELIVERY_PROGRESS = "outbox/delivery_progress"
     DELIVERY_REDRIVE = "outbox/delivery_redrive"
+    # stewardship/
+    LINK_ACCEPT = "stewardship/link_accept"
+    LINK_REJECT = "stewardship/link_reject"
+    LINK_SUGGESTIONS = "stewardship/link_suggestions"
     # migrations/
     COMPANIES_WITHOUT_FIGURES = "migrations/companies_without_figures"
     RECORDS_KNOWN_IN = "migrations/records_known_in"

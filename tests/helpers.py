@@ -253,10 +253,11 @@ def ago(days: float = 0, seconds: float = 0) -> str:
     return (datetime.now(UTC) - timedelta(days=days, seconds=seconds)).isoformat()
 
 
-async def save_segment(graph: Graph, name: str, rule: dict[str, Any]) -> str:
-    data = await graphql_data(graph,
-                              "mutation ($n: String!, $r: RuleInput!) { createSegment(name: $n, rule: $r) { id } }",
-                              n=name, r=rule)
+async def save_segment(graph: Graph, name: str, rule: dict[str, Any], subject: str = "PERSON") -> str:
+    """A saved segment (subject COMPANY: an account audience), evaluated once."""
+    data = await graphql_data(graph, """mutation ($n: String!, $r: RuleInput!, $s: Subject!) {
+                                  createSegment(name: $n, rule: $r, subject: $s) { id } }""",
+                              n=name, r=rule, s=subject)
     segment_id = data["createSegment"]["id"]
     await engine.evaluate(graph, segment_id)
     return segment_id

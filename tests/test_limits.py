@@ -274,6 +274,7 @@ PAGES: dict[str, str] = {
     "RulePreview.companies(first)": "{ preview(rule: {person: {field: EMAIL, op: EQ, value: \"a@b.c\"}}) "
                                     "{ companies(first: %d) { members } } }",
     "Query.deliveries(first)": "{ deliveries(first: %d) { id } }",
+    "Query.linkSuggestions(first)": "{ linkSuggestions(first: %d) { minScore } }",
     "Segment.evaluations(first)": "query ($id: ID!) { segment(id: $id) { evaluations(first: %d) { count } } }",
     "Segment.members(first)": "query ($id: ID!) { segment(id: $id) { members(first: %d) { hasNextPage } } }",
     "RulePreview.accounts(first)": "{ preview(subject: COMPANY, rule: {people: {minCount: 1}}) "

@@ -29,6 +29,7 @@ from service.api.keys import KeyMutation, KeyQuery
 from service.api.mutation import IngestMutation
 from service.api.query import Query as DataQuery
 from service.api.segment_mutation import SegmentMutation
+from service.api.stewardship import StewardshipMutation, StewardshipQuery
 from service.api.subscription import Subscription
 from service.database import DatabaseUnavailable, QueryTimeout
 from service.errors import AccountGraphError, ErrorCode
@@ -37,9 +38,9 @@ from service.request_id import new_request_id
 
 log = logging.getLogger("accountgraph")
 
-Query = merge_types("Query", (DataQuery, DeliveryQuery, KeyQuery))
+Query = merge_types("Query", (DataQuery, DeliveryQuery, KeyQuery, StewardshipQuery))
 Mutation = merge_types("Mutation", (IngestMutation, SegmentMutation, ActivationMutation, DeliveryMutation,
-                                   KeyMutation, ErasureMutation))
+                                   KeyMutation, ErasureMutation, StewardshipMutation))
 
 INTERNAL_MESSAGE = "internal error"
 

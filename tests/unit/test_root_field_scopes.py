@@ -11,11 +11,12 @@ from service.auth.keys import Scope
 EXPECTED_SCOPES = {
     "Query": dict.fromkeys(["audience", "person", "account", "company", "campaign", "marketingList", "preview",
                             "wasMember", "companyWasMember", "segment", "segments"], Scope.READ)
-    | {"destinations": Scope.ADMIN, "deliveries": Scope.ADMIN, "apiKeys": Scope.ADMIN},
+    | dict.fromkeys(["destinations", "deliveries", "apiKeys", "linkSuggestions", "linkSuggestion"], Scope.ADMIN),
     "Mutation": dict.fromkeys(["upsertPeople", "upsertAccounts", "upsertAccountPeople", "upsertOpportunities",
                                "recordWebVisits", "upsertSameCompanyLinks"], Scope.WRITE)
     | dict.fromkeys(["createSegment", "updateSegment", "deleteSegment", "evaluateSegment", "addDestination",
-                     "activate", "redriveDelivery", "revokeApiKey", "erasePerson"], Scope.ADMIN),
+                     "activate", "redriveDelivery", "revokeApiKey", "erasePerson",
+                     "acceptLinkSuggestion", "rejectLinkSuggestion"], Scope.ADMIN),
     "Subscription": {"audienceChanges": Scope.READ},
 }
 
