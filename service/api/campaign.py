@@ -11,10 +11,7 @@ from service.api import typed
 from service.api.contact import Contact
 from service.api.context import Context, MemberPageKey
 from service.api.paging import decode_cursor, encode_cursor, page_size
-
-
-def _day(value: Any) -> date | None:
-    return value.to_native() if value is not None else None
+from service.api.temporal import native_date
 
 
 @strawberry.type(description="A campaign (or program) as one source system records it.")
@@ -29,7 +26,7 @@ class Campaign:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Campaign:
         return cls(source=row["source"], source_key=row["sourceKey"], name=row.get("name"), type=row.get("type"),
-                   status=row.get("status"), start_date=_day(row.get("startDate")))
+                   status=row.get("status"), start_date=native_date(row.get("startDate")))
 
     @typed.field(description="A page of the members (at most 500), in email order, with their member status; "
                              "`after` is the endCursor of the page before.")

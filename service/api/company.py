@@ -16,17 +16,10 @@ from service.api.contact import Contact
 from service.api.context import Context
 from service.api.paging import decode_opportunity_cursor, encode_opportunity_cursor, page_size
 from service.api.source_record import SourceRecord
+from service.api.temporal import native_date, native_datetime
 from service.segments.buying_group import configured_roles
 from service.segments.engine import SegmentError
 from service.segments.rules import ENGAGEMENT_DAYS, MAX_DAYS, FamilyScope, OpportunityStatus
-
-
-def _native(value: Any) -> datetime | None:
-    return value.to_native() if value is not None else None
-
-
-def _day(value: Any) -> date | None:
-    return value.to_native() if value is not None else None
 
 
 @strawberry.type(description="An account as one source system records it; a company may have several.")
@@ -55,8 +48,7 @@ class Account:
 
     @typed.field(description="The company: this account and every account linked to it by SAME_COMPANY.")
     async def company(self, info: strawberry.Info[Context, None]) -> Company | None:
-        row = await info.context.loaders.company.load(self.company_id) if self.company_id else None
-        return Company.from_row(row) if row else None
+        return await company_by_id(info, self.company_id) if self.company_id else None
 
 
 @strawberry.type(description="An MDM record saying two accounts are the same company: the lineage of a company.")
@@ -72,8 +64,8 @@ class MdmLink:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> MdmLink:
         return cls(mdm_id=row["mdmId"], source=row["source"], from_account=Account.from_row(row["from"]),
-                   to_account=Account.from_row(row["to"]), updated_at=_native(row["updatedAt"]),
-                   first_seen_at=_native(row["firstSeenAt"]), last_seen_at=_native(row["lastSeenAt"]))
+                   to_account=Account.from_row(row["to"]), updated_at=native_datetime(row["updatedAt"]),
+                   first_seen_at=native_datetime(row["firstSeenAt"]), last_seen_at=native_datetime(row["lastSeenAt"]))
 
 
 @strawberry.type(description="One real-world company: accounts joined by MDM SAME_COMPANY links, transitively.")
@@ -110,21 +102,23 @@ class Company:
         "duplicate), or null; should its accounts name parents in several companies, the first by id."))
     async def parent(self, info: strawberry.Info[Context, None]) -> Company | None:
         ids = (await info.context.loaders.hierarchy_of_company.load(str(self.id)))["parents"]
-        return await _company(info, ids[0]) if ids else None
+        return await company_by_id(info, ids[0]) if ids else None
 
     @typed.field(description="Every parent company (normally one), in id order.")
     async def parents(self, info: strawberry.Info[Context, None]) -> list[Company]:
-        return await _companies(info, (await info.context.loaders.hierarchy_of_company.load(str(self.id)))["parents"])
+        hierarchy = await info.context.loaders.hierarchy_of_company.load(str(self.id))
+        return await companies_by_id(info, hierarchy["parents"])
 
     @typed.field(description="Its direct subsidiaries, in id order.")
     async def children(self, info: strawberry.Info[Context, None]) -> list[Company]:
-        return await _companies(info, (await info.context.loaders.hierarchy_of_company.load(str(self.id)))["children"])
+        hierarchy = await info.context.loaders.hierarchy_of_company.load(str(self.id))
+        return await companies_by_id(info, hierarchy["children"])
 
     @typed.field(description="The top of its corporate family: the ancestor with no parent (the company itself "
                              "when it has none); with several, the first by id.")
     async def ultimate_parent(self, info: strawberry.Info[Context, None]) -> Company | None:
         ids = (await info.context.loaders.hierarchy_of_company.load(str(self.id)))["ultimateParents"]
-        return await _company(info, ids[0]) if ids else None
+        return await company_by_id(info, ids[0]) if ids else None
 
     @typed.field(description=(
         "Figures over its corporate family, each deal once: FAMILY (default), the company and every company "
@@ -188,7 +182,7 @@ class Opportunity:
     def from_row(cls, row: dict[str, Any]) -> Opportunity:
         return cls(source=row["source"], source_key=row["sourceKey"], name=row.get("name"), amount=row.get("amount"),
                    currency=row.get("currency"), stage=row.get("stage"), is_won=row.get("isWon"),
-                   is_closed=row.get("isClosed"), close_date=_day(row.get("closeDate")))
+                   is_closed=row.get("isClosed"), close_date=native_date(row.get("closeDate")))
 
     @typed.field(description="Every source that exports this deal, under its own id there: the system of record "
                              "(`source`, `sourceKey`) and each source holding a synced copy.")
@@ -230,12 +224,14 @@ class OpportunityPage:
     has_next_page: bool
 
 
-async def _company(info: strawberry.Info[Context, None], id: str) -> Company | None:
+async def company_by_id(info: strawberry.Info[Context, None], id: str) -> Company | None:
+    """The company of that id, through the request's loader (none if there is no such company)."""
     row = await info.context.loaders.company.load(id)
     return Company.from_row(row) if row else None
 
 
-async def _companies(info: strawberry.Info[Context, None], ids: list[str]) -> list[Company]:
+async def companies_by_id(info: strawberry.Info[Context, None], ids: list[str]) -> list[Company]:
+    """The companies of those ids that exist, in that order, through the request's loader."""
     rows = await info.context.loaders.company.load_many(ids)
     return [Company.from_row(row) for row in rows if row]
 

@@ -11,15 +11,13 @@ from service.api import typed
 from service.api.context import Context
 from service.api.derived import graphql_enum
 from service.api.permissions import needs
+from service.api.temporal import native_datetime
 from service.auth.keys import Scope
 from service.realtime import outbox
 from service.realtime.outbox import DeliveryStatus
 from service.segments.engine import MAX_PAGE, page_size
 
 graphql_enum(DeliveryStatus)
-
-def _time(value: Any) -> datetime | None:
-    return value.to_native() if value is not None else None
 
 
 @strawberry.type(description="One live delivery of a segment's changes to a DELTA webhook, kept in the outbox.")
@@ -49,8 +47,9 @@ class Delivery:
                    destination=row["destination"], status=DeliveryStatus(row["status"]), attempts=row["attempts"],
                    batch_ids=row["batchIds"] or [], batches_delivered=row["delivered"] or 0, people=row["people"],
                    entered=row["entered"], left=row["left"], last_error=row["lastError"],
-                   created_at=row["createdAt"].to_native(), next_attempt_at=_time(row["nextAttemptAt"]),
-                   last_attempt_at=_time(row["lastAttemptAt"]), delivered_at=_time(row["deliveredAt"]),
+                   created_at=row["createdAt"].to_native(), next_attempt_at=native_datetime(row["nextAttemptAt"]),
+                   last_attempt_at=native_datetime(row["lastAttemptAt"]),
+                   delivered_at=native_datetime(row["deliveredAt"]),
                    redriven=bool(row["redriven"]))
 
 

@@ -7,7 +7,7 @@ import strawberry
 
 from service.api import typed
 from service.api.campaign import Campaign, CampaignMembership, ListMembership, MarketingList
-from service.api.company import Account, Company, ContactRole
+from service.api.company import Account, Company, ContactRole, companies_by_id
 from service.api.contact import Contact
 from service.api.context import Context
 from service.api.source_record import SourceRecord
@@ -56,10 +56,8 @@ class Person:
 
     @typed.field(description="The companies of the person's accounts, each once.")
     async def companies(self, info: strawberry.Info[Context, None]) -> list[Company]:
-        loaders = info.context.loaders
-        accounts = await loaders.accounts_of_person.load(self.email)
-        ids = sorted({a["companyId"] for a in accounts if a["companyId"]})
-        return [Company.from_row(row) for row in await loaders.company.load_many(ids) if row]
+        accounts = await info.context.loaders.accounts_of_person.load(self.email)
+        return await companies_by_id(info, sorted({a["companyId"] for a in accounts if a["companyId"]}))
 
     @typed.field(description="The saved segments the person is in now, since their last evaluation.")
     async def segments(self, info: strawberry.Info[Context, None]) -> list[SegmentMembership]:

@@ -8,7 +8,7 @@ from service.api import typed
 from service.api.activation import Destination
 from service.api.audience import Audience
 from service.api.campaign import Campaign, MarketingList
-from service.api.company import Account, Company
+from service.api.company import Account, Company, company_by_id
 from service.api.context import Context
 from service.api.permissions import needs
 from service.api.person import Person
@@ -53,8 +53,7 @@ class Query:
     @typed.field(extensions=needs(Scope.READ),
                  description="A company by id (the smallest 'source/sourceKey' of its accounts).")
     async def company(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> Company | None:
-        row = await info.context.loaders.company.load(str(id))
-        return Company.from_row(row) if row else None
+        return await company_by_id(info, str(id))
 
     @typed.field(extensions=needs(Scope.READ), description="A campaign by its source system and that system's id.")
     async def campaign(self, info: strawberry.Info[Context, None], source: str, source_key: str) -> Campaign | None:

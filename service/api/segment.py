@@ -9,12 +9,13 @@ from strawberry.scalars import JSON
 
 from service.api import typed
 from service.api.activation import Activation
-from service.api.company import Account, Company, ContactRole, Opportunity
+from service.api.company import Account, Company, ContactRole, Opportunity, companies_by_id, company_by_id
 from service.api.contact import Contact
 from service.api.context import Context
 from service.api.paging import decode_cursor, encode_cursor
 from service.api.person import Person
 from service.api.rule import Subject  # registered as a GraphQL enum there
+from service.api.temporal import native_datetime
 from service.api.visit import WebVisit
 from service.queries import Q
 from service.segments import engine
@@ -43,8 +44,7 @@ class CompanyValue:
 
     @strawberry.field
     async def company(self, info: strawberry.Info[Context, None]) -> Company | None:
-        row = await info.context.loaders.company.load(str(self.company_id))
-        return Company.from_row(row) if row else None
+        return await company_by_id(info, str(self.company_id))
 
 
 @strawberry.type(description="A campaign or marketing list membership that a condition looked at.")
@@ -87,9 +87,6 @@ class Evidence:
         )
 
 
-def _native(value: Any) -> datetime | None:
-    return value.to_native() if value is not None else None
-
 
 @strawberry.type(description="Whether a person was in a saved segment at a moment, from the segment's history.")
 class MembershipAsOf:
@@ -112,9 +109,9 @@ class MembershipAsOf:
     def from_row(cls, segment_id: str, email: str, at: datetime, row: dict[str, Any]) -> MembershipAsOf:
         explanation = row["explanation"]
         return cls(segment_id=strawberry.ID(segment_id), email=email, at=at, member=row["member"],
-                   since=_native(row["since"]), until=_native(row["until"]),
+                   since=native_datetime(row["since"]), until=native_datetime(row["until"]),
                    explanation=[Evidence.from_row(e) for e in explanation] if explanation is not None else None,
-                   history_from=_native(row["historyFrom"]), known_person=row["knownPerson"])
+                   history_from=native_datetime(row["historyFrom"]), known_person=row["knownPerson"])
 
 
 @strawberry.type(description=(
@@ -146,10 +143,10 @@ class CompanyMembershipAsOf:
         return cls(segment_id=strawberry.ID(segment_id), company_id=strawberry.ID(company_id), at=at,
                    known_company=row["knownCompany"],
                    member=itself["member"] if itself else bool(members),
-                   since=_native(itself["since"]) if itself else None,
-                   until=_native(itself["until"]) if itself else None,
+                   since=native_datetime(itself["since"]) if itself else None,
+                   until=native_datetime(itself["until"]) if itself else None,
                    explanation=[Evidence.from_row(e) for e in explanation] if explanation is not None else None,
-                   members=members, history_from=_native(row["historyFrom"]))
+                   members=members, history_from=native_datetime(row["historyFrom"]))
 
 
 @strawberry.type(description="A member of an audience, with the evidence of every condition.")
@@ -184,8 +181,7 @@ class AccountMember:
 
     @strawberry.field
     async def company(self, info: strawberry.Info[Context, None]) -> Company | None:
-        row = await info.context.loaders.company.load(str(self.company_id))
-        return Company.from_row(row) if row else None
+        return await company_by_id(info, str(self.company_id))
 
 
 @strawberry.type(description="One page of an account audience's companies, in id order.")
@@ -217,8 +213,7 @@ class AudienceCompany:
 
     @strawberry.field
     async def company(self, info: strawberry.Info[Context, None]) -> Company | None:
-        row = await info.context.loaders.company.load(str(self.company_id))
-        return Company.from_row(row) if row else None
+        return await company_by_id(info, str(self.company_id))
 
 
 async def member_page(info: strawberry.Info[Context, None], compiled: Compiled, first: int,
@@ -332,8 +327,7 @@ class Segment:
         if self.subject != Subject.COMPANY:
             raise SegmentError("companies: this segment selects people; its members are `members`")
         ids, has_next = await engine.current_companies(info.context.graph, str(self.id), first, decode_cursor(after))
-        rows = await info.context.loaders.company.load_many(ids)
-        return CompanyPage(companies=[Company.from_row(row) for row in rows if row],
+        return CompanyPage(companies=await companies_by_id(info, ids),
                            end_cursor=encode_cursor(ids[-1]) if ids else None, has_next_page=has_next)
 
     @typed.field(description="Every activation of this segment, newest first.")

@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 
 from service.api import typed
-from service.api.company import Company
+from service.api.company import Company, company_by_id
 from service.api.context import Context
 from service.api.permissions import needs
 from service.auth.keys import Scope
@@ -85,8 +85,7 @@ class CompanyTotals:
 
     @typed.field(description="The company itself (none for a merged company that does not exist yet).")
     async def company(self, info: strawberry.Info[Context, None]) -> Company | None:
-        row = await info.context.loaders.company.load(self.company_id)
-        return Company.from_row(row) if row else None
+        return await company_by_id(info, self.company_id)
 
 
 @strawberry.type(description=(
@@ -155,8 +154,7 @@ class AcceptedLink:
 
     @typed.field(description="The company the two became, with its totals now.")
     async def company(self, info: strawberry.Info[Context, None]) -> Company | None:
-        row = await info.context.loaders.company.load(self.company_id)
-        return Company.from_row(row) if row else None
+        return await company_by_id(info, self.company_id)
 
 
 @strawberry.type(description="A rejected suggestion: its pairs of accounts are not suggested again.")
