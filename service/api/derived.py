@@ -60,6 +60,7 @@ def record_input(spec: RecordSpec, name: str, description: str) -> type[Any]:
                             description=description)
 
 
-def records_of(input_type: type[Any]) -> StrawberryArgumentAnnotation:
+def records_of(input_type: type[Any], description: str) -> StrawberryArgumentAnnotation:
     """The GraphQL type of an argument that is a list of `input_type`, for `Annotated[list[Any], ...]`."""
-    return strawberry.argument(graphql_type=GenericAlias(list, (input_type,)))  # list[input_type]
+    return strawberry.argument(graphql_type=GenericAlias(list, (input_type,)),  # list[input_type]
+                               description=description)
