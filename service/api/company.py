@@ -53,16 +53,20 @@ class Account:
 
 @strawberry.type(description="An MDM record saying two accounts are the same company: the lineage of a company.")
 class MdmLink:
-    mdm_id: str = strawberry.field(description="The record's id in MDM (its LinkId).")
-    source: str = strawberry.field(description="The source the link was imported from (`MDM`).")
-    from_account: Account = strawberry.field(description="The record's first account (SourceA, AccountIdA).")
-    to_account: Account = strawberry.field(description="The record's second account (SourceB, AccountIdB).")
+    mdm_id: str = strawberry.field(description=(
+        "The link's id: MDM's LinkId, or `steward/<uuid>` for a link a steward accepted."))
+    source: str = strawberry.field(description=(
+        "Who made the link: `MDM` for an imported record, `steward:<key name>` for an accepted link suggestion."))
+    from_account: Account = strawberry.field(description="The link's first account (an MDM record's SourceA, "
+                                                         "AccountIdA).")
+    to_account: Account = strawberry.field(description="The link's second account (an MDM record's SourceB, "
+                                                       "AccountIdB).")
     updated_at: datetime | None = strawberry.field(description=(
         "When MDM last changed the record, if it says (ISO 8601 date-time, UTC)."))
     first_seen_at: datetime | None = strawberry.field(description=(
-        "When accountgraph first imported the record (ISO 8601 date-time, UTC)."))
+        "When accountgraph first wrote the link (ISO 8601 date-time, UTC)."))
     last_seen_at: datetime | None = strawberry.field(description=(
-        "When accountgraph last imported the record (ISO 8601 date-time, UTC)."))
+        "When the link was last written, by an import or a steward (ISO 8601 date-time, UTC)."))
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> MdmLink:
@@ -163,8 +167,10 @@ class Company:
 class CompanyFamily:
     scope: FamilyScope = strawberry.field(description="Which companies the figures cover.")
     company_ids: list[strawberry.ID] = strawberry.field(description="The companies of the family, in id order.")
-    won_total: float = strawberry.field(description="Sum of closed-won amounts over the family's deals, each once.")
-    open_pipeline: float = strawberry.field(description="Sum of amounts of the family's deals not yet closed.")
+    won_total: float = strawberry.field(description=(
+        "Sum of closed-won amounts over the family's deals, each once (in the deals' currency, not converted)."))
+    open_pipeline: float = strawberry.field(description=(
+        "Sum of amounts of the family's deals not yet closed (in the deals' currency, not converted)."))
     opportunity_count: int = strawberry.field(description="How many deals the family's companies have, each once.")
 
     @typed.field(description="How many companies the family has.")

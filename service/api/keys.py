@@ -22,10 +22,12 @@ class ApiKeyInfo:
     scopes: list[str] = strawberry.field(description=(
         "What the key may do: read, write and/or admin (admin implies the others)."))
     created_at: datetime = strawberry.field(description="When the key was created (ISO 8601 date-time, UTC).")
-    expires_at: datetime | None = strawberry.field(description="When the key stops working; null: when revoked.")
+    expires_at: datetime | None = strawberry.field(description=(
+        "When the key stops working (ISO 8601 date-time, UTC); null: it works until revoked."))
     revoked_at: datetime | None = strawberry.field(description=(
         "When the key was revoked (ISO 8601 date-time, UTC); none while it is not."))
-    last_used_at: datetime | None = strawberry.field(description="Updated at most once a minute.")
+    last_used_at: datetime | None = strawberry.field(description=(
+        "When the key was last used (ISO 8601 date-time, UTC), updated at most once a minute; null: never used."))
 
     @classmethod
     def from_record(cls, record: store.KeyRecord) -> ApiKeyInfo:

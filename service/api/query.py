@@ -22,7 +22,8 @@ from service.segments.engine import SegmentError
 from service.segments.rules import Subject, parse_rule
 from service.text import normalised_email
 
-Source = Annotated[str, strawberry.argument(description="The name of the source system, e.g. `CRM 1`.")]
+Source = Annotated[str, strawberry.argument(description=(
+    "The name of the source system, e.g. `CRM 1` or `Marketo 1`."))]
 SourceKey = Annotated[str, strawberry.argument(description="The record's id in that source system.")]
 At = Annotated[datetime, strawberry.argument(description="The moment asked about (ISO 8601 date-time; no zone: UTC).")]
 

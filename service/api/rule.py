@@ -34,7 +34,7 @@ from service.segments.rules import Subject as Subject  # segment.py and segment_
 # each value described here (graphql_enum refuses an enum with a value left out).
 graphql_enum(Op, {
     "EQ": "Equal. Text: case-insensitive, trimmed; numbers: the same number.",
-    "NEQ": "Not equal; also passes when the value is missing.",
+    "NEQ": "Not equal; passes on a missing value too (a person without a title is not equal to `cto`).",
     "GT": "Numbers only: greater than the operand.",
     "GTE": "Numbers only: greater than or equal to the operand.",
     "LT": "Numbers only: less than the operand.",

@@ -102,15 +102,17 @@ class MembershipAsOf:
     email: str = strawberry.field(description="The person's email address (normalised: lower case, trimmed).")
     at: datetime = strawberry.field(description="The moment asked about (ISO 8601 date-time, UTC).")
     member: bool = strawberry.field(description="In the segment at `at`: their last change before it was an entry.")
-    since: datetime | None = strawberry.field(description="When they entered (for a member).")
-    until: datetime | None = strawberry.field(
-        description="When they next left after `at` (for a member; none if they are in still).")
+    since: datetime | None = strawberry.field(description=(
+        "When they entered (for a member; ISO 8601 date-time, UTC)."))
+    until: datetime | None = strawberry.field(description=(
+        "When they next left after `at` (for a member; none if they are in still; ISO 8601 date-time, UTC)."))
     explanation: list[Evidence] | None = strawberry.field(description=(
         "Why they were in, as it was when they entered (kept with the entry): the same evidence as a member "
         "page's, with the figures and deals of that day. None for a non-member, and for an entry that kept "
         "none (made before explanations were kept, or beyond the first 10,000 entries of one evaluation)."))
     history_from: datetime | None = strawberry.field(description=(
-        "The segment's oldest evaluation kept (EVALUATION_RETENTION_DAYS): before it, history cannot say."))
+        "When the segment's oldest evaluation kept was made (EVALUATION_RETENTION_DAYS; ISO 8601 date-time, UTC): "
+        "before it, history cannot say."))
     known_person: bool = strawberry.field(description="Whether the graph holds a person with this email now.")
 
     @classmethod
@@ -133,15 +135,17 @@ class CompanyMembershipAsOf:
     known_company: bool = strawberry.field(description="Whether the graph holds a company with this id now.")
     member: bool = strawberry.field(description=(
         "In the account audience at `at`; for a segment of people, some person of the company was a member."))
-    since: datetime | None = strawberry.field(description="Account audience: when the company entered.")
+    since: datetime | None = strawberry.field(description=(
+        "Account audience: when the company entered (ISO 8601 date-time, UTC)."))
     until: datetime | None = strawberry.field(description=(
-        "Account audience: when it next left after `at` (none if it is in still)."))
+        "Account audience: when it next left after `at` (none if it is in still; ISO 8601 date-time, UTC)."))
     explanation: list[Evidence] | None = strawberry.field(description=(
         "Account audience: why the company was in, as it was when it entered (kept with the entry)."))
     members: list[MembershipAsOf] = strawberry.field(description=(
         "Segment of people: its people who were members at `at`, by email (an account audience: none)."))
     history_from: datetime | None = strawberry.field(description=(
-        "The segment's oldest evaluation kept (EVALUATION_RETENTION_DAYS): before it, history cannot say."))
+        "When the segment's oldest evaluation kept was made (EVALUATION_RETENTION_DAYS; ISO 8601 date-time, UTC): "
+        "before it, history cannot say."))
 
     @classmethod
     def from_row(cls, segment_id: str, company_id: str, at: datetime, row: dict[str, Any]) -> CompanyMembershipAsOf:
@@ -315,7 +319,8 @@ class Segment:
     updated_at: datetime = strawberry.field(description="When it was last changed (ISO 8601 date-time, UTC).")
     last_evaluated_at: datetime | None = strawberry.field(description=(
         "When it was last evaluated (ISO 8601 date-time, UTC); none before the first evaluation."))
-    member_count: int | None = strawberry.field(description="Members at the last evaluation.")
+    member_count: int | None = strawberry.field(description=(
+        "Members at the last evaluation: people, or companies for an account audience; none before the first."))
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Segment:

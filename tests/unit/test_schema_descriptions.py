@@ -14,6 +14,7 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     GraphQLUnionType,
+    get_named_type,
 )
 from graphql.type import specified_scalar_types
 
@@ -49,6 +50,26 @@ def undescribed(graphql_schema: GraphQLSchema) -> list[str]:
     return missing
 
 
+TEMPORAL = {"Date", "DateTime"}
+
+
+def without_format(graphql_schema: GraphQLSchema) -> list[str]:
+    """The fields, arguments and input fields of a date or date-time type whose description does not say
+    the format (ISO 8601): a client must know what to send and what to parse."""
+    missing: list[str] = []
+    for name, named in sorted(graphql_schema.type_map.items()):
+        if name.startswith("__") or not isinstance(named, (GraphQLObjectType, GraphQLInterfaceType,
+                                                           GraphQLInputObjectType)):
+            continue
+        for field_name, field in named.fields.items():
+            if get_named_type(field.type).name in TEMPORAL and "ISO 8601" not in (field.description or ""):
+                missing.append(f"{name}.{field_name}")
+            for argument_name, argument in getattr(field, "args", {}).items():
+                if get_named_type(argument.type).name in TEMPORAL and "ISO 8601" not in (argument.description or ""):
+                    missing.append(f"{name}.{field_name}({argument_name}:)")
+    return missing
+
+
 def parts(graphql_schema: GraphQLSchema) -> dict[str, int]:
     """How many parts of each kind the schema has (printed by the test, for the record)."""
     counts = {"types": 0, "fields": 0, "arguments": 0, "input fields": 0, "enum values": 0}
@@ -73,6 +94,11 @@ def test_every_type_field_argument_and_enum_value_is_described() -> None:
     assert not missing, f"{len(missing)} parts of the schema have no description:\n" + "\n".join(missing)
 
 
+def test_every_date_and_date_time_says_its_format() -> None:
+    missing = without_format(schema._schema)
+    assert not missing, "dates and date-times whose description does not say ISO 8601:\n" + "\n".join(missing)
+
+
 def test_the_check_sees_a_missing_description() -> None:
     """The walk is real: a schema with an undescribed type, field, argument and enum value is refused."""
     from graphql import build_schema
@@ -82,3 +108,9 @@ def test_the_check_sees_a_missing_description() -> None:
         enum E { "one" ONE  TWO }
     ''')
     assert undescribed(bare) == ["E", "E.TWO", "Query.f(a:)", "Query.g"]
+
+    dated = build_schema('''
+        scalar DateTime
+        type Query { "When, ISO 8601." a: DateTime  "When." b: DateTime  "Since." c(at: DateTime): Int }
+    ''')
+    assert without_format(dated) == ["Query.b", "Query.c(at:)"]
