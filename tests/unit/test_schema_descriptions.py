@@ -1,11 +1,15 @@
 """Every part of the GraphQL schema is described: each type, field, argument, input field, enum and
 enum value the API publishes has a description (what it means, and its unit or format), so the
 GraphiQL Docs panel and any client generator can tell a user what to send and what comes back.
-Built from the schema in memory (no Neo4j); GraphQL's own introspection types (__Schema, ...) and
-built-in scalars (String, Int, Float, Boolean, ID) are not ours to describe."""
+Walks the schema's introspection, what GraphiQL and clients see, rebuilt as a schema (no Neo4j, no
+server); GraphQL's own introspection types (__Schema, ...) and built-in scalars (String, Int, Float,
+Boolean, ID) are not ours to describe."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+import pytest
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -14,10 +18,12 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     GraphQLUnionType,
+    build_client_schema,
     get_named_type,
 )
 from graphql.type import specified_scalar_types
 
+from service.api.derived import graphql_enum
 from service.api.schema import schema
 
 
@@ -87,15 +93,20 @@ def parts(graphql_schema: GraphQLSchema) -> dict[str, int]:
     return counts
 
 
+def introspected() -> GraphQLSchema:
+    """The schema as a client sees it: its introspection, rebuilt."""
+    return build_client_schema(schema.introspect())  # type: ignore[arg-type]
+
+
 def test_every_type_field_argument_and_enum_value_is_described() -> None:
-    graphql_schema = schema._schema
+    graphql_schema = introspected()
     missing = undescribed(graphql_schema)
     print(parts(graphql_schema))
     assert not missing, f"{len(missing)} parts of the schema have no description:\n" + "\n".join(missing)
 
 
 def test_every_date_and_date_time_says_its_format() -> None:
-    missing = without_format(schema._schema)
+    missing = without_format(introspected())
     assert not missing, "dates and date-times whose description does not say ISO 8601:\n" + "\n".join(missing)
 
 
@@ -114,3 +125,20 @@ def test_the_check_sees_a_missing_description() -> None:
         type Query { "When, ISO 8601." a: DateTime  "When." b: DateTime  "Since." c(at: DateTime): Int }
     ''')
     assert without_format(dated) == ["Query.b", "Query.c(at:)"]
+
+
+def test_graphql_enum_describes_each_value_and_refuses_one_left_out() -> None:
+    class Colour(StrEnum):
+        """A colour."""
+
+        RED = "RED"
+        BLUE = "BLUE"
+
+    with pytest.raises(ValueError, match=r"Colour: no description for \['BLUE'\]"):
+        graphql_enum(Colour, {"RED": "Red."})
+    with pytest.raises(ValueError, match="descriptions of no value"):
+        graphql_enum(Colour, {"RED": "Red.", "BLUE": "Blue.", "GREEN": "Green."})
+    described = graphql_enum(Colour, {"RED": "Red.", "BLUE": "Blue."})
+    definition = described.__strawberry_definition__  # type: ignore[attr-defined]
+    assert definition.description == "A colour."
+    assert {value.name: value.description for value in definition.values} == {"RED": "Red.", "BLUE": "Blue."}
