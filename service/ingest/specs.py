@@ -99,18 +99,20 @@ IS_DELETED = Column("IsDeleted", "isDeleted", fields.boolean, required=False, de
     "false or none writes it."))
 
 
-def _id(header: str = "Id", field: str = "sourceKey", description: str = (
-        "The record's id in this source (up to 255 characters, compared exactly, case-sensitive).")) -> Column:
-    return Column(header, field, fields.key, identity=True, description=description)
+def _id(header: str = "Id", field: str = "sourceKey",
+        description: str = "The record's id in this source, compared exactly (case-sensitive).") -> Column:
+    return Column(header, field, fields.key, identity=True,
+                  description=f"{description} At most {fields.MAX_KEY} characters.")
 
 
 def _person_ref() -> Column:
-    return _id("PersonId", "personKey", "The id of the person in this source (a person of this source).")
+    return _id("PersonId", "personKey", "The id of the person in this source.")
 
 
 def _text(header: str, field: str, description: str, required: bool = False) -> Column:
-    """A text column (up to 4,096 characters)."""
-    return Column(header, field, fields.text, required=required, description=description)
+    """A text column, its description saying so."""
+    return Column(header, field, fields.text, required=required,
+                  description=f"{description} Text, at most {fields.MAX_TEXT:,} characters.")
 
 
 # A synced copy names the record it copies (CRM -> Marketo sync): the copy and its original are one
