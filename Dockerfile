@@ -42,7 +42,15 @@ COPY . .
 RUN pip install --no-deps -e .
 COPY --from=graphiql /src/graphiql/node_modules ./graphiql/node_modules
 
-USER accountgraph
+# The folders the service writes, owned by its user (the rest of /app stays root's, read-only to it):
+# exports/ for activations to file destinations and the erasure's scrub of them (EXPORTS_DIR,
+# service/config.py), .cache/ for what `accountgraph run` keeps (the development key). Compose mounts
+# the `exports` volume on /app/exports; a new named volume takes this folder's owner.
+RUN mkdir -p /app/exports /app/.cache \
+ && chown accountgraph:accountgraph /app/exports /app/.cache \
+ && chmod 0750 /app/exports /app/.cache
+
+USER accountgraph:accountgraph
 EXPOSE 8000
 
 HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 \

@@ -21,7 +21,7 @@ import crossplane  # type: ignore[import-untyped]
 import crossplane.analyzer  # type: ignore[import-untyped]
 import pytest
 
-from service.config import PROJECT_ROOT
+from service.config import PROJECT_ROOT, Settings
 
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
 NGINX_CONF = PROJECT_ROOT / "deploy" / "nginx.conf"
@@ -99,6 +99,53 @@ def test_compose_runs_api_replicas_behind_the_proxy_after_one_migration(tmp_path
 
     # How many: API_REPLICAS (from the shell or .env), else 3; `--scale api=N` overrides both.
     assert loaded(tmp_path, API_REPLICAS="5")["services"]["api"]["deploy"]["replicas"] == 5
+
+
+DOCKERFILE = PROJECT_ROOT / "Dockerfile"
+
+
+def image_user() -> tuple[str, str, str]:
+    """The Dockerfile's final image's user: (name, uid, gid) from its useradd and USER lines."""
+    text = re.sub(r"\\\n\s*", " ", DOCKERFILE.read_text())  # continuation lines joined
+    created = re.search(r"useradd --system --uid (\d+) --gid (\w+) .*? (\w+)$", text, re.MULTILINE)
+    group = re.search(r"groupadd --system --gid (\d+) (\w+)", text)
+    assert created and group, "the Dockerfile creates no system user"
+    users = re.findall(r"^USER (\S+)", text, re.MULTILINE)
+    assert users, "the Dockerfile sets no USER: the image would run as root"
+    name = users[-1].split(":")[0]
+    assert name == created.group(3) and group.group(2) == created.group(2)
+    return name, created.group(1), group.group(1)
+
+
+def test_compose_runs_the_image_as_its_non_root_user_with_a_writable_exports_volume(tmp_path: Path) -> None:
+    """Every feature works as the non-root user: the API replicas and the migration run as the image's
+    `accountgraph` user (uid/gid 10001, never 0), and activation files go to EXPORTS_DIR (/app/exports
+    in the image, service/config.py), a named volume shared by the replicas, which the Dockerfile
+    creates and gives to that user before switching to it (a new named volume takes the image
+    folder's owner)."""
+    name, uid, gid = image_user()
+    assert uid != "0" and gid != "0" and name != "root"
+
+    project = loaded(tmp_path)
+    services = project["services"]
+    for service in ("api", "migrate"):
+        assert services[service]["user"] == f"{uid}:{gid}", service
+
+    [exports] = [volume for volume in services["api"]["volumes"] if volume["target"] == "/app/exports"]
+    assert exports["type"] == "volume" and exports["source"] == "exports"
+    assert not exports.get("read_only")
+    assert "exports" in project["volumes"]
+
+    # The image's exports folder, the service's default EXPORTS_DIR at /app, is made and owned by the user.
+    assert Settings.model_fields["exports_dir"].default == PROJECT_ROOT / "exports"
+    text = re.sub(r"\\\n\s*", " ", DOCKERFILE.read_text())
+    assert "WORKDIR /app" in text
+    made = re.search(r"RUN mkdir -p (.*?) && chown (\w+):(\w+) (.*?) &&", text)
+    assert made, "the Dockerfile does not make and chown the folders the service writes"
+    assert "/app/exports" in made.group(1).split() and "/app/exports" in made.group(4).split()
+    assert "/app/.cache" in made.group(4).split()
+    assert made.group(2) == made.group(3) == name
+    assert text.index(made.group(0)) < text.rindex("\nUSER "), "chown before switching to the user"
 
 
 def nginx_version(tag: str) -> tuple[int, ...]:

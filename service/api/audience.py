@@ -5,6 +5,7 @@ import strawberry
 from service.api import typed
 from service.api.company import Account
 from service.api.context import Context
+from service.api.paging import After, First
 from service.api.segment import MemberPage, member_page
 from service.api.visit import WebVisit
 from service.segments import engine, presets
@@ -14,9 +15,10 @@ from service.segments.presets import MAX_AUDIENCE, AudienceRow
 
 @strawberry.type(description="A person in the audience, with what made them qualify.")
 class AudienceMember:
-    email: str
+    email: str = strawberry.field(description="The person's email address (normalised: lower case, trimmed).")
     company_won_total: float = strawberry.field(
-        description="Closed-won total of the person's qualifying company, over all its linked accounts."
+        description=("Closed-won total of the person's qualifying company, over all its linked accounts "
+                     "(an amount in the deals' currency, added as imported, without conversion).")
     )
     accounts: list[Account] = strawberry.field(description="The person's accounts in qualifying companies.")
     visits: list[WebVisit] = strawberry.field(description="The qualifying visits to the page, in the window.")
@@ -44,6 +46,6 @@ class Audience:
 
     @typed.field(description="The same people a page at a time (at most 500), in email order, each with an "
                              "explanation; `after` is the endCursor of the page before.")
-    async def members(self, info: strawberry.Info[Context, None], first: int = 50,
-                      after: str | None = None) -> MemberPage:
+    async def members(self, info: strawberry.Info[Context, None], first: First = 50,
+                      after: After = None) -> MemberPage:
         return await member_page(info, self.compiled, first, after)

@@ -12,15 +12,15 @@ from service.segments.buying_group import coverage
 
 @strawberry.type(description="A person holding a buying-group role at the company, and where the role is recorded.")
 class BuyingGroupMember:
-    email: str
-    first_name: str | None
-    last_name: str | None
-    title: str | None
+    email: str = strawberry.field(description="The person's email address (normalised: lower case, trimmed).")
+    first_name: str | None = strawberry.field(description="First name, as the source imported last gives it.")
+    last_name: str | None = strawberry.field(description="Last name, as the source imported last gives it.")
+    title: str | None = strawberry.field(description="Job title, as the source imported last gives it.")
     role: str = strawberry.field(description="The role as the source records it.")
     via: str = strawberry.field(description="OPPORTUNITY: a contact role on a deal; ACCOUNT: a role at an account.")
     source: str = strawberry.field(description="The source system of the deal or account.")
     record_id: str = strawberry.field(description="The deal's or account's id in that source.")
-    record_name: str | None
+    record_name: str | None = strawberry.field(description="The deal's or account's name.")
     visits: int = strawberry.field(description="Their web visits in the window.")
     campaign_responses: int = strawberry.field(
         description="Their campaign memberships with a responded status, first seen in the window.")
@@ -39,7 +39,8 @@ class BuyingGroupMember:
 @strawberry.type(description="One role of the buying group and who holds it (a person once per role and record).")
 class BuyingGroupRole:
     role: str = strawberry.field(description="The role as BUYING_GROUP_ROLES names it.")
-    members: list[BuyingGroupMember]
+    members: list[BuyingGroupMember] = strawberry.field(description=(
+        "The people holding the role, each once per record it is recorded on."))
 
     @typed.field(description="Someone holds the role.")
     def filled(self) -> bool:
@@ -51,7 +52,8 @@ class BuyingGroupRole:
     "contact role on a deal or a role at an account of any of the company's linked accounts."))
 class BuyingGroup:
     within_days: int = strawberry.field(description="The engagement window, in days.")
-    roles: list[BuyingGroupRole]
+    roles: list[BuyingGroupRole] = strawberry.field(description=(
+        "Every configured role, in the order of BUYING_GROUP_ROLES, with who holds it."))
 
     @typed.field(description="The configured roles nobody holds.")
     def missing_roles(self) -> list[str]:

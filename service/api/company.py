@@ -5,7 +5,7 @@ module rather than importing each other."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -14,7 +14,7 @@ from service.api import typed
 from service.api.buying_group import BuyingGroup
 from service.api.contact import Contact
 from service.api.context import Context
-from service.api.paging import decode_opportunity_cursor, encode_opportunity_cursor, page_size
+from service.api.paging import After, First, decode_opportunity_cursor, encode_opportunity_cursor, page_size
 from service.api.source_record import SourceRecord
 from service.api.temporal import native_date, native_datetime
 from service.segments.buying_group import configured_roles
@@ -24,11 +24,11 @@ from service.segments.rules import ENGAGEMENT_DAYS, MAX_DAYS, FamilyScope, Oppor
 
 @strawberry.type(description="An account as one source system records it; a company may have several.")
 class Account:
-    source: str
-    source_key: str
-    name: str | None
-    industry: str | None
-    country: str | None
+    source: str = strawberry.field(description="The name of the source system that records it, e.g. `CRM 1`.")
+    source_key: str = strawberry.field(description="The account's id in that source.")
+    name: str | None = strawberry.field(description="The account's name in that source.")
+    industry: str | None = strawberry.field(description="The account's industry, if the source gives one.")
+    country: str | None = strawberry.field(description="The account's billing country, if the source gives one.")
     role: str | None = strawberry.field(
         default=None, description="The person's role at this account, where reached from a person."
     )
@@ -53,13 +53,20 @@ class Account:
 
 @strawberry.type(description="An MDM record saying two accounts are the same company: the lineage of a company.")
 class MdmLink:
-    mdm_id: str
-    source: str
-    from_account: Account
-    to_account: Account
-    updated_at: datetime | None = strawberry.field(description="When MDM last changed the record, if it says.")
-    first_seen_at: datetime | None
-    last_seen_at: datetime | None
+    mdm_id: str = strawberry.field(description=(
+        "The link's id: MDM's LinkId, or `steward/<uuid>` for a link a steward accepted."))
+    source: str = strawberry.field(description=(
+        "Who made the link: `MDM` for an imported record, `steward:<key name>` for an accepted link suggestion."))
+    from_account: Account = strawberry.field(description="The link's first account (an MDM record's SourceA, "
+                                                         "AccountIdA).")
+    to_account: Account = strawberry.field(description="The link's second account (an MDM record's SourceB, "
+                                                       "AccountIdB).")
+    updated_at: datetime | None = strawberry.field(description=(
+        "When MDM last changed the record, if it says (ISO 8601 date-time, UTC)."))
+    first_seen_at: datetime | None = strawberry.field(description=(
+        "When accountgraph first wrote the link (ISO 8601 date-time, UTC)."))
+    last_seen_at: datetime | None = strawberry.field(description=(
+        "When the link was last written, by an import or a steward (ISO 8601 date-time, UTC)."))
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> MdmLink:
@@ -71,10 +78,13 @@ class MdmLink:
 @strawberry.type(description="One real-world company: accounts joined by MDM SAME_COMPANY links, transitively.")
 class Company:
     id: strawberry.ID = strawberry.field(description="The smallest 'source/sourceKey' of its accounts.")
-    accounts: list[Account]
-    won_total: float = strawberry.field(description="Sum of closed-won opportunity amounts, each counted once.")
-    open_pipeline: float = strawberry.field(description="Sum of amounts of opportunities not yet closed.")
-    opportunity_count: int
+    accounts: list[Account] = strawberry.field(description="Its accounts, by source and sourceKey.")
+    won_total: float = strawberry.field(description=(
+        "Sum of closed-won opportunity amounts over all its accounts, each deal counted once (an amount in the "
+        "deals' currency: amounts are added as imported, not converted)."))
+    open_pipeline: float = strawberry.field(description=(
+        "Sum of amounts of opportunities not yet closed, each once (in the deals' currency, not converted)."))
+    opportunity_count: int = strawberry.field(description="How many deals its accounts have, each counted once.")
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Company:
@@ -89,8 +99,9 @@ class Company:
     @typed.field(description="A page of the deals of all the company's accounts (each once), largest first: WON, "
                              "LOST (closed, not won), OPEN (not closed) or ANY. `first` 1 to 500.")
     async def opportunities(self, info: strawberry.Info[Context, None],
-                            status: OpportunityStatus = OpportunityStatus.ANY, first: int = 50,
-                            after: str | None = None) -> OpportunityPage:
+                            status: Annotated[OpportunityStatus, strawberry.argument(description=(
+                                "Which deals, by status (default ANY)."))] = OpportunityStatus.ANY,
+                            first: First = 50, after: After = None) -> OpportunityPage:
         return await opportunity_page(info, str(self.id), status, first, after)
 
     @typed.field(description="The MDM links that join this company's accounts (its lineage).")
@@ -123,7 +134,9 @@ class Company:
     @typed.field(description=(
         "Figures over its corporate family, each deal once: FAMILY (default), the company and every company "
         "under it; ULTIMATE, everything under its ultimate parent(s); COMPANY, the company alone."))
-    async def family(self, info: strawberry.Info[Context, None], scope: FamilyScope = FamilyScope.FAMILY
+    async def family(self, info: strawberry.Info[Context, None],
+                     scope: Annotated[FamilyScope, strawberry.argument(description=(
+                         "Which companies the figures cover (default FAMILY)."))] = FamilyScope.FAMILY,
                      ) -> CompanyFamily:
         if scope == FamilyScope.COMPANY:
             return CompanyFamily(scope=scope, company_ids=[self.id], won_total=self.won_total,
@@ -136,7 +149,10 @@ class Company:
     @typed.field(description=(
         "Its buying group: each configured role with who holds it, the missing roles, and engagement in the "
         "last withinDays days (1 to 3660)."))
-    async def buying_group(self, info: strawberry.Info[Context, None], within_days: int = ENGAGEMENT_DAYS
+    async def buying_group(self, info: strawberry.Info[Context, None],
+                           within_days: Annotated[int, strawberry.argument(description=(
+                               f"The engagement window in days back from now (1 to {MAX_DAYS}; default "
+                               f"{ENGAGEMENT_DAYS})."))] = ENGAGEMENT_DAYS,
                            ) -> BuyingGroup:
         if not 1 <= within_days <= MAX_DAYS:
             raise SegmentError(f"withinDays: must be from 1 to {MAX_DAYS}")
@@ -149,11 +165,13 @@ class Company:
     "company and every company under it (its subsidiaries, theirs, ...); ULTIMATE is everything under its "
     "ultimate parent; COMPANY the company alone."))
 class CompanyFamily:
-    scope: FamilyScope
+    scope: FamilyScope = strawberry.field(description="Which companies the figures cover.")
     company_ids: list[strawberry.ID] = strawberry.field(description="The companies of the family, in id order.")
-    won_total: float = strawberry.field(description="Sum of closed-won amounts over the family's deals, each once.")
-    open_pipeline: float = strawberry.field(description="Sum of amounts of the family's deals not yet closed.")
-    opportunity_count: int
+    won_total: float = strawberry.field(description=(
+        "Sum of closed-won amounts over the family's deals, each once (in the deals' currency, not converted)."))
+    open_pipeline: float = strawberry.field(description=(
+        "Sum of amounts of the family's deals not yet closed (in the deals' currency, not converted)."))
+    opportunity_count: int = strawberry.field(description="How many deals the family's companies have, each once.")
 
     @typed.field(description="How many companies the family has.")
     def company_count(self) -> int:
@@ -170,13 +188,14 @@ class CompanyFamily:
 class Opportunity:
     source: str = strawberry.field(description="The source of the record's identity (its system of record).")
     source_key: str = strawberry.field(description="The record's id in that source.")
-    name: str | None
-    amount: float | None
-    currency: str | None
-    stage: str | None
-    is_won: bool | None
-    is_closed: bool | None
-    close_date: date | None
+    name: str | None = strawberry.field(description="The deal's name.")
+    amount: float | None = strawberry.field(description="The deal's amount, in its `currency` (as imported).")
+    currency: str | None = strawberry.field(description=(
+        "The ISO 4217 code of the amount's currency (e.g. USD); none when the source gives none."))
+    stage: str | None = strawberry.field(description="Its sales stage, one of Salesforce's standard stages.")
+    is_won: bool | None = strawberry.field(description="Whether it is won: its stage is `Closed Won`.")
+    is_closed: bool | None = strawberry.field(description="Whether it is closed: `Closed Won` or `Closed Lost`.")
+    close_date: date | None = strawberry.field(description="Its close date (ISO 8601 date, YYYY-MM-DD).")
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Opportunity:
@@ -204,10 +223,10 @@ class Opportunity:
 
 @strawberry.type(description="A person's contact role on a deal (CONTACT_FOR), e.g. Decision Maker.")
 class ContactRole:
-    role: str | None
-    is_primary: bool
-    person: Contact
-    opportunity: Opportunity
+    role: str | None = strawberry.field(description="The role, as the source gives it (e.g. Decision Maker).")
+    is_primary: bool = strawberry.field(description="Whether the person is the deal's primary contact.")
+    person: Contact = strawberry.field(description="The person holding the role.")
+    opportunity: Opportunity = strawberry.field(description="The deal.")
 
     @classmethod
     def of_person(cls, row: dict[str, Any], person: Contact) -> ContactRole:
@@ -218,10 +237,12 @@ class ContactRole:
 @strawberry.type(description="One page of a company's deals, largest amount first (none last), then by source and "
                              "sourceKey; pass endCursor as `after` for the next page.")
 class OpportunityPage:
-    opportunities: list[Opportunity]
+    opportunities: list[Opportunity] = strawberry.field(description="The deals of this page.")
     total_count: int = strawberry.field(description="How many deals of the status the company has, on every page.")
-    end_cursor: str | None
-    has_next_page: bool
+    end_cursor: str | None = strawberry.field(description=(
+        "An opaque cursor after the page's last deal: pass it as `after` for the next page; none when the page "
+        "is empty."))
+    has_next_page: bool = strawberry.field(description="Whether there are more deals after this page.")
 
 
 async def company_by_id(info: strawberry.Info[Context, None], id: str) -> Company | None:

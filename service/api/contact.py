@@ -15,10 +15,10 @@ import strawberry
 @strawberry.type(description="A person as a deal, campaign or list names them; everything else about them is "
                              "person(email: ...).")
 class Contact:
-    email: str
-    first_name: str | None
-    last_name: str | None
-    title: str | None
+    email: str = strawberry.field(description="The person's email address (normalised: lower case, trimmed).")
+    first_name: str | None = strawberry.field(description="First name, as the source imported last gives it.")
+    last_name: str | None = strawberry.field(description="Last name, as the source imported last gives it.")
+    title: str | None = strawberry.field(description="Job title, as the source imported last gives it.")
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Contact:

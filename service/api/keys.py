@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -16,13 +17,17 @@ from service.auth.keys import Scope
 
 @strawberry.type(description="An API key as stored: never its secret, which only its creator saw.")
 class ApiKeyInfo:
-    id: strawberry.ID
-    name: str
-    scopes: list[str]
-    created_at: datetime
-    expires_at: datetime | None = strawberry.field(description="When the key stops working; null: when revoked.")
-    revoked_at: datetime | None
-    last_used_at: datetime | None = strawberry.field(description="Updated at most once a minute.")
+    id: strawberry.ID = strawberry.field(description="The key's id (not its secret).")
+    name: str = strawberry.field(description="The name given when the key was created.")
+    scopes: list[str] = strawberry.field(description=(
+        "What the key may do: read, write and/or admin (admin implies the others)."))
+    created_at: datetime = strawberry.field(description="When the key was created (ISO 8601 date-time, UTC).")
+    expires_at: datetime | None = strawberry.field(description=(
+        "When the key stops working (ISO 8601 date-time, UTC); null: it works until revoked."))
+    revoked_at: datetime | None = strawberry.field(description=(
+        "When the key was revoked (ISO 8601 date-time, UTC); none while it is not."))
+    last_used_at: datetime | None = strawberry.field(description=(
+        "When the key was last used (ISO 8601 date-time, UTC), updated at most once a minute; null: never used."))
 
     @classmethod
     def from_record(cls, record: store.KeyRecord) -> ApiKeyInfo:
@@ -44,7 +49,10 @@ class KeyMutation:
                     description="Revoke an API key: every later request with it gets 401 (at once on this "
                                 "service process, within a second on the others), and its open subscriptions "
                                 "are closed within a second.")
-    async def revoke_api_key(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> ApiKeyInfo:
+    async def revoke_api_key(
+        self, info: strawberry.Info[Context, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="The key's id (ApiKeyInfo.id).")],
+    ) -> ApiKeyInfo:
         record = await store.revoke(info.context.graph, str(id))
         if info.context.keys is not None:
             info.context.keys.forget(record.id)

@@ -47,9 +47,9 @@ SameCompanyLinkInput = record_input(SAME_COMPANY, "SameCompanyLinkInput",
 
 @strawberry.type(description="What an upsert wrote.")
 class IngestResult:
-    source: str
+    source: str = strawberry.field(description="The source the records were written for (`MDM` for MDM links).")
     records: int = strawberry.field(description="Records written (or removed).")
-    seconds: float
+    seconds: float = strawberry.field(description="How long the write took, in seconds.")
     suppressed: int = strawberry.field(
         default=0, description="Records of erased people skipped, not written (see erasePerson).")
 
@@ -100,38 +100,49 @@ async def _ingest(info: strawberry.Info[Context, None], source: str, spec: Recor
     return IngestResult(source=report.source, records=report.rows, seconds=report.seconds, suppressed=report.suppressed)
 
 
+Source = Annotated[str, strawberry.argument(description=(
+    "The name of the source system the records come from, e.g. `CRM 1` or `Marketo 1`."))]
+BATCH = f"1 to {MAX_BATCH} records"
+
+
 @strawberry.type
 class IngestMutation:
     @typed.mutation(extensions=needs(Scope.WRITE),
                     description="Upsert (or, with isDeleted, remove) people as one source knows them.")
-    async def upsert_people(self, info: strawberry.Info[Context, None], source: str,
-                            people: Annotated[list[Any], records_of(PersonInput)]) -> IngestResult:
+    async def upsert_people(
+            self, info: strawberry.Info[Context, None], source: Source,
+            people: Annotated[list[Any], records_of(PersonInput, f"The people, {BATCH}.")]) -> IngestResult:
         return await _ingest(info, source, PEOPLE, "people", people)
 
     @typed.mutation(extensions=needs(Scope.WRITE), description="Upsert (or remove) accounts of one source.")
-    async def upsert_accounts(self, info: strawberry.Info[Context, None], source: str,
-                              accounts: Annotated[list[Any], records_of(AccountInput)]) -> IngestResult:
+    async def upsert_accounts(
+            self, info: strawberry.Info[Context, None], source: Source,
+            accounts: Annotated[list[Any], records_of(AccountInput, f"The accounts, {BATCH}.")]) -> IngestResult:
         return await _ingest(info, source, ACCOUNTS, "accounts", accounts)
 
     @typed.mutation(extensions=needs(Scope.WRITE),
                     description="Associate people with accounts of one source (or remove associations).")
-    async def upsert_account_people(self, info: strawberry.Info[Context, None], source: str,
-                                    links: Annotated[list[Any], records_of(AccountPersonInput)]) -> IngestResult:
+    async def upsert_account_people(self, info: strawberry.Info[Context, None], source: Source,
+                                    links: Annotated[list[Any], records_of(
+                                        AccountPersonInput, f"The associations, {BATCH}.")]) -> IngestResult:
         return await _ingest(info, source, ACCOUNT_PEOPLE, "links", links)
 
     @typed.mutation(extensions=needs(Scope.WRITE), description="Upsert (or remove) opportunities of one source.")
-    async def upsert_opportunities(self, info: strawberry.Info[Context, None], source: str,
-                                   opportunities: Annotated[list[Any], records_of(OpportunityInput)]) -> IngestResult:
+    async def upsert_opportunities(self, info: strawberry.Info[Context, None], source: Source,
+                                   opportunities: Annotated[list[Any], records_of(
+                                       OpportunityInput, f"The opportunities, {BATCH}.")]) -> IngestResult:
         return await _ingest(info, source, OPPORTUNITIES, "opportunities", opportunities)
 
     @typed.mutation(extensions=needs(Scope.WRITE), description="Record web visits reported by one source.")
-    async def record_web_visits(self, info: strawberry.Info[Context, None], source: str,
-                                visits: Annotated[list[Any], records_of(WebVisitInput)]) -> IngestResult:
+    async def record_web_visits(
+            self, info: strawberry.Info[Context, None], source: Source,
+            visits: Annotated[list[Any], records_of(WebVisitInput, f"The visits, {BATCH}.")]) -> IngestResult:
         return await _ingest(info, source, WEB_VISITS, "visits", visits)
 
     @typed.mutation(extensions=needs(Scope.WRITE),
                     description="Add, move or (with isDeleted) remove MDM same-company links; "
                                 "companies regroup at once.")
     async def upsert_same_company_links(self, info: strawberry.Info[Context, None],
-                                        links: Annotated[list[Any], records_of(SameCompanyLinkInput)]) -> IngestResult:
+                                        links: Annotated[list[Any], records_of(
+                                            SameCompanyLinkInput, f"The MDM links, {BATCH}.")]) -> IngestResult:
         return await _ingest(info, MDM_SOURCE, SAME_COMPANY, "links", links)

@@ -12,12 +12,19 @@ import base64
 import binascii
 import json
 import math
-from typing import Any
+from typing import Annotated, Any
+
+import strawberry
 
 from service.errors import InvalidArgument
 
 MAX_PAGE = 500
 NOT_A_CURSOR = "after: not a cursor returned by this API"
+
+# The paging arguments, described once for every paged field.
+First = Annotated[int, strawberry.argument(description=f"How many items the page holds at most: 1 to {MAX_PAGE}.")]
+After = Annotated[str | None, strawberry.argument(description=(
+    "An opaque cursor: the `endCursor` of the page before, to get the page after it; none for the first page."))]
 
 OpportunityKey = tuple[float | None, str, str]  # (amount, source, sourceKey)
 

@@ -16,19 +16,22 @@ from service.api.visit import WebVisit
 
 @strawberry.type(description="A saved segment a person is in, or an entry or exit in their history.")
 class SegmentMembership:
-    segment_id: strawberry.ID
-    segment_name: str
-    since: datetime | None = None
+    segment_id: strawberry.ID = strawberry.field(description="The saved segment's id.")
+    segment_name: str = strawberry.field(description="The saved segment's name.")
+    since: datetime | None = strawberry.field(default=None, description=(
+        "Current segments: when the person entered it (ISO 8601 date-time, UTC)."))
     change: str | None = strawberry.field(default=None, description="ENTERED or LEFT, in history.")
-    at: datetime | None = None
+    at: datetime | None = strawberry.field(default=None, description=(
+        "History: when the entry or exit happened (ISO 8601 date-time, UTC)."))
 
 
 @strawberry.type(description="A person, one node across every source, identified by normalised email.")
 class Person:
-    email: str
-    first_name: str | None
-    last_name: str | None
-    title: str | None
+    email: str = strawberry.field(description=(
+        "The person's email address, their identity (normalised: lower case, trimmed)."))
+    first_name: str | None = strawberry.field(description="First name, as the source imported last gives it.")
+    last_name: str | None = strawberry.field(description="Last name, as the source imported last gives it.")
+    title: str | None = strawberry.field(description="Job title, as the source imported last gives it.")
     # The ids each source knows them by, when the query that found the person brought them (a member
     # page does not: most pages do not ask for them).
     known_as_rows: strawberry.Private[list[dict[str, str]] | None] = None

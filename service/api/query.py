@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
 import strawberry
 
@@ -21,6 +22,11 @@ from service.segments.engine import SegmentError
 from service.segments.rules import Subject, parse_rule
 from service.text import normalised_email
 
+Source = Annotated[str, strawberry.argument(description=(
+    "The name of the source system, e.g. `CRM 1` or `Marketo 1`."))]
+SourceKey = Annotated[str, strawberry.argument(description="The record's id in that source system.")]
+At = Annotated[datetime, strawberry.argument(description="The moment asked about (ISO 8601 date-time; no zone: UTC).")]
+
 
 @strawberry.type
 class Query:
@@ -30,14 +36,23 @@ class Query:
     ))
     async def audience(
         self, info: strawberry.Info[Context, None],
-        min_company_won_amount: float, visited_page: str, within_days: int,
+        min_company_won_amount: Annotated[float, strawberry.argument(description=(
+            "A company qualifies when the sum of its closed-won deal amounts, over all its linked accounts, is "
+            "greater than this (an amount in the deals' currency, added as imported; a finite number >= 0)."))],
+        visited_page: Annotated[str, strawberry.argument(description=(
+            "The page's URL, compared exactly (case-sensitive) with each visit's URL; at most 2,048 characters."))],
+        within_days: Annotated[int, strawberry.argument(description=(
+            "The visit window: visited at most this many days ago, from now to the second (days, 1 to 3660)."))],
     ) -> Audience:
         return Audience(compiled=await presets.compile_audience(
             info.context.graph, min_company_won_amount, visited_page, within_days))
 
     @typed.field(extensions=needs(Scope.READ),
                  description="A person by email (case and surrounding spaces do not matter).")
-    async def person(self, info: strawberry.Info[Context, None], email: str) -> Person | None:
+    async def person(
+        self, info: strawberry.Info[Context, None],
+        email: Annotated[str, strawberry.argument(description="The person's email address.")],
+    ) -> Person | None:
         try:
             normalised = normalised_email(email)
         except ValueError:
@@ -46,37 +61,51 @@ class Query:
         return Person.from_row(row) if row else None
 
     @typed.field(extensions=needs(Scope.READ), description="An account by its source system and that system's id.")
-    async def account(self, info: strawberry.Info[Context, None], source: str, source_key: str) -> Account | None:
+    async def account(self, info: strawberry.Info[Context, None], source: Source,
+                      source_key: SourceKey) -> Account | None:
         row = await info.context.loaders.account.load((source, source_key))
         return Account.from_row(row) if row else None
 
     @typed.field(extensions=needs(Scope.READ),
                  description="A company by id (the smallest 'source/sourceKey' of its accounts).")
-    async def company(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> Company | None:
+    async def company(
+        self, info: strawberry.Info[Context, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description=(
+            "The company's id: `source/sourceKey` of its smallest account, e.g. `CRM 1/0011A00001`."))],
+    ) -> Company | None:
         return await company_by_id(info, str(id))
 
     @typed.field(extensions=needs(Scope.READ), description="A campaign by its source system and that system's id.")
-    async def campaign(self, info: strawberry.Info[Context, None], source: str, source_key: str) -> Campaign | None:
+    async def campaign(self, info: strawberry.Info[Context, None], source: Source,
+                       source_key: SourceKey) -> Campaign | None:
         row = await info.context.loaders.campaign.load((source, source_key))
         return Campaign.from_row(row) if row else None
 
     @typed.field(extensions=needs(Scope.READ),
                  description="A marketing list by its source system and that system's id.")
-    async def marketing_list(self, info: strawberry.Info[Context, None], source: str,
-                             source_key: str) -> MarketingList | None:
+    async def marketing_list(self, info: strawberry.Info[Context, None], source: Source,
+                             source_key: SourceKey) -> MarketingList | None:
         row = await info.context.loaders.marketing_list.load((source, source_key))
         return MarketingList.from_row(row) if row else None
 
     @typed.field(extensions=needs(Scope.READ),
                  description="Evaluate a rule without saving it: count, members with explanations, companies. "
                              "subject COMPANY evaluates an account audience's rule (members are `accounts`).")
-    async def preview(self, info: strawberry.Info[Context, None], rule: RuleInput,
-                      subject: Subject = Subject.PERSON) -> RulePreview:
+    async def preview(
+        self, info: strawberry.Info[Context, None],
+        rule: Annotated[RuleInput, strawberry.argument(description="The rule to evaluate.")],
+        subject: Annotated[Subject, strawberry.argument(description=(
+            "PERSON (default): a person rule, members are people; COMPANY: a company rule, members are companies."
+        ))] = Subject.PERSON,
+    ) -> RulePreview:
         compiled = await engine.compile_for(info.context.graph, parse_rule(rule_data(rule), subject), None, subject)
         return RulePreview(compiled=compiled)
 
     @typed.field(extensions=needs(Scope.READ), description="A saved segment by id.")
-    async def segment(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> Segment | None:
+    async def segment(
+        self, info: strawberry.Info[Context, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="The segment's id.")],
+    ) -> Segment | None:
         rows = await info.context.graph.run(Q.SEGMENTS_BY_ID, ids=[str(id)])
         return Segment.from_row(rows[0]["segment"]) if rows else None
 
@@ -87,8 +116,12 @@ class Query:
     @typed.field(extensions=needs(Scope.READ), description=(
         "Whether a person (by email) was in a saved segment at a moment, from its history, and why: the "
         "explanation kept when they entered. None when there is no such segment."))
-    async def was_member(self, info: strawberry.Info[Context, None], segment_id: strawberry.ID, email: str,
-                         at: datetime) -> MembershipAsOf | None:
+    async def was_member(
+        self, info: strawberry.Info[Context, None],
+        segment_id: Annotated[strawberry.ID, strawberry.argument(description="The saved segment's id.")],
+        email: Annotated[str, strawberry.argument(description="The person's email address.")],
+        at: At,
+    ) -> MembershipAsOf | None:
         try:
             normalised = normalised_email(email)
         except ValueError:
@@ -101,8 +134,14 @@ class Query:
         "Whether a company was in a saved account audience at a moment, and why (the explanation kept when it "
         "entered); for a segment of people, which of its people (as linked to it now) were members then, and "
         "why. From the segment's history; None when there is no such segment."))
-    async def company_was_member(self, info: strawberry.Info[Context, None], segment_id: strawberry.ID,
-                                 company_id: strawberry.ID, at: datetime) -> CompanyMembershipAsOf | None:
+    async def company_was_member(
+        self, info: strawberry.Info[Context, None],
+        segment_id: Annotated[strawberry.ID, strawberry.argument(description=(
+            "The id of the saved account audience (or segment of people)."))],
+        company_id: Annotated[strawberry.ID, strawberry.argument(description=(
+            "The company's id: `source/sourceKey` of its smallest account."))],
+        at: At,
+    ) -> CompanyMembershipAsOf | None:
         moment = at if at.tzinfo else at.replace(tzinfo=UTC)
         row = await engine.company_membership_at(info.context.graph, str(segment_id), str(company_id), moment)
         return CompanyMembershipAsOf.from_row(str(segment_id), str(company_id), moment, row) if row else None

@@ -41,6 +41,13 @@ log = logging.getLogger("accountgraph")
 Query = merge_types("Query", (DataQuery, DeliveryQuery, KeyQuery, StewardshipQuery))
 Mutation = merge_types("Mutation", (IngestMutation, SegmentMutation, ActivationMutation, DeliveryMutation,
                                    KeyMutation, ErasureMutation, StewardshipMutation))
+# merge_types makes a type of its own, without a description: given here.
+Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "What can be read: people, accounts, companies, campaigns and lists, saved segments and their history, "
+    "destinations, webhook deliveries, API keys and MDM link suggestions.")
+Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "What can be changed: records upserted from a source, segments saved and evaluated, destinations and "
+    "activations, deliveries re-driven, API keys, erasure of a person, MDM link suggestions decided.")
 
 INTERNAL_MESSAGE = "internal error"
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -12,7 +12,7 @@ from service.api.activation import Activation
 from service.api.company import Account, Company, ContactRole, Opportunity, companies_by_id, company_by_id
 from service.api.contact import Contact
 from service.api.context import Context
-from service.api.paging import decode_cursor, encode_cursor
+from service.api.paging import After, First, decode_cursor, encode_cursor
 from service.api.person import Person
 from service.api.rule import Subject  # registered as a GraphQL enum there
 from service.api.temporal import native_datetime
@@ -25,9 +25,12 @@ from service.segments.engine import SegmentError
 
 @strawberry.type(description="A company's value for an opportunity condition, and whether it passed.")
 class CompanyValue:
-    company_id: strawberry.ID
-    value: float | None
-    matched: bool
+    company_id: strawberry.ID = strawberry.field(description="The company's id (`source/sourceKey` of its smallest "
+                                                             "account).")
+    value: float | None = strawberry.field(description=(
+        "The company's figure: SUM or MAX, an amount in the deals' currency (added as imported, not converted); "
+        "COUNT, a number of deals; none for a MAX of no deals."))
+    matched: bool = strawberry.field(description="Whether the figure passed the condition's number test.")
     accounts: list[Account] = strawberry.field(description="The member's accounts in this company.")
     deals: list[Opportunity] = strawberry.field(
         description=f"The deals behind the value (those the condition takes), largest first: at most "
@@ -42,30 +45,35 @@ class CompanyValue:
                    accounts=[Account.from_row(a) for a in row["accounts"]], deals=deals,
                    deal_count=row["dealCount"], more_deals=row["dealCount"] - len(deals))
 
-    @strawberry.field
+    @typed.field(description="The company itself, as it is now.")
     async def company(self, info: strawberry.Info[Context, None]) -> Company | None:
         return await company_by_id(info, str(self.company_id))
 
 
 @strawberry.type(description="A campaign or marketing list membership that a condition looked at.")
 class Membership:
-    kind: str
-    source: str
-    id: str
-    name: str | None
-    status: str | None
+    kind: str = strawberry.field(description="`campaign` or `list`.")
+    source: str = strawberry.field(description="The name of the source the campaign or list comes from.")
+    id: str = strawberry.field(description="The campaign's or list's id in that source.")
+    name: str | None = strawberry.field(description="The campaign's or list's name.")
+    status: str | None = strawberry.field(description="A campaign: the member's status (e.g. Attended); a list: none.")
 
 
 @strawberry.type(
     description="What one condition of the rule found for a member: why they are in (or what did not hold).")
 class Evidence:
     path: str = strawberry.field(description="Where the condition is in the rule, e.g. and[1].visits.")
-    kind: str
-    matched: bool
-    companies: list[CompanyValue]
-    accounts: list[Account]
-    visits: list[WebVisit]
-    memberships: list[Membership]
+    kind: str = strawberry.field(description=(
+        "The condition's kind: person, account, opportunities, visits, campaign, list, opportunityRole, "
+        "accountRole, buyingGroup, people or segment."))
+    matched: bool = strawberry.field(description="Whether the condition held for this member.")
+    companies: list[CompanyValue] = strawberry.field(description=(
+        "opportunities: every company of the member with its figure, whether it passed, and the deals behind it."))
+    accounts: list[Account] = strawberry.field(description=(
+        "account: the accounts in scope that pass the test; accountRole: the member's accounts whose role passes."))
+    visits: list[WebVisit] = strawberry.field(description="visits: the visits that match the URL and time bounds.")
+    memberships: list[Membership] = strawberry.field(description=(
+        "campaign or list: the matching membership."))
     contact_roles: list[ContactRole] = strawberry.field(
         description="opportunityRole: the member's contact roles that matched, with their deals, largest first.")
     people: list[Contact] = strawberry.field(description=(
@@ -90,19 +98,21 @@ class Evidence:
 
 @strawberry.type(description="Whether a person was in a saved segment at a moment, from the segment's history.")
 class MembershipAsOf:
-    segment_id: strawberry.ID
-    email: str
-    at: datetime
+    segment_id: strawberry.ID = strawberry.field(description="The saved segment's id.")
+    email: str = strawberry.field(description="The person's email address (normalised: lower case, trimmed).")
+    at: datetime = strawberry.field(description="The moment asked about (ISO 8601 date-time, UTC).")
     member: bool = strawberry.field(description="In the segment at `at`: their last change before it was an entry.")
-    since: datetime | None = strawberry.field(description="When they entered (for a member).")
-    until: datetime | None = strawberry.field(
-        description="When they next left after `at` (for a member; none if they are in still).")
+    since: datetime | None = strawberry.field(description=(
+        "When they entered (for a member; ISO 8601 date-time, UTC)."))
+    until: datetime | None = strawberry.field(description=(
+        "When they next left after `at` (for a member; none if they are in still; ISO 8601 date-time, UTC)."))
     explanation: list[Evidence] | None = strawberry.field(description=(
         "Why they were in, as it was when they entered (kept with the entry): the same evidence as a member "
         "page's, with the figures and deals of that day. None for a non-member, and for an entry that kept "
         "none (made before explanations were kept, or beyond the first 10,000 entries of one evaluation)."))
     history_from: datetime | None = strawberry.field(description=(
-        "The segment's oldest evaluation kept (EVALUATION_RETENTION_DAYS): before it, history cannot say."))
+        "When the segment's oldest evaluation kept was made (EVALUATION_RETENTION_DAYS; ISO 8601 date-time, UTC): "
+        "before it, history cannot say."))
     known_person: bool = strawberry.field(description="Whether the graph holds a person with this email now.")
 
     @classmethod
@@ -119,21 +129,23 @@ class MembershipAsOf:
     "explanation kept when it entered); or, for a segment of people, which of its people (as linked to it "
     "now) were members then, each with the explanation kept when they entered."))
 class CompanyMembershipAsOf:
-    segment_id: strawberry.ID
-    company_id: strawberry.ID
-    at: datetime
+    segment_id: strawberry.ID = strawberry.field(description="The saved segment's id.")
+    company_id: strawberry.ID = strawberry.field(description="The company's id.")
+    at: datetime = strawberry.field(description="The moment asked about (ISO 8601 date-time, UTC).")
     known_company: bool = strawberry.field(description="Whether the graph holds a company with this id now.")
     member: bool = strawberry.field(description=(
         "In the account audience at `at`; for a segment of people, some person of the company was a member."))
-    since: datetime | None = strawberry.field(description="Account audience: when the company entered.")
+    since: datetime | None = strawberry.field(description=(
+        "Account audience: when the company entered (ISO 8601 date-time, UTC)."))
     until: datetime | None = strawberry.field(description=(
-        "Account audience: when it next left after `at` (none if it is in still)."))
+        "Account audience: when it next left after `at` (none if it is in still; ISO 8601 date-time, UTC)."))
     explanation: list[Evidence] | None = strawberry.field(description=(
         "Account audience: why the company was in, as it was when it entered (kept with the entry)."))
     members: list[MembershipAsOf] = strawberry.field(description=(
         "Segment of people: its people who were members at `at`, by email (an account audience: none)."))
     history_from: datetime | None = strawberry.field(description=(
-        "The segment's oldest evaluation kept (EVALUATION_RETENTION_DAYS): before it, history cannot say."))
+        "When the segment's oldest evaluation kept was made (EVALUATION_RETENTION_DAYS; ISO 8601 date-time, UTC): "
+        "before it, history cannot say."))
 
     @classmethod
     def from_row(cls, segment_id: str, company_id: str, at: datetime, row: dict[str, Any]) -> CompanyMembershipAsOf:
@@ -151,10 +163,11 @@ class CompanyMembershipAsOf:
 
 @strawberry.type(description="A member of an audience, with the evidence of every condition.")
 class SegmentMember:
-    email: str
-    explanation: list[Evidence]
+    email: str = strawberry.field(description="The member's email address (normalised: lower case, trimmed).")
+    explanation: list[Evidence] = strawberry.field(description=(
+        "One Evidence per condition of the rule, in rule order, including those that did not hold."))
 
-    @strawberry.field
+    @typed.field(description="The person, as the graph holds them now.")
     async def person(self, info: strawberry.Info[Context, None]) -> Person | None:
         row = await info.context.loaders.person.load(self.email)
         return Person.from_row(row) if row else None
@@ -162,40 +175,49 @@ class SegmentMember:
 
 @strawberry.type(description="One page of members, in email order.")
 class MemberPage:
-    members: list[SegmentMember]
-    end_cursor: str | None
-    has_next_page: bool
+    members: list[SegmentMember] = strawberry.field(description="The members of this page.")
+    end_cursor: str | None = strawberry.field(description=(
+        "An opaque cursor after the page's last member's email: pass it as `after` for the next page; "
+        "none when the page is empty."))
+    has_next_page: bool = strawberry.field(description="Whether there are more after this page.")
 
 
 @strawberry.type(description="One page of a saved segment's current members, in email order.")
 class PersonPage:
-    people: list[Person]
-    end_cursor: str | None
-    has_next_page: bool
+    people: list[Person] = strawberry.field(description="The people of this page.")
+    end_cursor: str | None = strawberry.field(description=(
+        "An opaque cursor after the page's last person's email: pass it as `after` for the next page; "
+        "none when the page is empty."))
+    has_next_page: bool = strawberry.field(description="Whether there are more after this page.")
 
 
 @strawberry.type(description="A company in an account audience, with the evidence of every condition.")
 class AccountMember:
-    company_id: strawberry.ID
-    explanation: list[Evidence]
+    company_id: strawberry.ID = strawberry.field(description="The company's id.")
+    explanation: list[Evidence] = strawberry.field(description=(
+        "One Evidence per condition of the rule, in rule order, including those that did not hold."))
 
-    @strawberry.field
+    @typed.field(description="The company, as it is now.")
     async def company(self, info: strawberry.Info[Context, None]) -> Company | None:
         return await company_by_id(info, str(self.company_id))
 
 
 @strawberry.type(description="One page of an account audience's companies, in id order.")
 class AccountMemberPage:
-    members: list[AccountMember]
-    end_cursor: str | None
-    has_next_page: bool
+    members: list[AccountMember] = strawberry.field(description="The companies of this page.")
+    end_cursor: str | None = strawberry.field(description=(
+        "An opaque cursor after the page's last company's id: pass it as `after` for the next page; "
+        "none when the page is empty."))
+    has_next_page: bool = strawberry.field(description="Whether there are more after this page.")
 
 
 @strawberry.type(description="One page of a saved account audience's current companies, in id order.")
 class CompanyPage:
-    companies: list[Company]
-    end_cursor: str | None
-    has_next_page: bool
+    companies: list[Company] = strawberry.field(description="The companies of this page.")
+    end_cursor: str | None = strawberry.field(description=(
+        "An opaque cursor after the page's last company's id: pass it as `after` for the next page; "
+        "none when the page is empty."))
+    has_next_page: bool = strawberry.field(description="Whether there are more after this page.")
 
 
 def _selects(compiled: Compiled, subject: str, field: str) -> None:
@@ -208,10 +230,10 @@ def _selects(compiled: Compiled, subject: str, field: str) -> None:
 
 @strawberry.type(description="A company in an account audience: how many of its people qualify.")
 class AudienceCompany:
-    company_id: strawberry.ID
-    members: int
+    company_id: strawberry.ID = strawberry.field(description="The company's id.")
+    members: int = strawberry.field(description="How many of the selected people it has.")
 
-    @strawberry.field
+    @typed.field(description="The company, as it is now.")
     async def company(self, info: strawberry.Info[Context, None]) -> Company | None:
         return await company_by_id(info, str(self.company_id))
 
@@ -238,8 +260,8 @@ class RulePreview:
 
     @typed.field(description="An account audience's rule: a page of its companies (at most 500), in id order, "
                              "each with an explanation.")
-    async def accounts(self, info: strawberry.Info[Context, None], first: int = 50,
-                       after: str | None = None) -> AccountMemberPage:
+    async def accounts(self, info: strawberry.Info[Context, None], first: First = 50,
+                       after: After = None) -> AccountMemberPage:
         _selects(self.compiled, Subject.COMPANY, "accounts")
         rows, has_next = await engine.members(info.context.graph, self.compiled, first, decode_cursor(after))
         return AccountMemberPage(
@@ -250,12 +272,13 @@ class RulePreview:
         )
 
     @typed.field(description="A page of members (at most 500), each with an explanation.")
-    async def members(self, info: strawberry.Info[Context, None], first: int = 50,
-                      after: str | None = None) -> MemberPage:
+    async def members(self, info: strawberry.Info[Context, None], first: First = 50,
+                      after: After = None) -> MemberPage:
         return await member_page(info, self.compiled, first, after)
 
     @typed.field(description="The account audience: companies with qualifying people, most first (at most 500).")
-    async def companies(self, info: strawberry.Info[Context, None], first: int = 50) -> list[AudienceCompany]:
+    async def companies(self, info: strawberry.Info[Context, None], first: Annotated[int, strawberry.argument(
+            description="How many companies at most: 1 to 500.")] = 50) -> list[AudienceCompany]:
         _selects(self.compiled, Subject.PERSON, "companies")
         rows = await engine.companies(info.context.graph, self.compiled, first)
         return [AudienceCompany(company_id=strawberry.ID(r["companyId"]), members=r["members"]) for r in rows]
@@ -264,13 +287,15 @@ class RulePreview:
 @strawberry.type(
     description="One evaluation of a saved segment: its size, and who entered and left since the one before.")
 class SegmentEvaluation:
-    id: strawberry.ID
-    at: datetime
-    count: int
-    entered: int
-    left: int
-    entered_people: list[str]
-    left_people: list[str]
+    id: strawberry.ID = strawberry.field(description="The evaluation's id.")
+    at: datetime = strawberry.field(description="When it was made (ISO 8601 date-time, UTC).")
+    count: int = strawberry.field(description="The segment's size then: people, or companies for an account audience.")
+    entered: int = strawberry.field(description="How many members entered since the evaluation before.")
+    left: int = strawberry.field(description="How many members left since the evaluation before.")
+    entered_people: list[str] = strawberry.field(description=(
+        "The emails of the people who entered, in email order (an account audience: empty)."))
+    left_people: list[str] = strawberry.field(description=(
+        "The emails of the people who left, in email order (an account audience: empty)."))
     entered_companies: list[strawberry.ID] = strawberry.field(description="Account audience: the companies that "
                                                                           "entered, by id.")
     left_companies: list[strawberry.ID] = strawberry.field(description="Account audience: the companies that left.")
@@ -285,15 +310,17 @@ class SegmentEvaluation:
 
 @strawberry.type(description="A saved audience definition.")
 class Segment:
-    id: strawberry.ID
-    name: str
-    description: str
-    rule: JSON
+    id: strawberry.ID = strawberry.field(description="The segment's id.")
+    name: str = strawberry.field(description="The segment's name.")
+    description: str = strawberry.field(description="What the segment is for, as given when saved (may be empty).")
+    rule: JSON = strawberry.field(description="The rule, as its JSON (docs/segments.md).")
     subject: Subject = strawberry.field(description="PERSON: a segment of people; COMPANY: an account audience.")
-    created_at: datetime
-    updated_at: datetime
-    last_evaluated_at: datetime | None
-    member_count: int | None = strawberry.field(description="Members at the last evaluation.")
+    created_at: datetime = strawberry.field(description="When it was saved (ISO 8601 date-time, UTC).")
+    updated_at: datetime = strawberry.field(description="When it was last changed (ISO 8601 date-time, UTC).")
+    last_evaluated_at: datetime | None = strawberry.field(description=(
+        "When it was last evaluated (ISO 8601 date-time, UTC); none before the first evaluation."))
+    member_count: int | None = strawberry.field(description=(
+        "Members at the last evaluation: people, or companies for an account audience; none before the first."))
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Segment:
@@ -311,8 +338,8 @@ class Segment:
 
     @typed.field(description="The members as of the last evaluation, kept current by the live loop "
                              "(a stored read, no evaluation), in email order; at most 500 a page.")
-    async def members(self, info: strawberry.Info[Context, None], first: int = 100,
-                      after: str | None = None) -> PersonPage:
+    async def members(self, info: strawberry.Info[Context, None], first: First = 100,
+                      after: After = None) -> PersonPage:
         if self.subject == Subject.COMPANY:
             raise SegmentError("members: this is an account audience; its members are `companies`")
         rows, has_next = await engine.current_members(info.context.graph, str(self.id), first, decode_cursor(after))
@@ -322,8 +349,8 @@ class Segment:
 
     @typed.field(description="An account audience's companies as of the last evaluation, kept current by the "
                              "live loop (a stored read), in id order; at most 500 a page.")
-    async def companies(self, info: strawberry.Info[Context, None], first: int = 100,
-                        after: str | None = None) -> CompanyPage:
+    async def companies(self, info: strawberry.Info[Context, None], first: First = 100,
+                        after: After = None) -> CompanyPage:
         if self.subject != Subject.COMPANY:
             raise SegmentError("companies: this segment selects people; its members are `members`")
         ids, has_next = await engine.current_companies(info.context.graph, str(self.id), first, decode_cursor(after))
@@ -335,7 +362,8 @@ class Segment:
         rows = await info.context.graph.run(Q.ACTIVATIONS_OF_SEGMENTS, ids=[str(self.id)])
         return [Activation.from_row(row) for row in rows[0]["activations"]] if rows else []
 
-    @typed.field(description="The latest evaluations (snapshots), newest first (first: 1 to 500).")
-    async def evaluations(self, info: strawberry.Info[Context, None], first: int = 20) -> list[SegmentEvaluation]:
+    @typed.field(description="The latest evaluations (snapshots), newest first.")
+    async def evaluations(self, info: strawberry.Info[Context, None], first: Annotated[int, strawberry.argument(
+            description="How many evaluations at most: 1 to 500.")] = 20) -> list[SegmentEvaluation]:
         rows = await info.context.graph.run(Q.SEGMENT_EVALUATIONS, ids=[str(self.id)], first=engine.page_size(first))
         return [SegmentEvaluation.from_row(row["evaluation"]) for row in rows]

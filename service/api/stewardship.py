@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -14,6 +14,7 @@ from service.api.context import Context
 from service.api.permissions import needs
 from service.auth.keys import Scope
 from service.errors import InvalidArgument
+from service.segments.engine import MAX_PAGE
 from service.stewardship import suggestions as stewardship
 from service.stewardship.suggestions import Suggestion
 
@@ -39,10 +40,10 @@ class LinkEvidence:
 
 @strawberry.type(description="An account of a suggestion, as its source records it.")
 class SuggestedAccount:
-    source: str
-    source_key: str
-    name: str | None
-    website: str | None
+    source: str = strawberry.field(description="The name of the source system that records it, e.g. `CRM 1`.")
+    source_key: str = strawberry.field(description="The account's id in that source.")
+    name: str | None = strawberry.field(description="The account's name in that source.")
+    website: str | None = strawberry.field(description="The account's website, if the source gives one.")
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> SuggestedAccount:
@@ -52,10 +53,10 @@ class SuggestedAccount:
 
 @strawberry.type(description="A pair of accounts, one of each company, and the evidence that they are one company.")
 class AccountPairEvidence:
-    a: SuggestedAccount
-    b: SuggestedAccount
+    a: SuggestedAccount = strawberry.field(description="The account of the first company.")
+    b: SuggestedAccount = strawberry.field(description="The account of the second company.")
     score: float = strawberry.field(description="The score of this pair's evidence alone.")
-    evidence: list[LinkEvidence]
+    evidence: list[LinkEvidence] = strawberry.field(description="Each piece of evidence the two accounts share.")
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> AccountPairEvidence:
@@ -66,15 +67,19 @@ class AccountPairEvidence:
 @strawberry.type(description="A company's figures: now, or as the companies of a suggestion would make one.")
 class CompanyTotals:
     company_id: str = strawberry.field(description="The company's id (merged: the id the company would have).")
-    accounts: int
-    people: int
-    won_sum: float
-    won_count: int
-    won_max: float | None
-    open_sum: float
-    open_count: int
-    lost_sum: float
-    lost_count: int
+    accounts: int = strawberry.field(description="How many accounts the company has.")
+    people: int = strawberry.field(description="How many people are associated with its accounts, each once.")
+    won_sum: float = strawberry.field(description=(
+        "Sum of the amounts of its closed-won deals, each once (in the deals' currency, not converted)."))
+    won_count: int = strawberry.field(description="How many closed-won deals it has.")
+    won_max: float | None = strawberry.field(description=(
+        "The largest closed-won deal amount (in the deal's currency); none without won deals."))
+    open_sum: float = strawberry.field(description=(
+        "Sum of the amounts of its deals not yet closed (in the deals' currency, not converted)."))
+    open_count: int = strawberry.field(description="How many deals not yet closed it has.")
+    lost_sum: float = strawberry.field(description=(
+        "Sum of the amounts of its closed and lost deals (in the deals' currency, not converted)."))
+    lost_count: int = strawberry.field(description="How many closed and lost deals it has.")
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> CompanyTotals:
@@ -91,8 +96,8 @@ class CompanyTotals:
 @strawberry.type(description=(
     "The people a saved segment (or the companies an account audience) would gain and lose if the link were made."))
 class SegmentMove:
-    segment_id: strawberry.ID
-    name: str
+    segment_id: strawberry.ID = strawberry.field(description="The saved segment's id.")
+    name: str = strawberry.field(description="The saved segment's name.")
     entered: list[str] = strawberry.field(description="Emails of the people who would enter.")
     left: list[str] = strawberry.field(description="Emails of the people who would leave.")
     entered_companies: list[str] = strawberry.field(description=(
@@ -106,7 +111,7 @@ class SegmentMove:
     "A candidate SAME_COMPANY link between two companies, from evidence in the graph; never made "
     "automatically. Accept it with acceptLinkSuggestion, or reject it with rejectLinkSuggestion."))
 class LinkSuggestion:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The suggestion's id: opaque, it names the pair of companies.")
     score: float = strawberry.field(description=(
         "0 to 1: 1 - the product over the evidence kinds of (1 - the kind's best weight) (docs/stewardship.md)."))
     kinds: list[str] = strawberry.field(
@@ -141,8 +146,9 @@ class LinkSuggestion:
 
 @strawberry.type(description="Link suggestions, best first.")
 class LinkSuggestions:
-    min_score: float
-    suggestions: list[LinkSuggestion]
+    min_score: float = strawberry.field(description="The least score asked for (0 to 1).")
+    suggestions: list[LinkSuggestion] = strawberry.field(description=(
+        "The suggestions with at least that score, best first."))
 
 
 @strawberry.type(description="The link a steward made from a suggestion.")
@@ -159,7 +165,7 @@ class AcceptedLink:
 
 @strawberry.type(description="A rejected suggestion: its pairs of accounts are not suggested again.")
 class RejectedLink:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The id of the rejected suggestion.")
     pairs: int = strawberry.field(description="The pairs of accounts recorded as not the same company.")
 
 
@@ -169,13 +175,21 @@ def _who(info: strawberry.Info[Context, None]) -> tuple[str, str]:
     return (key.name, f"{key.name} ({key.id})") if key else ("unknown", "unknown")
 
 
+SuggestionId = Annotated[strawberry.ID, strawberry.argument(description="The suggestion's id (LinkSuggestion.id).")]
+
+
 @strawberry.type
 class StewardshipQuery:
     @typed.field(extensions=needs(Scope.ADMIN), description=(
         "Candidate SAME_COMPANY links MDM has not made (one per pair of companies), with their evidence, "
         "score and the totals of the company they would make, best first."))
-    async def link_suggestions(self, info: strawberry.Info[Context, None], first: int = 50,
-                               min_score: float = 0.5) -> LinkSuggestions:
+    async def link_suggestions(
+        self, info: strawberry.Info[Context, None],
+        first: Annotated[int, strawberry.argument(description=(
+            f"How many suggestions at most: 1 to {MAX_PAGE}; segmentMoves only with at most {MAX_IMPACTS}."))] = 50,
+        min_score: Annotated[float, strawberry.argument(description=(
+            "Only suggestions with at least this score, from 0 to 1 (default 0.5)."))] = 0.5,
+    ) -> LinkSuggestions:
         found = await stewardship.suggestions(info.context.graph, first, min_score)
         return LinkSuggestions(min_score=min_score,
                                suggestions=[LinkSuggestion.of(s, first <= MAX_IMPACTS) for s in found])
@@ -183,7 +197,7 @@ class StewardshipQuery:
     @typed.field(extensions=needs(Scope.ADMIN), description=(
         "One link suggestion by id, as the graph has it now (none once its companies are one, or it was "
         "rejected), with segmentMoves."))
-    async def link_suggestion(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> LinkSuggestion | None:
+    async def link_suggestion(self, info: strawberry.Info[Context, None], id: SuggestionId) -> LinkSuggestion | None:
         found = await stewardship.suggestion(info.context.graph, str(id))
         return LinkSuggestion.of(found, True) if found else None
 
@@ -193,7 +207,7 @@ class StewardshipMutation:
     @typed.mutation(extensions=needs(Scope.ADMIN), description=(
         "Make the suggested SAME_COMPANY link (its best pair of accounts), with 'steward:<key name>' as its "
         "source; the companies regroup and live audiences update as for an MDM link."))
-    async def accept_link_suggestion(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> AcceptedLink:
+    async def accept_link_suggestion(self, info: strawberry.Info[Context, None], id: SuggestionId) -> AcceptedLink:
         name, by = _who(info)
         accepted = await stewardship.accept(info.context.graph, str(id), name, by)
         return AcceptedLink(link_id=accepted.link_id, source=accepted.source, company_id=accepted.company_id,
@@ -202,8 +216,11 @@ class StewardshipMutation:
     @typed.mutation(extensions=needs(Scope.ADMIN), description=(
         "Reject a suggestion: its pairs of accounts are recorded as not the same company (NOT_SAME_COMPANY, "
         "with who, when and the reason) and not suggested again."))
-    async def reject_link_suggestion(self, info: strawberry.Info[Context, None], id: strawberry.ID,
-                                     reason: str = "") -> RejectedLink:
+    async def reject_link_suggestion(
+        self, info: strawberry.Info[Context, None], id: SuggestionId,
+        reason: Annotated[str, strawberry.argument(description=(
+            "Why the accounts are not one company, kept with the rejection (free text; may be empty)."))] = "",
+    ) -> RejectedLink:
         _, by = _who(info)
         pairs = await stewardship.reject(info.context.graph, str(id), by, reason)
         return RejectedLink(id=id, pairs=pairs)

@@ -4,6 +4,7 @@ feed in the graph (service.realtime.feed), resumable from the cursor of the last
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 
@@ -20,14 +21,20 @@ AudienceChange = graphql_type(broker.AudienceChange, "AudienceChange",
                               types={"segment_id": strawberry.ID, "company_id": strawberry.ID | None})
 
 
-@strawberry.type
+@strawberry.type(description="What can be watched live, over a WebSocket (graphql-transport-ws).")
 class Subscription:
     @typed.subscription(extensions=needs(Scope.READ), graphql_type=AudienceChange,
                         description="Entries and exits of one saved segment (or of all), in the order of the "
                                     "change feed: from now on, or after the change whose `cursor` is `after` "
                                     "(to resume after a reconnect without missing one).")
-    async def audience_changes(self, info: strawberry.Info[Context, None], segment_id: strawberry.ID | None = None,
-                               after: str | None = None) -> AsyncGenerator[broker.AudienceChange, None]:
+    async def audience_changes(
+        self, info: strawberry.Info[Context, None],
+        segment_id: Annotated[strawberry.ID | None, strawberry.argument(description=(
+            "Only the changes of this saved segment or account audience; of all when none."))] = None,
+        after: Annotated[str | None, strawberry.argument(description=(
+            "The `cursor` of the last change heard (POSITION:INDEX, e.g. `42:0`): replay every change after it, "
+            "then go on live; none to start from now."))] = None,
+    ) -> AsyncGenerator[broker.AudienceChange, None]:
         live = info.context.live
         if live is None:
             raise RuntimeError("subscriptions need the running service")

@@ -8,10 +8,10 @@ import strawberry
 
 @strawberry.type(description="A web page visit, as the source that recorded it reports it.")
 class WebVisit:
-    source: str
-    source_key: str
-    url: str
-    visited_at: datetime
+    source: str = strawberry.field(description="The name of the source that recorded the visit.")
+    source_key: str = strawberry.field(description="The visit's id in that source.")
+    url: str = strawberry.field(description="The page's URL, as the source gave it.")
+    visited_at: datetime = strawberry.field(description="When the page was visited (ISO 8601 date-time, UTC).")
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> WebVisit:

@@ -28,6 +28,8 @@ class Column:
     identity: bool = False  # part of what a deletion row must still give
     always_given: bool = False  # the upsert mutations ask for it even to delete (a person's email)
     not_after_now: bool = False  # a moment that has happened (a visit): later than now is refused
+    # What the column means and its format, as the upsert mutations' input fields describe it.
+    description: str = ""
 
     @property
     def api_name(self) -> str:
@@ -92,33 +94,50 @@ class RecordSpec:
         return next(column.header for column in self.columns if column.field == field_name)
 
 
-IS_DELETED = Column("IsDeleted", "isDeleted", fields.boolean, required=False)
+IS_DELETED = Column("IsDeleted", "isDeleted", fields.boolean, required=False, description=(
+    "True removes the record instead of writing it (then only the identity fields are needed); "
+    "false or none writes it."))
 
 
-def _id(header: str = "Id", field: str = "sourceKey") -> Column:
-    return Column(header, field, fields.key, identity=True)
+def _id(header: str = "Id", field: str = "sourceKey",
+        description: str = "The record's id in this source, compared exactly (case-sensitive).") -> Column:
+    return Column(header, field, fields.key, identity=True,
+                  description=f"{description} At most {fields.MAX_KEY} characters.")
 
 
 def _person_ref() -> Column:
-    return _id("PersonId", "personKey")
+    return _id("PersonId", "personKey", "The id of the person in this source.")
+
+
+def _text(header: str, field: str, description: str, required: bool = False) -> Column:
+    """A text column, its description saying so."""
+    return Column(header, field, fields.text, required=required,
+                  description=f"{description} Text, at most {fields.MAX_TEXT:,} characters.")
 
 
 # A synced copy names the record it copies (CRM -> Marketo sync): the copy and its original are one
 # record in the graph, known to both sources (docs/import-format.md, "Synced copies").
 SYNCED_FROM = (
-    Column("SyncedFromSource", "syncedFromSource", fields.text, required=False),
-    Column("SyncedFromId", "syncedFromKey", fields.key, required=False),
+    Column("SyncedFromSource", "syncedFromSource", fields.text, required=False, description=(
+        "For a synced copy: the name of the source of the record it copies, e.g. `CRM 1` (with syncedFromId)."
+        " The copy and its original are one record.")),
+    Column("SyncedFromId", "syncedFromKey", fields.key, required=False, description=(
+        "For a synced copy: the id of the record it copies in syncedFromSource (with syncedFromSource).")),
 )
 
 
 PEOPLE = RecordSpec("people", (
     _id(),
-    Column("Email", "email", fields.email, always_given=True),
-    Column("FirstName", "firstName", fields.text, required=False),
-    Column("LastName", "lastName", fields.text, required=False),
-    Column("Title", "title", fields.text, required=False),
-    Column("Unsubscribed", "unsubscribed", fields.boolean, required=False),
-    Column("AdvertisingOptOut", "advertisingOptOut", fields.boolean, required=False),
+    Column("Email", "email", fields.email, always_given=True, description=(
+        "The person's email address (at most 320 characters); stored trimmed and lower-cased. Required even "
+        "to delete.")),
+    _text("FirstName", "firstName", "First name."),
+    _text("LastName", "lastName", "Last name."),
+    _text("Title", "title", "Job title."),
+    Column("Unsubscribed", "unsubscribed", fields.boolean, required=False, description=(
+        "This source's email consent flag: true when the person unsubscribed here (none is false).")),
+    Column("AdvertisingOptOut", "advertisingOptOut", fields.boolean, required=False, description=(
+        "True when the person opted out of ad targeting (LinkedIn) in this source (none is false).")),
     *SYNCED_FROM,
     IS_DELETED,
 ), key=("sourceKey",),
@@ -126,12 +145,15 @@ PEOPLE = RecordSpec("people", (
 
 ACCOUNTS = RecordSpec("accounts", (
     _id(),
-    Column("Name", "name", fields.text),
-    Column("Industry", "industry", fields.text, required=False),
-    Column("BillingCountry", "country", fields.text, required=False),
-    Column("NumberOfEmployees", "employees", fields.count, required=False),
-    Column("Website", "website", fields.text, required=False),
-    Column("ParentId", "parentKey", fields.key, required=False),
+    _text("Name", "name", "The account's name.", required=True),
+    _text("Industry", "industry", "The account's industry."),
+    _text("BillingCountry", "country", "The account's billing country."),
+    Column("NumberOfEmployees", "employees", fields.count, required=False, description=(
+        "The account's number of employees (a whole number >= 0).")),
+    _text("Website", "website", "The account's website."),
+    Column("ParentId", "parentKey", fields.key, required=False, description=(
+        "The id of its parent account in this source: the account's company is then a subsidiary of the "
+        "parent's; none removes the parent this source gave before.")),
     *SYNCED_FROM,
     IS_DELETED,
 ), key=("sourceKey",), references=(Reference("parentKey", "ParentId", "accounts"),),
@@ -140,12 +162,17 @@ ACCOUNTS = RecordSpec("accounts", (
 
 OPPORTUNITIES = RecordSpec("opportunities", (
     _id(),
-    Column("AccountId", "accountKey", fields.key),
-    Column("Name", "name", fields.text),
-    Column("Amount", "amount", fields.amount),
-    Column("CurrencyIsoCode", "currency", fields.currency, required=False),
-    Column("StageName", "stage", fields.stage),
-    Column("CloseDate", "closeDate", fields.iso_date),
+    Column("AccountId", "accountKey", fields.key, description=(
+        "The id of its account in this source; a changed id moves the deal to that account.")),
+    _text("Name", "name", "The deal's name.", required=True),
+    Column("Amount", "amount", fields.amount, description=(
+        "The deal's amount in its currency (CurrencyIsoCode): a finite number >= 0; never converted.")),
+    Column("CurrencyIsoCode", "currency", fields.currency, required=False, description=(
+        "The ISO 4217 code of the amount's currency, three letters (e.g. USD); upper-cased.")),
+    Column("StageName", "stage", fields.stage, description=(
+        "One of Salesforce's standard stages (Prospecting ... Closed Won, Closed Lost); `Closed Won` makes it won, "
+        "`Closed Won` and `Closed Lost` closed.")),
+    Column("CloseDate", "closeDate", fields.iso_date, description="The close date (ISO 8601 date, YYYY-MM-DD)."),
     *SYNCED_FROM,
     IS_DELETED,
 ), key=("sourceKey",), references=(Reference("accountKey", "AccountId", "accounts"),),
@@ -154,60 +181,64 @@ OPPORTUNITIES = RecordSpec("opportunities", (
 
 CAMPAIGNS = RecordSpec("campaigns", (
     _id(),
-    Column("Name", "name", fields.text),
-    Column("Type", "type", fields.text, required=False),
-    Column("Status", "status", fields.text, required=False),
-    Column("StartDate", "startDate", fields.iso_date, required=False),
+    _text("Name", "name", "The campaign's name.", required=True),
+    _text("Type", "type", "The campaign's type (e.g. Webinar)."),
+    _text("Status", "status", "The campaign's status (e.g. Planned, Completed)."),
+    Column("StartDate", "startDate", fields.iso_date, required=False, description=(
+        "The campaign's start date (ISO 8601 date, YYYY-MM-DD).")),
     IS_DELETED,
 ), key=("sourceKey",),
     upsert_query=Q.CAMPAIGNS_UPSERT, delete_query=Q.CAMPAIGNS_DELETE)
 
 LISTS = RecordSpec("lists", (
     _id(),
-    Column("Name", "name", fields.text),
+    _text("Name", "name", "The list's name.", required=True),
     IS_DELETED,
 ), key=("sourceKey",),
     upsert_query=Q.LISTS_UPSERT, delete_query=Q.LISTS_DELETE)
 
 WEB_VISITS = RecordSpec("web-visits", (
     _id(),
-    Column("PersonId", "personKey", fields.key),
-    Column("Url", "url", fields.url),
-    Column("VisitedAt", "visitedAt", fields.iso_datetime, not_after_now=True),
+    Column("PersonId", "personKey", fields.key, description="The id of the visitor, a person of this source."),
+    Column("Url", "url", fields.url, description=(
+        "The page's URL, starting with http://, https:// or /; stored as given (visits rules compare it exactly).")),
+    Column("VisitedAt", "visitedAt", fields.iso_datetime, not_after_now=True, description=(
+        "When the page was visited (ISO 8601 date-time; no zone is UTC); not later than now.")),
     IS_DELETED,
 ), key=("sourceKey",), references=(Reference("personKey", "PersonId", "people"),),
     upsert_query=Q.WEB_VISITS_UPSERT, delete_query=Q.WEB_VISITS_DELETE)
 
 ACCOUNT_PEOPLE = RecordSpec("account-people", (
-    _id("AccountId", "accountKey"),
+    _id("AccountId", "accountKey", "The id of the account in this source."),
     _person_ref(),
-    Column("Role", "role", fields.text, required=False),
+    _text("Role", "role", "The person's role at the account (e.g. Decision Maker)."),
     IS_DELETED,
 ), key=("accountKey", "personKey"), references=(
     Reference("accountKey", "AccountId", "accounts"), Reference("personKey", "PersonId", "people")),
     upsert_query=Q.ACCOUNT_PEOPLE_UPSERT, delete_query=Q.ACCOUNT_PEOPLE_DELETE)
 
 OPPORTUNITY_CONTACT_ROLES = RecordSpec("opportunity-contact-roles", (
-    _id("OpportunityId", "opportunityKey"),
+    _id("OpportunityId", "opportunityKey", "The id of the opportunity in this source."),
     _person_ref(),
-    Column("Role", "role", fields.text, required=False),
-    Column("IsPrimary", "isPrimary", fields.boolean, required=False),
+    _text("Role", "role", "The person's contact role on the deal (e.g. Decision Maker)."),
+    Column("IsPrimary", "isPrimary", fields.boolean, required=False, description=(
+        "True when the person is the deal's primary contact.")),
     IS_DELETED,
 ), key=("opportunityKey", "personKey"), references=(
     Reference("opportunityKey", "OpportunityId", "opportunities"), Reference("personKey", "PersonId", "people")),
     upsert_query=Q.OPPORTUNITY_CONTACT_ROLES_UPSERT, delete_query=Q.OPPORTUNITY_CONTACT_ROLES_DELETE)
 
 CAMPAIGN_MEMBERS = RecordSpec("campaign-members", (
-    _id("CampaignId", "campaignKey"),
+    _id("CampaignId", "campaignKey", "The id of the campaign in this source."),
     _person_ref(),
-    Column("Status", "status", fields.text, required=False),
+    _text("Status", "status", "The member's status in the campaign (e.g. Sent, Responded, Attended)."),
     IS_DELETED,
 ), key=("campaignKey", "personKey"), references=(
     Reference("campaignKey", "CampaignId", "campaigns"), Reference("personKey", "PersonId", "people")),
     upsert_query=Q.CAMPAIGN_MEMBERS_UPSERT, delete_query=Q.CAMPAIGN_MEMBERS_DELETE)
 
 LIST_MEMBERS = RecordSpec("list-members", (
-    _id("ListId", "listKey"),
+    _id("ListId", "listKey", "The id of the list in this source."),
     _person_ref(),
     IS_DELETED,
 ), key=("listKey", "personKey"), references=(
@@ -215,12 +246,13 @@ LIST_MEMBERS = RecordSpec("list-members", (
     upsert_query=Q.LIST_MEMBERS_UPSERT, delete_query=Q.LIST_MEMBERS_DELETE)
 
 SAME_COMPANY = RecordSpec("same-company", (
-    _id("LinkId", "mdmId"),
-    Column("SourceA", "sourceA", fields.text),
-    Column("AccountIdA", "keyA", fields.key),
-    Column("SourceB", "sourceB", fields.text),
-    Column("AccountIdB", "keyB", fields.key),
-    Column("UpdatedAt", "updatedAt", fields.iso_datetime, required=False),
+    _id("LinkId", "mdmId", "The link's id in MDM."),
+    _text("SourceA", "sourceA", "The source of the first account, e.g. `CRM 1`.", required=True),
+    Column("AccountIdA", "keyA", fields.key, description="The first account's id in sourceA."),
+    _text("SourceB", "sourceB", "The source of the second account, e.g. `CRM 2`.", required=True),
+    Column("AccountIdB", "keyB", fields.key, description="The second account's id in sourceB."),
+    Column("UpdatedAt", "updatedAt", fields.iso_datetime, required=False, description=(
+        "When MDM last changed the link (ISO 8601 date-time; no zone is UTC); kept as lineage.")),
     IS_DELETED,
 ), key=("mdmId",), references=(
     Reference("keyA", "AccountIdA", "accounts", source_field="sourceA"),
@@ -230,12 +262,13 @@ SAME_COMPANY = RecordSpec("same-company", (
 # MDM's corporate hierarchy: the first account's company is a subsidiary of the second's
 # (docs/import-format.md, "Corporate families").
 PARENTS = RecordSpec("parents", (
-    _id("LinkId", "mdmId"),
-    Column("SourceChild", "sourceChild", fields.text),
-    Column("AccountIdChild", "keyChild", fields.key),
-    Column("SourceParent", "sourceParent", fields.text),
-    Column("AccountIdParent", "keyParent", fields.key),
-    Column("UpdatedAt", "updatedAt", fields.iso_datetime, required=False),
+    _id("LinkId", "mdmId", "The link's id in MDM."),
+    _text("SourceChild", "sourceChild", "The source of the subsidiary's account.", required=True),
+    Column("AccountIdChild", "keyChild", fields.key, description="The subsidiary's account id in sourceChild."),
+    _text("SourceParent", "sourceParent", "The source of the parent's account.", required=True),
+    Column("AccountIdParent", "keyParent", fields.key, description="The parent's account id in sourceParent."),
+    Column("UpdatedAt", "updatedAt", fields.iso_datetime, required=False, description=(
+        "When MDM last changed the link (ISO 8601 date-time; no zone is UTC); kept as lineage.")),
     IS_DELETED,
 ), key=("mdmId",), references=(
     Reference("keyChild", "AccountIdChild", "accounts", source_field="sourceChild"),

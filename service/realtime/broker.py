@@ -15,12 +15,13 @@ class AudienceChange:
     """A person entering or leaving a saved segment, or a company an account audience."""
 
     # GraphQL serves this class as it is (service.api.subscription): the descriptions are its schema's.
-    segment_id: str
-    segment_name: str
+    segment_id: str = field(metadata={"description": "The id of the saved segment or account audience."})
+    segment_name: str = field(metadata={"description": "Its name."})
     email: str | None = field(metadata={"description": "The person (none for an account audience)."})
     company_id: str | None = field(metadata={"description": "The company, for an account audience (else none)."})
     change: str = field(metadata={"description": "ENTERED or LEFT."})
-    at: datetime
+    at: datetime = field(metadata={"description": "When the evaluation that made the change ran (ISO 8601 "
+                                                 "date-time, UTC)."})
     position: int = field(metadata={"description": "The position in the change feed of the evaluation that made "
                                                    "the change: strictly increasing, the same on every process."})
     cursor: str = field(metadata={"description": "Where this change is in the feed (POSITION:INDEX, the index "
