@@ -28,6 +28,7 @@ from service.activation.webhook import Failure, post
 from service.database import DatabaseUnavailable, Graph, Transaction
 from service.errors import AccountGraphError, ErrorCode
 from service.limits import RetryPolicy
+from service.metrics import WEBHOOK_ATTEMPTS
 from service.queries import Q
 
 log = logging.getLogger("accountgraph.outbox")
@@ -178,6 +179,7 @@ class Outbox:
         rows = await tx.run(Q.DELIVERY_DONE, id=delivery_id, holder=self.holder)
         if not rows:
             return  # the claim ran out and another process took it over, or an erasure changed it: theirs now
+        WEBHOOK_ATTEMPTS.labels("delivered").inc()
         done = rows[0]["done"]
         await tx.run(Q.ACTIVATION_RECORD, id=str(uuid.uuid4()), segmentId=done["segmentId"],
                      destination=done["destination"], sent=done["sent"], withoutConsent=done["withoutConsent"],
@@ -189,6 +191,7 @@ class Outbox:
         rows = await self.graph.run(Q.DELIVERY_FAILED, id=delivery["id"], holder=self.holder, error=str(failure),
                                     final=failure.refused, maxAttempts=self.policy.attempts,
                                     delayMilliseconds=round(self.policy.delay(attempts) * 1000))
+        WEBHOOK_ATTEMPTS.labels("dead" if rows and rows[0]["status"] == "DEAD" else "failed").inc()
         if rows and rows[0]["status"] == "DEAD":
             log.warning("webhook delivery %s to %s dead-lettered after %d tries: %s", delivery["id"],
                         delivery["destination"], rows[0]["attempts"], failure)

@@ -1,0 +1,46 @@
+"""GraphQL operations timed by name, type and outcome (service.metrics): a schema extension around each
+operation. The outcome is 'ok', or the code of the first error answered, in lower case
+('invalid_query', 'forbidden', 'query_timeout', 'internal', ...: docs/errors.md). The operation's
+label is also left in the HTTP request's state for the access log line (service.http_metrics)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from service.errors import ErrorCode
+from service.metrics import GRAPHQL_SECONDS, OK, operation_label
+
+
+def outcome_of(errors: list[GraphQLError] | None) -> str:
+    if not errors:
+        return OK
+    code = (errors[0].extensions or {}).get("code")
+    known = {c.value for c in ErrorCode}
+    return (code if code in known else ErrorCode.INTERNAL.value).lower()
+
+
+class OperationMetrics(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        failed = True
+        try:
+            yield
+            failed = False
+        finally:
+            context = self.execution_context
+            name = operation_label(context.operation_name)
+            try:
+                kind = context.operation_type.value if context.graphql_document else "unknown"
+            except Exception:  # a document whose operation cannot be chosen: the errors say why
+                kind = "unknown"
+            result = context.result
+            errors = (getattr(result, "errors", None) if result is not None else None) or context.pre_execution_errors
+            outcome = ErrorCode.INTERNAL.value.lower() if failed else outcome_of(errors)
+            GRAPHQL_SECONDS.labels(name, kind, outcome).observe(time.perf_counter() - started)
+            state = getattr(getattr(context.context, "request", None), "state", None)
+            if state is not None:
+                state.graphql_operation = name
