@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from service.errors import ErrorCode
+from service.errors import AccountGraphError, ErrorCode
 from service.metrics import GRAPHQL_SECONDS, OK, operation_label
 
 
@@ -26,10 +26,12 @@ def outcome_of(errors: list[GraphQLError] | None) -> str:
 class OperationMetrics(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
-        failed = True
+        raised: Exception | None = None
         try:
             yield
-            failed = False
+        except Exception as error:  # strawberry answers it after the operation (a syntax error, a bug)
+            raised = error
+            raise
         finally:
             context = self.execution_context
             name = operation_label(context.operation_name)
@@ -39,8 +41,17 @@ class OperationMetrics(SchemaExtension):
                 kind = "unknown"
             result = context.result
             errors = (getattr(result, "errors", None) if result is not None else None) or context.pre_execution_errors
-            outcome = ErrorCode.INTERNAL.value.lower() if failed else outcome_of(errors)
+            outcome = outcome_of(errors) if raised is None else _outcome_of_raised(raised)
             GRAPHQL_SECONDS.labels(name, kind, outcome).observe(time.perf_counter() - started)
             state = getattr(getattr(context.context, "request", None), "state", None)
             if state is not None:
                 state.graphql_operation = name
+
+
+def _outcome_of_raised(error: Exception) -> str:
+    """What the answer will say of an exception strawberry catches outside the operation."""
+    if isinstance(error, AccountGraphError):
+        return error.code.value.lower()
+    if isinstance(error, GraphQLError) and not isinstance(error.original_error, Exception):
+        return ErrorCode.INVALID_QUERY.value.lower()  # the document does not parse
+    return ErrorCode.INTERNAL.value.lower()
