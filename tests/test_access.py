@@ -64,7 +64,8 @@ def other_secret(key: str) -> str:
 
 def assert_refused(response: httpx.Response, message: str) -> None:
     assert response.status_code == 401, response.text
-    assert response.json() == {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]}
+    assert response.json() == {"errors": [{"message": message, "extensions": {
+        "code": "UNAUTHENTICATED", "requestId": response.headers["X-Request-Id"]}}]}
     assert response.headers["www-authenticate"].startswith('Bearer realm="accountgraph"')
 
 

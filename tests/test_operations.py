@@ -54,9 +54,9 @@ def test_metrics_move_with_the_requests_made(live_server: str, client: httpx.Cli
     assert value(after, neo4j, query=Q.SEGMENTS_ALL.value) == value(before, neo4j, query=Q.SEGMENTS_ALL.value) + 1
     assert value(after, http, method="POST", route="/graphql", status="200") == \
         value(before, http, method="POST", route="/graphql", status="200") + 3
-    # The first scrape itself, and the backlog read from the graph at each scrape.
+    # The first scrape itself, and its read of the backlog (a scrape's own read is counted after its answer).
     assert value(after, http, method="GET", route="/metrics", status="200") >= 1
-    assert value(after, neo4j, query=Q.METRICS_BACKLOG.value) >= 2
+    assert value(after, neo4j, query=Q.METRICS_BACKLOG.value) >= 1
     assert value(after, "accountgraph_backlog_up") == 1
     assert value(after, "accountgraph_live_pending_people") == 0
     assert value(after, "accountgraph_webhook_deliveries_pending") == 0
