@@ -13,13 +13,16 @@ import json
 import logging
 import os
 import re
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import SecretStr
 
-from service.request_id import current_request_id
+# The id of the request being served in this task (service.request_id sets it; None outside any request:
+# the live loop, the outbox, start-up).
+current_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 # An API key's text (service.auth.keys: ag_<id>_<secret>); the id alone is not secret.
 _KEY_TEXT = re.compile(r"\bag_([0-9a-f]{12})_[A-Za-z0-9_-]{43}")

@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from contextvars import ContextVar
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.logs import current_request_id
 
 HEADER = "X-Request-Id"
 # What is taken from a caller: up to 128 characters of letters, digits and . _ : / + = - (a UUID, a
 # trace id, base64). Anything else (spaces, quotes, control characters, longer) is replaced, never logged.
 WELL_FORMED = re.compile(r"\A[A-Za-z0-9._:/+=-]{1,128}\Z")
-
-# The id of the request being served in this task (None outside any: the live loop, the outbox, start-up).
-current_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
 def new_request_id() -> str:
