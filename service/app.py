@@ -1,5 +1,5 @@
 """The Starlette application: GraphQL (with an offline GraphiQL and subscriptions), the event
-endpoint, health and readiness; and the live loop that keeps saved segments current.
+endpoint, health and readiness, Prometheus metrics (/metrics); and the live loop that keeps saved segments current.
 
 Every request that reads or changes data needs an API key (service.auth.http); subscriptions
 present theirs in connection_init. The service starts without Neo4j and follows it going away and
@@ -19,6 +19,7 @@ from pathlib import Path
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -43,6 +44,7 @@ from service.auth.sockets import SocketKeys
 from service.auth.store import KeyChecker, Unauthenticated
 from service.database import SERVICE_DRIVER, DatabaseUnavailable, DriverTimeouts, Graph, Neo4jConnection, QueryTimeout
 from service.graphiql import OfflineGraphQL, asset_route
+from service.http_metrics import HttpMetrics
 from service.ingest.errors import ImportRejected
 from service.ingest.events import event_tables
 from service.ingest.group_commit import GroupCommit
@@ -51,6 +53,7 @@ from service.readiness import Readiness
 from service.realtime.broker import Broker
 from service.realtime.live import LiveAudiences
 from service.request_id import RequestId, new_request_id
+from service.scrape import metrics
 from service.timeouts import WARMUP_CHECK_SECONDS, WARMUP_SECONDS
 
 log = logging.getLogger("accountgraph")
@@ -200,13 +203,14 @@ def create_app(connection: Neo4jConnection, poll_seconds: float = 1.0, sweep_sec
                limits: ApiLimits = ApiLimits(), driver: DriverTimeouts = SERVICE_DRIVER,
                group_window: GroupWindow = GroupWindow(), warm_seconds: float = WARMUP_SECONDS,
                warm_check_seconds: float = WARMUP_CHECK_SECONDS, retention: Retention = Retention(),
-               delivery: RetryPolicy = RetryPolicy()) -> Starlette:
+               delivery: RetryPolicy = RetryPolicy(), metrics_token: SecretStr | None = None) -> Starlette:
     graphql = GraphQLApp(build_schema(limits), default_query=EXAMPLE_QUERY,
                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.graph = Graph(connection, timeout_seconds=limits.query_timeout_seconds, driver=driver)
+        app.state.metrics_token = metrics_token  # /metrics is open without one (service.scrape)
         app.state.keys = KeyChecker(app.state.graph)
         app.state.rate_limits = RateLimits(limits.rate_per_second, limits.rate_burst)
         app.state.sockets = SocketKeys(app.state.keys)
@@ -236,14 +240,16 @@ def create_app(connection: Neo4jConnection, poll_seconds: float = 1.0, sweep_sec
             Route("/", home),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics),
             Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
             Route("/events", events, methods=["POST"]),
             Route("/activations/{id}/files/{name}", activation_download),
             asset_route(),
         ],
-        # The first is the outermost: every answer has its request id; the key is checked before a body is read.
-        middleware=[Middleware(RequestId), Middleware(RequireApiKey),
+        # The first is the outermost: every answer has its request id, and is timed and logged with it
+        # (refusals included); the key is checked before a body is read.
+        middleware=[Middleware(RequestId), Middleware(HttpMetrics), Middleware(RequireApiKey),
                     Middleware(LimitBody, limit=limits.max_body_bytes)],
         lifespan=lifespan,
     )

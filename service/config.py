@@ -2,11 +2,13 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.limits import ApiLimits, GroupWindow, Retention, RetryPolicy
+from service.logs import LogFormat
 from service.timeouts import SERVICE_DRIVER, WARMUP_CHECK_SECONDS, WARMUP_SECONDS, DriverTimeouts
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -86,6 +88,13 @@ class Settings(BaseSettings):
 
     # Where `accountgraph run` (the demo) keeps its development API key, readable by the owner only.
     dev_key_file: Path = PROJECT_ROOT / ".cache" / "dev-api-key"
+
+    # Operations (docs/operations.md): the log lines' format, `json` or `text` (unset: json for
+    # `accountgraph serve`, text for `accountgraph run`, the demo in a terminal), their level, and the
+    # token a scrape of /metrics must send as `Authorization: Bearer <token>` (unset: /metrics is open).
+    log_format: LogFormat | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    metrics_token: SecretStr | None = None
 
     host: str = "127.0.0.1"
     port: int = 8000

@@ -43,6 +43,7 @@ from neo4j.exceptions import (
 from pydantic import SecretStr
 
 from service.errors import AccountGraphError, ErrorCode
+from service.metrics import NEO4J_FAILURES, NEO4J_SECONDS
 from service.queries import CypherFile, Mode, Q, Rendered, catalogue, query_file
 from service.timeouts import SERVICE_DRIVER, DriverTimeouts
 
@@ -151,6 +152,29 @@ def _plain(value: Any) -> Any:
     return _EXPORT(value)  # nodes, relationships, paths, temporal values: as data() does
 
 
+def _failure_kind(error: BaseException) -> str:
+    """How a query failed, for its metric: before (inside a transaction) or after _errors converted it."""
+    if isinstance(error, QueryTimeout) or (isinstance(error, ClientError) and error.code in TIMEOUT_CODES):
+        return "timeout"
+    if isinstance(error, (DatabaseUnavailable, *UNREACHABLE)):
+        return "unavailable"
+    return "error"
+
+
+@contextmanager
+def _timed(file: CypherFile) -> Iterator[None]:
+    """The one place queries are timed (service.metrics): every catalogue query and template the service
+    runs, by its name, its results read; a failure counted by kind as well."""
+    started = time.perf_counter()
+    try:
+        yield
+    except Exception as error:
+        NEO4J_FAILURES.labels(file.name, _failure_kind(error)).inc()
+        raise
+    finally:
+        NEO4J_SECONDS.labels(file.name).observe(time.perf_counter() - started)
+
+
 class Transaction:
     """What the work of Graph.write_work runs its queries with: catalogue queries and templates
     (a read-mode query in a write transaction is fine); it notes whether one marked people."""
@@ -173,7 +197,8 @@ class Transaction:
     async def _run(self, file: CypherFile, text: str, parameters: dict[str, Any]) -> list[Row]:
         _routing(file)  # the schema is refused here too
         self.marked_people = self.marked_people or file.marks_people
-        return [row_of(record) async for record in await self._tx.run(text, parameters)]
+        with _timed(file):
+            return [row_of(record) async for record in await self._tx.run(text, parameters)]
 
 
 class Graph:
@@ -291,7 +316,7 @@ class Graph:
     async def _execute(self, file: CypherFile, text: str, parameters: dict[str, Any]) -> list[Row]:
         routing = _routing(file)
         try:
-            with self._errors():
+            with _timed(file), self._errors():
                 if routing is RoutingControl.READ:
                     return await self._read(Query(text, timeout=self.timeout), parameters)
                 records, _, _ = await self.driver.execute_query(

@@ -163,6 +163,8 @@ class Q(StrEnum):
     DELIVERY_NEXT = "outbox/delivery_next"
     DELIVERY_PROGRESS = "outbox/delivery_progress"
     DELIVERY_REDRIVE = "outbox/delivery_redrive"
+    # metrics/
+    METRICS_BACKLOG = "metrics/backlog"
     # stewardship/
     LINK_ACCEPT = "stewardship/link_accept"
     LINK_REJECT = "stewardship/link_reject"

@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -63,7 +64,8 @@ def other_secret(key: str) -> str:
 
 def assert_refused(response: httpx.Response, message: str) -> None:
     assert response.status_code == 401, response.text
-    assert response.json() == {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]}
+    assert response.json() == {"errors": [{"message": message, "extensions": {
+        "code": "UNAUTHENTICATED", "requestId": response.headers["X-Request-Id"]}}]}
     assert response.headers["www-authenticate"].startswith('Bearer realm="accountgraph"')
 
 
@@ -221,7 +223,7 @@ def forbidden(body: dict[str, Any], field: str, scope: str) -> None:
     assert (body["data"] or {}).get(field) is None, body
     [error] = body["errors"]
     assert error["message"] == f"{field} needs an API key with the '{scope}' scope, which the key used does not have"
-    assert error["extensions"] == {"code": "FORBIDDEN", "missingScope": scope}
+    assert error["extensions"] == {"code": "FORBIDDEN", "missingScope": scope, "requestId": ANY}
 
 
 async def test_a_read_key_cannot_write_or_administer(anonymous: httpx.Client, graph: Graph, api_keys: ApiKeys) -> None:

@@ -135,7 +135,7 @@ def test_every_file_loads_and_every_file_and_constant_match() -> None:
 def test_the_folders_are_the_concerns_and_names_put_the_subject_first() -> None:
     folders = {name.rsplit("/", 1)[0] for name in catalogue() if "/" in name}
     assert folders == {"ingest", "segments", "segments/templates", "auth", "activation", "erasure", "api", "realtime",
-                       "outbox", "migrations", "stewardship"}
+                       "outbox", "migrations", "stewardship", "metrics"}
     verb_first = re.compile(r"(upsert|delete|known|erase|suppress|mark|claim|last|regroup)_")
     verbs_first = [name for name in catalogue() if verb_first.match(name.rsplit("/", 1)[-1])]
     assert verbs_first == []

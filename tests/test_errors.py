@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -78,7 +79,8 @@ async def test_a_rejected_upsert_has_the_import_code_and_names_the_record_and_fi
     assert result.errors
     assert result.errors[0].message == f"rejected, nothing written: people[0].email (id '1'): {reason}"
     assert result.errors[0].extensions == {
-        "code": "IMPORT_REJECTED", "errors": [{"record": 0, "id": "1", "field": "email", "reason": reason}]}
+        "code": "IMPORT_REJECTED", "errors": [{"record": 0, "id": "1", "field": "email", "reason": reason}],
+        "requestId": ANY}
 
 
 @pytest.mark.asyncio

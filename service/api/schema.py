@@ -26,6 +26,7 @@ from service.api.activation import ActivationMutation
 from service.api.delivery import DeliveryMutation, DeliveryQuery
 from service.api.erasure import ErasureMutation
 from service.api.keys import KeyMutation, KeyQuery
+from service.api.metrics import OperationMetrics
 from service.api.mutation import IngestMutation
 from service.api.query import Query as DataQuery
 from service.api.segment_mutation import SegmentMutation
@@ -60,7 +61,9 @@ class AccountGraphSchema(strawberry.Schema):
         the latter makes the answer a 503). Anything else is a bug: logged in full with the request's
         id, and answered "internal error" with that id, not with its own message.
 
+        Every error also names the request's id (`extensions.requestId`), as its log lines do.
         Strawberry returns the list it passes here, so an internal error is replaced in it."""
+        request_id = _request_id(execution_context)
         for index, error in enumerate(errors):
             original = error.original_error
             if original is None or isinstance(original, GraphQLError):
@@ -72,19 +75,23 @@ class AccountGraphSchema(strawberry.Schema):
                 if isinstance(original, DatabaseUnavailable):
                     _unavailable(execution_context)
             else:
-                errors[index] = _internal(error, execution_context)
+                errors[index] = _internal(error, execution_context, request_id)
+            errors[index].extensions = {**(errors[index].extensions or {}), "requestId": request_id}
 
 
 def _operation(execution_context: ExecutionContext | None) -> str:
     return (execution_context.operation_name if execution_context else None) or "(anonymous)"
 
 
-def _internal(error: GraphQLError, execution_context: ExecutionContext | None) -> GraphQLError:
+def _request_id(execution_context: ExecutionContext | None) -> str:
+    return getattr(getattr(execution_context, "context", None), "request_id", None) or new_request_id()
+
+
+def _internal(error: GraphQLError, execution_context: ExecutionContext | None, request_id: str) -> GraphQLError:
     """The error logged with its traceback and the request's id; the answer names only the id."""
-    request_id = getattr(getattr(execution_context, "context", None), "request_id", None) or new_request_id()
     where = ".".join(map(str, error.path or [])) or "-"
     log.error("internal error in GraphQL operation %s at %s (request %s)", _operation(execution_context), where,
-              request_id, exc_info=error.original_error)
+              request_id, exc_info=error.original_error, extra={"operation": _operation(execution_context)})
     return GraphQLError(INTERNAL_MESSAGE, nodes=error.nodes, source=error.source, positions=error.positions,
                         path=error.path, original_error=error.original_error,
                         extensions={"code": ErrorCode.INTERNAL.value, "requestId": request_id})
@@ -104,6 +111,7 @@ def limit_extensions(limits: ApiLimits) -> list[Callable[[], SchemaExtension]]:
     rules = [*QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
              *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules]
     extensions: list[Callable[[], SchemaExtension]] = [
+        OperationMetrics,  # first: it times everything, refusals by the limits included
         partial(AddValidationRules, rules),
         partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
     ]

@@ -22,8 +22,9 @@ from service.errors import ErrorCode
 log = logging.getLogger("accountgraph")
 
 GRAPHQL_PATH = "/graphql"
-# Probes, the redirect to GraphiQL, and GraphiQL's own files: nothing in them reads the graph.
-OPEN_PATHS = frozenset({"/", "/healthz", "/readyz"})
+# Probes, the redirect to GraphiQL, and GraphiQL's own files: nothing in them reads the graph. /metrics
+# takes no API key: it is open, or closed by a token of its own (METRICS_TOKEN; service.scrape).
+OPEN_PATHS = frozenset({"/", "/healthz", "/readyz", "/metrics"})
 OPEN_PREFIXES = ("/graphiql/assets/",)
 BODY_LIMITED_PATHS = frozenset({GRAPHQL_PATH, "/events"})
 
@@ -59,11 +60,15 @@ def _is_open(scope: Scope) -> bool:
             and "query" not in QueryParams(scope["query_string"]))
 
 
-def error_response(path: str, status: int, message: str, code: ErrorCode,
+def error_response(scope: Scope, status: int, message: str, code: ErrorCode,
                    headers: dict[str, str] | None = None) -> JSONResponse:
-    """GraphQL's error shape on /graphql, so GraphiQL and GraphQL clients show it; `error` elsewhere."""
-    body: dict[str, Any] = ({"errors": [{"message": message, "extensions": {"code": code.value}}]}
-                            if path == GRAPHQL_PATH else {"error": message})
+    """GraphQL's error shape on /graphql (with the request's id, as every GraphQL error has), so GraphiQL
+    and GraphQL clients show it; `error` elsewhere."""
+    extensions = {"code": code.value}
+    if request_id := (scope.get("state") or {}).get("request_id"):
+        extensions["requestId"] = request_id
+    body: dict[str, Any] = ({"errors": [{"message": message, "extensions": extensions}]}
+                            if scope["path"] == GRAPHQL_PATH else {"error": message})
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -92,18 +97,18 @@ class RequireApiKey:
             challenge = 'Bearer realm="accountgraph"'
             if message in (INVALID, REVOKED, EXPIRED):
                 challenge += ', error="invalid_token"'
-            response = error_response(scope["path"], 401, message, refused.code, {"WWW-Authenticate": challenge})
+            response = error_response(scope, 401, message, refused.code, {"WWW-Authenticate": challenge})
             await response(scope, receive, send)
             return
         except DatabaseUnavailable as unavailable:
-            response = error_response(scope["path"], 503, str(unavailable), unavailable.code, {"Retry-After": "5"})
+            response = error_response(scope, 503, str(unavailable), unavailable.code, {"Retry-After": "5"})
             await response(scope, receive, send)
             return
         limits: RateLimits = scope["app"].state.rate_limits
         if wait := limits.take(key.id):
             message = (f"the API key {key.id} is over its rate limit of {limits.per_second:g} requests a second "
                        f"(RATE_LIMIT_PER_SECOND): retry after {wait:.2f} s")
-            response = error_response(scope["path"], 429, message, ErrorCode.RATE_LIMITED,
+            response = error_response(scope, 429, message, ErrorCode.RATE_LIMITED,
                                       {"Retry-After": str(math.ceil(wait))})
             await response(scope, receive, send)
             return
@@ -157,7 +162,7 @@ class LimitBody:
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         mib = f" ({self.limit / (1 << 20):g} MiB)" if self.limit % (1 << 18) == 0 else ""
         message = f"the request body may have at most {self.limit} bytes{mib}"
-        await error_response(scope["path"], 413, message, ErrorCode.BODY_TOO_LARGE)(scope, receive, send)
+        await error_response(scope, 413, message, ErrorCode.BODY_TOO_LARGE)(scope, receive, send)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

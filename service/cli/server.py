@@ -16,6 +16,7 @@ from service.cli.common import Commands, with_graph
 from service.cli.data import seed_and_report
 from service.config import Settings
 from service.database import Graph, Neo4jConnection
+from service.logs import LogFormat, logging_config
 from service.neo4j_provider import ProvidedNeo4j, docker_engine_available, local_server, provide_neo4j
 
 if TYPE_CHECKING:
@@ -88,12 +89,16 @@ def _banner(settings: Settings, neo4j: ProvidedNeo4j, dev_key: str | None = None
     return "\n".join(lines)
 
 
-def _serve(settings: Settings, neo4j: ProvidedNeo4j, dev_key: str | None = None, workers: int = 1) -> None:
+def _serve(settings: Settings, neo4j: ProvidedNeo4j, dev_key: str | None = None, workers: int = 1,
+           log_format: LogFormat = LogFormat.JSON) -> None:
     """Serve on one port with `workers` processes. Each worker is a whole service (its own driver, live
-    loop and change-feed reader), as separate replicas would be: they share only Neo4j."""
+    loop and change-feed reader, and its own /metrics), as separate replicas would be: they share only Neo4j.
+    Log lines go to stderr in `log_format` (LOG_FORMAT wins), uvicorn's own included; the service writes
+    the access lines (service.http_metrics), with the request id, instead of uvicorn's."""
     print(_banner(settings, neo4j, dev_key), flush=True)
-    options: dict[str, object] = {"host": settings.host, "port": settings.port, "log_level": "info",
-                                  "loop": EVENT_LOOP, "http": HTTP_PARSER}
+    config = logging_config(settings.log_format or log_format, settings.log_level)
+    options: dict[str, object] = {"host": settings.host, "port": settings.port, "log_level": settings.log_level.lower(),
+                                  "log_config": config, "access_log": False, "loop": EVENT_LOOP, "http": HTTP_PARSER}
     if workers == 1:
         uvicorn.run(app_of(settings, neo4j.connection), **options)  # type: ignore[arg-type]
         return
@@ -109,7 +114,8 @@ def app_of(settings: Settings, connection: Neo4jConnection) -> Starlette:
 
     return create_app(connection, settings.live_poll_seconds, settings.live_sweep_seconds, settings.limits(),
                       settings.driver_timeouts(), settings.group_window(), settings.warmup_seconds,
-                      settings.warmup_check_seconds, settings.retention(), settings.delivery())
+                      settings.warmup_check_seconds, settings.retention(), settings.delivery(),
+                      settings.metrics_token)
 
 
 def worker_app() -> Starlette:
@@ -135,7 +141,7 @@ def cmd_run(settings: Settings, arguments: argparse.Namespace) -> None:
     try:
         dev_key = asyncio.run(with_graph(
             neo4j.connection, lambda graph: _prepare_demo(graph, settings.seed_dir, settings.dev_key_file)))
-        _serve(settings, neo4j, dev_key, arguments.workers)
+        _serve(settings, neo4j, dev_key, arguments.workers, log_format=LogFormat.TEXT)
     finally:
         print("Stopping Neo4j ...", flush=True)
         neo4j.stop()

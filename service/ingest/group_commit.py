@@ -33,12 +33,13 @@ from typing import Any
 from service.database import DatabaseUnavailable, Graph, QueryTimeout, Transaction
 from service.ingest.batch import Batch, Table, check_references_of
 from service.ingest.errors import ImportRejected, RowError
-from service.ingest.pipeline import IngestReport, ingest_tables, parse_tables
+from service.ingest.pipeline import IngestReport, count_written, ingest_tables, parse_tables
 from service.ingest.readers import RawTable
 from service.ingest.specs import WEB_VISITS
 from service.ingest.suppressed import skip_suppressed_of
 from service.ingest.writer import plan, write_steps
 from service.limits import GroupWindow
+from service.metrics import IMPORTS_REJECTED
 from service.queries import Q
 
 log = logging.getLogger("accountgraph.ingest")
@@ -87,11 +88,15 @@ class GroupCommit:
         if not self._running or not raw_tables or any(raw.spec.name not in GROUPED for raw in raw_tables):
             return await ingest_tables(self.graph, source, raw_tables)
         started = time.perf_counter()
-        batch = parse_tables(source, raw_tables)  # a request with a bad value or key is refused here, alone
-        request = _Request(batch, started, time.monotonic(), asyncio.get_running_loop().create_future())
-        self._queue.append(request)
-        self._arrived.set()
-        return await request.answer
+        try:
+            batch = parse_tables(source, raw_tables)  # a request with a bad value or key is refused here, alone
+            request = _Request(batch, started, time.monotonic(), asyncio.get_running_loop().create_future())
+            self._queue.append(request)
+            self._arrived.set()
+            return await request.answer
+        except ImportRejected:
+            IMPORTS_REJECTED.inc()
+            raise
 
     async def run(self) -> None:
         """Take the queued requests a group at a time, until cancelled (then the queued ones fail)."""
@@ -169,6 +174,7 @@ class GroupCommit:
                 _fail(request, ImportRejected(outcome.errors))
             else:
                 self.requests += 1
+                count_written(request.batch)
                 _answer(request, IngestReport(request.batch.source, request.batch.rows(),
                                               time.perf_counter() - request.started, outcome.suppressed))
 

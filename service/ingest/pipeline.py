@@ -18,6 +18,7 @@ from service.ingest.readers import RawTable, find_files, read_file
 from service.ingest.specs import MDM_SOURCE, MDM_SPECS, SOURCE_SPECS
 from service.ingest.suppressed import skip_suppressed
 from service.ingest.writer import Progress, write_batch
+from service.metrics import IMPORT_ROWS, IMPORTS_REJECTED
 
 
 @dataclass(frozen=True)
@@ -74,18 +75,32 @@ async def ingest_tables(
     adjust: Callable[[Batch], None] | None = None, progress: Progress | None = None,
 ) -> IngestReport:
     started = time.perf_counter()
-    batch = parse_tables(source, raw_tables)
-    suppressed = await skip_suppressed(graph, batch)
-    errors: list[RowError] = []
-    await check_references(graph, batch, errors)
-    if not errors:  # the hierarchy is checked on records that exist: no cycle, no parent in its own company
-        await check_families(graph, batch, errors)
-    if errors:
-        raise ImportRejected(errors)
+    try:
+        batch = parse_tables(source, raw_tables)
+        suppressed = await skip_suppressed(graph, batch)
+        errors: list[RowError] = []
+        await check_references(graph, batch, errors)
+        if not errors:  # the hierarchy is checked on records that exist: no cycle, no parent in its own company
+            await check_families(graph, batch, errors)
+        if errors:
+            raise ImportRejected(errors)
+    except ImportRejected:
+        IMPORTS_REJECTED.inc()
+        raise
     if adjust:
         adjust(batch)
     await write_batch(graph, batch, datetime.now(UTC), progress)
+    count_written(batch)
     return IngestReport(batch.source, batch.rows(), time.perf_counter() - started, suppressed)
+
+
+def count_written(batch: Batch) -> None:
+    """The rows of a written import in the metrics (service.metrics), by kind and action."""
+    for name, table in batch.tables.items():
+        if table.upserts:
+            IMPORT_ROWS.labels(name, "upsert").inc(len(table.upserts))
+        if table.deletions:
+            IMPORT_ROWS.labels(name, "delete").inc(len(table.deletions))
 
 
 async def ingest_path(

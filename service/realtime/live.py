@@ -15,6 +15,7 @@ import time
 
 from service.database import DatabaseUnavailable, Graph
 from service.limits import Retention, RetryPolicy
+from service.metrics import LIVE_CHANGES, LIVE_EVALUATED, LIVE_FAILURES, LIVE_ROUND_SECONDS
 from service.realtime.broker import AudienceChange, Broker
 from service.realtime.evaluator import BATCH, MAX_BATCH, Evaluator
 from service.realtime.feed import ChangeFeed
@@ -50,6 +51,12 @@ class LiveAudiences:
         self.round_gap_seconds = round_gap_seconds
         self._wake = asyncio.Event()
         self._last_sweep = 0.0
+        self._caught_up_at = time.monotonic()  # when a round last left no marked person behind
+
+    def lag_seconds(self) -> float:
+        """How long ago this loop last had every marked person evaluated: about the poll interval at
+        most while it keeps up; growing while a backlog lasts, Neo4j is out of reach, or rounds fail."""
+        return time.monotonic() - self._caught_up_at
 
     def wake(self) -> None:
         """People were just marked: evaluate now rather than at the next poll."""
@@ -69,12 +76,18 @@ class LiveAudiences:
         changes: list[AudienceChange] = []
         limit = BATCH
         while True:
+            began = time.perf_counter()
             claimed, batch = await self.evaluator.evaluate_pending(limit)
+            LIVE_ROUND_SECONDS.observe(time.perf_counter() - began)
+            LIVE_EVALUATED.inc(claimed)
+            for change in batch:
+                LIVE_CHANGES.labels(change.change.lower()).inc()
             changes += batch
             self.feed.wake()
             if batch:
                 self.outbox.wake()
             if claimed < limit:
+                self._caught_up_at = time.monotonic()
                 return changes
             # A full batch may leave more marked people behind it: a backlog, so larger rounds (fewer
             # round trips per person) until it is gone.
@@ -106,10 +119,12 @@ class LiveAudiences:
             except asyncio.CancelledError:
                 raise
             except DatabaseUnavailable as unavailable:
+                LIVE_FAILURES.labels("unavailable").inc()
                 if not waiting:
                     log.warning("live evaluation waits for Neo4j (%s); marked people stay marked", unavailable)
                     waiting = True
             except Exception:  # the loop must outlive a failed round
+                LIVE_FAILURES.labels("error").inc()
                 log.exception("live evaluation round failed; retrying")
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)

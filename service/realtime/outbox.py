@@ -28,6 +28,7 @@ from service.activation.webhook import Failure, post
 from service.database import DatabaseUnavailable, Graph, Transaction
 from service.errors import AccountGraphError, ErrorCode
 from service.limits import RetryPolicy
+from service.metrics import WEBHOOK_ATTEMPTS
 from service.queries import Q
 
 log = logging.getLogger("accountgraph.outbox")
@@ -170,25 +171,28 @@ class Outbox:
                     return
                 await self.graph.run(Q.DELIVERY_PROGRESS, id=delivery["id"], holder=self.holder, delivered=index + 1,
                                      milliseconds=self.claim_milliseconds)
-        await self.graph.write_work(self._done, delivery["id"])
+        if await self.graph.write_work(self._done, delivery["id"]):
+            WEBHOOK_ATTEMPTS.labels("delivered").inc()  # counted once committed (the work may be retried)
 
-    async def _done(self, tx: Transaction, delivery_id: str) -> None:
+    async def _done(self, tx: Transaction, delivery_id: str) -> bool:
         """Delivered: the record says so, and the segment's sent set at the destination moves (an
         activation record, as a manual send makes), in one transaction."""
         rows = await tx.run(Q.DELIVERY_DONE, id=delivery_id, holder=self.holder)
         if not rows:
-            return  # the claim ran out and another process took it over, or an erasure changed it: theirs now
+            return False  # the claim ran out and another process took it over, or an erasure changed it: theirs now
         done = rows[0]["done"]
         await tx.run(Q.ACTIVATION_RECORD, id=str(uuid.uuid4()), segmentId=done["segmentId"],
                      destination=done["destination"], sent=done["sent"], withoutConsent=done["withoutConsent"],
                      unknownToDestination=done["unknownToDestination"], entered=done["enteredEmails"],
                      left=done["leftEmails"], files=[], batches=done["batchIds"], members=[], companyList=None)
+        return True
 
     async def _failed(self, delivery: dict[str, Any], failure: Failure) -> None:
         attempts = delivery["attempts"] + 1
         rows = await self.graph.run(Q.DELIVERY_FAILED, id=delivery["id"], holder=self.holder, error=str(failure),
                                     final=failure.refused, maxAttempts=self.policy.attempts,
                                     delayMilliseconds=round(self.policy.delay(attempts) * 1000))
+        WEBHOOK_ATTEMPTS.labels("dead" if rows and rows[0]["status"] == "DEAD" else "failed").inc()
         if rows and rows[0]["status"] == "DEAD":
             log.warning("webhook delivery %s to %s dead-lettered after %d tries: %s", delivery["id"],
                         delivery["destination"], rows[0]["attempts"], failure)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from typing import Any
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -128,7 +129,7 @@ async def test_a_resolver_that_cannot_reach_neo4j_gives_a_coded_error_and_a_503(
     assert result.errors is not None and len(result.errors) == 1
     error = result.errors[0]
     assert error.message == "the database (Neo4j) is unavailable; try again shortly"
-    assert error.extensions == {"code": "DATABASE_UNAVAILABLE"}
+    assert error.extensions == {"code": "DATABASE_UNAVAILABLE", "requestId": ANY}
     assert response.status_code == 503 and response.headers["retry-after"] == "5"
 
 
