@@ -42,6 +42,7 @@ from service.auth.rate import RateLimits
 from service.auth.sockets import SocketKeys
 from service.auth.store import KeyChecker, Unauthenticated
 from service.database import SERVICE_DRIVER, DatabaseUnavailable, DriverTimeouts, Graph, Neo4jConnection, QueryTimeout
+from service.explorer import explorer_routes
 from service.graphiql import OfflineGraphQL, asset_route
 from service.ingest.errors import ImportRejected
 from service.ingest.events import event_tables
@@ -241,6 +242,7 @@ def create_app(connection: Neo4jConnection, poll_seconds: float = 1.0, sweep_sec
             Route("/events", events, methods=["POST"]),
             Route("/activations/{id}/files/{name}", activation_download),
             asset_route(),
+            *explorer_routes(),
         ],
         # The first is the outermost: every answer has its request id; the key is checked before a body is read.
         middleware=[Middleware(RequestId), Middleware(RequireApiKey),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -56,12 +56,14 @@ class Delivery:
 @strawberry.type
 class DeliveryQuery:
     @typed.field(extensions=needs(Scope.ADMIN),
-                 description=f"Webhook deliveries, newest first (a page of at most {MAX_PAGE}), of one status "
-                             f"or destination or all.")
+                 description=f"Webhook deliveries, newest first (a page of at most {MAX_PAGE}), of one status, "
+                             f"destination or segment, or all.")
     async def deliveries(self, info: strawberry.Info[Context, None], status: DeliveryStatus | None = None,
-                         destination: str | None = None, first: int = 100) -> list[Delivery]:
+                         destination: str | None = None, first: int = 100,
+                         segment_id: Annotated[strawberry.ID | None, strawberry.argument(
+                             description="Only the deliveries of this segment's changes.")] = None) -> list[Delivery]:
         rows = await outbox.deliveries(info.context.graph, status.value if status else None, destination,
-                                       limit=page_size(first))
+                                       limit=page_size(first), segment_id=str(segment_id) if segment_id else None)
         return [Delivery.from_row(row) for row in rows]
 
 

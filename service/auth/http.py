@@ -22,9 +22,10 @@ from service.errors import ErrorCode
 log = logging.getLogger("accountgraph")
 
 GRAPHQL_PATH = "/graphql"
-# Probes, the redirect to GraphiQL, and GraphiQL's own files: nothing in them reads the graph.
-OPEN_PATHS = frozenset({"/", "/healthz", "/readyz"})
-OPEN_PREFIXES = ("/graphiql/assets/",)
+# Probes, the redirect to GraphiQL, GraphiQL's own files and the explorer's page and files: nothing in
+# them reads the graph (the explorer's queries carry the user's key like any other).
+OPEN_PATHS = frozenset({"/", "/healthz", "/readyz", "/explorer"})
+OPEN_PREFIXES = ("/graphiql/assets/", "/explorer/assets/")
 BODY_LIMITED_PATHS = frozenset({GRAPHQL_PATH, "/events"})
 
 
