@@ -66,10 +66,14 @@
     return isNaN(date) ? iso : date.toISOString().replace("T", " ").slice(0, 16) + " UTC";
   }
 
+  // Calendar days (UTC) between the day of `iso` and today.
   function daysAgo(iso) {
-    const days = Math.floor((Date.now() - new Date(iso).getTime()) / 86400000);
+    const day = (time) => Math.floor(time / 86400000);
+    const days = day(Date.now()) - day(new Date(iso).getTime());
     return days <= 0 ? "today" : days === 1 ? "1 day ago" : `${days} days ago`;
   }
+
+  const plural = (count, one, many) => (count === 1 ? one : many);
 
   const fit = (text, max) => {
     const value = String(text ?? "");
@@ -204,7 +208,8 @@
           h("span", { class: "segment-title" }, segment.name),
           h("span", { class: `badge ${segment.subject.toLowerCase()}` }, kind),
           h("span", { class: "segment-size" }, segment.memberCount === null ? "–" : number(segment.memberCount),
-            h("small", {}, segment.subject === "COMPANY" ? " companies" : " people")),
+            h("small", {}, " " + (segment.subject === "COMPANY" ? plural(segment.memberCount, "company", "companies")
+                                                                : plural(segment.memberCount, "person", "people")))),
           sparkline(segment.evaluations))));
     }
     setStatus(`${state.segments.length} saved audience${state.segments.length === 1 ? "" : "s"}.`);
@@ -227,7 +232,8 @@
     const company = segment.subject === "COMPANY";
     $("segment-meta").textContent =
       `${company ? "Account audience (companies)" : "Segment of people"} · ` +
-      `${number(segment.memberCount)} ${company ? "companies" : "members"} at the last evaluation ` +
+      `${number(segment.memberCount)} ${plural(segment.memberCount, company ? "company" : "member",
+                                                company ? "companies" : "members")} at the last evaluation ` +
       `(${when(segment.lastEvaluatedAt)})${segment.description ? " · " + segment.description : ""}`;
     $("segment-rule").textContent = JSON.stringify(segment.rule, null, 2);
     $("members-title").textContent = company ? "Companies" : "Members";
@@ -388,7 +394,7 @@
 
     const COL = { person: 16, account: 270, deal: 560, sum: 850 };
     const WIDTH = 1090;
-    const svg = s("svg", { id: "explanation-svg", class: "explanation", width: WIDTH, role: "img",
+    const svg = s("svg", { id: "explanation-svg", class: "explanation", role: "img",
                            "aria-label": `Why ${company ? row.companyId : row.email} is in ${segment.name}` });
     svg.append(s("defs", {}, s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7,
                                              markerHeight: 7, orient: "auto-start-reverse" },
@@ -426,7 +432,9 @@
                                       (account.industry ? `\nIndustry: ${account.industry}` : ""),
                              cls: mine.has(recordKey(account)) ? "account mine" : "account" });
         accountBoxes.set(recordKey(account), b);
-        if (personBox && mine.has(recordKey(account))) edge(svg, personBox.right, b.left, "works", "works at");
+        if (personBox && mine.has(recordKey(account))) {
+          edge(svg, personBox.right, b.left, "works");
+        }
         if (company && i === 0) edge(svg, [COL.person + 220, top + 40], b.left, "works");
       });
       if (company) {
@@ -437,9 +445,10 @@
       for (let i = 1; i < accounts.length; i++) {
         const a = accountBoxes.get(recordKey(accounts[i - 1]));
         const b = accountBoxes.get(recordKey(accounts[i]));
-        svg.append(s("path", { class: "edge same", d: `M${a.x + 200},${a.y + a.height} L${b.x + 200},${b.y}` },
+        svg.append(s("path", { class: "edge same", d: `M${a.x + 60},${a.y + a.height} L${b.x + 60},${b.y}` },
                      s("title", {}, "SAME_COMPANY: MDM says these accounts are one company")));
-        svg.append(s("text", { class: "edge-label", x: a.x + 206, y: (a.y + a.height + b.y) / 2 + 4 }, "same company"));
+        svg.append(s("text", { class: "edge-label", x: a.x + 66, y: (a.y + a.height + b.y) / 2 + 4 },
+                     "same company (MDM)"));
       }
       // The deals of each opportunity condition on this company, and its figure against the threshold.
       let dealY = top;
@@ -462,9 +471,9 @@
           svg.append(s("text", { class: "node-line", x: COL.deal, y: dealY + 24 + value.deals.length * 58 + 12 },
                        `… and ${value.moreDeals} more deals`));
         }
-        const sumTop = dealY + 24 + Math.max(0, (value.deals.length * 58 - 80) / 2);
-        const sum = box(svg, { x: COL.sum, y: sumTop, width: 230, height: 80, title: `${figure.label}`,
-                               line: `= ${number(value.value)}  ${figure.test}`,
+        const sumTop = dealY + 24 + Math.max(0, (value.deals.length * 58 - 70) / 2);
+        const sum = box(svg, { x: COL.sum, y: sumTop, width: 230, height: 58, title: `${number(value.value)} ${figure.test}`,
+                               line: `${figure.label}, each once`,
                                record: `${value.matched ? "✓ passes" : "✗ does not pass"} · ${value.dealCount} deals`,
                                tooltip: `${e.path}: ${figure.label} over every account of ${companyId}, each deal once\n` +
                                         `= ${number(value.value)} (${value.dealCount} deals), threshold ${figure.test}`,
@@ -482,7 +491,7 @@
       visits.forEach(({ visit, evidence: e }, i) => {
         const condition = conditionAt(segment.rule, e.path) || {};
         const window = condition.withinDays ? ` (within ${condition.withinDays} days)` : "";
-        const b = box(svg, { x: COL.account, y: y + 20 + i * 58, width: 520, title: visit.url,
+        const b = box(svg, { x: COL.account, y: y + 20 + i * 58, width: 580, title: visit.url,
                              line: `${when(visit.visitedAt)} · ${daysAgo(visit.visitedAt)}${window}`,
                              record: recordLabel(visit),
                              tooltip: `Visit of ${visit.url}\nAt: ${visit.visitedAt}\nSource: ${visit.source}\nId there: ${visit.sourceKey}`,
@@ -510,8 +519,7 @@
       }
     }
     const height = y + 10;
-    svg.setAttribute("height", height);
-    svg.setAttribute("viewBox", `0 0 ${WIDTH} ${height}`);
+    svg.setAttribute("viewBox", `0 0 ${WIDTH} ${height}`); // scaled to the column's width by the style sheet
     const verdict = evidence.every((e) => e.matched) ? "every condition holds" : "not every condition holds now";
     return h("figure", {}, svg,
       h("figcaption", { class: "meta" }, `${company ? row.companyId : row.email} in “${segment.name}”, evaluated now: ${verdict}.`));
