@@ -25,7 +25,6 @@ from service.queries import Mode
 from tests.helpers import ARTIFACTS, ApiKeys, graphql_data
 from tests.test_graphiql_browser import LOOPBACK_HOSTS, TIMEOUT_MS, chromium
 
-
 RULE: dict[str, Any] = json.loads((PROJECT_ROOT / "seed/townsend/segments/townsend-top-customers.json").read_text())
 ACCOUNT_RULE: dict[str, Any] = {"opportunities": {"aggregate": "SUM", "status": "WON", "op": "GT", "value": 1000000}}
 SEGMENT_NAME = "Townsend top customers"
