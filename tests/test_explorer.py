@@ -147,6 +147,9 @@ async def test_explain_is_refused_for_the_other_subject_and_past_its_limit(towns
     many = client.post("/graphql", json={"query": EXPLAIN, "variables": {
         "id": townsend[SEGMENT_NAME], "emails": [f"p{i}@example.com" for i in range(101)]}})
     assert "at most 100" in many.json()["errors"][0]["message"]
+    bad = client.post("/graphql", json={"query": EXPLAIN,
+                                        "variables": {"id": townsend[SEGMENT_NAME], "emails": ["p2"]}})
+    assert "emails: 'p2' is not an email address" in bad.json()["errors"][0]["message"]
 
 
 @pytest.mark.asyncio

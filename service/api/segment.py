@@ -21,6 +21,7 @@ from service.queries import Q
 from service.segments import engine
 from service.segments.compiler import MAX_EXPLAINED_DEALS, MAX_EXPLAINED_PEOPLE, Compiled
 from service.segments.engine import SegmentError
+from service.text import normalised_email
 
 
 @strawberry.type(description="A company's value for an opportunity condition, and whether it passed.")
@@ -261,7 +262,11 @@ class RulePreview:
                       emails: Annotated[list[str], strawberry.argument(
                           description="The people's email addresses.")]) -> list[SegmentMember]:
         _selects(self.compiled, Subject.PERSON, "explain")
-        rows = await engine.explain(info.context.graph, self.compiled, [e.strip().lower() for e in emails])
+        try:
+            normalised = [normalised_email(email) for email in emails]
+        except ValueError as error:
+            raise SegmentError(f"emails: {error}") from None
+        rows = await engine.explain(info.context.graph, self.compiled, normalised)
         return [SegmentMember(email=r["email"], explanation=[Evidence.from_row(e) for e in r["evidence"]])
                 for r in rows]
 
