@@ -43,6 +43,7 @@ from service.auth.rate import RateLimits
 from service.auth.sockets import SocketKeys
 from service.auth.store import KeyChecker, Unauthenticated
 from service.database import SERVICE_DRIVER, DatabaseUnavailable, DriverTimeouts, Graph, Neo4jConnection, QueryTimeout
+from service.explorer import explorer_routes
 from service.graphiql import OfflineGraphQL, asset_route
 from service.http_metrics import HttpMetrics
 from service.ingest.errors import ImportRejected
@@ -246,6 +247,7 @@ def create_app(connection: Neo4jConnection, poll_seconds: float = 1.0, sweep_sec
             Route("/events", events, methods=["POST"]),
             Route("/activations/{id}/files/{name}", activation_download),
             asset_route(),
+            *explorer_routes(),
         ],
         # The first is the outermost: every answer has its request id, and is timed and logged with it
         # (refusals included); the key is checked before a body is read.

@@ -95,6 +95,7 @@ EXAMPLES: dict[str, Any] = {
     "rule": '{"person": {"field": "EMAIL", "op": "EQ", "value": "warm.up@example.invalid"}}',
     "score": 0.5,
     "scopes": ["read"],
+    "search": None,  # a member page's search text: none, the usual page
     "secret": "warm-up-secret-0000",
     "seenAt": WARM_TIME,
     "segmentId": WARM_ID,

@@ -31,7 +31,7 @@ NAMED = {query.value for query in Q if query not in NOT_WARMED}
 def test_every_parameter_of_every_named_query_has_a_typed_example() -> None:
     missing = {query.value: sorted(parameter_names(query) - set(EXAMPLES)) for query in Q if query not in NOT_WARMED}
     assert {name: names for name, names in missing.items() if names} == {}
-    assert parameter_names(Q.SEGMENT_MEMBER_PAGE) == {"id", "first", "after"}  # the reader finds them
+    assert parameter_names(Q.SEGMENT_MEMBER_PAGE) == {"id", "first", "after", "search"}  # the reader finds them
 
 
 @pytest.mark.asyncio

@@ -63,8 +63,8 @@ class Delivery:
 @strawberry.type
 class DeliveryQuery:
     @typed.field(extensions=needs(Scope.ADMIN),
-                 description=f"Webhook deliveries, newest first (a page of at most {MAX_PAGE}), of one status "
-                             f"or destination or all.")
+                 description=f"Webhook deliveries, newest first (a page of at most {MAX_PAGE}), of one status, "
+                             f"destination or segment, or all.")
     async def deliveries(
         self, info: strawberry.Info[Context, None],
         status: Annotated[DeliveryStatus | None, strawberry.argument(description=(
@@ -73,9 +73,11 @@ class DeliveryQuery:
             "Only deliveries to the destination of this name; all when none."))] = None,
         first: Annotated[int, strawberry.argument(description=(
             f"How many at most: 1 to {MAX_PAGE} (default 100)."))] = 100,
+        segment_id: Annotated[strawberry.ID | None, strawberry.argument(
+            description="Only the deliveries of this segment's changes; all when none.")] = None,
     ) -> list[Delivery]:
         rows = await outbox.deliveries(info.context.graph, status.value if status else None, destination,
-                                       limit=page_size(first))
+                                       limit=page_size(first), segment_id=str(segment_id) if segment_id else None)
         return [Delivery.from_row(row) for row in rows]
 
 

@@ -21,6 +21,7 @@ from service.queries import Q
 from service.segments import engine
 from service.segments.compiler import MAX_EXPLAINED_DEALS, MAX_EXPLAINED_PEOPLE, Compiled
 from service.segments.engine import SegmentError
+from service.text import normalised_email
 
 
 @strawberry.type(description="A company's value for an opportunity condition, and whether it passed.")
@@ -276,6 +277,32 @@ class RulePreview:
                       after: After = None) -> MemberPage:
         return await member_page(info, self.compiled, first, after)
 
+    @typed.field(description=f"Why these people are in or out now (at most {engine.MAX_EXPLAINED}): the evidence "
+                             "of every condition, as a member page gives it, members or not (each condition's "
+                             "`matched` says whether it held); people the graph does not hold are left out.")
+    async def explain(self, info: strawberry.Info[Context, None],
+                      emails: Annotated[list[str], strawberry.argument(
+                          description="The people's email addresses.")]) -> list[SegmentMember]:
+        _selects(self.compiled, Subject.PERSON, "explain")
+        try:
+            normalised = [normalised_email(email) for email in emails]
+        except ValueError as error:
+            raise SegmentError(f"emails: {error}") from None
+        rows = await engine.explain(info.context.graph, self.compiled, normalised)
+        return [SegmentMember(email=r["email"], explanation=[Evidence.from_row(e) for e in r["evidence"]])
+                for r in rows]
+
+    @typed.field(description=f"An account audience's rule: why these companies are in or out now (at most "
+                             f"{engine.MAX_EXPLAINED}), members or not; companies the graph does not hold are "
+                             "left out.")
+    async def explain_accounts(self, info: strawberry.Info[Context, None],
+                               company_ids: Annotated[list[strawberry.ID], strawberry.argument(
+                                   description="The companies' ids ('source/sourceKey').")]) -> list[AccountMember]:
+        _selects(self.compiled, Subject.COMPANY, "explainAccounts")
+        rows = await engine.explain(info.context.graph, self.compiled, [str(i) for i in company_ids])
+        return [AccountMember(company_id=strawberry.ID(r["companyId"]),
+                              explanation=[Evidence.from_row(e) for e in r["evidence"]]) for r in rows]
+
     @typed.field(description="The account audience: companies with qualifying people, most first (at most 500).")
     async def companies(self, info: strawberry.Info[Context, None], first: Annotated[int, strawberry.argument(
             description="How many companies at most: 1 to 500.")] = 50) -> list[AudienceCompany]:
@@ -306,6 +333,19 @@ class SegmentEvaluation:
                    left=row["left"], entered_people=row.get("enteredPeople", []), left_people=row.get("leftPeople", []),
                    entered_companies=[strawberry.ID(i) for i in row.get("enteredCompanies", [])],
                    left_companies=[strawberry.ID(i) for i in row.get("leftCompanies", [])])
+
+
+SEARCH_PEOPLE = Annotated[str | None, strawberry.argument(description=(
+    "Only members whose email contains this text (case does not matter), or who have an account in the company "
+    "with this id ('source/sourceKey'); none or blank: every member."))]
+SEARCH_COMPANIES = Annotated[str | None, strawberry.argument(description=(
+    "Only companies whose id, or the name of one of their accounts, contains this text (case does not matter); "
+    "none or blank: every company."))]
+
+
+def _search(text: str | None) -> str | None:
+    """A search text as the member pages take it: none for blank."""
+    return text.strip() or None if text is not None else None
 
 
 @strawberry.type(description="A saved audience definition.")
@@ -339,10 +379,11 @@ class Segment:
     @typed.field(description="The members as of the last evaluation, kept current by the live loop "
                              "(a stored read, no evaluation), in email order; at most 500 a page.")
     async def members(self, info: strawberry.Info[Context, None], first: First = 100,
-                      after: After = None) -> PersonPage:
+                      after: After = None, search: SEARCH_PEOPLE = None) -> PersonPage:
         if self.subject == Subject.COMPANY:
             raise SegmentError("members: this is an account audience; its members are `companies`")
-        rows, has_next = await engine.current_members(info.context.graph, str(self.id), first, decode_cursor(after))
+        rows, has_next = await engine.current_members(info.context.graph, str(self.id), first, decode_cursor(after),
+                                                      _search(search))
         return PersonPage(people=[Person.from_row(row) for row in rows],
                           end_cursor=encode_cursor(rows[-1]["email"]) if rows else None,
                           has_next_page=has_next)
@@ -350,10 +391,11 @@ class Segment:
     @typed.field(description="An account audience's companies as of the last evaluation, kept current by the "
                              "live loop (a stored read), in id order; at most 500 a page.")
     async def companies(self, info: strawberry.Info[Context, None], first: First = 100,
-                        after: After = None) -> CompanyPage:
+                        after: After = None, search: SEARCH_COMPANIES = None) -> CompanyPage:
         if self.subject != Subject.COMPANY:
             raise SegmentError("companies: this segment selects people; its members are `members`")
-        ids, has_next = await engine.current_companies(info.context.graph, str(self.id), first, decode_cursor(after))
+        ids, has_next = await engine.current_companies(info.context.graph, str(self.id), first, decode_cursor(after),
+                                                       _search(search))
         return CompanyPage(companies=await companies_by_id(info, ids),
                            end_cursor=encode_cursor(ids[-1]) if ids else None, has_next_page=has_next)
 

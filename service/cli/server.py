@@ -75,6 +75,7 @@ def _banner(settings: Settings, neo4j: ProvidedNeo4j, dev_key: str | None = None
     base = f"http://{settings.host}:{settings.port}"
     lines = [
         f"GraphiQL:      {base}/graphql  (the Townsend query is preloaded: put a key in Headers, press run)",
+        f"Explorer:      {base}/explorer  (segments, members and why they are in: paste the API key)",
         f"Neo4j ({neo4j.kind}): {neo4j.connection.uri}  database {neo4j.connection.database!r}",
     ]
     if dev_key:

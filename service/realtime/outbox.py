@@ -209,7 +209,8 @@ async def redrive(graph: Graph, delivery_id: str) -> dict[str, Any]:
 
 
 async def deliveries(graph: Graph, status: str | None = None, destination: str | None = None, limit: int = 100,
-                     delivery_id: str | None = None) -> list[dict[str, Any]]:
-    """The deliveries of the outbox, newest first: one by id, or by status and destination, or all."""
-    rows = await graph.run(Q.DELIVERIES_LIST, id=delivery_id, status=status, destination=destination, limit=limit)
+                     delivery_id: str | None = None, segment_id: str | None = None) -> list[dict[str, Any]]:
+    """The deliveries of the outbox, newest first: one by id, or by status, destination and segment, or all."""
+    rows = await graph.run(Q.DELIVERIES_LIST, id=delivery_id, status=status, destination=destination, limit=limit,
+                           segmentId=segment_id)
     return [row["delivery"] for row in rows]

@@ -22,6 +22,7 @@ from service.segments.rules import (
 )
 
 MAX_PAGE = 500
+MAX_EXPLAINED = 100  # people (or companies) explained by one request
 # Entries of one evaluation that keep their explanation (a first evaluation of a large segment enters
 # everyone at once; the explanation of each would cost as much as the evaluation itself).
 MAX_EXPLAINED_ENTRIES = 10_000
@@ -98,20 +99,36 @@ async def members(graph: Graph, compiled: Compiled, first: int, after: str | Non
     return rows[:first], len(rows) > first
 
 
-async def current_members(graph: Graph, segment_id: str, first: int, after: str | None) -> tuple[list[Row], bool]:
+async def current_members(graph: Graph, segment_id: str, first: int, after: str | None,
+                          search: str | None = None) -> tuple[list[Row], bool]:
     """A page of a saved segment's members as of its last evaluation (the live loop keeps it current),
-    in email order after `after`, and whether more follow: a read of the stored membership, no evaluation."""
-    rows = await graph.run(Q.SEGMENT_MEMBER_PAGE, id=segment_id, first=page_size(first) + 1, after=after)
+    in email order after `after`, and whether more follow: a read of the stored membership, no evaluation.
+    search: only members whose email contains it (case does not matter), or of the company with that id."""
+    rows = await graph.run(Q.SEGMENT_MEMBER_PAGE, id=segment_id, first=page_size(first) + 1, after=after,
+                           search=search)
     people = rows[0]["people"]
     return people[:first], len(people) > first
 
 
-async def current_companies(graph: Graph, segment_id: str, first: int, after: str | None) -> tuple[list[str], bool]:
+async def current_companies(graph: Graph, segment_id: str, first: int, after: str | None,
+                            search: str | None = None) -> tuple[list[str], bool]:
     """A page of a saved account audience's companies as of its last evaluation (kept current live), in
-    id order after `after`, and whether more follow: a read of the stored membership."""
-    rows = await graph.run(Q.AUDIENCE_MEMBER_PAGE, id=segment_id, first=page_size(first) + 1, after=after)
+    id order after `after`, and whether more follow: a read of the stored membership.
+    search: only companies whose id, or the name of one of their accounts, contains it (case does not matter)."""
+    rows = await graph.run(Q.AUDIENCE_MEMBER_PAGE, id=segment_id, first=page_size(first) + 1, after=after,
+                           search=search)
     ids: list[str] = rows[0]["companyIds"]
     return ids[:first], len(ids) > first
+
+
+async def explain(graph: Graph, compiled: Compiled, ids: list[str]) -> list[Row]:
+    """The evidence of every condition for the given people (emails; an account audience: company ids),
+    members or not, as a member page gives it; those the graph does not hold are left out."""
+    if len(ids) > MAX_EXPLAINED:
+        raise SegmentError(f"at most {MAX_EXPLAINED} to explain at once")
+    parameter = "companyIds" if compiled.subject == Subject.COMPANY else "emails"
+    return await graph.run_template(compiled.render(Template.SEGMENT_EXPLAIN), **compiled.parameters,
+                                    **{parameter: ids})
 
 
 async def all_members(graph: Graph, compiled: Compiled, limit: int) -> list[Row]:
