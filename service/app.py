@@ -47,6 +47,7 @@ from service.ingest.errors import ImportRejected
 from service.ingest.events import event_tables
 from service.ingest.group_commit import GroupCommit
 from service.limits import ApiLimits, GroupWindow, Retention, RetryPolicy
+from service.neo4j_browser import routes as neo4j_browser_routes
 from service.readiness import Readiness
 from service.realtime.broker import Broker
 from service.realtime.live import LiveAudiences
@@ -241,6 +242,7 @@ def create_app(connection: Neo4jConnection, poll_seconds: float = 1.0, sweep_sec
             Route("/events", events, methods=["POST"]),
             Route("/activations/{id}/files/{name}", activation_download),
             asset_route(),
+            *neo4j_browser_routes(),
         ],
         # The first is the outermost: every answer has its request id; the key is checked before a body is read.
         middleware=[Middleware(RequestId), Middleware(RequireApiKey),

@@ -111,7 +111,8 @@ async def set_key(page: Page, key: str, keep: bool = False) -> None:
 
 
 async def test_graphiql_opens_without_error_takes_a_key_and_runs_the_readme_query(
-        live_server: str, seeded_graph: Graph, api_keys: ApiKeys) -> None:
+        page_service: ServerThread, seeded_graph: Graph, api_keys: ApiKeys) -> None:
+    live_server = page_service.url
     watched = Watched()
     async with chromium() as browser:
         context = await offline_context(browser, watched)
@@ -179,10 +180,21 @@ async def test_graphiql_opens_without_error_takes_a_key_and_runs_the_readme_quer
     assert watched.errors == [], watched.errors
 
 
+# The browser tests need no warm plan cache: their services say ready after this long at most.
+WARM_SECONDS = 10.0
+
+
+@pytest.fixture(scope="module")
+def page_service(neo4j_connection: Neo4jConnection) -> Iterator[ServerThread]:
+    """The service the page is loaded from (its live loop acts only when a request wakes it)."""
+    with ServerThread(neo4j_connection, poll_seconds=3600, sweep_seconds=3600, warm_seconds=WARM_SECONDS) as running:
+        yield running
+
+
 @pytest.fixture
 def live_service(neo4j_connection: Neo4jConnection, api_keys: ApiKeys) -> Iterator[ServerThread]:
     """A service whose live loop runs, so that a mutation's change reaches subscribers at once."""
-    with ServerThread(neo4j_connection, poll_seconds=0.2, sweep_seconds=3600) as running:
+    with ServerThread(neo4j_connection, poll_seconds=0.2, sweep_seconds=3600, warm_seconds=WARM_SECONDS) as running:
         yield running
 
 

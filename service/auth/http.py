@@ -22,9 +22,10 @@ from service.errors import ErrorCode
 log = logging.getLogger("accountgraph")
 
 GRAPHQL_PATH = "/graphql"
-# Probes, the redirect to GraphiQL, and GraphiQL's own files: nothing in them reads the graph.
+# Probes, the redirect to GraphiQL, GraphiQL's own files, and the Neo4j Browser's style and guide
+# (service.neo4j_browser): nothing in them reads the graph.
 OPEN_PATHS = frozenset({"/", "/healthz", "/readyz"})
-OPEN_PREFIXES = ("/graphiql/assets/",)
+OPEN_PREFIXES = ("/graphiql/assets/", "/neo4j-browser/")
 BODY_LIMITED_PATHS = frozenset({GRAPHQL_PATH, "/events"})
 
 
