@@ -23,6 +23,11 @@ STYLE_NAME = "style.grass"
 GUIDE_NAME = "townsend-guide.html"
 SERVICE_URL_PLACEHOLDER = "{{SERVICE_URL}}"
 CORS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"}
+# The Browser asks for a guide with `Pragma` and `Cache-Control` request headers, so the browser
+# first sends a CORS preflight (OPTIONS): it is answered for these two files only.
+PREFLIGHT = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+             "Access-Control-Allow-Headers": "pragma, cache-control, content-type, accept",
+             "Access-Control-Max-Age": "600"}
 # The guide is HTML the Browser shows in its own page; opened directly here, it may run nothing.
 GUIDE_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
@@ -46,10 +51,14 @@ def _service_url(request: Request) -> str:
 
 
 async def _style(request: Request) -> Response:
+    if request.method == "OPTIONS":
+        return Response(status_code=204, headers=PREFLIGHT)
     return Response((FILES_DIR / STYLE_NAME).read_text(), media_type="text/plain; charset=utf-8", headers=CORS)
 
 
 async def _guide(request: Request) -> Response:
+    if request.method == "OPTIONS":
+        return Response(status_code=204, headers=PREFLIGHT)
     text = (FILES_DIR / GUIDE_NAME).read_text()
     text = text.replace(SERVICE_URL_PLACEHOLDER, html.escape(_service_url(request), quote=True))
     return Response(text, media_type="text/html; charset=utf-8",
@@ -59,6 +68,6 @@ async def _guide(request: Request) -> Response:
 def routes() -> list[Route]:
     """GET /neo4j-browser/style.grass and /neo4j-browser/townsend-guide.html (open: no key, no graph)."""
     return [
-        Route(f"{URL_PREFIX}/{STYLE_NAME}", _style, methods=["GET", "HEAD"]),
-        Route(f"{URL_PREFIX}/{GUIDE_NAME}", _guide, methods=["GET", "HEAD"]),
+        Route(f"{URL_PREFIX}/{STYLE_NAME}", _style, methods=["GET", "HEAD", "OPTIONS"]),
+        Route(f"{URL_PREFIX}/{GUIDE_NAME}", _guide, methods=["GET", "HEAD", "OPTIONS"]),
     ]

@@ -26,6 +26,7 @@ from tests.test_graphiql_browser import LOOPBACK_HOSTS, TIMEOUT_MS, WARM_SECONDS
 pytestmark = pytest.mark.browser
 
 GUIDE_TITLE = "Townsend: one customer across two lines of business"
+GUIDE_FIRST_HEADING = "The Townsend example"
 P2 = "MATCH (person:Person {email: 'p2@townsend.com'}) RETURN person"
 CAPTIONED = """text => [...document.querySelectorAll('svg text')].some(t => (t.textContent || '').includes(text))"""
 
@@ -73,6 +74,10 @@ def test_the_service_serves_the_style_and_guide_to_the_browser(service: str) -> 
                            ("Company", "{id} won {wonSum}"), ("Opportunity", "{name} {amount}")):
         block = style.text.split(f"node.{label} {{", 1)[1].split("}\n", 1)[0]
         assert f'caption: "{caption}";' in block and "color: #" in block
+    preflight = httpx.options(guide_url(live_server), timeout=30, headers={
+        **origin, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "pragma,cache-control"})
+    assert preflight.status_code == 204
+    assert "pragma" in preflight.headers["access-control-allow-headers"]
     guide = httpx.get(guide_url(live_server), headers=origin, timeout=30)
     assert guide.status_code == 200
     assert guide.headers["access-control-allow-origin"] == "*"
@@ -117,15 +122,24 @@ async def test_the_browser_connects_plays_the_guide_and_captions_p2_by_email(
             await page.locator('[data-testid="connect"]').click()
 
             # On connecting: the guide opens (fetched from the service) and the style is applied.
-            await page.get_by_text(GUIDE_TITLE).first.wait_for(timeout=TIMEOUT_MS)
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            try:
+                await page.get_by_text(GUIDE_FIRST_HEADING).first.wait_for(timeout=TIMEOUT_MS)
+                await page.get_by_text("1 / 6").first.wait_for(timeout=TIMEOUT_MS)  # its six slides
+            except Exception:
+                await page.screenshot(path=str(ARTIFACTS / "neo4j-browser-failure.png"))
+                raise
             await page.screenshot(path=str(ARTIFACTS / "neo4j-browser-guide.png"))
 
             editor = page.locator('[data-testid="activeEditor"]')
             await editor.click()
             await page.keyboard.type(P2)
             await page.locator('[data-testid="editor-Run"]').click()
-            await page.wait_for_function(CAPTIONED, arg="p2@townsend.com", timeout=TIMEOUT_MS)
+            try:
+                await page.wait_for_function(CAPTIONED, arg="p2@townsend.com", timeout=TIMEOUT_MS)
+            except Exception:
+                await page.screenshot(path=str(ARTIFACTS / "neo4j-browser-failure.png"))
+                raise
             await page.screenshot(path=str(ARTIFACTS / "neo4j-browser-p2.png"))
         finally:
             await context.close()
