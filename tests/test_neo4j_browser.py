@@ -8,6 +8,8 @@ the test browser's requests to that address are answered by this session's servi
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,7 +22,7 @@ from service.config import get_settings
 from service.database import Graph, Neo4jConnection
 from service.neo4j_browser import FILES_DIR, GUIDE_NAME, STYLE_NAME, guide_url, style_url
 from service.neo4j_provider import service_url
-from tests.helpers import ARTIFACTS, LOCAL_NEO4J, ServerThread
+from tests.helpers import ARTIFACTS, LOCAL_NEO4J, ServerThread, run_cypher
 from tests.test_graphiql_browser import LOOPBACK_HOSTS, TIMEOUT_MS, WARM_SECONDS, chromium
 
 pytestmark = pytest.mark.browser
@@ -154,3 +156,16 @@ async def test_the_browser_connects_plays_the_guide_and_captions_p2_by_email(
     hosts = {urlsplit(url).hostname for url in blocked}
     assert hosts <= BROWSER_OWN_ASSET_HOSTS, f"the Browser tried to reach beyond this machine: {blocked}"
     assert not [url for url in blocked if "api.segment.io" in url or "/track" in url or "/v1/t" in url], blocked
+
+
+@pytest.mark.asyncio
+async def test_every_step_of_the_guide_runs_on_the_seed(seeded_graph: Graph) -> None:
+    guide = (FILES_DIR / GUIDE_NAME).read_text()
+    blocks = re.findall(r'<pre mode="cypher"[^>]*runnable">(.*?)</pre>', guide, re.DOTALL)
+    steps = [html.unescape(block) for block in blocks]
+    assert len(steps) == 4
+    answers = [await run_cypher(seeded_graph, step) for step in steps]
+    assert all(answers), answers
+    assert sorted(row["amount"] for row in answers[1]) == [200_000.0, 900_000.0]
+    assert {row["companyWonTotal"] for row in answers[1]} == {1_100_000.0}
+    assert {row["person"]["email"] for row in answers[2]} == {"p2@townsend.com"}
