@@ -50,6 +50,7 @@ from service.ingest.errors import ImportRejected
 from service.ingest.events import event_tables
 from service.ingest.group_commit import GroupCommit
 from service.limits import ApiLimits, GroupWindow, Retention, RetryPolicy
+from service.neo4j_browser import routes as neo4j_browser_routes
 from service.readiness import Readiness
 from service.realtime.broker import Broker
 from service.realtime.live import LiveAudiences
@@ -248,6 +249,7 @@ def create_app(connection: Neo4jConnection, poll_seconds: float = 1.0, sweep_sec
             Route("/activations/{id}/files/{name}", activation_download),
             asset_route(),
             *explorer_routes(),
+            *neo4j_browser_routes(),
         ],
         # The first is the outermost: every answer has its request id, and is timed and logged with it
         # (refusals included); the key is checked before a body is read.

@@ -29,8 +29,15 @@ ASSET_FILES: dict[str, Path] = {
     "graphiql.css": ASSETS_DIR / "graphiql" / "graphiql.min.css",
 }
 
-# What the headers editor shows until the user puts their key in: every GraphQL request needs one.
-DEFAULT_HEADERS: str = json.dumps({"Authorization": "Bearer <your key>"}, indent=2)
+# Where the page keeps the key when the user ticks "keep the key in this browser" (localStorage).
+KEY_STORAGE_NAME: str = "accountgraph:api-key"
+# Where a development key comes from, as the key bar says it (HTML).
+KEY_HELP: str = (
+    "Every request needs an API key. <code>make run</code> prints one (the line "
+    "<code>API key: ag_…</code>) and keeps it in the file <code>.cache/dev-api-key</code>; "
+    "<code>accountgraph key create</code> makes others. Paste the key, or the whole "
+    "<code>Authorization: Bearer …</code> line."
+)
 
 NOT_INSTALLED: str = "GraphiQL assets are not installed: run `make setup` (npm ci in graphiql/)"
 CACHE_CONTROL: str = "public, max-age=31536000, immutable"
@@ -62,8 +69,12 @@ def _script_json(value: str) -> str:
 
 
 def graphiql_html(default_query: str, endpoint: str = "/graphql") -> str:
-    """The explorer page: assets from this service only, queries POSTed as JSON to endpoint with
-    the headers of the headers editor (where the API key goes; shown open, with a placeholder)."""
+    """The explorer page: assets from this service only. A key bar above GraphiQL takes the API key
+    (and says where it comes from); until a key is set nothing is fetched, so the first screen shows
+    no error. With a key, the schema loads and the Docs open on their own; queries and mutations are
+    POSTed with `Authorization: Bearer <key>`, subscriptions go over graphql-transport-ws on the same
+    path with the key in connection_init's payload, as the service expects. "Keep the key in this
+    browser" (off by default) keeps it in localStorage across reloads."""
     v = _cache_key()
     return f"""<!doctype html>
 <html lang="en">
@@ -73,11 +84,32 @@ def graphiql_html(default_query: str, endpoint: str = "/graphql") -> str:
     <link rel="icon" href="data:," />
     <link rel="stylesheet" href="{ASSETS_URL}/graphiql.css?v={v}" />
     <style>
-      body {{ margin: 0; height: 100vh; overflow: hidden; }}
-      #graphiql {{ height: 100vh; }}
+      body {{ margin: 0; height: 100vh; overflow: hidden; display: flex; flex-direction: column;
+             font-family: system-ui, sans-serif; }}
+      #key-bar {{ display: flex; flex-wrap: wrap; align-items: center; gap: 6px 12px; padding: 8px 14px;
+                 background: #f4f6fb; border-bottom: 1px solid #d6dbe6; font-size: 13px; }}
+      #key-bar label {{ font-weight: 600; }}
+      #api-key {{ width: 30em; font-family: ui-monospace, monospace; padding: 4px 6px; }}
+      #key-bar button {{ padding: 4px 12px; }}
+      #key-bar .keep {{ font-weight: normal; }}
+      #key-help {{ flex-basis: 100%; color: #444; }}
+      #key-help code {{ background: #e6e9f2; padding: 0 3px; border-radius: 3px; }}
+      #key-status {{ font-weight: 600; }}
+      #key-status.ok {{ color: #16794c; }}
+      #key-status.waiting {{ color: #8a5a00; }}
+      #key-status.refused {{ color: #b00020; }}
+      #graphiql {{ flex: 1; min-height: 0; }}
     </style>
   </head>
   <body>
+    <form id="key-bar" autocomplete="off">
+      <label for="api-key">API key</label>
+      <input id="api-key" name="api-key" type="password" spellcheck="false" placeholder="ag_…" />
+      <button id="use-key" type="submit">Use key</button>
+      <label class="keep"><input id="keep-key" type="checkbox" /> keep the key in this browser</label>
+      <span id="key-status" class="waiting" role="status">No key yet: the schema loads once a key is set.</span>
+      <span id="key-help">{KEY_HELP}</span>
+    </form>
     <div id="graphiql">Loading GraphiQL…</div>
     <script src="{ASSETS_URL}/react.js?v={v}"></script>
     <script src="{ASSETS_URL}/react-dom.js?v={v}"></script>
@@ -90,18 +122,121 @@ def graphiql_html(default_query: str, endpoint: str = "/graphql") -> str:
           return;
         }}
         var exampleQuery = {_script_json(default_query)};
-        var defaultHeaders = {_script_json(DEFAULT_HEADERS)};
-        var fetcher = GraphiQL.createFetcher({{ url: {_script_json(endpoint)} }});
-        ReactDOM.createRoot(root).render(
-          React.createElement(GraphiQL, {{
-            fetcher: fetcher,
+        var endpoint = {_script_json(endpoint)};
+        var storageName = {_script_json(KEY_STORAGE_NAME)};
+        var socketUrl = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + endpoint;
+        var input = document.getElementById("api-key");
+        var keep = document.getElementById("keep-key");
+        var status = document.getElementById("key-status");
+        var reactRoot = ReactDOM.createRoot(root);
+        var apiKey = null;
+        var fetcher = null;
+
+        function stored() {{
+          try {{ return window.localStorage.getItem(storageName); }} catch (e) {{ return null; }}
+        }}
+        function store(key) {{
+          try {{
+            if (key) {{ window.localStorage.setItem(storageName, key); }}
+            else {{ window.localStorage.removeItem(storageName); }}
+          }} catch (e) {{ /* storage refused: the key lasts until the page is closed */ }}
+        }}
+        function say(text, kind) {{ status.textContent = text; status.className = kind; }}
+
+        // The key alone, from what was pasted: the key, "Bearer <key>", "Authorization: Bearer <key>"
+        // or the JSON header line `make run` prints.
+        function keyOf(text) {{
+          var value = (text || "").trim();
+          try {{
+            var parsed = JSON.parse(value);
+            if (parsed && typeof parsed === "object") {{
+              value = String(parsed.Authorization || parsed.authorization || "");
+            }}
+          }} catch (e) {{ /* not JSON */ }}
+          value = value.replace(/^authorization\\s*:\\s*/i, "").replace(/^bearer\\s+/i, "");
+          return value.trim() || null;
+        }}
+
+        function fetcherFor(key) {{
+          var auth = {{ Authorization: "Bearer " + key }};
+          var base = GraphiQL.createFetcher({{ url: endpoint, headers: auth, subscriptionUrl: socketUrl,
+                                              wsConnectionParams: auth }});
+          return function (params, options) {{
+            var answer = base(params, options);
+            if (params.operationName === "IntrospectionQuery" && answer && answer.then) {{
+              answer.then(function (result) {{
+                if (key !== apiKey) return;
+                if (result && result.data && result.data.__schema) {{
+                  say("Key set: schema loaded.", "ok");
+                }} else {{
+                  var error = result && result.errors && result.errors[0];
+                  say("The key was refused: " + (error ? error.message : JSON.stringify(result)), "refused");
+                }}
+              }}, function (error) {{
+                if (key === apiKey) say("The schema could not be loaded: " + error, "refused");
+              }});
+            }}
+            return answer;
+          }};
+        }}
+
+        function noKey() {{
+          return Promise.resolve({{ errors: [{{ message: "Set an API key first (in the bar above)." }}] }});
+        }}
+
+        // The first time a schema is in, the Docs open by themselves (as a click on their button would:
+        // GraphiQL opens the pane only from there), unless a panel is open already.
+        var docsShown = false;
+        function showDocs() {{
+          if (docsShown) return;
+          docsShown = true;
+          var button = document.querySelector('.graphiql-sidebar button[aria-label="Show Documentation Explorer"]');
+          if (button && !document.querySelector(".graphiql-sidebar button.active")) button.click();
+        }}
+
+        function render() {{
+          reactRoot.render(React.createElement(GraphiQL, {{
+            // No key, no fetcher call: GraphiQL does not ask for the schema (no error on the first screen).
+            fetcher: fetcher || noKey,
+            schema: apiKey ? undefined : null,
             defaultQuery: exampleQuery,
             query: exampleQuery,
-            defaultHeaders: defaultHeaders,
+            defaultHeaders: "",
             isHeadersEditorEnabled: true,
-            defaultEditorToolsVisibility: "headers",
-          }})
-        );
+            onSchemaChange: showDocs,
+          }}));
+        }}
+
+        function useKey(key) {{
+          if (key === apiKey) return;
+          apiKey = key;
+          fetcher = key ? fetcherFor(key) : null;
+          if (keep.checked) store(key);
+          say(key ? "Key set: loading the schema…" : "No key yet: the schema loads once a key is set.",
+              "waiting");
+          render();
+        }}
+
+        document.getElementById("key-bar").addEventListener("submit", function (event) {{
+          event.preventDefault();
+          var key = keyOf(input.value);
+          input.value = key || "";
+          useKey(key);
+        }});
+        input.addEventListener("change", function () {{
+          var key = keyOf(input.value);
+          if (key) {{ input.value = key; useKey(key); }}
+        }});
+        keep.addEventListener("change", function () {{ store(keep.checked ? apiKey : null); }});
+
+        var kept = stored();
+        if (kept) {{
+          keep.checked = true;
+          input.value = kept;
+          useKey(kept);
+        }} else {{
+          render();
+        }}
       }})();
     </script>
   </body>

@@ -45,7 +45,14 @@ def local_server(settings: Settings) -> LocalNeo4j:
         password=settings.neo4j_password.get_secret_value(),
         heap=settings.neo4j_heap,
         pagecache=settings.neo4j_pagecache,
+        service_url=service_url(settings),
     )
+
+
+def service_url(settings: Settings) -> str:
+    """Where a browser on this machine reaches the service (a wildcard listen address is loopback)."""
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    return f"http://{host}:{settings.port}"
 
 
 def _connection(settings: Settings, uri: str) -> Neo4jConnection:

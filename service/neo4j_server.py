@@ -16,8 +16,10 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from service.config import PROJECT_ROOT
+from service.neo4j_browser import post_connect_command
 
 POM = PROJECT_ROOT / "neo4j" / "pom.xml"
 MAIN_CLASS = "org.neo4j.server.CommunityEntryPoint"
@@ -100,6 +102,9 @@ class LocalNeo4j:
     password: str
     heap: str = "1g"
     pagecache: str = "512m"
+    # The accountgraph service the Browser loads its style and guide from once connected
+    # (service.neo4j_browser); None: the Browser as it comes.
+    service_url: str | None = None
 
     @property
     def uri(self) -> str:
@@ -138,6 +143,7 @@ class LocalNeo4j:
                 "dbms.usage_report.enabled=false",
                 "dbms.security.auth_enabled=true",
                 "db.transaction.timeout=60s",
+                *self.browser_settings(),
                 "",
             ])
         )
@@ -147,6 +153,17 @@ class LocalNeo4j:
                  "dbms", "set-initial-password", self.password],
                 env=self._environment(), check=True, capture_output=True,
             )
+
+    def browser_settings(self) -> list[str]:
+        """The Neo4j Browser's settings: no product analytics (and so no consent banner), and, with a
+        service, its style and Townsend guide loaded on connecting, from that service's host only."""
+        settings = ["client.allow_telemetry=false"]
+        if self.service_url:
+            host = urlsplit(self.service_url).hostname or "127.0.0.1"
+            hosts = ",".join(dict.fromkeys([host, "127.0.0.1", "localhost"]))
+            settings += [f"browser.post_connect_cmd={post_connect_command(self.service_url)}",
+                         f"browser.remote_content_hostname_whitelist={hosts}"]
+        return settings
 
     def dump(self, folder: Path) -> Path:
         """Neo4j's own dump of the database (`neo4j-admin database dump`) into folder/neo4j.dump; the

@@ -23,10 +23,10 @@ from service.auth import store
 from service.auth.keys import Scope
 from service.config import get_settings
 from service.database import Graph, Neo4jConnection
-from service.neo4j_provider import docker_engine_available
+from service.neo4j_provider import docker_engine_available, service_url
 from service.neo4j_server import LocalNeo4j, free_port, install
 from service.seed import seed
-from tests.helpers import SEED_DIR, SESSION_KEY_IDS, ApiKeys, ServerThread, wipe
+from tests.helpers import LOCAL_NEO4J, SEED_DIR, SESSION_KEY_IDS, ApiKeys, ServerThread, wipe
 
 # The tests' webhook receiver listens on loopback (tests/receiver.py): allowed for the whole run, in
 # this process and the service processes it starts (test_webhook_addresses turns it off again).
@@ -53,7 +53,9 @@ def neo4j_connection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4j
             home=tmp_path_factory.mktemp("neo4j"),
             bolt_port=free_port(), http_port=free_port(), password=TEST_PASSWORD,
             heap="1g", pagecache="256m",
+            service_url=service_url(get_settings()),  # as `make run` configures it (test_neo4j_browser)
         )
+        LOCAL_NEO4J.append(server)
         server.start()
         try:
             yield Neo4jConnection(server.uri, "neo4j", SecretStr(TEST_PASSWORD), "neo4j")

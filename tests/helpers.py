@@ -26,12 +26,15 @@ from service.cli.server import EVENT_LOOP, HTTP_PARSER
 from service.config import get_settings
 from service.database import Graph, Neo4jConnection
 from service.ingest.pipeline import ingest_path
-from service.neo4j_server import free_port
+from service.neo4j_server import LocalNeo4j, free_port
 from service.realtime.live import LiveAudiences
 from service.segments import engine
 from service.timeouts import WARMUP_SECONDS
 
 SEED_DIR = get_settings().seed_dir
+# The local Neo4j server of the test session, when the tests started one (not with NEO4J_TEST_URI or
+# testcontainers): its Browser's port and configuration (test_neo4j_browser).
+LOCAL_NEO4J: list[LocalNeo4j] = []
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 AccountKey = tuple[str, str]
 # A URL pattern and a URL it almost matches: the obvious regular expression backtracks for ever on it.

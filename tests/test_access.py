@@ -85,8 +85,10 @@ async def test_without_a_key_graphql_and_events_answer_401(anonymous: httpx.Clie
 async def test_the_explorer_and_the_probes_stay_open(anonymous: httpx.Client) -> None:
     page = anonymous.get("/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
-    assert '\\"Authorization\\": \\"Bearer <your key>\\"' in page.text  # the headers editor shows where the key goes
+    assert 'id="api-key"' in page.text and ".cache/dev-api-key" in page.text  # where the key goes, and comes from
     assert anonymous.get("/graphiql/assets/graphiql.css").status_code == 200
+    assert anonymous.get("/neo4j-browser/style.grass").status_code == 200  # the Neo4j Browser's style and guide
+    assert anonymous.get("/neo4j-browser/townsend-guide.html").status_code == 200
     assert anonymous.get("/healthz").json() == {"status": "ok"}
     assert anonymous.get("/readyz").json()["status"] == "ready"
     assert anonymous.get("/", follow_redirects=False).headers["location"] == "/graphql"

@@ -22,11 +22,12 @@ from service.errors import ErrorCode
 log = logging.getLogger("accountgraph")
 
 GRAPHQL_PATH = "/graphql"
-# Probes, the redirect to GraphiQL, GraphiQL's own files and the explorer's page and files: nothing in
-# them reads the graph (the explorer's queries carry the user's key like any other). /metrics takes no
-# API key: it is open, or closed by a token of its own (METRICS_TOKEN; service.scrape).
+# Probes, the redirect to GraphiQL, GraphiQL's own files, the explorer's page and files, and the Neo4j
+# Browser's style and guide (service.neo4j_browser): nothing in them reads the graph (the explorer's
+# queries carry the user's key like any other). /metrics takes no API key: it is open, or closed by a
+# token of its own (METRICS_TOKEN; service.scrape).
 OPEN_PATHS = frozenset({"/", "/healthz", "/readyz", "/metrics", "/explorer"})
-OPEN_PREFIXES = ("/graphiql/assets/", "/explorer/assets/")
+OPEN_PREFIXES = ("/graphiql/assets/", "/explorer/assets/", "/neo4j-browser/")
 BODY_LIMITED_PATHS = frozenset({GRAPHQL_PATH, "/events"})
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -74,19 +73,18 @@ def cmd_backup(settings: Settings, arguments: argparse.Namespace) -> None:
 def _banner(settings: Settings, neo4j: ProvidedNeo4j, dev_key: str | None = None) -> str:
     base = f"http://{settings.host}:{settings.port}"
     lines = [
-        f"GraphiQL:      {base}/graphql  (the Townsend query is preloaded: put a key in Headers, press run)",
+        f"GraphiQL:      {base}/graphql  (the Townsend query is preloaded: put the key in the API key bar, press run)",
         f"Explorer:      {base}/explorer  (segments, members and why they are in: paste the API key)",
         f"Neo4j ({neo4j.kind}): {neo4j.connection.uri}  database {neo4j.connection.database!r}",
     ]
     if dev_key:
-        header = json.dumps({"Authorization": f"Bearer {dev_key}"})
         lines += [
             f"API key:       {dev_key}  (the demo's, every scope; kept in {settings.dev_key_file}, mode 0600)",
-            f"               GraphiQL: put {header} in the Headers tab",
+            "               GraphiQL: paste it in the API key bar at the top of the page",
         ]
     if neo4j.browser_url:
         lines.append(f"Neo4j Browser: {neo4j.browser_url}  (user {neo4j.connection.user!r}, "
-                     f"password from NEO4J_PASSWORD; default 'accountgraph')")
+                     f"password from NEO4J_PASSWORD; default 'accountgraph'; the Townsend guide opens on connecting)")
     return "\n".join(lines)
 
 
