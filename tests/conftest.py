@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -102,6 +103,16 @@ def live_server(neo4j_connection: Neo4jConnection) -> Iterator[str]:
     cannot change the graph under a test that does not use it."""
     with ServerThread(neo4j_connection, poll_seconds=3600, sweep_seconds=3600) as server:
         yield server.url
+
+
+@pytest.fixture
+def exports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """EXPORTS_DIR in a temporary folder, for activations and erasures run in-process."""
+    folder = tmp_path / "exports"
+    monkeypatch.setenv("EXPORTS_DIR", str(folder))
+    get_settings.cache_clear()
+    yield folder
+    get_settings.cache_clear()
 
 
 @pytest.fixture

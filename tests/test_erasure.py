@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from unittest.mock import ANY
@@ -17,7 +16,6 @@ import pytest_asyncio
 
 from service.activation.activate import activation_file
 from service.auth.keys import ApiKey, Scope
-from service.config import get_settings
 from service.database import Graph, Neo4jConnection
 from service.erasure.hashing import email_hash, id_hash
 from service.ingest.pipeline import ingest_path
@@ -47,16 +45,6 @@ EXTRA = {
     "web-visits.csv": f"Id,PersonId,Url,VisitedAt\nm1-visit-0099,1005,{PAGE},{YESTERDAY}\n"
                       "m1-visit-0100,1002,https://www.bodea.com/pricing,2026-11-01T00:00:00Z\n",
 }
-
-
-@pytest.fixture
-def exports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """EXPORTS_DIR in a temporary folder, for the activations and erasures run in-process."""
-    folder = tmp_path / "exports"
-    monkeypatch.setenv("EXPORTS_DIR", str(folder))
-    get_settings.cache_clear()
-    yield folder
-    get_settings.cache_clear()
 
 
 async def write_export(folder: Path, files: dict[str, str]) -> Path:

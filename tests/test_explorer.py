@@ -8,37 +8,26 @@ Screenshots go to test-artifacts/ (explorer.png, explorer-account-audience.png).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 import pytest_asyncio
-from playwright.async_api import Page, Route
+from playwright.async_api import Page
 
-from service.config import PROJECT_ROOT, get_settings
+from service.config import PROJECT_ROOT
 from service.database import Graph
 from service.explorer import CONTENT_SECURITY_POLICY
 from service.queries import Mode
 from tests.helpers import ARTIFACTS, ApiKeys, graphql_data
-from tests.test_graphiql_browser import LOOPBACK_HOSTS, TIMEOUT_MS, chromium
+from tests.test_graphiql_browser import TIMEOUT_MS, chromium, loopback_only
 
 RULE: dict[str, Any] = json.loads((PROJECT_ROOT / "seed/townsend/segments/townsend-top-customers.json").read_text())
 ACCOUNT_RULE: dict[str, Any] = {"opportunities": {"aggregate": "SUM", "status": "WON", "op": "GT", "value": 1000000}}
 SEGMENT_NAME = "Townsend top customers"
 ACCOUNT_AUDIENCE_NAME = "Million-dollar customers"
-
-
-@pytest.fixture
-def exports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """EXPORTS_DIR in a temporary folder, for the activation run in-process."""
-    folder = tmp_path / "exports"
-    monkeypatch.setenv("EXPORTS_DIR", str(folder))
-    get_settings.cache_clear()
-    yield folder
-    get_settings.cache_clear()
 
 
 @pytest_asyncio.fixture
@@ -201,17 +190,10 @@ async def test_the_explorer_draws_p2s_explanation(live_server: str, townsend: di
     blocked: list[str] = []
     problems: list[str] = []
 
-    async def loopback_only(route: Route) -> None:
-        if urlsplit(route.request.url).hostname in LOOPBACK_HOSTS:
-            await route.continue_()
-        else:
-            blocked.append(route.request.url)
-            await route.abort()
-
     async with chromium() as browser:
         context = await browser.new_context(viewport={"width": 1600, "height": 1000})
         try:
-            await context.route("**/*", loopback_only)
+            await context.route("**/*", loopback_only(blocked))
             page = await context.new_page()
             page.on("pageerror", lambda error: problems.append(str(error)))
             # A CSP violation is reported on the console: the page must cause none.

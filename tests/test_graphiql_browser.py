@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,17 +75,22 @@ class Watched:
     errors: list[str] = field(default_factory=list)
 
 
-async def offline_context(browser: Browser, watched: Watched) -> BrowserContext:
-    context = await browser.new_context(viewport={"width": 1400, "height": 900})
+def loopback_only(blocked: list[str]) -> Callable[[Route], Awaitable[None]]:
+    """A route handler that lets loopback requests through and refuses the rest, noting them in `blocked`."""
 
-    async def loopback_only(route: Route) -> None:
+    async def handle(route: Route) -> None:
         if urlsplit(route.request.url).hostname in LOOPBACK_HOSTS:
             await route.continue_()
         else:
-            watched.blocked.append(route.request.url)
+            blocked.append(route.request.url)
             await route.abort()
 
-    await context.route("**/*", loopback_only)
+    return handle
+
+
+async def offline_context(browser: Browser, watched: Watched) -> BrowserContext:
+    context = await browser.new_context(viewport={"width": 1400, "height": 900})
+    await context.route("**/*", loopback_only(watched.blocked))
     return context
 
 

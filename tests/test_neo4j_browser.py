@@ -23,7 +23,7 @@ from service.database import Graph, Neo4jConnection
 from service.neo4j_browser import FILES_DIR, GUIDE_NAME, STYLE_NAME, guide_url, style_url
 from service.neo4j_provider import service_url
 from tests.helpers import ARTIFACTS, LOCAL_NEO4J, ServerThread, run_cypher
-from tests.test_graphiql_browser import LOOPBACK_HOSTS, TIMEOUT_MS, WARM_SECONDS, chromium
+from tests.test_graphiql_browser import TIMEOUT_MS, WARM_SECONDS, chromium, loopback_only
 
 pytestmark = pytest.mark.browser
 
@@ -101,13 +101,6 @@ async def test_the_browser_connects_plays_the_guide_and_captions_p2_by_email(
     blocked: list[str] = []
     page_errors: list[str] = []
 
-    async def loopback_only(route: Route) -> None:
-        if urlsplit(route.request.url).hostname in LOOPBACK_HOSTS:
-            await route.continue_()
-        else:
-            blocked.append(route.request.url)
-            await route.abort()
-
     async def to_test_service(route: Route) -> None:  # the configured service address -> this session's
         path = urlsplit(route.request.url).path
         response = await route.fetch(url=f"{live_server}{path}")
@@ -116,7 +109,7 @@ async def test_the_browser_connects_plays_the_guide_and_captions_p2_by_email(
     async with chromium() as browser:
         context = await browser.new_context(viewport={"width": 1500, "height": 950})
         try:
-            await context.route("**/*", loopback_only)
+            await context.route("**/*", loopback_only(blocked))
             await context.route(f"{configured}/neo4j-browser/**", to_test_service)
             page = await context.new_page()
             page.on("pageerror", lambda error: page_errors.append(str(error)))
