@@ -143,7 +143,8 @@ async def test_a_body_over_the_limit_is_413(client: httpx.Client, graph: Graph) 
     over = client.post("/graphql", content=padded(limit + 1), headers={"Content-Type": "application/json"})
     assert over.status_code == 413
     assert over.json() == {"errors": [{"message": "the request body may have at most 1048576 bytes (1 MiB)",
-                                       "extensions": {"code": "BODY_TOO_LARGE"}}]}
+                                       "extensions": {"code": "BODY_TOO_LARGE",
+                                                      "requestId": over.headers["X-Request-Id"]}}]}
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: the size is only known while reading
         body = padded(limit + 1)

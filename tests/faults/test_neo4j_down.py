@@ -78,7 +78,8 @@ def test_without_neo4j_health_answers_at_once_and_requests_get_a_quick_503() -> 
                                                          headers={"Authorization": f"Bearer {A_KEY}"}))
             assert_unavailable(graphql, seconds)
             assert graphql.json() == {"errors": [{"message": "the database (Neo4j) is unavailable; try again shortly",
-                                                  "extensions": {"code": "DATABASE_UNAVAILABLE"}}]}
+                                                  "extensions": {"code": "DATABASE_UNAVAILABLE",
+                                                                 "requestId": graphql.headers["X-Request-Id"]}}]}
 
             events, seconds = timed(lambda: client.post("/events", json=PERSON_EVENT, headers={"X-API-Key": A_KEY}))
             assert_unavailable(events, seconds)
