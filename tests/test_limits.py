@@ -17,7 +17,7 @@ from service.api.schema import schema
 from service.database import Graph, Neo4jConnection, QueryTimeout, Transaction
 from service.limits import ApiLimits
 from service.queries import Mode
-from service.segments.engine import MAX_PAGE
+from service.segments.engine import MAX_EXPLAINED, MAX_PAGE
 from service.segments.rules import MAX_NODES, MAX_VALUES
 from tests.helpers import ApiKeys, ServerThread, execute_graphql, graphql_data, messages, run_cypher
 
@@ -265,6 +265,14 @@ LIST_ARGUMENTS: dict[str, tuple[str, dict[str, Any], str]] = {
                                         f"must be a list of 1 to {MAX_VALUES} strings"),
     "RuleInput.and": (PREVIEW, {"rule": {"and": PARTS}}, f"a rule may have at most {MAX_NODES} parts"),
     "RuleInput.or": (PREVIEW, {"rule": {"or": PARTS}}, f"a rule may have at most {MAX_NODES} parts"),
+    "RulePreview.explain(emails)": (
+        'query ($e: [String!]!) { preview(rule: {person: {field: EMAIL, op: EQ, value: "a@b.c"}}) '
+        "{ explain(emails: $e) { email } } }",
+        {"e": [f"p{i}@x.example" for i in range(MAX_EXPLAINED + 1)]}, f"at most {MAX_EXPLAINED} to explain at once"),
+    "RulePreview.explainAccounts(companyIds)": (
+        "query ($c: [ID!]!) { preview(subject: COMPANY, rule: {people: {minCount: 1}}) "
+        "{ explainAccounts(companyIds: $c) { companyId } } }",
+        {"c": [f"CRM 1/{i}" for i in range(MAX_EXPLAINED + 1)]}, f"at most {MAX_EXPLAINED} to explain at once"),
 }
 # Page sizes: every `first` argument.
 PAGES: dict[str, str] = {
