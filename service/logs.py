@@ -100,7 +100,10 @@ class TextFormatter(logging.Formatter):
 
 def logging_config(log_format: LogFormat, level: str = "INFO") -> dict[str, Any]:
     """A logging.config.dictConfig for the service and uvicorn (uvicorn applies it in every worker process):
-    everything to stderr through one handler; uvicorn's own lines in the same format."""
+    everything to stderr through one handler; uvicorn's own lines in the same format. The Neo4j driver's
+    lines below WARNING are left out: its INFO lines are the server's notifications on each query (an
+    index that exists already, a cartesian product the query means), noise to an operator."""
+    neo4j_level = logging.getLevelName(max(logging.WARNING, logging.getLevelNamesMapping()[level.upper()]))
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -110,5 +113,6 @@ def logging_config(log_format: LogFormat, level: str = "INFO") -> dict[str, Any]
                                 "formatter": "line", "filters": ["request_id"]}},
         "root": {"handlers": ["stderr"], "level": level.upper()},
         "loggers": {name: {"handlers": [], "propagate": True, "level": level.upper()}
-                    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "accountgraph")},
+                    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "accountgraph")}
+        | {"neo4j": {"handlers": [], "propagate": True, "level": neo4j_level}},
     }

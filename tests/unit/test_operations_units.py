@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from service import metrics
-from service.logs import JsonFormatter, RequestIdFilter, TextFormatter, current_request_id
+from service.logs import JsonFormatter, LogFormat, RequestIdFilter, TextFormatter, current_request_id, logging_config
 from service.metrics import ANONYMOUS, MAX_OPERATION_NAMES, OTHER, operation_label
 from service.request_id import accepted_request_id
 
@@ -65,3 +65,10 @@ def test_operation_labels_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         operation_label(f"Generated{index}")
     assert operation_label("NeverSeenBefore") == OTHER
     assert operation_label("TownsendAudience") == "TownsendAudience"  # names seen before keep their label
+
+
+@pytest.mark.parametrize(("level", "neo4j_level"), [("INFO", "WARNING"), ("debug", "WARNING"), ("ERROR", "ERROR")])
+def test_the_neo4j_drivers_notifications_stay_out_of_the_log(level: str, neo4j_level: str) -> None:
+    config = logging_config(LogFormat.JSON, level)
+    assert config["loggers"]["neo4j"]["level"] == neo4j_level
+    assert config["loggers"]["accountgraph"]["level"] == level.upper()
